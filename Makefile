@@ -1,0 +1,94 @@
+# Undersigned. `make run` serves the demo; `make test` runs every check CI runs.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# The newest Python 3.12+ on this machine: plain names on the PATH first, then
+# pyenv's installs (whose shims refuse versions that are not selected).
+PYTHON ?= $(shell for c in python3.14 python3.13 python3.12 \
+	$$(ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV) python3; do \
+	  p=$$(command -v $$c 2>/dev/null) || continue; \
+	  "$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo "$$p"; break; }; \
+	done)
+
+# Debian packages the project needs: fonts for every script a signer may write
+# in (PDF), poppler for PDF text and pictures in tests.
+APT_RUN := fonts-noto-core fonts-noto-cjk poppler-utils
+APT_TEST := chromium
+
+.PHONY: help install sysdeps sysdeps-test run demo test lint format migrations-check pytest clean
+
+help:
+	@echo "make run     set up .venv and the database, load the demo, serve on http://$(HOST):$(PORT)"
+	@echo "make test    set up, then ruff, migrations check and the whole test suite (browser tests too)"
+	@echo "make lint    ruff check and format check"
+	@echo "make format  ruff format and fix"
+	@echo "make clean   remove .venv, var/ and test artifacts"
+
+$(PY):
+	@if [ -z "$(PYTHON)" ]; then \
+	  echo "Undersigned needs Python 3.12 or newer (Django 6). Install python3.12 or python3.13, or run: make PYTHON=/path/to/python3.12 ..." >&2; \
+	  exit 1; \
+	fi
+	@echo "Creating $(VENV) with $(PYTHON)"
+	"$(PYTHON)" -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+install: $(VENV)/.installed
+
+# Installs what is missing, with apt, when we may (root); otherwise says what to install.
+define apt_ensure
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian packages:$$missing"; \
+	    (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else \
+	    echo "Missing Debian packages:$$missing. Install them with: sudo apt-get install$$missing" >&2; exit 1; \
+	  fi; \
+	fi
+endef
+
+sysdeps:
+	$(call apt_ensure,$(APT_RUN))
+
+sysdeps-test: sysdeps
+	$(call apt_ensure,$(APT_TEST))
+
+var:
+	mkdir -p var
+
+db: install | var
+	$(MANAGE) migrate --noinput -v 0
+	$(MANAGE) createcachetable
+
+run: install sysdeps db
+	$(MANAGE) load_demo --if-empty
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+migrations-check: install
+	$(MANAGE) makemigrations --check --dry-run
+
+pytest: install sysdeps-test | var
+	$(VENV)/bin/pytest
+
+test: install sysdeps-test lint migrations-check pytest
+
+clean:
+	rm -rf $(VENV) var test-artifacts staticfiles

@@ -1,0 +1,56 @@
+"""The letter body: Markdown with footnotes, rendered and then sanitized."""
+
+import markdown
+import nh3
+
+ALLOWED_TAGS = {
+    "p",
+    "br",
+    "hr",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "u",
+    "s",
+    "a",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "h2",
+    "h3",
+    "h4",
+    "sup",
+    "sub",
+    "div",
+    "code",
+    "pre",
+}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title", "id", "class"},
+    "sup": {"id", "class"},
+    "li": {"id"},
+    "div": {"class"},
+    "ol": {"start"},
+}
+
+
+def render_markdown(text: str) -> str:
+    """
+    Markdown to HTML that is safe to show: raw HTML in the source is escaped by
+    the sanitizer, links keep only http(s) and mailto, footnotes become an
+    ordered list at the end ("footnote" class).
+    """
+    html = markdown.markdown(
+        text,
+        extensions=["footnotes", "sane_lists", "smarty"],
+        extension_configs={"footnotes": {"BACKLINK_TITLE": "Back to the text"}},
+        output_format="html",
+    )
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+    )

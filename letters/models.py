@@ -1,0 +1,284 @@
+import datetime as dt
+import zoneinfo
+from functools import cached_property
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from signatories.models import Individual, Organization
+
+from .markdown import render_markdown
+
+
+def validate_timezone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"“{value}” is not a time zone name such as Europe/London.")
+
+
+class LetterQuerySet(models.QuerySet):
+    def public(self) -> "LetterQuerySet":
+        return self.exclude(status=Letter.Status.DRAFT)
+
+
+class Letter(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        OPEN = "open", "Open for signatures"
+        CLOSED = "closed", "Closed"
+
+    class Language(models.TextChoices):
+        EN_GB = "en-gb", "English (British dates: 21 September 2023)"
+        EN_US = "en-us", "English (US dates: September 21, 2023)"
+        FR = "fr", "French"
+        ES = "es", "Spanish"
+        DE = "de", "German"
+        PT = "pt", "Portuguese"
+
+    class SectionOrder(models.TextChoices):
+        INDIVIDUALS_FIRST = "individuals", "Individuals, then organizations"
+        ORGANIZATIONS_FIRST = "organizations", "Organizations, then individuals"
+
+    slug = models.SlugField(max_length=100, unique=True)
+    title = models.CharField(max_length=300)
+    subject = models.CharField(max_length=500, blank=True, help_text="“Re: …”")
+    salutation = models.CharField(max_length=300, blank=True, help_text="“Dear President …,”")
+    body = models.TextField(help_text="Markdown. Footnotes are written [^1] and defined as [^1]: text.")
+    closing = models.CharField(max_length=300, blank=True, default="Sincerely,")
+    status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT)
+    opens_at = models.DateTimeField(null=True, blank=True)
+    closes_at = models.DateTimeField(null=True, blank=True)
+    accepts_individuals = models.BooleanField(default=True)
+    accepts_organizations = models.BooleanField(default=True)
+    requires_approval = models.BooleanField(
+        default=True,
+        help_text="Individual signatures wait for staff approval. Organization signatures always do.",
+    )
+    timezone = models.CharField(
+        max_length=64,
+        default=settings.TIME_ZONE,
+        validators=[validate_timezone],
+        help_text="Whose calendar days “as of a date” means, e.g. Europe/Zurich.",
+    )
+    language = models.CharField(max_length=10, choices=Language, default=Language.EN_GB)
+    section_order = models.CharField(
+        max_length=20, choices=SectionOrder, default=SectionOrder.INDIVIDUALS_FIRST
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = LetterQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(accepts_individuals=True) | Q(accepts_organizations=True),
+                name="letter_accepts_someone",
+                violation_error_message="A letter must accept individuals, organizations or both.",
+            ),
+            models.CheckConstraint(
+                condition=Q(opens_at__isnull=True)
+                | Q(closes_at__isnull=True)
+                | Q(closes_at__gt=models.F("opens_at")),
+                name="letter_closes_after_it_opens",
+                violation_error_message="The letter must close after it opens.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("letters:detail", args=[self.slug])
+
+    @cached_property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    @cached_property
+    def body_html(self) -> str:
+        return render_markdown(self.body)
+
+    def today(self) -> dt.date:
+        """Today in the letter's time zone."""
+        return timezone.now().astimezone(self.tzinfo).date()
+
+    def start_of_day(self, day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time.min, tzinfo=self.tzinfo)
+
+    def end_of_day(self, day: dt.date) -> dt.datetime:
+        """The first instant after `day` in the letter's time zone (rosters use `< end_of_day`)."""
+        return self.start_of_day(day + dt.timedelta(days=1))
+
+    def local_date(self, moment: dt.datetime) -> dt.date:
+        return moment.astimezone(self.tzinfo).date()
+
+    def is_accepting_signatures(self, now: dt.datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return (
+            self.status == self.Status.OPEN
+            and (self.opens_at is None or self.opens_at <= now)
+            and (self.closes_at is None or now < self.closes_at)
+        )
+
+
+class SignatureQuerySet(models.QuerySet):
+    def on_roster(self, letter: Letter, *, as_of: dt.date | None = None) -> "SignatureQuerySet":
+        """
+        The signatures listed on `letter` as of the calendar day `as_of` (today
+        when None) in the letter's time zone: approved now, signed by the end of
+        that day, and not withdrawn by then. The one definition of the rule in
+        PRODUCT.md; every page and export reads it through `letters.rosters`.
+        """
+        end = letter.end_of_day(as_of or letter.today())
+        return self.filter(
+            Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gte=end),
+            letter=letter,
+            status=Signature.Status.APPROVED,
+            signed_at__lt=end,
+        )
+
+    def individuals(self) -> "SignatureQuerySet":
+        return (
+            self.filter(individual__isnull=False)
+            .select_related("individual")
+            .order_by("individual__collation_key", "individual__name", "pk")
+        )
+
+    def organizations(self) -> "SignatureQuerySet":
+        return (
+            self.filter(organization__isnull=False)
+            .select_related("organization")
+            .order_by("organization__collation_key", "organization__name", "pk")
+        )
+
+
+class Signature(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending e-mail confirmation"
+        CONFIRMED = "confirmed", "Confirmed, awaiting approval"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    class Source(models.TextChoices):
+        FORM = "form", "Web form"
+        IMPORT = "import", "Import"
+        STAFF = "staff", "Entered by staff"
+
+    letter = models.ForeignKey(Letter, on_delete=models.PROTECT, related_name="signatures")
+    individual = models.ForeignKey(
+        Individual, on_delete=models.PROTECT, null=True, blank=True, related_name="signatures"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="signatures"
+    )
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    source = models.CharField(max_length=10, choices=Source, default=Source.FORM)
+
+    submitted_at = models.DateTimeField(default=timezone.now)
+    signed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the signature became valid: e-mail confirmation, the date in an "
+        "imported file, or the date staff enter.",
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.CharField(max_length=500, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawal_reason = models.CharField(max_length=500, blank=True)
+
+    public_consent = models.BooleanField(default=False)
+    contact_consent = models.BooleanField(default=False)
+    # Private: the person who signed (for an organization, its representative).
+    signer_name = models.CharField(max_length=200, blank=True)
+    contact_email = models.EmailField(max_length=254, blank=True)
+    ip_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    notes = models.TextField(blank=True)
+    # Changes whenever the row does: rosters fingerprint themselves with it, so
+    # code that moves signatures with QuerySet.update() must set it too.
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SignatureQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(individual__isnull=False, organization__isnull=True)
+                    | Q(individual__isnull=True, organization__isnull=False)
+                ),
+                name="signature_individual_xor_organization",
+                violation_error_message="A signature is by an individual or by an organization, not both.",
+            ),
+            models.UniqueConstraint(
+                fields=["letter", "individual"],
+                condition=Q(individual__isnull=False),
+                name="signature_unique_individual_per_letter",
+                violation_error_message="This person has already signed this letter.",
+            ),
+            models.UniqueConstraint(
+                fields=["letter", "organization"],
+                condition=Q(organization__isnull=False),
+                name="signature_unique_organization_per_letter",
+                violation_error_message="This organization has already signed this letter.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="approved") | Q(signed_at__isnull=False),
+                name="signature_approved_has_signed_at",
+                violation_error_message="An approved signature needs the date it was signed.",
+            ),
+        ]
+        indexes = [
+            # The roster: SignatureQuerySet.on_roster filters on these three.
+            models.Index(fields=["letter", "status", "signed_at"], name="signature_roster_idx"),
+            # The moderation queue: confirmed signatures of a letter, oldest first.
+            models.Index(fields=["letter", "status", "submitted_at"], name="signature_queue_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.signatory} on {self.letter_id}"
+
+    @property
+    def signatory(self) -> Individual | Organization | None:
+        return self.individual or self.organization
+
+    @property
+    def is_organization(self) -> bool:
+        return self.organization_id is not None
+
+
+class Delivery(models.Model):
+    """A roster as it was handed to the addressee on a day: frozen, never edited."""
+
+    letter = models.ForeignKey(Letter, on_delete=models.PROTECT, related_name="deliveries")
+    number = models.PositiveIntegerField(editable=False)
+    as_of = models.DateField(help_text="The day whose roster was delivered.")
+    recipient = models.CharField(max_length=300)
+    note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+    # The roster entries exactly as printed (see letters.rosters.RosterEntry.as_dict).
+    entries = models.JSONField(default=list, editable=False)
+    pdf = models.BinaryField(editable=False, default=b"")
+    pdf_sha256 = models.CharField(max_length=64, editable=False, blank=True)
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["letter", "number"], name="delivery_unique_number_per_letter"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.letter} — delivery {self.number} ({self.as_of})"

@@ -1,0 +1,117 @@
+from django.db import models
+from django.db.models.functions import Lower
+from django_countries.fields import CountryField
+
+from .normalize import canonical_email, clean_text, collation_key, derive_sort_name, name_key
+
+
+class Organization(models.Model):
+    name = models.CharField(max_length=300)
+    acronym = models.CharField(max_length=50, blank=True)
+    country = CountryField(blank=True)
+    website = models.URLField(max_length=500, blank=True)
+    sort_name = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text='Leave empty to sort by the name; set it for names like "Elders, The".',
+    )
+    # Private: never shown on a public page or in the press CSV.
+    contact_name = models.CharField(max_length=200, blank=True)
+    contact_email = models.EmailField(max_length=254, blank=True)
+    notes = models.TextField(blank=True)
+
+    # Derived on save.
+    name_key = models.CharField(max_length=300, editable=False, db_index=True)
+    collation_key = models.BinaryField(editable=False, default=b"")
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            # Duplicate detection: "same acronym in the same country".
+            models.Index(Lower("acronym"), "country", name="org_acronym_country_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def save(self, *args, **kwargs) -> None:
+        self.refresh_derived_fields()
+        if update_fields := kwargs.get("update_fields"):
+            kwargs["update_fields"] = {*update_fields, "name_key", "collation_key"}
+        super().save(*args, **kwargs)
+
+    def refresh_derived_fields(self) -> None:
+        """Call before bulk_create/bulk_update, which bypass save()."""
+        self.name = clean_text(self.name)
+        self.acronym = clean_text(self.acronym)
+        self.sort_name = clean_text(self.sort_name)
+        self.name_key = name_key(self.name)
+        self.collation_key = collation_key(self.effective_sort_name)
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.name} ({self.acronym})" if self.acronym else self.name
+
+    @property
+    def effective_sort_name(self) -> str:
+        return self.sort_name or self.name
+
+
+class Individual(models.Model):
+    name = models.CharField(max_length=200, help_text="As printed, e.g. “Tomás Ojea-Quintana”.")
+    sort_name = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Family name first. Leave empty to derive it from the last word of the name "
+        "(“Ojea-Quintana, Tomás”); set it for names written family name first (“Lee Yanghee”).",
+    )
+    title = models.CharField(
+        max_length=400, blank=True, help_text="The affiliation line printed under the name."
+    )
+    country = CountryField(blank=True)
+    # Private.
+    email = models.EmailField(max_length=254, blank=True)
+    notes = models.TextField(blank=True)
+
+    # Derived on save.
+    canonical_email = models.CharField(max_length=254, editable=False, blank=True)
+    name_key = models.CharField(max_length=200, editable=False, db_index=True)
+    collation_key = models.BinaryField(editable=False, default=b"")
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            # One person per mailbox: the signup form finds the individual by this.
+            models.UniqueConstraint(
+                fields=["canonical_email"],
+                condition=~models.Q(canonical_email=""),
+                name="individual_unique_canonical_email",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.refresh_derived_fields()
+        if update_fields := kwargs.get("update_fields"):
+            kwargs["update_fields"] = {*update_fields, "canonical_email", "name_key", "collation_key"}
+        super().save(*args, **kwargs)
+
+    def refresh_derived_fields(self) -> None:
+        """Call before bulk_create/bulk_update, which bypass save()."""
+        self.name = clean_text(self.name)
+        self.sort_name = clean_text(self.sort_name)
+        self.title = clean_text(self.title)
+        self.email = self.email.strip()
+        self.canonical_email = canonical_email(self.email) if self.email else ""
+        self.name_key = name_key(self.name)
+        self.collation_key = collation_key(self.effective_sort_name)
+
+    @property
+    def effective_sort_name(self) -> str:
+        return self.sort_name or derive_sort_name(self.name)

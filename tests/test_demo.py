@@ -1,0 +1,47 @@
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+
+from letters.models import Letter, Signature
+from letters.rosters import Roster
+
+pytestmark = pytest.mark.django_db
+
+
+def test_load_demo_makes_a_realistic_letter(tmp_path, settings, capsys):
+    settings.VAR_DIR = tmp_path
+    call_command("load_demo")
+    letter = Letter.objects.get(slug="veltrana-civic-space")
+    signatures = Signature.objects.filter(letter=letter)
+    assert signatures.count() >= 55
+    assert signatures.filter(status=Signature.Status.PENDING).count() == 1
+    assert signatures.filter(status=Signature.Status.REJECTED).count() == 1
+    assert signatures.filter(withdrawn_at__isnull=False).count() == 1
+    days = {letter.local_date(s.signed_at) for s in signatures.exclude(signed_at=None)}
+    assert len(days) >= 10
+
+    roster = Roster(letter)
+    names = [entry.name for entry in roster.entries()]
+    assert "Søren Kierkegaard Holm" not in names  # withdrew
+    assert "Mickey Mouse" not in names and "Pat Pending" not in names
+    assert names.index("Samuel Abebe") < names.index("Lee Yanghee") < names.index("Tomás Ojea-Quintana")
+
+    # Before he withdrew, the withdrawn signer was on the list.
+    withdrawn = signatures.get(withdrawn_at__isnull=False)
+    day_before = letter.local_date(withdrawn.withdrawn_at).toordinal() - 1
+    earlier = Roster(letter, dt.date.fromordinal(day_before))
+    assert "Søren Kierkegaard Holm" in [entry.name for entry in earlier.entries()]
+
+    output = capsys.readouterr().out
+    assert "user admin, password " in output
+
+
+def test_load_demo_if_empty_does_not_load_twice(tmp_path, settings, capsys):
+    settings.VAR_DIR = tmp_path
+    call_command("load_demo", "--if-empty")
+    call_command("load_demo", "--if-empty")
+    assert Letter.objects.filter(slug="veltrana-civic-space").count() == 1
+    output = capsys.readouterr().out
+    passwords = [line for line in output.splitlines() if "password" in line]
+    assert len(passwords) == 2 and passwords[0] == passwords[1]

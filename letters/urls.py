@@ -1,10 +1,12 @@
 from django.urls import path
 
-from . import views
+from .views import outputs, public, signup  # noqa: F401
 
 app_name = "letters"
 
 urlpatterns = [
-    path("", views.index, name="index"),
-    path("letters/<slug:slug>/", views.detail, name="detail"),
+    path("", public.index, name="index"),
+    path("letters/<slug:slug>/", public.detail, name="detail"),
+    # Signing (letters/views/signup.py)
+    # Delivery outputs (letters/views/outputs.py)
 ]

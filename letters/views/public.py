@@ -2,8 +2,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
-from .models import Letter
-from .rosters import AsOfError, Roster
+from ..models import Letter
+from ..rosters import AsOfError, Roster
 
 
 def get_letter_for_visitor(request: HttpRequest, slug: str) -> Letter:

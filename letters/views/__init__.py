@@ -1,0 +1,1 @@
+"""Public views, one module per feature: public pages, signing, delivery outputs."""

@@ -1,0 +1,1 @@
+"""Signing a letter: the form, e-mail confirmation and withdrawal."""

@@ -17,9 +17,10 @@ PYTHON ?= $(shell for c in python3.14 python3.13 python3.12 \
 	done)
 
 # Debian packages the project needs: fonts for every script a signer may write
-# in (PDF), poppler for PDF text and pictures in tests.
+# in (PDF), poppler for PDF text and pictures in tests; chromium and PostgreSQL
+# for the test suite.
 APT_RUN := fonts-noto-core fonts-noto-cjk poppler-utils
-APT_TEST := chromium
+APT_TEST := chromium postgresql
 
 .PHONY: help install sysdeps sysdeps-test run demo test lint format migrations-check pytest clean
 
@@ -85,8 +86,10 @@ format: install
 migrations-check: install
 	$(MANAGE) makemigrations --check --dry-run
 
+# The whole suite on SQLite, then again on a throwaway PostgreSQL cluster (bin/with-postgres).
 pytest: install sysdeps-test | var
 	$(VENV)/bin/pytest
+	bin/with-postgres $(VENV)/bin/pytest -p no:cacheprovider
 
 test: install sysdeps-test lint migrations-check pytest
 

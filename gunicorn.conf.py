@@ -1,4 +1,4 @@
-"""gunicorn settings: `gunicorn -c gunicorn.conf.py config.wsgi`. Every value can be overridden by the environment."""
+"""gunicorn settings: `gunicorn -c gunicorn.conf.py config.wsgi`; the environment overrides each value."""
 
 import multiprocessing
 import os
@@ -18,5 +18,5 @@ accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 # Heartbeat files on a RAM disk, so a slow disk never gets a worker killed as hung.
-worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108 (gunicorn's own advice)
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -1,0 +1,249 @@
+"""
+Roster benchmark: how long the letter page and the exports take for a long list,
+beside the cost of merely fetching the same rows.
+
+    .venv/bin/python bench/roster.py                       # SQLite, in a fresh temporary database
+    bin/with-postgres .venv/bin/python bench/roster.py     # the same on PostgreSQL
+    make bench                                             # both, and the signup load test
+
+Prints one table row per measurement: median of --repeat runs, the baseline
+(`values_list` of the same roster rows), their ratio, and the target where the
+issue sets one.
+"""
+
+import argparse
+import datetime as dt
+import gc
+import os
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+if not os.environ.get("DATABASE_URL"):
+    os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="undersigned-bench-")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.cache import cache  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from letters.models import Letter, Signature  # noqa: E402
+from signatories.models import Individual, Organization  # noqa: E402
+
+FIRST = [
+    "Ana",
+    "Tomás",
+    "Åsa",
+    "Zoë",
+    "Jean-Baptiste",
+    "María José",
+    "Olúfẹ́mi",
+    "Kim",
+    "Chen",
+    "Ngozi",
+    "Søren",
+]
+LAST = [
+    "Ojea-Quintana",
+    "Núñez",
+    "Lindqvist",
+    "Okonkwo",
+    "Ferreira",
+    "Élie",
+    "Adébáyọ̀",
+    "Yıldırım",
+    "Nowak",
+    "Müller",
+]
+
+
+def populate(n: int) -> Letter:
+    """A letter with n approved signatures: four individuals to each organization."""
+    letter = Letter.objects.create(
+        slug=f"bench-{n}",
+        title=f"Benchmark letter with {n} signatures",
+        body="We write to you.[^1]\n\n[^1]: A footnote.",
+        status=Letter.Status.OPEN,
+        timezone="Europe/Zurich",
+    )
+    start = timezone.now() - dt.timedelta(days=30)
+    batch = 5000
+    made = 0
+    while made < n:
+        size = min(batch, n - made)
+        people, orgs = [], []
+        for i in range(made, made + size):
+            if i % 5 == 4:
+                org = Organization(
+                    name=f"{LAST[i % 10]} Civic Association {i}", acronym=f"CA{i}", country="CH"
+                )
+                org.refresh_derived_fields()
+                orgs.append(org)
+            else:
+                person = Individual(
+                    name=f"{FIRST[i % 11]} {LAST[(i // 11) % 10]} {i}",
+                    title="Professor of International Law, University of Somewhere",
+                    country="FR",
+                    email=f"signer{i}@example.org",
+                )
+                person.refresh_derived_fields()
+                people.append(person)
+        Individual.objects.bulk_create(people)
+        Organization.objects.bulk_create(orgs)
+        signatures = [
+            Signature(
+                letter=letter,
+                **{"individual" if isinstance(who, Individual) else "organization": who},
+                status=Signature.Status.APPROVED,
+                signed_at=start + dt.timedelta(seconds=(made + k) * 7),
+                public_consent=True,
+            )
+            for k, who in enumerate(people + orgs)
+        ]
+        Signature.objects.bulk_create(signatures)
+        made += size
+    return letter
+
+
+def median_seconds(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def baseline(letter: Letter) -> None:
+    """The same rows in the same order, as bare tuples: what the database alone costs."""
+    rows = Signature.objects.on_roster(letter)
+    list(
+        rows.filter(individual__isnull=False)
+        .order_by("individual__collation_key", "individual__name", "pk")
+        .values_list("individual__name", "individual__title", "individual__country", "signed_at")
+    )
+    list(
+        rows.filter(organization__isnull=False)
+        .order_by("organization__collation_key", "organization__name", "pk")
+        .values_list("organization__name", "organization__acronym", "organization__country", "signed_at")
+    )
+
+
+def get(client: Client, url: str) -> int:
+    response = client.get(url)
+    if response.status_code != 200:
+        raise RuntimeError(f"{url} answered {response.status_code}")
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return len(body)
+
+
+def url_exists(client: Client, url: str) -> bool:
+    try:
+        return client.get(url).status_code != 404
+    except Exception:  # noqa: BLE001 - a view not built yet counts as missing
+        return False
+
+
+def csv_memory_growth(client: Client, url: str) -> float:
+    """Peak Python memory allocated while the CSV is produced and read, in MB."""
+    gc.collect()
+    tracemalloc.start()
+    response = client.get(url)
+    for _chunk in response.streaming_content:
+        pass
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", default="10000,100000", help="comma-separated numbers of signatures")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--pdf-size", type=int, default=1000)
+    args = parser.parse_args()
+
+    call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)
+    engine = connection.vendor
+    client = Client()
+    rows = []
+
+    def row(
+        what: str, n: int, seconds: float | None, base: float | None, target: str = "", ok: bool | None = None
+    ):
+        ratio = f"{seconds / base:.2f}x" if seconds is not None and base else ""
+        verdict = "" if ok is None else ("met" if ok else "MISSED")
+        shown = "n/a" if seconds is None else f"{seconds * 1000:.1f} ms"
+        base_shown = "" if base is None else f"{base * 1000:.1f} ms"
+        rows.append((engine, what, f"{n:,}", shown, base_shown, ratio, target, verdict))
+        print(" | ".join(rows[-1]), flush=True)
+
+    print("engine | measurement | signatures | median | baseline | ratio | target | result")
+    for n in [int(size) for size in args.sizes.split(",")]:
+        letter = populate(n)
+        base = median_seconds(lambda letter=letter: baseline(letter), args.repeat)
+        urls = {
+            "letter page": f"/letters/{letter.slug}/",
+            "print page": f"/letters/{letter.slug}/print/",
+            "CSV": f"/letters/{letter.slug}/signatories.csv",
+            "JSON": f"/letters/{letter.slug}/signatories.json",
+        }
+        for what, url in urls.items():
+            if not url_exists(client, url):
+                row(what, n, None, base, "view missing")
+                continue
+            seconds = median_seconds(lambda url=url: get(client, url), args.repeat)
+            if what in {"letter page", "CSV"} and n == 10000:
+                row(what, n, seconds, base, "<= 3x baseline", seconds <= 3 * base)
+            else:
+                row(what, n, seconds, base)
+        if n >= 100000 and url_exists(client, urls["CSV"]):
+            growth = csv_memory_growth(client, urls["CSV"])
+            rows.append(
+                (
+                    engine,
+                    "CSV peak memory",
+                    f"{n:,}",
+                    f"{growth:.1f} MB",
+                    "",
+                    "",
+                    "< 50 MB",
+                    "met" if growth < 50 else "MISSED",
+                )
+            )
+            print(" | ".join(rows[-1]), flush=True)
+
+    letter = populate(args.pdf_size) if args.pdf_size else None
+    if letter is not None:
+        url = f"/letters/{letter.slug}/letter.pdf"
+        if url_exists(client, url):
+            cache.clear()
+            started = time.perf_counter()
+            get(client, url)
+            cold = time.perf_counter() - started
+            cached = median_seconds(lambda: get(client, url), args.repeat)
+            row("PDF, cold", args.pdf_size, cold, None)
+            row("PDF, cached", args.pdf_size, cached, None, "< 50 ms", cached < 0.05)
+        else:
+            row("PDF", args.pdf_size, None, None, "view missing")
+
+
+if __name__ == "__main__":
+    main()

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from signatories.models import Individual, Organization
 
-from .markdown import render_markdown
+from .markdown import render_markdown, split_footnotes
 
 
 def validate_timezone(value: str) -> None:
@@ -102,7 +102,16 @@ class Letter(models.Model):
 
     @cached_property
     def body_html(self) -> str:
+        """The body as safe HTML, footnotes included at its end."""
         return render_markdown(self.body)
+
+    @property
+    def body_text_html(self) -> str:
+        return split_footnotes(self.body_html)[0]
+
+    @property
+    def footnotes_html(self) -> str:
+        return split_footnotes(self.body_html)[1]
 
     def today(self) -> dt.date:
         """Today in the letter's time zone."""
@@ -257,6 +266,16 @@ class Signature(models.Model):
         return self.organization_id is not None
 
 
+class DeliveryQuerySet(models.QuerySet):
+    def listing(self) -> "DeliveryQuerySet":
+        """Deliveries for a list of links: without the frozen entries and the PDF bytes."""
+        return self.defer("entries", "signature_ids", "pdf").order_by("number")
+
+
+class FrozenDeliveryError(Exception):
+    """A recorded delivery is what was handed over; it cannot be changed."""
+
+
 class Delivery(models.Model):
     """A roster as it was handed to the addressee on a day: frozen, never edited."""
 
@@ -273,6 +292,12 @@ class Delivery(models.Model):
     entries = models.JSONField(default=list, editable=False)
     pdf = models.BinaryField(editable=False, default=b"")
     pdf_sha256 = models.CharField(max_length=64, editable=False, blank=True)
+    # Private: the signature behind each entry, in the same order, so that "since
+    # delivery" compares people rather than spellings (a title edited later is
+    # not a withdrawal plus a new signature). Never shown on a public page.
+    signature_ids = models.JSONField(default=list, editable=False)
+
+    objects = DeliveryQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "deliveries"
@@ -282,3 +307,13 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.letter} — delivery {self.number} ({self.as_of})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("letters:delivery", args=[self.letter.slug, self.number])
+
+    def save(self, *args, **kwargs) -> None:
+        # Recorded once by letters.deliveries.delivery_record; what was handed
+        # over on a day can never be rewritten afterwards.
+        if not self._state.adding:
+            raise FrozenDeliveryError("A delivery cannot be changed after it is recorded.")
+        super().save(*args, **kwargs)

@@ -54,3 +54,17 @@ def render_markdown(text: str) -> str:
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
     )
+
+
+FOOTNOTES_START = '<div class="footnote">'
+
+
+def split_footnotes(html: str) -> tuple[str, str]:
+    """
+    The rendered body and its footnotes apart, so a letter can print its notes
+    after the closing. The footnotes extension always appends its list last.
+    """
+    start = html.rfind(FOOTNOTES_START)
+    if start == -1 or not html.rstrip().endswith("</div>"):
+        return html, ""
+    return html[:start], html[start:]

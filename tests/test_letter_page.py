@@ -140,3 +140,17 @@ def test_letter_page_query_count_does_not_grow_with_signatures(
         response = client.get("/letters/civic-space/")
     assert response.status_code == 200
     assert f"{n // 2} individuals and {n // 2} organizations" in response.content.decode()
+
+
+def test_footnotes_come_after_the_closing(client, letter):
+    letter.body = "First claim.[^1] Second claim.[^2]\n\n[^1]: Source one.\n[^2]: Source two."
+    letter.closing = "Sincerely,"
+    letter.save()
+    html = client.get("/letters/civic-space/").content.decode()
+    assert (
+        html.index("Second claim.")
+        < html.index("Sincerely,")
+        < html.index("Source one.")
+        < html.index("Source two.")
+    )
+    assert 'href="#fn:2"' in html

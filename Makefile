@@ -22,11 +22,12 @@ PYTHON ?= $(shell for c in python3.14 python3.13 python3.12 \
 APT_RUN := fonts-noto-core fonts-noto-cjk poppler-utils
 APT_TEST := chromium postgresql
 
-.PHONY: help install sysdeps sysdeps-test run demo test lint format migrations-check pytest clean
+.PHONY: help install sysdeps sysdeps-test run demo test lint format migrations-check pytest bench clean
 
 help:
 	@echo "make run     set up .venv and the database, load the demo, serve on http://$(HOST):$(PORT)"
 	@echo "make test    set up, then ruff, migrations check and the whole test suite (browser tests too)"
+	@echo "make bench   benchmarks: roster pages and exports, signup load (SQLite and PostgreSQL)"
 	@echo "make lint    ruff check and format check"
 	@echo "make format  ruff format and fix"
 	@echo "make clean   remove .venv, var/ and test artifacts"
@@ -92,6 +93,14 @@ pytest: install sysdeps-test | var
 	bin/with-postgres $(VENV)/bin/pytest -p no:cacheprovider
 
 test: install sysdeps-test lint migrations-check pytest
+
+# Benchmarks print their tables; they are not part of `make test`. See README "Performance".
+bench: install sysdeps-test
+	$(call apt_ensure,wrk)
+	$(PY) bench/roster.py
+	bin/with-postgres $(PY) bench/roster.py
+	$(PY) bench/signup_load.py
+	bin/with-postgres $(PY) bench/signup_load.py
 
 clean:
 	rm -rf $(VENV) var test-artifacts staticfiles

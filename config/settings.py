@@ -208,6 +208,15 @@ if EMAIL_BACKEND_PATH == "django.core.mail.backends.smtp.EmailBackend":
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Undersigned <letters@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# Signing (letters/views/signup.py). Submissions per IP address and letter, as
+# django-ratelimit reads it ("30/h", "5/10m"); the load benchmark raises it.
+SIGNUP_RATE_LIMIT = env_str("SIGNUP_RATE_LIMIT", "30/h")
+# How long a confirmation link works, in seconds (a new one can be asked for).
+SIGNUP_CONFIRM_MAX_AGE = env_int("SIGNUP_CONFIRM_MAX_AGE", 7 * 24 * 3600)
+# Signers' IP addresses are kept only as an HMAC-SHA256 with this key, which
+# lets staff see that signatures came from one address without storing it.
+IP_HASH_SALT = env_str("IP_HASH_SALT") or f"ip-hash:{SECRET_KEY}"
+
 # Country names as journalists write them ("South Korea", "Taiwan").
 COUNTRIES_FIRST_REPEAT = False
 
@@ -235,6 +244,9 @@ if env_bool("SECURE_PROXY_SSL_HEADER"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # /healthz answers plain HTTP from the load balancer.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# Mounts bench/views.py (one-INSERT ceiling) for bench/signup_load.py. Never in a real deployment.
+BENCHMARK_VIEWS = env_bool("BENCHMARK_VIEWS")
 
 # Requests larger than this are refused before a view sees them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)

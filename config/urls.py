@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -8,3 +9,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("", include("letters.urls")),
 ]
+
+if settings.BENCHMARK_VIEWS:
+    from bench import views as bench_views
+
+    urlpatterns.insert(0, path("bench/one-insert", bench_views.one_insert))

@@ -1,0 +1,281 @@
+"""
+Signup load test: gunicorn with the production settings on 127.0.0.1, driven by wrk
+for a fixed time, beside two ceilings served by the same gunicorn in the same run:
+
+- /healthz               the stack's request ceiling (one SELECT 1);
+- /bench/one-insert      exactly one durable INSERT per request (bench/views.py);
+- /letters/<slug>/sign/  real signups: form validation, rate limit, individual + signature rows,
+                         the confirmation e-mail queued as a task (never sent on the request path).
+
+    .venv/bin/python bench/signup_load.py                      # SQLite (WAL) in a temporary folder
+    bin/with-postgres .venv/bin/python bench/signup_load.py    # PostgreSQL
+    make bench                                                 # both, and bench/roster.py
+
+It only talks to 127.0.0.1, stops by itself after --duration seconds per measurement,
+and kills the whole gunicorn process group on the way out, even after an error.
+"""
+
+import argparse
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+LUA_DONE = """
+done = function(summary, latency, requests)
+  io.write(string.format(
+    'WRK_JSON {"requests": %d, "duration_us": %d, "status_errors": %d, "socket_errors": %d, '
+    .. '"timeouts": %d, "p50_us": %d, "p99_us": %d}\\n',
+    summary.requests, summary.duration, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write, summary.errors.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+LUA_POST = """
+local counter = 0
+local prefix = ""
+setup = function(thread)
+  thread:set("prefix", "t" .. tostring(math.random(1, 1e9)))
+end
+request = function()
+  counter = counter + 1
+  local email = prefix .. "-" .. counter .. "@load.example.org"
+  local body = string.format(BODY_FORMAT, email)
+  return wrk.format("POST", nil, HEADERS, body)
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def lua_string(value: str) -> str:
+    return json.dumps(value)  # a JSON string literal is a valid Lua string literal for ASCII
+
+
+def post_script(path: Path, body_format: str, headers: dict[str, str]) -> Path:
+    lua_headers = "{" + ", ".join(f"[{lua_string(k)}] = {lua_string(v)}" for k, v in headers.items()) + "}"
+    path.write_text(
+        f"BODY_FORMAT = {lua_string(body_format)}\nHEADERS = {lua_headers}\n" + LUA_POST + LUA_DONE
+    )
+    return path
+
+
+def run_wrk(url: str, script: Path, duration: int, connections: int) -> dict:
+    result = subprocess.run(  # noqa: S603
+        ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        timeout=duration + 60,
+    )
+    match = re.search(r"WRK_JSON (\{.*\})", result.stdout)
+    if not match:
+        raise RuntimeError(f"wrk printed no summary:\n{result.stdout}\n{result.stderr}")
+    data = json.loads(match.group(1))
+    data["rps"] = data["requests"] / (data["duration_us"] / 1e6)
+    data["accepted"] = data["requests"] - data["status_errors"]
+    return data
+
+
+class Server:
+    def __init__(self, env: dict[str, str], workers: int) -> None:
+        self.env = env
+        self.port = free_port()
+        self.workers = workers
+        self.process: subprocess.Popen | None = None
+
+    def manage(self, *args: str) -> str:
+        return subprocess.run(  # noqa: S603
+            [PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, check=True, capture_output=True, text=True
+        ).stdout
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(  # noqa: S603
+            [
+                PYTHON,
+                "-m",
+                "gunicorn",
+                "-c",
+                "gunicorn.conf.py",
+                "config.wsgi",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(self.workers),
+                "--access-logfile",
+                "/dev/null",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:  # noqa: S310
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("gunicorn did not answer /healthz within 30 s")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+def csrf_for(url: str) -> tuple[str, str, str]:
+    """The CSRF cookie and form token of the signup page (reused by every request, as a browser would)."""
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    with opener.open(url, timeout=10) as response:
+        html = response.read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    cookie = next(c.value for c in jar if c.name == "csrftoken")
+    return cookie, token, html
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2 + 1)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk (make bench does this).")
+
+    work = Path(tempfile.mkdtemp(prefix="undersigned-load-"))
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env.update(
+        DJANGO_ENV="production",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="false",
+        SECURE_HSTS_SECONDS="0",
+        SESSION_COOKIE_SECURE="false",
+        CSRF_COOKIE_SECURE="false",
+        BENCHMARK_VIEWS="true",
+        SIGNUP_RATE_LIMIT="1000000/m",
+        VAR_DIR=str(work),
+        LOG_LEVEL="WARNING",
+    )
+    engine = "postgresql" if env.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
+    server = Server(env, args.workers)
+    try:
+        server.manage("migrate", "--noinput")
+        server.manage("createcachetable")
+        server.manage("collectstatic", "--noinput", "-v", "0")
+        server.manage(
+            "shell",
+            "-v",
+            "0",
+            "-c",
+            "from django.db import connection\n"
+            "from bench.views import CREATE_TABLE\n"
+            "from letters.models import Letter\n"
+            "with connection.cursor() as c: c.execute(CREATE_TABLE)\n"
+            "Letter.objects.create(slug='load', title='Load test', body='Text.', status='open')\n",
+        )
+        server.start()
+        sign_url = f"{server.url}/letters/load/sign/"
+        cookie, token, _html = csrf_for(sign_url)
+        form = {
+            "csrfmiddlewaretoken": token,
+            "kind": "individual",
+            "name": "Load Tester",
+            "title": "Benchmark signer",
+            "country": "FR",
+            "public_consent": "on",
+        }
+        body = "&".join(f"{k}={urllib.parse.quote(v)}" for k, v in form.items()) + "&email=%s"
+        form_headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"csrftoken={cookie}",
+            "Referer": sign_url,
+        }
+        get_script = work / "get.lua"
+        get_script.write_text(LUA_DONE)
+        measurements = [
+            ("healthz (request ceiling)", f"{server.url}/healthz", get_script),
+            (
+                "one INSERT (write ceiling)",
+                f"{server.url}/bench/one-insert",
+                post_script(
+                    work / "insert.lua", "email=%s", {"Content-Type": "application/x-www-form-urlencoded"}
+                ),
+            ),
+            ("signup", sign_url, post_script(work / "signup.lua", body, form_headers)),
+        ]
+        results = {}
+        for what, url, script in measurements:
+            results[what] = run_wrk(url, script, args.duration, args.connections)
+        stored = int(
+            server.manage(
+                "shell",
+                "-v",
+                "0",
+                "-c",
+                "from letters.models import Signature; print(Signature.objects.filter(letter__slug='load').count())",
+            ).strip()
+        )
+    finally:
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+    print(
+        f"engine | measurement | requests/s | p50 | p99 | errors | accepted | stored   ({args.workers} workers, "
+        f"{args.connections} connections, {args.duration} s each)"
+    )
+    for what, data in results.items():
+        errors = data["status_errors"] + data["socket_errors"] + data["timeouts"]
+        stored_cell = str(stored) if what == "signup" else ""
+        print(
+            f"{engine} | {what} | {data['rps']:.0f} | {data['p50_us'] / 1000:.1f} ms | {data['p99_us'] / 1000:.1f} ms"
+            f" | {errors} | {data['accepted']} | {stored_cell}"
+        )
+    signup, ceiling = results["signup"], results["one INSERT (write ceiling)"]
+    checks = [
+        ("signups/s >= 330", signup["rps"] >= 330),
+        ("signups/s >= half the one-INSERT ceiling", signup["rps"] >= ceiling["rps"] / 2),
+        ("no errors", signup["status_errors"] + signup["socket_errors"] + signup["timeouts"] == 0),
+        ("every accepted signup stored", stored == signup["accepted"]),
+    ]
+    for name, ok in checks:
+        print(f"{engine} | target: {name} | {'met' if ok else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()

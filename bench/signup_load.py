@@ -80,7 +80,7 @@ def post_script(path: Path, body_format: str, headers: dict[str, str]) -> Path:
 
 
 def run_wrk(url: str, script: Path, duration: int, connections: int) -> dict:
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", str(script), url],
         capture_output=True,
         text=True,
@@ -103,12 +103,12 @@ class Server:
         self.process: subprocess.Popen | None = None
 
     def manage(self, *args: str) -> str:
-        return subprocess.run(  # noqa: S603
+        return subprocess.run(
             [PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, check=True, capture_output=True, text=True
         ).stdout
 
     def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603
+        self.process = subprocess.Popen(
             [
                 PYTHON,
                 "-m",
@@ -248,7 +248,8 @@ def main() -> None:
                 "-v",
                 "0",
                 "-c",
-                "from letters.models import Signature; print(Signature.objects.filter(letter__slug='load').count())",
+                "from letters.models import Signature\n"
+                "print(Signature.objects.filter(letter__slug='load').count())",
             ).strip()
         )
     finally:
@@ -256,14 +257,15 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
     print(
-        f"engine | measurement | requests/s | p50 | p99 | errors | accepted | stored   ({args.workers} workers, "
-        f"{args.connections} connections, {args.duration} s each)"
+        f"engine | measurement | requests/s | p50 | p99 | errors | accepted | stored"
+        f"   ({args.workers} workers, {args.connections} connections, {args.duration} s each)"
     )
     for what, data in results.items():
         errors = data["status_errors"] + data["socket_errors"] + data["timeouts"]
         stored_cell = str(stored) if what == "signup" else ""
+        p50, p99 = data["p50_us"] / 1000, data["p99_us"] / 1000
         print(
-            f"{engine} | {what} | {data['rps']:.0f} | {data['p50_us'] / 1000:.1f} ms | {data['p99_us'] / 1000:.1f} ms"
+            f"{engine} | {what} | {data['rps']:.0f} | {p50:.1f} ms | {p99:.1f} ms"
             f" | {errors} | {data['accepted']} | {stored_cell}"
         )
     signup, ceiling = results["signup"], results["one INSERT (write ceiling)"]

@@ -22,12 +22,13 @@ PYTHON ?= $(shell for c in python3.14 python3.13 python3.12 \
 APT_RUN := fonts-noto-core fonts-noto-cjk poppler-utils
 APT_TEST := chromium postgresql
 
-.PHONY: help install sysdeps sysdeps-test run demo test lint format migrations-check pytest bench clean
+.PHONY: help install sysdeps sysdeps-test run demo test lint format migrations-check pytest bench audit clean
 
 help:
 	@echo "make run     set up .venv and the database, load the demo, serve on http://$(HOST):$(PORT)"
 	@echo "make test    set up, then ruff, migrations check and the whole test suite (browser tests too)"
 	@echo "make bench   benchmarks: roster pages and exports, signup load (SQLite and PostgreSQL)"
+	@echo "make audit   pip-audit of requirements.txt (needs network access to the vulnerability database)"
 	@echo "make lint    ruff check and format check"
 	@echo "make format  ruff format and fix"
 	@echo "make clean   remove .venv, var/ and test artifacts"
@@ -93,6 +94,12 @@ pytest: install sysdeps-test | var
 	bin/with-postgres $(VENV)/bin/pytest -p no:cacheprovider
 
 test: install sysdeps-test lint migrations-check pytest
+
+# Known vulnerabilities in the pinned requirements. Needs the vulnerability
+# database online (PyPI/OSV), so it is not part of the offline `make test`.
+audit: install
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check pip-audit
+	$(VENV)/bin/pip-audit --requirement requirements.txt --disable-pip --no-deps --progress-spinner off
 
 # Benchmarks print their tables; they are not part of `make test`. See README "Performance".
 bench: install sysdeps-test

@@ -308,12 +308,22 @@ class Delivery(models.Model):
     def __str__(self) -> str:
         return f"{self.letter} — delivery {self.number} ({self.as_of})"
 
-    def get_absolute_url(self) -> str:
-        return reverse("letters:delivery", args=[self.letter.slug, self.number])
-
     def save(self, *args, **kwargs) -> None:
         # Recorded once by letters.deliveries.delivery_record; what was handed
         # over on a day can never be rewritten afterwards.
         if not self._state.adding:
             raise FrozenDeliveryError("A delivery cannot be changed after it is recorded.")
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("letters:delivery", args=[self.letter.slug, self.number])
+
+    def clean(self) -> None:
+        if self.letter_id is None or self.as_of is None:
+            return
+        if self.as_of > self.letter.today():
+            raise ValidationError({"as_of": "That day has not come yet in the letter’s time zone."})
+        if not Signature.objects.on_roster(self.letter, as_of=self.as_of).exists():
+            raise ValidationError(
+                {"as_of": "Nobody was on the list at the end of that day: there is nothing to deliver."}
+            )

@@ -8,5 +8,17 @@ urlpatterns = [
     path("", public.index, name="index"),
     path("letters/<slug:slug>/", public.detail, name="detail"),
     # Signing (letters/views/signup.py)
+    path("letters/<slug:slug>/sign/", signup.sign, name="sign"),
+    path("letters/<slug:slug>/sign/thanks/", signup.sign_done, name="sign_done"),
+    path("confirm/<str:token>/", signup.confirm, name="confirm"),
+    path("confirm/<str:token>/new-link/", signup.confirm_resend, name="confirm_resend"),
+    path("withdraw/<str:token>/", signup.withdraw, name="withdraw"),
     # Delivery outputs (letters/views/outputs.py)
+    path("letters/<slug:slug>/print/", outputs.print_version, name="print"),
+    path("letters/<slug:slug>/letter.pdf", outputs.pdf, name="pdf"),
+    path("letters/<slug:slug>/signatories.csv", outputs.signatories_csv, name="csv"),
+    path("letters/<slug:slug>/signatories.json", outputs.signatories_json, name="json"),
+    path("letters/<slug:slug>/deliveries/<int:number>/", outputs.delivery, name="delivery"),
+    path("letters/<slug:slug>/deliveries/<int:number>/letter.pdf", outputs.delivery_pdf, name="delivery_pdf"),
+    path("letters/<slug:slug>/deliveries/<int:number>/since/", outputs.delivery_since, name="delivery_since"),
 ]

@@ -1,1 +1,141 @@
 """What a letter is delivered as: print version, PDF, press CSV, JSON and deliveries."""
+
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.shortcuts import get_object_or_404, render
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.views.decorators.http import require_safe
+
+from .. import exports
+from ..deliveries import FrozenRoster, since_delivery
+from ..models import Delivery, Letter
+from ..rosters import AsOfError, Roster, format_day
+from .public import bad_as_of, get_letter_for_visitor
+
+
+def _plain_400(message: str) -> HttpResponse:
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
+
+def _revalidated(response: HttpResponse, etag: str) -> HttpResponse:
+    """Clients may keep a copy but must ask again; an unchanged roster then costs a 304."""
+    response.headers["ETag"] = etag
+    patch_cache_control(response, no_cache=True)
+    return response
+
+
+def _not_modified(request: HttpRequest, etag: str) -> HttpResponse | None:
+    response = get_conditional_response(request, etag=etag)
+    return _revalidated(response, etag) if response is not None else None
+
+
+@require_safe
+def print_version(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = get_letter_for_visitor(request, slug)
+    try:
+        roster = Roster.for_request(letter, request.GET.get("as_of"))
+        paper = exports.paper_for_request(request.GET.get("paper"))
+    except (AsOfError, exports.PaperError) as error:
+        return bad_as_of(request, letter, error)
+    return HttpResponse(exports.print_html(roster, paper))
+
+
+@require_safe
+def pdf(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = get_letter_for_visitor(request, slug)
+    try:
+        roster = Roster.for_request(letter, request.GET.get("as_of"))
+        paper = exports.paper_for_request(request.GET.get("paper"))
+    except (AsOfError, exports.PaperError) as error:
+        return _plain_400(str(error))
+    etag = exports.roster_etag(roster, f"pdf-{paper}")
+    if not_modified := _not_modified(request, etag):
+        return not_modified
+    response = HttpResponse(exports.cached_pdf(roster, paper), content_type="application/pdf")
+    filename = exports.dated_filename(letter.slug, roster.as_of, "pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return _revalidated(response, etag)
+
+
+@require_safe
+def signatories_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = get_letter_for_visitor(request, slug)
+    try:
+        roster = Roster.for_request(letter, request.GET.get("as_of"))
+    except AsOfError as error:
+        return _plain_400(str(error))
+    etag = exports.roster_etag(roster, "csv")
+    if not_modified := _not_modified(request, etag):
+        return not_modified
+    response = StreamingHttpResponse(exports.csv_chunks(roster), content_type="text/csv; charset=utf-8")
+    filename = exports.dated_filename(letter.slug, roster.as_of, "csv", what="signatories")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return _revalidated(response, etag)
+
+
+@require_safe
+def signatories_json(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = get_letter_for_visitor(request, slug)
+    try:
+        roster = Roster.for_request(letter, request.GET.get("as_of"))
+    except AsOfError as error:
+        return _plain_400(str(error))
+    etag = exports.roster_etag(roster, "json")
+    if not_modified := _not_modified(request, etag):
+        return not_modified
+    response = JsonResponse(exports.roster_json(roster), json_dumps_params={"ensure_ascii": False})
+    return _revalidated(response, etag)
+
+
+def _get_delivery(request: HttpRequest, slug: str, number: int, *, with_pdf: bool = False) -> Delivery:
+    letter = get_letter_for_visitor(request, slug)
+    deliveries = Delivery.objects.select_related("letter")
+    if not with_pdf:
+        deliveries = deliveries.defer("pdf")
+    return get_object_or_404(deliveries, letter=letter, number=number)
+
+
+@require_safe
+def delivery(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    delivery = _get_delivery(request, slug, number)
+    return render(
+        request,
+        "letters/delivery.html",
+        {"letter": delivery.letter, "delivery": delivery, "roster": FrozenRoster(delivery)},
+    )
+
+
+@require_safe
+def delivery_pdf(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    delivery = _get_delivery(request, slug, number, with_pdf=True)
+    etag = f'"{delivery.pdf_sha256}"'
+    if not_modified := _not_modified(request, etag):
+        return not_modified
+    response = HttpResponse(bytes(delivery.pdf), content_type="application/pdf")
+    filename = exports.dated_filename(slug, delivery.as_of, "pdf", what=f"delivery-{delivery.number}")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return _revalidated(response, etag)
+
+
+@require_safe
+def delivery_since(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    delivery = _get_delivery(request, slug, number)
+    letter: Letter = delivery.letter
+    try:
+        later = Roster.for_request(letter, request.GET.get("as_of"))
+        if later.as_of < delivery.as_of:
+            delivered_on = format_day(delivery.as_of, letter.language)
+            raise AsOfError(f"Choose a day on or after {delivered_on}, the day of the delivered list.")
+    except AsOfError as error:
+        return bad_as_of(request, letter, error)
+    changes = since_delivery(delivery, later.as_of)
+    return render(
+        request,
+        "letters/delivery_since.html",
+        {"letter": letter, "delivery": delivery, "changes": changes},
+    )

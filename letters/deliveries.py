@@ -1,0 +1,155 @@
+"""
+Deliveries: the roster of a day frozen as it was handed over (entries, PDF and
+its SHA-256), and what changed on the list since.
+"""
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from django.db import transaction
+from django.db.models import Max
+
+from .exports import DEFAULT_PAPER, render_pdf
+from .models import Delivery, Letter, Signature
+from .rosters import Roster, RosterEntry, Section
+
+
+def _signature_ids(roster: Roster) -> list[int]:
+    """The signature behind each entry of `roster.entries()`: the same querysets, in the same order."""
+    ids: list[int] = []
+    for section_type in roster.section_types:
+        signatures = roster.signatures()
+        ordered = (
+            signatures.individuals() if section_type == Roster.INDIVIDUALS else signatures.organizations()
+        )
+        ids.extend(ordered.values_list("pk", flat=True))
+    return ids
+
+
+def read_roster_with_ids(letter: Letter, as_of: dt.date) -> tuple[Roster, list[int]]:
+    """
+    A roster read into memory, and the signature id of each of its entries.
+    Both are read in one transaction; should a signature still change between
+    the two reads (PostgreSQL gives each statement its own snapshot), the
+    lengths disagree and we read again.
+    """
+    for _ in range(3):
+        roster = Roster(letter, as_of)
+        with transaction.atomic():
+            entries = roster.entries()
+            ids = _signature_ids(roster)
+        if len(ids) == len(entries):
+            return roster, ids
+    raise RuntimeError("The list kept changing while it was read; try again.")
+
+
+def delivery_record(*, letter: Letter, as_of: dt.date, recipient: str, note: str = "", user=None) -> Delivery:
+    """
+    Freezes the roster of `letter` as of `as_of`: the entries exactly as
+    printed, the PDF (A4) and its SHA-256, numbered after the letter's earlier
+    deliveries. The delivery is never changed afterwards.
+    """
+    delivery = Delivery(letter=letter, as_of=as_of, recipient=recipient, note=note, recorded_by=user)
+    # The day and the recipient are checked before the work of freezing and rendering.
+    delivery.full_clean(exclude=["number", "entries", "signature_ids", "pdf"])
+    roster, ids = read_roster_with_ids(letter, as_of)
+    delivery.entries = [entry.as_dict() for entry in roster.entries()]
+    delivery.signature_ids = ids
+    # Rendered outside the write transaction: on SQLite that holds the one write
+    # lock, and signers should not wait for a long PDF.
+    delivery.pdf = render_pdf(roster, DEFAULT_PAPER)
+    delivery.pdf_sha256 = hashlib.sha256(delivery.pdf).hexdigest()
+    with transaction.atomic():
+        # Serializes numbering on PostgreSQL; SQLite's IMMEDIATE transactions already do.
+        Letter.objects.select_for_update().filter(pk=letter.pk).first()
+        latest = Delivery.objects.filter(letter=letter).aggregate(n=Max("number"))["n"] or 0
+        delivery.number = latest + 1
+        delivery.full_clean()
+        delivery.save()
+    return delivery
+
+
+class FrozenRoster(Roster):
+    """A delivery's frozen entries behind the Roster interface, so pages show them like any roster."""
+
+    def __init__(self, delivery: Delivery) -> None:
+        super().__init__(delivery.letter, delivery.as_of)
+        self.delivery = delivery
+
+    @cached_property
+    def frozen_entries(self) -> list[RosterEntry]:
+        return [RosterEntry.from_dict(data) for data in self.delivery.entries]
+
+    @property
+    def section_types(self) -> list[str]:
+        types = super().section_types
+        return types + [t for t in dict.fromkeys(e.type for e in self.frozen_entries) if t not in types]
+
+    @cached_property
+    def sections(self) -> list[Section]:
+        headings = {self.INDIVIDUALS: "Individuals", self.ORGANIZATIONS: "Organizations"}
+        return [
+            Section(
+                type=section_type,
+                heading=headings.get(section_type, section_type),
+                entries=[entry for entry in self.frozen_entries if entry.type == section_type],
+            )
+            for section_type in self.section_types
+        ]
+
+    def iter_entries(self, chunk_size: int = 2000):
+        return iter(self.entries())
+
+
+@dataclass
+class SinceDelivery:
+    delivery: Delivery
+    delivered: FrozenRoster
+    roster: Roster
+    added: list[RosterEntry] = field(default_factory=list)
+    withdrawn: list[RosterEntry] = field(default_factory=list)
+    removed: list[RosterEntry] = field(default_factory=list)
+    # (as delivered, as listed now) for a signatory whose printed entry changed.
+    changed: list[tuple[RosterEntry, RosterEntry]] = field(default_factory=list)
+
+    @property
+    def added_individuals(self) -> list[RosterEntry]:
+        return [entry for entry in self.added if not entry.is_organization]
+
+    @property
+    def added_organizations(self) -> list[RosterEntry]:
+        return [entry for entry in self.added if entry.is_organization]
+
+
+def since_delivery(delivery: Delivery, as_of: dt.date | None = None) -> SinceDelivery:
+    """
+    Who joined and who left the list between the delivery's day and `as_of`
+    (today when None), comparing signatures rather than spellings.
+    """
+    delivered = FrozenRoster(delivery)
+    roster, ids = read_roster_with_ids(delivery.letter, as_of or delivery.letter.today())
+    now_by_id = dict(zip(ids, roster.entries(), strict=True))
+    then_by_id = dict(zip(delivery.signature_ids, delivered.frozen_entries, strict=True))
+
+    result = SinceDelivery(delivery=delivery, delivered=delivered, roster=roster)
+    result.added = [entry for pk, entry in now_by_id.items() if pk not in then_by_id]
+    gone = [pk for pk in then_by_id if pk not in now_by_id]
+    withdrawn_ids = set(
+        Signature.objects.filter(
+            pk__in=gone, withdrawn_at__lt=delivery.letter.end_of_day(roster.as_of)
+        ).values_list("pk", flat=True)
+    )
+    for pk in gone:
+        (result.withdrawn if pk in withdrawn_ids else result.removed).append(then_by_id[pk])
+    result.changed = [
+        (then_by_id[pk], entry)
+        for pk, entry in now_by_id.items()
+        if pk in then_by_id and _printed(then_by_id[pk]) != _printed(entry)
+    ]
+    return result
+
+
+def _printed(entry: RosterEntry) -> tuple[str, str, str]:
+    return (entry.name, entry.title, entry.acronym)

@@ -1,0 +1,149 @@
+"""
+How a roster leaves the site: the print page's HTML, the PDF rendered from it
+(and cached), the press CSV and the JSON. Everything reads a `Roster`.
+"""
+
+import csv
+import datetime as dt
+import io
+import mimetypes
+from collections.abc import Iterator
+
+from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.cache import cache
+from django.template.loader import render_to_string
+from django.templatetags.static import static
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from .rosters import Roster
+from .spreadsheets import escape_formula
+
+PAPERS = {"a4": "A4", "letter": "US Letter"}
+DEFAULT_PAPER = "a4"
+
+CSV_COLUMNS = ["type", "name", "title", "acronym", "country", "signed_on"]
+# Rows written to the buffer before it is handed to the client: small enough
+# that a 100,000-row list never sits in memory, large enough to keep writes few.
+CSV_ROWS_PER_CHUNK = 500
+
+# The PDF is rendered for this made-up origin; StaticOnlyFetcher answers the
+# requests for our own static files and refuses everything else.
+PDF_BASE_URL = "https://undersigned.invalid/"
+
+# Long enough to outlive any news cycle; the key changes whenever the roster does.
+PDF_CACHE_SECONDS = 30 * 24 * 3600
+
+
+class PaperError(ValueError):
+    """A `?paper=` we do not print on; the message is for the visitor."""
+
+
+def paper_for_request(raw: str | None) -> str:
+    paper = (raw or DEFAULT_PAPER).strip().lower()
+    if paper not in PAPERS:
+        raise PaperError(f"Paper must be “a4” or “letter”, not “{(raw or '')[:20]}”.")
+    return paper
+
+
+def split_footnotes(body_html: str) -> tuple[str, str]:
+    """
+    The body without its footnotes, and the footnotes. Markdown puts them at the
+    end of the body; on paper they belong after the closing, not before it.
+    """
+    text, marker, notes = body_html.rpartition('<div class="footnote">')
+    if not marker:
+        return body_html, ""
+    return text, marker + notes
+
+
+def print_html(roster: Roster, paper: str) -> str:
+    """The print version: the letter as delivered, then the roster."""
+    body, footnotes = split_footnotes(roster.letter.body_html)
+    return render_to_string(
+        "letters/print.html",
+        {
+            "letter": roster.letter,
+            "roster": roster,
+            "paper": paper,
+            "body_html": body,
+            "footnotes_html": footnotes,
+        },
+    )
+
+
+class StaticOnlyFetcher(URLFetcher):
+    """Serves our own static files (the print stylesheet) to WeasyPrint; fetches nothing else."""
+
+    def fetch(self, url, headers=None):
+        prefix = PDF_BASE_URL.rstrip("/") + static("")
+        if url.startswith(prefix):
+            name = url.removeprefix(prefix).split("?")[0]
+            content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+            # The source folders first (development, tests); then the collected
+            # files, where production's hashed names ("print.3f2a….css") live.
+            if path := finders.find(name):
+                with open(path, "rb") as file:
+                    return URLFetcherResponse(url, file.read(), {"Content-Type": content_type})
+            if staticfiles_storage.location and staticfiles_storage.exists(name):
+                with staticfiles_storage.open(name) as file:
+                    return URLFetcherResponse(url, file.read(), {"Content-Type": content_type})
+        raise ValueError(f"The PDF may only use the site's static files, not {url[:100]}")
+
+
+def render_pdf(roster: Roster, paper: str) -> bytes:
+    html = print_html(roster, paper)
+    document = HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=StaticOnlyFetcher())
+    return document.write_pdf()
+
+
+def pdf_cache_key(roster: Roster, paper: str) -> str:
+    return f"letter-pdf:{roster.letter.pk}:{roster.as_of.isoformat()}:{paper}:{roster.fingerprint()}"
+
+
+def cached_pdf(roster: Roster, paper: str) -> bytes:
+    """The PDF of this roster, rendered once per letter, day, paper and roster state."""
+    key = pdf_cache_key(roster, paper)
+    pdf = cache.get(key)
+    if pdf is None:
+        pdf = render_pdf(roster, paper)
+        cache.set(key, pdf, PDF_CACHE_SECONDS)
+    return pdf
+
+
+def dated_filename(slug: str, as_of: dt.date, extension: str, what: str = "") -> str:
+    """`civic-space-as-of-2023-09-21.pdf`, `civic-space-signatories-as-of-2023-09-21.csv`."""
+    middle = f"-{what}" if what else ""
+    return f"{slug}{middle}-as-of-{as_of.isoformat()}.{extension}"
+
+
+def roster_etag(roster: Roster, kind: str) -> str:
+    """Cheap: a couple of aggregate queries (Roster.fingerprint), never the list itself."""
+    return f'"{kind}-{roster.fingerprint()}"'
+
+
+def csv_chunks(roster: Roster) -> Iterator[bytes]:
+    """The press CSV as UTF-8 bytes with a byte-order mark, a few hundred rows at a time."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")  # so Excel reads the accents as UTF-8
+    writer.writerow(CSV_COLUMNS)
+    for n, entry in enumerate(roster.iter_entries(), start=1):
+        row = entry.as_dict()
+        writer.writerow([escape_formula(row[column]) for column in CSV_COLUMNS])
+        if n % CSV_ROWS_PER_CHUNK == 0:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode()
+
+
+def roster_json(roster: Roster) -> dict:
+    """The JSON export, as PRODUCT.md "JSON" describes it."""
+    return {
+        "letter": {"slug": roster.letter.slug, "title": roster.letter.title},
+        "as_of": roster.as_of.isoformat(),
+        "counts": roster.counts,
+        "signatories": [entry.as_dict() for entry in roster.entries()],
+    }

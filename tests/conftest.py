@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 
 from .factories import make_letter
 
@@ -7,3 +8,9 @@ from .factories import make_letter
 def letter(db):
     """An open letter whose days are New York days (UTC-4 in September)."""
     return make_letter(slug="civic-space", title="Protect civic space")
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Rate-limit counts live in the cache: every test starts with none."""
+    cache.clear()

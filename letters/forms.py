@@ -1,0 +1,124 @@
+import unicodedata
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django_countries.fields import CountryField
+
+from signatories.normalize import has_control_characters
+
+# The honeypot: a field people never see (hidden by CSS, skipped by the
+# keyboard and screen readers) and form-filling bots fill in.
+HONEYPOT_FIELD = "comment"
+
+
+class LineField(forms.CharField):
+    """One line of text: trimmed, Unicode NFC, no control characters or line breaks."""
+
+    def to_python(self, value):
+        return unicodedata.normalize("NFC", super().to_python(value))
+
+    def validate(self, value) -> None:
+        super().validate(value)
+        if has_control_characters(value):
+            raise ValidationError(
+                "Write this on one line, without line breaks or invisible control characters.",
+                code="control_characters",
+            )
+
+
+def _country_field(help_text: str) -> forms.Field:
+    field = CountryField(blank=True).formfield(label="Country", help_text=help_text)
+    field.choices = [("", "Choose a country (optional)"), *list(field.choices)[1:]]
+    return field
+
+
+class SignatureForm(forms.Form):
+    """What every signature asks for. Subclasses add the signatory's fields in front."""
+
+    email = forms.EmailField(
+        label="E-mail address",
+        max_length=254,
+        help_text="We send you a link to confirm your signature. Never published.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    public_consent = forms.BooleanField(
+        label="I agree that my name is published as a signatory of this letter.",
+        error_messages={"required": "Your name can only be listed if you agree to its publication."},
+    )
+    contact_consent = forms.BooleanField(
+        label="The organizers may write to me about this letter (optional).", required=False
+    )
+    comment = forms.CharField(
+        label="Leave this field empty",
+        required=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    def service_arguments(self) -> dict:
+        """The form's data as keyword arguments of `letters.services.signature_submit`."""
+        data = dict(self.cleaned_data)
+        data.pop(HONEYPOT_FIELD, None)
+        return data
+
+
+class IndividualSignatureForm(SignatureForm):
+    kind = "individual"
+
+    name = LineField(
+        label="Your name",
+        max_length=200,
+        help_text="As it should be printed, e.g. “Tomás Ojea-Quintana”.",
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    title = LineField(
+        label="Title or affiliation (optional)",
+        max_length=400,
+        required=False,
+        help_text="Printed under your name, e.g. “Professor of Law, University of Cape Town”.",
+        widget=forms.TextInput(attrs={"autocomplete": "organization-title"}),
+    )
+    country = _country_field("Where you live or work.")
+
+    field_order = ["name", "title", "country", "email"]
+
+
+class OrganizationSignatureForm(SignatureForm):
+    kind = "organization"
+
+    organization_name = LineField(
+        label="Name of the organization",
+        max_length=300,
+        help_text="As it should be printed, e.g. “Asociación Pro Derechos Humanos”.",
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+    )
+    acronym = LineField(
+        label="Acronym (optional)",
+        max_length=50,
+        required=False,
+        help_text="Printed after the name: “(APDH)”.",
+    )
+    country = _country_field("Where the organization is based.")
+    website = forms.URLField(
+        label="Website (optional)", max_length=500, required=False, assume_scheme="https"
+    )
+    name = LineField(
+        label="Your name",
+        max_length=200,
+        help_text="The person signing on behalf of the organization. Never published.",
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+
+    field_order = ["organization_name", "acronym", "country", "website", "name", "email"]
+
+    public_consent = forms.BooleanField(
+        label="I may sign on behalf of this organization, and I agree that its name is published as a "
+        "signatory of this letter.",
+        error_messages={"required": "The organization can only be listed if you agree to its publication."},
+    )
+
+
+FORMS = {form.kind: form for form in (IndividualSignatureForm, OrganizationSignatureForm)}

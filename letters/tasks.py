@@ -1,0 +1,101 @@
+"""
+E-mails to signers, sent by django.tasks workers so that a slow or absent mail
+server never holds up the request. Queue them with
+`letters.services.signature_email_enqueue`, which waits for the commit.
+"""
+
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.tasks import task
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.text import Truncator
+
+from signatories.normalize import canonical_email, clean_text
+
+from .models import Signature
+from .tokens import make_confirm_token, make_withdraw_token
+
+logger = logging.getLogger(__name__)
+
+SUBJECTS = {
+    "confirm": "Please confirm your signature: {title}",
+    "already-signed": "You have already signed: {title}",
+    "withdrawn": "Your signature was withdrawn: {title}",
+}
+
+
+@task
+def send_signature_email(*, signature_id: int, kind: str, to: str = "") -> None:
+    """
+    Send the signer e-mail `kind` about a signature: "confirm" (the
+    confirmation link), "already-signed" (someone used the form again for a
+    signatory already on file) or "withdrawn" (a receipt). Every message has a
+    plain-text part and the withdrawal link. A failure is logged and raised, so
+    the task backend records it; the signature stays as it was and staff can
+    resend (`letters.services.confirmation_resend`).
+    """
+    signatures = Signature.objects.select_related("letter", "individual", "organization")
+    signature = signatures.filter(pk=signature_id).first()
+    if signature is None:
+        logger.warning("Signature %s is gone; its %s e-mail was not sent", signature_id, kind)
+        return
+    if kind == "confirm" and signature.status != Signature.Status.PENDING:
+        # Queued twice, or confirmed by the first link meanwhile.
+        logger.info("Signature %s is already %s; no confirmation sent", signature_id, signature.status)
+        return
+    message = signature_email(signature, kind, to=to)
+    try:
+        message.send()
+    except Exception:
+        logger.exception("Could not send the %s e-mail for signature %s", kind, signature_id)
+        raise
+    logger.info("Sent the %s e-mail for signature %s", kind, signature_id)
+
+
+def signature_email(signature: Signature, kind: str, *, to: str = "") -> EmailMultiAlternatives:
+    """The message `kind` about `signature`, addressed to `to` or the signature's address."""
+    if kind not in SUBJECTS:
+        raise ValueError(f"Unknown signer e-mail {kind!r}")
+    letter = signature.letter
+    address = _address(signature)
+    # Someone else naming an organization that has signed learns no more than
+    # that, and never gets the link that would withdraw its signature.
+    own_signature = not to or canonical_email(to) == canonical_email(address)
+    context = {
+        "own_signature": own_signature,
+        "signature": signature,
+        "letter": letter,
+        "signatory": signature.signatory,
+        "needs_approval": signature.is_organization or letter.requires_approval,
+        "letter_url": settings.SITE_URL + letter.get_absolute_url(),
+        "confirm_url": _link("letters:confirm", make_confirm_token(signature.pk)),
+        "withdraw_url": _link("letters:withdraw", make_withdraw_token(signature.pk)) if own_signature else "",
+        "confirm_days": max(1, settings.SIGNUP_CONFIRM_MAX_AGE // 86400),
+    }
+    # A subject is one line: whatever the letter's title holds, never a newline.
+    title = Truncator(clean_text(letter.title)).chars(120)
+    message = EmailMultiAlternatives(
+        subject=SUBJECTS[kind].format(title=title),
+        body=render_to_string(f"letters/email/{kind}.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to or address],
+    )
+    message.attach_alternative(render_to_string(f"letters/email/{kind}.html", context), "text/html")
+    return message
+
+
+def _link(name: str, token: str) -> str:
+    return settings.SITE_URL + reverse(name, args=[token])
+
+
+def _address(signature: Signature) -> str:
+    if signature.contact_email:
+        return signature.contact_email
+    if signature.individual and signature.individual.email:
+        return signature.individual.email
+    if signature.organization and signature.organization.contact_email:
+        return signature.organization.contact_email
+    raise ValueError(f"Signature {signature.pk} has no e-mail address")

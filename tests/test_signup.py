@@ -1,0 +1,329 @@
+import re
+
+import pytest
+from django.core import mail
+
+from letters.models import Letter, Signature
+from signatories.models import Individual, Organization
+
+from .factories import make_individual, make_letter, make_organization, sign
+
+pytestmark = pytest.mark.django_db
+
+URL = "/letters/civic-space/sign/"
+ORG_URL = "/letters/civic-space/sign/?as=organization"
+
+
+@pytest.fixture
+def post(client, django_capture_on_commit_callbacks):
+    """POST, then run what waits for the commit (the e-mail task) as a real request would."""
+
+    def post(url, data, **extra):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(url, data, **extra)
+
+    return post
+
+
+def individual_data(**fields):
+    return {
+        "name": "Tomás Ojea-Quintana",
+        "title": "Former UN Special Rapporteur",
+        "country": "AR",
+        "email": "tomas@example.org",
+        "public_consent": "on",
+    } | fields
+
+
+def organization_data(**fields):
+    return {
+        "organization_name": "Asociación Pro Derechos Humanos",
+        "acronym": "APDH",
+        "country": "AR",
+        "website": "apdh.example.org",
+        "name": "Ana Pérez",
+        "email": "ana@apdh.example.org",
+        "public_consent": "on",
+    } | fields
+
+
+def test_the_letter_page_links_to_the_form_while_open(client, letter):
+    html = client.get("/letters/civic-space/").content.decode()
+    assert 'href="/letters/civic-space/sign/"' in html
+    letter.status = Letter.Status.CLOSED
+    letter.save()
+    html = client.get("/letters/civic-space/").content.decode()
+    assert "/sign/" not in html
+
+
+def test_the_form_labels_every_field(client, letter):
+    response = client.get(URL)
+    assert response.status_code == 200
+    html = response.content.decode()
+    for field in ["name", "title", "country", "email", "public_consent", "contact_consent"]:
+        assert f'<label for="id_{field}"' in html, field
+    assert "On behalf of an organization" in html
+    assert "<script" not in html
+
+
+def test_the_organization_form_labels_every_field(client, letter):
+    html = client.get(ORG_URL).content.decode()
+    for field in ["organization_name", "acronym", "country", "website", "name", "email", "public_consent"]:
+        assert f'<label for="id_{field}"' in html, field
+
+
+def test_it_offers_only_what_the_letter_accepts(client):
+    make_letter(slug="orgs-only", accepts_individuals=False)
+    html = client.get("/letters/orgs-only/sign/").content.decode()
+    assert 'id="id_organization_name"' in html
+    assert "As an individual" not in html
+    # Asking for the individual form of an organizations-only letter gives the organization form.
+    html = client.get("/letters/orgs-only/sign/?as=individual").content.decode()
+    assert 'id="id_organization_name"' in html
+
+
+def test_an_individual_signs_and_gets_a_confirmation_email(post, letter):
+    response = post(URL, individual_data(contact_consent="on"), REMOTE_ADDR="203.0.113.9")
+    assert response.status_code == 302
+    assert response["Location"] == "/letters/civic-space/sign/thanks/?as=individual"
+
+    signature = Signature.objects.get()
+    assert signature.status == Signature.Status.PENDING
+    assert signature.source == Signature.Source.FORM
+    assert signature.signed_at is None and signature.confirmed_at is None
+    assert signature.public_consent and signature.contact_consent
+    assert signature.individual.name == "Tomás Ojea-Quintana"
+    assert signature.individual.title == "Former UN Special Rapporteur"
+    assert signature.individual.country == "AR"
+    assert signature.individual.email == "tomas@example.org"
+    assert signature.contact_email == "tomas@example.org"
+    assert len(signature.ip_hash) == 64 and "203.0.113.9" not in signature.ip_hash
+
+    [message] = mail.outbox
+    assert message.to == ["tomas@example.org"]
+    assert message.subject == "Please confirm your signature: Protect civic space"
+    assert "Tomás Ojea-Quintana" in message.body
+    assert re.search(r"http://127\.0\.0\.1:8000/confirm/[^/\s]+/", message.body)
+    assert re.search(r"http://127\.0\.0\.1:8000/withdraw/[^/\s]+/", message.body)
+    assert message.alternatives[0].mimetype == "text/html"
+
+
+def test_the_thanks_page_asks_to_check_the_inbox(client, letter):
+    html = client.get("/letters/civic-space/sign/thanks/?as=individual").content.decode()
+    assert "Check your e-mail" in html
+
+
+def test_a_pending_signature_is_not_listed(post, client, letter):
+    post(URL, individual_data())
+    assert "Tomás Ojea-Quintana" not in client.get("/letters/civic-space/").content.decode()
+
+
+def test_an_organization_signs(post, letter):
+    response = post(ORG_URL, organization_data())
+    assert response.status_code == 302
+    assert response["Location"].endswith("?as=organization")
+    signature = Signature.objects.get()
+    organization = signature.organization
+    assert organization.display_name == "Asociación Pro Derechos Humanos (APDH)"
+    assert organization.country == "AR"
+    assert organization.website == "https://apdh.example.org"
+    assert organization.contact_name == "Ana Pérez"
+    assert signature.signer_name == "Ana Pérez"
+    assert signature.contact_email == "ana@apdh.example.org"
+    [message] = mail.outbox
+    assert message.to == ["ana@apdh.example.org"]
+    assert "review" in message.body
+
+
+def test_errors_show_next_to_the_field_and_keep_what_was_typed(post, letter):
+    response = post(URL, individual_data(email="not-an-address", public_consent=""))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'value="Tomás Ojea-Quintana"' in html
+    assert 'value="not-an-address"' in html
+    assert 'id="id_email_error"' in html and "Enter a valid email address." in html
+    assert "agree to its publication" in html
+    assert 'aria-describedby="id_email_helptext id_email_error"' in html
+    assert not Signature.objects.exists() and not Individual.objects.exists()
+    assert not mail.outbox
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("name", "x" * 201, "at most 200 characters"),
+        ("title", "x" * 401, "at most 400 characters"),
+        ("name", "Jane\nDoe", "on one line"),
+        ("name", "Jane\x07Doe", "control characters"),
+        ("title", "Professor\u202eevil", "control characters"),
+        ("name", "   ", "This field is required."),
+    ],
+)
+def test_bad_input_is_refused_next_to_the_field(post, letter, field, value, message):
+    response = post(URL, individual_data(**{field: value}))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f'id="id_{field}_error"' in html
+    assert message in html
+    assert not Signature.objects.exists()
+
+
+def test_the_longest_allowed_values_are_kept_whole(post, letter):
+    post(URL, individual_data(name="N" * 200, title="T" * 400))
+    individual = Individual.objects.get()
+    assert individual.name == "N" * 200 and individual.title == "T" * 400
+
+
+def test_text_is_trimmed_and_normalized_to_nfc(post, letter):
+    decomposed = "Jose\u0301 Marti\u0301"
+    post(URL, individual_data(name=f"  {decomposed}  ", title=" Poet "))
+    individual = Individual.objects.get()
+    assert individual.name == "José Martí"
+    assert individual.title == "Poet"
+
+
+def test_a_name_with_a_script_tag_is_stored_as_text_and_never_runs(post, client, letter):
+    name = "<script>alert('x')</script> Evil"
+    post(URL, individual_data(name=name))
+    assert Individual.objects.get().name == name
+    [message] = mail.outbox
+    html_part = message.alternatives[0].content
+    assert "<script>" not in html_part
+    assert "&lt;script&gt;" in html_part
+    link = re.search(r"/confirm/[^/\s]+/", message.body).group(0)
+    html = client.get(link).content.decode()
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_the_country_must_be_a_country(post, letter):
+    response = post(URL, individual_data(country="XX"))
+    assert response.status_code == 400
+    assert 'id="id_country_error"' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"status": Letter.Status.CLOSED}, "no longer accepts signatures"),
+        ({"opens_at": "2999-01-01T00:00Z"}, "opens for signatures on"),
+        ({"closes_at": "2000-01-01T00:00Z"}, "closed to new signatures"),
+    ],
+)
+def test_a_letter_not_open_shows_why_and_accepts_nothing(post, client, fields, message):
+    make_letter(slug="civic-space", **fields)
+    response = client.get(URL)
+    assert message in response.content.decode()
+    assert 'name="email"' not in response.content.decode()
+    response = post(URL, individual_data())
+    assert response.status_code == 403
+    assert not Signature.objects.exists()
+    assert not mail.outbox
+
+
+def test_a_draft_letter_has_no_form_for_the_public(client):
+    make_letter(slug="civic-space", status=Letter.Status.DRAFT)
+    assert client.get(URL).status_code == 404
+    assert client.post(URL, individual_data()).status_code == 404
+    assert not Signature.objects.exists()
+
+
+def test_signing_twice_makes_one_signature_and_the_page_does_not_tell(post, letter):
+    first = post(URL, individual_data())
+    second = post(URL, individual_data(email="TOMAS@Example.org"))
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"]
+    assert Signature.objects.count() == 1
+    assert Individual.objects.count() == 1
+    # Still unconfirmed: the second message is a new confirmation link.
+    assert [m.subject for m in mail.outbox] == ["Please confirm your signature: Protect civic space"] * 2
+
+
+def test_gmail_dots_and_tags_are_the_same_mailbox(post, letter):
+    post(URL, individual_data(email="jane.doe@gmail.com"))
+    post(URL, individual_data(email="janedoe+letters@gmail.com"))
+    assert Signature.objects.count() == 1
+
+
+def test_someone_who_already_signed_gets_an_email_saying_so(post, letter):
+    individual = make_individual("Tomás Ojea-Quintana", email="tomas@example.org")
+    sign(letter, individual)
+    response = post(URL, individual_data(name="Someone Else"))
+    assert response.status_code == 302
+    assert response["Location"] == "/letters/civic-space/sign/thanks/?as=individual"
+    assert Signature.objects.count() == 1
+    [message] = mail.outbox
+    assert message.to == ["tomas@example.org"]
+    assert message.subject == "You have already signed: Protect civic space"
+    assert "It is on the list." in message.body
+    assert "/withdraw/" in message.body
+    # A confirmed person's entry is not changed by an unconfirmed form; staff get a note.
+    individual.refresh_from_db()
+    assert individual.name == "Tomás Ojea-Quintana"
+
+
+def test_a_known_signer_of_another_letter_is_reused_and_differences_noted(post, letter):
+    individual = make_individual("Tomás Ojea-Quintana", title="Lawyer", email="tomas@example.org")
+    sign(make_letter(), individual)
+    post(URL, individual_data(title="Former UN Special Rapporteur"))
+    signature = Signature.objects.get(letter=letter)
+    assert signature.individual == individual
+    assert Individual.objects.count() == 1
+    assert "Former UN Special Rapporteur" in signature.notes
+    individual.refresh_from_db()
+    assert individual.title == "Lawyer"
+
+
+def test_a_corrected_typo_before_confirming_replaces_the_first_try(post, letter):
+    post(URL, individual_data(name="Tomas Ojea-Quintan"))
+    post(URL, individual_data(name="Tomás Ojea-Quintana"))
+    assert Individual.objects.get().name == "Tomás Ojea-Quintana"
+    assert "Tomás Ojea-Quintana" in mail.outbox[-1].body
+
+
+def test_an_existing_organization_is_reused_by_name(post, letter):
+    existing = make_organization("Asociación Pro-Derechos Humanos", acronym="APDH", country="AR")
+    post(ORG_URL, organization_data(organization_name="asociacion pro derechos humanos"))
+    assert Organization.objects.count() == 1
+    assert Signature.objects.get().organization == existing
+
+
+def test_an_existing_organization_is_reused_by_acronym_and_country(post, letter):
+    existing = make_organization("Amnesty International Argentina", acronym="AIAR", country="AR")
+    post(ORG_URL, organization_data(organization_name="Amnistía Argentina", acronym="aiar"))
+    assert Organization.objects.count() == 1
+    signature = Signature.objects.get()
+    assert signature.organization == existing
+    assert "Amnistía Argentina" in signature.notes
+
+
+def test_a_near_match_is_a_new_organization_flagged_for_staff(post, letter):
+    existing = make_organization("Human Rights Watch", acronym="HRW", country="US")
+    post(ORG_URL, organization_data(organization_name="Human Rights Observers", acronym="HRW", country="GB"))
+    assert Organization.objects.count() == 2
+    signature = Signature.objects.get()
+    assert signature.organization != existing
+    assert f"Possible duplicate of organization #{existing.pk}" in signature.notes
+    assert "same acronym" in signature.notes
+
+
+def test_an_organization_signing_twice_from_another_address_is_not_given_its_withdrawal_link(post, letter):
+    organization = make_organization("Asociación Pro Derechos Humanos", acronym="APDH", country="AR")
+    sign(letter, organization, contact_email="ana@apdh.example.org")
+    post(ORG_URL, organization_data(email="rival@example.com"))
+    assert Signature.objects.count() == 1
+    [message] = mail.outbox
+    assert message.to == ["rival@example.com"]
+    assert "already on file" in message.body
+    assert "/withdraw/" not in message.body
+    assert "/withdraw/" not in message.alternatives[0].content
+
+
+def test_every_message_has_a_plain_text_part_and_a_single_line_subject(post):
+    make_letter(slug="civic-space", title="Protect\ncivic\r\nspace")
+    post(URL, individual_data())
+    [message] = mail.outbox
+    assert message.subject == "Please confirm your signature: Protect civic space"
+    raw = message.message().as_string()
+    assert "Content-Type: text/plain" in raw
+    assert "Content-Type: text/html" in raw

@@ -1,0 +1,180 @@
+import re
+import time
+from unittest import mock
+
+import pytest
+from django.core import mail
+
+from letters.models import Letter, Signature
+from letters.tokens import make_confirm_token, make_withdraw_token
+
+from .factories import make_individual, make_letter, make_organization, sign
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def run_tasks(django_capture_on_commit_callbacks):
+    """Run what waits for the commit (e-mail tasks) as a real request would."""
+
+    def run(function, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return function(*args, **kwargs)
+
+    return run
+
+
+def pending(letter, **fields):
+    fields.setdefault("contact_email", "jane@example.org")
+    return sign(letter, make_individual("Jane Doe", email="jane@example.org"), status="pending", **fields)
+
+
+def pending_organization(letter):
+    return sign(letter, make_organization("Open Society"), status="pending", contact_email="ana@example.org")
+
+
+def old_token(signature_id: int, days: int) -> str:
+    with mock.patch("django.core.signing.time.time", return_value=time.time() - days * 86400):
+        return make_confirm_token(signature_id)
+
+
+def test_confirming_lists_an_individual_when_the_letter_needs_no_approval(client):
+    letter = make_letter(slug="civic-space", requires_approval=False)
+    signature = pending(letter)
+    response = client.get(f"/confirm/{make_confirm_token(signature.pk)}/")
+    assert response.status_code == 200
+    assert "on the list" in response.content.decode()
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.APPROVED
+    assert signature.confirmed_at is not None
+    assert signature.signed_at == signature.confirmed_at == signature.approved_at
+    assert "Jane Doe" in client.get("/letters/civic-space/").content.decode()
+
+
+def test_confirming_waits_for_approval_when_the_letter_requires_it(client, letter):
+    assert letter.requires_approval
+    signature = pending(letter)
+    html = client.get(f"/confirm/{make_confirm_token(signature.pk)}/").content.decode()
+    assert "awaiting approval" in html
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.CONFIRMED
+    assert signature.signed_at == signature.confirmed_at
+    assert signature.approved_at is None
+    assert "Jane Doe" not in client.get("/letters/civic-space/").content.decode()
+
+
+def test_organization_signatures_always_wait_for_approval(client):
+    letter = make_letter(requires_approval=False)
+    signature = pending_organization(letter)
+    html = client.get(f"/confirm/{make_confirm_token(signature.pk)}/").content.decode()
+    assert "awaiting approval" in html
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.CONFIRMED
+
+
+def test_confirming_twice_changes_nothing(client):
+    letter = make_letter(requires_approval=False)
+    signature = pending(letter)
+    url = f"/confirm/{make_confirm_token(signature.pk)}/"
+    client.get(url)
+    signature.refresh_from_db()
+    first = (signature.status, signature.confirmed_at, signature.signed_at, signature.updated_at)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "on the list" in response.content.decode()
+    signature.refresh_from_db()
+    assert (signature.status, signature.confirmed_at, signature.signed_at, signature.updated_at) == first
+
+
+def test_a_post_to_the_confirmation_link_is_refused(client, letter):
+    signature = pending(letter)
+    assert client.post(f"/confirm/{make_confirm_token(signature.pk)}/").status_code == 405
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.PENDING
+
+
+def test_an_expired_link_says_so_and_offers_a_new_one(client, run_tasks, letter):
+    signature = pending(letter)
+    token = old_token(signature.pk, days=8)
+    response = client.get(f"/confirm/{token}/")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "This link has expired" in html
+    assert f'action="/confirm/{token}/new-link/"' in html
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.PENDING
+
+    response = run_tasks(client.post, f"/confirm/{token}/new-link/")
+    assert "We have sent a new confirmation link" in response.content.decode()
+    [message] = mail.outbox
+    assert message.to == ["jane@example.org"]
+    new_link = re.search(r"/confirm/[^/\s]+/", message.body).group(0)
+    client.get(new_link)
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.CONFIRMED
+
+
+def test_a_link_within_its_lifetime_works(client, letter):
+    signature = pending(letter)
+    client.get(f"/confirm/{old_token(signature.pk, days=6)}/")
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.CONFIRMED
+
+
+@pytest.mark.parametrize("mangle", [lambda t: t[:-2] + "xx", lambda t: "1" + t[1:], lambda t: "nonsense"])
+def test_a_tampered_link_is_refused_with_a_clear_page(client, letter, mangle):
+    signature = pending(letter)
+    response = client.get(f"/confirm/{mangle(make_confirm_token(signature.pk))}/")
+    assert response.status_code == 400
+    assert "This link is not valid" in response.content.decode()
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.PENDING
+
+
+def test_a_tampered_link_cannot_ask_for_a_new_one(client, letter):
+    signature = pending(letter)
+    response = client.post(f"/confirm/{make_confirm_token(signature.pk)[:-3]}abc/new-link/")
+    assert response.status_code == 400
+    assert not mail.outbox
+
+
+def test_a_withdrawal_token_does_not_confirm(client, letter):
+    signature = pending(letter)
+    response = client.get(f"/confirm/{make_withdraw_token(signature.pk)}/")
+    assert response.status_code == 400
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.PENDING
+
+
+def test_a_link_to_a_signature_that_is_gone_is_not_valid(client, letter):
+    assert client.get(f"/confirm/{make_confirm_token(999999)}/").status_code == 400
+
+
+def test_a_letter_closed_before_confirmation_keeps_the_signature_out(client, letter):
+    signature = pending(letter)
+    Letter.objects.filter(pk=letter.pk).update(status=Letter.Status.CLOSED)
+    html = client.get(f"/confirm/{make_confirm_token(signature.pk)}/").content.decode()
+    assert "closed to new signatures before this signature was confirmed" in html
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.PENDING
+    assert signature.signed_at is None
+
+
+def test_a_withdrawn_or_rejected_signature_is_not_confirmed(client, letter):
+    withdrawn = pending(letter)
+    withdrawn.withdrawn_at = withdrawn.submitted_at
+    withdrawn.save()
+    rejected = sign(letter, make_individual("Rejected"), status="rejected", contact_email="r@example.org")
+    assert "withdrawn" in client.get(f"/confirm/{make_confirm_token(withdrawn.pk)}/").content.decode()
+    assert "did not accept" in client.get(f"/confirm/{make_confirm_token(rejected.pk)}/").content.decode()
+    withdrawn.refresh_from_db()
+    rejected.refresh_from_db()
+    assert withdrawn.status == Signature.Status.PENDING and withdrawn.confirmed_at is None
+    assert rejected.status == Signature.Status.REJECTED and rejected.confirmed_at is None
+
+
+def test_the_confirmation_page_links_to_withdrawal(client, letter):
+    signature = pending(letter)
+    html = client.get(f"/confirm/{make_confirm_token(signature.pk)}/").content.decode()
+    assert "/withdraw/" in html
+    assert "jane@example.org" not in html

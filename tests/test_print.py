@@ -90,13 +90,3 @@ def test_a_day_nobody_had_signed_says_so(client, roster_letter):
 def test_drafts_are_not_printed_for_the_public(client, db):
     make_letter(slug="secret", status="draft")
     assert client.get("/letters/secret/print/").status_code == 404
-
-
-def test_the_print_stylesheet_sets_pages_columns_and_page_numbers():
-    from django.contrib.staticfiles import finders
-
-    css = open(finders.find("css/print.css"), encoding="utf-8").read()
-    assert "size: A4" in css and "size: letter" in css
-    assert "counter(page)" in css and "counter(pages)" in css
-    assert "break-inside: avoid" in css
-    assert "columns: 2" in css

@@ -216,6 +216,9 @@ SIGNUP_CONFIRM_MAX_AGE = env_int("SIGNUP_CONFIRM_MAX_AGE", 7 * 24 * 3600)
 # Signers' IP addresses are kept only as an HMAC-SHA256 with this key, which
 # lets staff see that signatures came from one address without storing it.
 IP_HASH_SALT = env_str("IP_HASH_SALT") or f"ip-hash:{SECRET_KEY}"
+# Behind a proxy every request comes from the proxy: name the header that holds
+# the client's address (e.g. HTTP_X_REAL_IP) for the rate limit and the IP hash.
+RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY") or None
 
 # Country names as journalists write them ("South Korea", "Taiwan").
 COUNTRIES_FIRST_REPEAT = False

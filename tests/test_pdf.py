@@ -152,3 +152,28 @@ def test_the_renderer_fetches_our_stylesheet_and_nothing_from_outside():
     for url in ["https://example.org/tracker.css", "file:///etc/passwd", exports.PDF_BASE_URL + "admin/"]:
         with pytest.raises(ValueError):
             fetcher.fetch(url)
+
+
+def test_no_entry_is_split_across_two_pages(letter, tmp_path):
+    for n in range(90):
+        sign(
+            letter,
+            make_individual(f"Signer Number{n:03}", title=f"Title line of signer {n:03}, a long affiliation"),
+        )
+    path = tmp_path / "long.pdf"
+    path.write_bytes(exports.render_pdf(Roster(letter), "a4"))
+    pages = len(PdfReader(path).pages)
+    assert pages >= 3
+    seen = 0
+    for page in range(1, pages + 1):
+        text = subprocess.run(
+            ["pdftotext", "-raw", "-f", str(page), "-l", str(page), str(path), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for n in range(90):
+            if f"Signer Number{n:03}" in text:
+                seen += 1
+                assert f"signer {n:03}, a long" in text  # the title came with its name
+    assert seen == 90

@@ -47,30 +47,9 @@ def paper_for_request(raw: str | None) -> str:
     return paper
 
 
-def split_footnotes(body_html: str) -> tuple[str, str]:
-    """
-    The body without its footnotes, and the footnotes. Markdown puts them at the
-    end of the body; on paper they belong after the closing, not before it.
-    """
-    text, marker, notes = body_html.rpartition('<div class="footnote">')
-    if not marker:
-        return body_html, ""
-    return text, marker + notes
-
-
 def print_html(roster: Roster, paper: str) -> str:
     """The print version: the letter as delivered, then the roster."""
-    body, footnotes = split_footnotes(roster.letter.body_html)
-    return render_to_string(
-        "letters/print.html",
-        {
-            "letter": roster.letter,
-            "roster": roster,
-            "paper": paper,
-            "body_html": body,
-            "footnotes_html": footnotes,
-        },
-    )
+    return render_to_string("letters/print.html", {"letter": roster.letter, "roster": roster, "paper": paper})
 
 
 class StaticOnlyFetcher(URLFetcher):

@@ -50,7 +50,7 @@ def test_footnotes_are_numbered_in_order_after_the_closing(client, roster_letter
     html = client.get("/letters/civic-space/print/").content.decode()
     assert re.search(r'href="#fn:a"[^>]*>1</a>', html)
     assert re.search(r'href="#fn:b"[^>]*>2</a>', html)
-    notes = html[html.index('class="letter-notes"') :]
+    notes = html[html.index('class="letter-footnotes"') :]
     assert "<ol>" in notes
     assert notes.index("Note on the first.") < notes.index("Note on the second.")
     assert html.index("Yours faithfully,") < html.index("Note on the first.")

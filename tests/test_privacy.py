@@ -1,0 +1,120 @@
+"""
+No private field — e-mails, notes, IP hashes, the signer behind an organization —
+reaches any public URL, whatever a signer or journalist opens.
+"""
+
+import datetime as dt
+import subprocess
+
+import pytest
+from django.contrib.auth.models import User
+
+from letters.models import Signature
+
+from .factories import make_individual, make_letter, make_organization, sign
+
+pytestmark = pytest.mark.django_db
+
+SECRETS = [
+    "private.person@secret-mail.example",
+    "orgcontact@secret-mail.example",
+    "signer.behind.org@secret-mail.example",
+    "PRIVATE-NOTE-ABOUT-INDIVIDUAL",
+    "PRIVATE-NOTE-ABOUT-ORGANIZATION",
+    "PRIVATE-NOTE-ON-SIGNATURE",
+    "Secret Signer Person",
+    "Org Contact Person",
+    "f00dfacecafebeef0123456789abcdef",  # an IP hash
+    "Withdrawal reason that is private",
+    "Rejection reason that is private",
+]
+
+
+@pytest.fixture
+def private_letter(db):
+    letter = make_letter(slug="private", timezone="Europe/Zurich")
+    signed = dt.datetime(2023, 9, 20, 9, tzinfo=dt.UTC)
+    person = make_individual(
+        "Public Person", title="Public title", email=SECRETS[0], notes=SECRETS[3], country="KR"
+    )
+    org = make_organization(
+        "Public Org",
+        acronym="PO",
+        contact_email=SECRETS[1],
+        contact_name=SECRETS[7],
+        notes=SECRETS[4],
+    )
+    sign(letter, person, signed_at=signed, contact_email=SECRETS[0], ip_hash=SECRETS[8], notes=SECRETS[5])
+    sign(letter, org, signed_at=signed, contact_email=SECRETS[2], signer_name=SECRETS[6], ip_hash=SECRETS[8])
+    sign(
+        letter,
+        make_individual("Gone Person", email="gone@secret-mail.example"),
+        signed_at=signed,
+        withdrawn_at=signed + dt.timedelta(days=2),
+        withdrawal_reason=SECRETS[9],
+    )
+    sign(
+        letter,
+        make_individual("Fake Person", email="fake@secret-mail.example"),
+        status=Signature.Status.REJECTED,
+        rejection_reason=SECRETS[10],
+    )
+    return letter
+
+
+def _record_delivery(letter) -> None:
+    from letters.deliveries import delivery_record
+
+    staff = User.objects.create_user("recorder", password="pw", is_staff=True)
+    delivery_record(letter=letter, as_of=dt.date(2023, 9, 21), recipient="The Ministry", note="", user=staff)
+
+
+def _public_texts(client, letter) -> dict[str, str]:
+    texts = {}
+    urls = ["/", f"/letters/{letter.slug}/", f"/letters/{letter.slug}/?as_of=2023-09-21"]
+    for suffix in ("print/", "signatories.csv", "signatories.json"):
+        urls += [f"/letters/{letter.slug}/{suffix}", f"/letters/{letter.slug}/{suffix}?as_of=2023-09-21"]
+    urls += [
+        f"/letters/{letter.slug}/deliveries/1/",
+        f"/letters/{letter.slug}/deliveries/1/since/",
+    ]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        texts[url] = body.decode("utf-8-sig")
+    for url in (f"/letters/{letter.slug}/letter.pdf", f"/letters/{letter.slug}/deliveries/1/letter.pdf"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        pdf = b"".join(response.streaming_content) if response.streaming else response.content
+        texts[url] = subprocess.run(
+            ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
+        ).stdout.decode()
+    return texts
+
+
+@pytest.mark.slow
+def test_no_public_url_shows_private_data(client, private_letter):
+    _record_delivery(private_letter)
+    texts = _public_texts(client, private_letter)
+    for url, text in texts.items():
+        assert "Public Person" in text or url == "/", url  # the page did list the roster
+        for secret in SECRETS:
+            assert secret not in text, (url, secret)
+        assert "secret-mail.example" not in text, url
+        assert "Fake Person" not in text, url
+
+
+def test_signup_pages_of_another_signer_show_nothing_private(client, private_letter):
+    from letters.tokens import make_confirm_token, make_withdraw_token
+
+    signature = Signature.objects.get(letter=private_letter, individual__name="Public Person")
+    for url in (
+        f"/confirm/{make_confirm_token(signature.pk)}/",
+        f"/withdraw/{make_withdraw_token(signature.pk)}/",
+    ):
+        response = client.get(url)
+        assert response.status_code in {200, 400, 404}, url
+        text = response.content.decode()
+        for secret in SECRETS:
+            assert secret not in text, (url, secret)

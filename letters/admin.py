@@ -12,6 +12,7 @@ import datetime as dt
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.options import ActionLocation
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -311,8 +312,8 @@ class SignatureAdmin(ImportExportMixin, BoundedSearchMixin, admin.ModelAdmin):
             queryset = moderation.with_warnings(queryset)
         return queryset
 
-    def get_actions(self, request: HttpRequest):
-        actions = super().get_actions(request)
+    def get_actions(self, request: HttpRequest, action_location=ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location=action_location)
         # Signatures are rejected or withdrawn, never deleted by an ordinary action.
         actions.pop("delete_selected", None)
         return actions

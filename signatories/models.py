@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django_countries.fields import CountryField
 
 from .normalize import canonical_email, clean_text, collation_key, derive_sort_name, name_key
@@ -115,3 +117,37 @@ class Individual(models.Model):
     @property
     def effective_sort_name(self) -> str:
         return self.sort_name or derive_sort_name(self.name)
+
+
+class DismissedDuplicate(models.Model):
+    """
+    Two records the "possible duplicates" page paired and staff found to be
+    different (two chapters of one network, two people of one name): the page
+    no longer proposes them.
+    """
+
+    class Kind(models.TextChoices):
+        ORGANIZATION = "organization", "Organizations"
+        INDIVIDUAL = "individual", "Individuals"
+
+    kind = models.CharField(max_length=12, choices=Kind)
+    # The lower primary key first, so that a pair has one spelling.
+    first_id = models.PositiveBigIntegerField()
+    second_id = models.PositiveBigIntegerField()
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    dismissed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "first_id", "second_id"], name="dismissed_duplicate_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(first_id__lt=models.F("second_id")), name="dismissed_duplicate_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.first_id} and #{self.second_id} are different"

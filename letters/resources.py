@@ -1,0 +1,450 @@
+"""
+Spreadsheets of signatures, through django-import-export.
+
+`SignatureImportResource` reads the columns of the press CSV (PRODUCT.md:
+type, name, title, acronym, country, signed_on) plus optional `email`,
+`sort_name` and `website` into one letter. Each row becomes an approved
+signature (`source=import`, `signed_at` the start of `signed_on` in the
+letter's time zone) of an existing individual or organization when one
+matches, of a new one otherwise. The import is all or nothing: any bad row
+rolls back everything, and every bad row is reported with its line number.
+
+`SignatureExportResource` is the staff export: the same columns first (so an
+export can be imported again), then the private ones. Every text cell of both
+goes through `letters.spreadsheets.escape_formula`.
+"""
+
+import datetime as dt
+import re
+
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator, URLValidator
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django_countries import countries
+from import_export import resources
+from import_export.fields import Field
+
+from signatories.models import Individual, Organization
+from signatories.normalize import canonical_email, clean_text, has_control_characters, name_key
+
+from .models import Letter, Signature
+from .rosters import english_country_names
+from .spreadsheets import escape_formula, unescape_formula
+
+PRESS_COLUMNS = ["type", "name", "title", "acronym", "country", "signed_on"]
+OPTIONAL_COLUMNS = ["email", "sort_name", "website"]
+IMPORT_COLUMNS = PRESS_COLUMNS + OPTIONAL_COLUMNS
+REQUIRED_COLUMNS = ["type", "name", "signed_on"]
+
+INDIVIDUAL = "individual"
+ORGANIZATION = "organization"
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+class EscapedExportMixin:
+    """
+    Escape every text cell that a spreadsheet would run as a formula. The
+    library's IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT only strips a leading
+    "=", and leaves "+", "-", "@", tab and carriage return alone.
+    """
+
+    def export_field(self, field, instance, **kwargs):
+        value = super().export_field(field, instance, **kwargs)
+        return escape_formula(value) if isinstance(value, str) else value
+
+
+class SignatureColumnsMixin:
+    """How a signature is written in the press columns and the optional import columns."""
+
+    def dehydrate_type(self, signature: Signature) -> str:
+        return ORGANIZATION if signature.organization_id else INDIVIDUAL
+
+    def dehydrate_name(self, signature: Signature) -> str:
+        return signature.signatory.name if signature.signatory else ""
+
+    def dehydrate_title(self, signature: Signature) -> str:
+        return signature.individual.title if signature.individual_id else ""
+
+    def dehydrate_acronym(self, signature: Signature) -> str:
+        return signature.organization.acronym if signature.organization_id else ""
+
+    def dehydrate_country(self, signature: Signature) -> str:
+        signatory = signature.signatory
+        return english_country_names().get(signatory.country.code, "") if signatory else ""
+
+    def dehydrate_signed_on(self, signature: Signature) -> str:
+        if signature.signed_at is None:
+            return ""
+        return signature.letter.local_date(signature.signed_at).isoformat()
+
+    def dehydrate_email(self, signature: Signature) -> str:
+        if signature.individual_id:
+            return signature.individual.email or signature.contact_email
+        return signature.contact_email
+
+    def dehydrate_sort_name(self, signature: Signature) -> str:
+        return signature.signatory.sort_name if signature.signatory else ""
+
+    def dehydrate_website(self, signature: Signature) -> str:
+        return signature.organization.website if signature.organization_id else ""
+
+
+class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resources.ModelResource):
+    type = Field(column_name="type", readonly=True)
+    name = Field(column_name="name", readonly=True)
+    title = Field(column_name="title", readonly=True)
+    acronym = Field(column_name="acronym", readonly=True)
+    country = Field(column_name="country", readonly=True)
+    signed_on = Field(column_name="signed_on", readonly=True)
+    email = Field(column_name="email", readonly=True)
+    sort_name = Field(column_name="sort_name", readonly=True)
+    website = Field(column_name="website", readonly=True)
+    # Shown in the preview only: which existing record a row was matched to.
+    record = Field(column_name="matched record", readonly=True)
+
+    class Meta:
+        model = Signature
+        fields = (*IMPORT_COLUMNS, "record")
+        import_order = (*IMPORT_COLUMNS, "record")
+        export_order = (*IMPORT_COLUMNS, "record")
+        # Every row is a new signature: there is nothing to look up by id.
+        force_init_instance = True
+        # Row-level checks happen in import_instance; the model's own are run there too.
+        clean_model_instances = False
+        skip_unchanged = False
+        report_skipped = True
+
+    def __init__(self, *, letter: Letter | None = None, **kwargs) -> None:
+        super().__init__()
+        self.letter = letter
+        # (kind, pk) -> line of the file that signed for it, to report doubles within one file.
+        self._seen_in_file: dict[tuple[str, int], int] = {}
+
+    @classmethod
+    def get_display_name(cls) -> str:
+        return "Signatures of one letter"
+
+    def get_user_visible_fields(self):
+        return [self.fields[name] for name in IMPORT_COLUMNS]
+
+    def dehydrate_record(self, signature: Signature) -> str:
+        return getattr(signature, "_import_match", "")
+
+    # -- the import ----------------------------------------------------------
+
+    def import_data(self, dataset, *args, **kwargs):
+        if self.letter is None:
+            raise ValueError("SignatureImportResource needs the letter to import into.")
+        # Any invalid row rolls back the whole file.
+        kwargs["rollback_on_validation_errors"] = True
+        kwargs["use_transactions"] = True
+        return super().import_data(dataset, *args, **kwargs)
+
+    def before_import(self, dataset, **kwargs) -> None:
+        headers = [clean_text(str(header or "")).lower() for header in dataset.headers or []]
+        dataset.headers = headers
+        missing = [column for column in REQUIRED_COLUMNS if column not in headers]
+        if missing:
+            raise ValueError(
+                "The file has no " + ", ".join(f"“{column}”" for column in missing) + " column. "
+                "The first line must name the columns: " + ", ".join(IMPORT_COLUMNS) + "."
+            )
+
+    def init_instance(self, row=None) -> Signature:
+        return Signature(letter=self.letter, source=Signature.Source.IMPORT, public_consent=True)
+
+    def import_instance(self, instance: Signature, row, **kwargs) -> None:
+        line = kwargs.get("row_number", 0) + 1  # the header is line 1
+        instance._import_line = line
+        if not any(cell(row, column) for column in row):
+            instance._import_skip = True  # a blank line
+            return
+        values = ImportRow.read(row, letter=self.letter)
+        signatory, match_note = values.find_or_build_signatory()
+        kind = values.type
+        if signatory.pk is not None:
+            key = (kind, signatory.pk)
+            if key in self._seen_in_file:
+                raise ValidationError(
+                    {"name": f"Line {line}: the same {kind} as line {self._seen_in_file[key]} of this file."}
+                )
+            already = Signature.objects.filter(letter=self.letter, **{kind: signatory}).first()
+            if already is not None:
+                instance._import_skip = True
+                instance._import_match = f"already signed this letter (signature #{already.pk}): skipped"
+                setattr(instance, kind, signatory)
+                return
+        instance._import_signatory = signatory
+        instance._import_kind = kind
+        instance._import_match = match_note
+        setattr(instance, kind, signatory)
+        now = timezone.now()
+        instance.status = Signature.Status.APPROVED
+        instance.signed_at = self.letter.start_of_day(values.signed_on)
+        instance.submitted_at = instance.signed_at
+        instance.approved_at = now
+        instance.contact_email = values.email
+
+    def skip_row(self, instance, original, row, import_validation_errors=None) -> bool:
+        return getattr(instance, "_import_skip", False) and not import_validation_errors
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        errors = dict(import_validation_errors or {})
+        if errors:
+            line = getattr(instance, "_import_line", None)
+            raise ValidationError(errors if line is None else _with_line(errors, line))
+
+    def before_save_instance(self, instance: Signature, row, **kwargs) -> None:
+        signatory, kind = instance._import_signatory, instance._import_kind
+        if signatory.pk is None or getattr(signatory, "_import_changed", False):
+            signatory.save()
+        setattr(instance, kind, signatory)
+        self._seen_in_file[(kind, signatory.pk)] = instance._import_line
+        user = kwargs.get("user")
+        instance.approved_by = user if getattr(user, "pk", None) else None
+
+
+def _with_line(errors: dict, line: int) -> dict:
+    return {
+        field: [
+            message if str(message).startswith("Line ") else f"Line {line}: {message}"
+            for message in ValidationError(messages).messages
+        ]
+        for field, messages in errors.items()
+    }
+
+
+class ImportRow:
+    """One row of an import file, read and checked; `read` raises ValidationError naming every bad cell."""
+
+    def __init__(self, letter: Letter) -> None:
+        self.letter = letter
+
+    @classmethod
+    def read(cls, row, *, letter: Letter) -> "ImportRow":
+        self = cls(letter)
+        line_errors: dict[str, str] = {}
+        self.type = cell(row, "type").lower()
+        self.name = cell(row, "name")
+        self.title = cell(row, "title")
+        self.acronym = cell(row, "acronym")
+        self.sort_name = cell(row, "sort_name")
+        self.website = cell(row, "website")
+        self.email = cell(row, "email")
+        kinds = {INDIVIDUAL: letter.accepts_individuals, ORGANIZATION: letter.accepts_organizations}
+        if self.type not in kinds:
+            line_errors["type"] = f"Type must be “individual” or “organization”, not “{self.type[:40]}”."
+        elif not kinds[self.type]:
+            line_errors["type"] = f"This letter does not accept {self.type} signatures."
+        limit = 300 if self.type == ORGANIZATION else 200
+        if not self.name:
+            line_errors["name"] = "The name is empty."
+        elif len(self.name) > limit:
+            line_errors["name"] = f"The name is longer than {limit} characters."
+        for column in ("name", "title", "acronym", "sort_name"):
+            if has_control_characters(getattr(self, column)) and column not in line_errors:
+                line_errors[column] = f"The {column.replace('_', ' ')} contains control characters."
+        if self.type == ORGANIZATION and self.title:
+            line_errors["title"] = (
+                "Organizations have no title; leave it empty (the acronym has its own column)."
+            )
+        if self.type == INDIVIDUAL and (self.acronym or self.website):
+            column = "acronym" if self.acronym else "website"
+            line_errors[column] = f"Individuals have no {column}; leave it empty."
+        if len(self.title) > 400:
+            line_errors["title"] = "The title is longer than 400 characters."
+        if len(self.acronym) > 50:
+            line_errors["acronym"] = "The acronym is longer than 50 characters."
+        self.country = ""
+        if raw_country := cell(row, "country"):
+            self.country = country_code(raw_country)
+            if not self.country:
+                line_errors["country"] = (
+                    f"“{raw_country[:60]}” is neither a country code (KR) nor an English country "
+                    "name (South Korea)."
+                )
+        self.signed_on = None
+        raw_day = row.get("signed_on")
+        try:
+            self.signed_on = parse_day(raw_day)
+        except ValueError as error:
+            line_errors["signed_on"] = str(error)
+        else:
+            if self.signed_on > letter.today():
+                line_errors["signed_on"] = f"{self.signed_on.isoformat()} has not happened yet."
+        if self.email:
+            try:
+                EmailValidator()(self.email)
+            except ValidationError:
+                line_errors["email"] = f"“{self.email[:80]}” is not an e-mail address."
+        if self.website:
+            if "://" not in self.website:
+                self.website = "https://" + self.website
+            try:
+                URLValidator(schemes=["http", "https"])(self.website)
+            except ValidationError:
+                line_errors["website"] = f"“{self.website[:80]}” is not a web address."
+        if line_errors:
+            raise ValidationError(line_errors)
+        return self
+
+    def find_or_build_signatory(self) -> tuple[Individual | Organization, str]:
+        """The existing individual or organization this row names, else a new (unsaved) one."""
+        if self.type == INDIVIDUAL:
+            return self._individual()
+        return self._organization()
+
+    def _individual(self) -> tuple[Individual, str]:
+        found = None
+        if self.email:
+            found = Individual.objects.filter(canonical_email=canonical_email(self.email)).first()
+        if found is None:
+            found = (
+                Individual.objects.filter(name_key=name_key(self.name), canonical_email="")
+                .order_by("pk")
+                .first()
+            )
+        if found is None:
+            individual = Individual(
+                name=self.name,
+                title=self.title,
+                country=self.country,
+                sort_name=self.sort_name,
+                email=self.email,
+            )
+            return individual, "new individual"
+        self._fill_blanks(found, title=self.title, country=self.country, sort_name=self.sort_name)
+        if self.email and not found.email:
+            found.email = self.email
+            found._import_changed = True
+        return found, f"existing individual #{found.pk} “{found.name}”"
+
+    def _organization(self) -> tuple[Organization, str]:
+        same = Q(name_key=name_key(self.name))
+        if self.acronym and self.country:
+            same |= Q(acronym_lower=self.acronym.lower(), country=self.country)
+        candidates = list(
+            Organization.objects.alias(acronym_lower=Lower("acronym")).filter(same).order_by("pk")[:5]
+        )
+        by_name = [org for org in candidates if org.name_key == name_key(self.name)]
+        found = (by_name or candidates or [None])[0]
+        if found is None:
+            organization = Organization(
+                name=self.name,
+                acronym=self.acronym,
+                country=self.country,
+                website=self.website,
+                sort_name=self.sort_name,
+                contact_email=self.email,
+            )
+            return organization, "new organization"
+        self._fill_blanks(
+            found, acronym=self.acronym, country=self.country, website=self.website, sort_name=self.sort_name
+        )
+        how = "" if by_name else ", same acronym and country"
+        return found, f"existing organization #{found.pk} “{found.display_name}”{how}"
+
+    @staticmethod
+    def _fill_blanks(record, **values) -> None:
+        """A matched record keeps what it has; the file only fills what it lacks."""
+        for field, value in values.items():
+            if value and not getattr(record, field):
+                setattr(record, field, value)
+                record._import_changed = True
+
+
+def cell(row, column: str) -> str:
+    """A text cell as we wrote it: formula escaping undone, white space tidied."""
+    value = row.get(column)
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return clean_text(unescape_formula(str(value)))
+
+
+def country_code(value: str) -> str:
+    """The ISO code for a code (KR, KOR) or an English name (South Korea); "" for neither."""
+    value = clean_text(value)
+    if len(value) in (2, 3) and (code := countries.alpha2(value.upper())):
+        return code
+    code = countries.by_name(value)
+    if not code:
+        # The short names we write ("South Korea") are set by COUNTRIES_OVERRIDE/COMMON_NAMES.
+        lowered = value.casefold()
+        code = next(
+            (code for code, name in english_country_names().items() if name.casefold() == lowered), ""
+        )
+    return code
+
+
+def parse_day(value) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = cell({"v": value}, "v")
+    if not text:
+        raise ValueError("The day it was signed is missing (signed_on, as YYYY-MM-DD).")
+    try:
+        if not ISO_DAY.fullmatch(text):
+            raise ValueError
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"“{text[:40]}” is not a day written YYYY-MM-DD, e.g. 2023-09-21.")
+
+
+class SignatureExportResource(SignatureColumnsMixin, EscapedExportMixin, resources.ModelResource):
+    """The staff export: the import columns, then the private and workflow fields."""
+
+    type = Field(column_name="type", readonly=True)
+    name = Field(column_name="name", readonly=True)
+    title = Field(column_name="title", readonly=True)
+    acronym = Field(column_name="acronym", readonly=True)
+    country = Field(column_name="country", readonly=True)
+    signed_on = Field(column_name="signed_on", readonly=True)
+    email = Field(column_name="email", readonly=True)
+    sort_name = Field(column_name="sort_name", readonly=True)
+    website = Field(column_name="website", readonly=True)
+    letter = Field(column_name="letter", readonly=True)
+    contact_email = Field(attribute="contact_email", column_name="contact_email")
+    signer_name = Field(attribute="signer_name", column_name="signer_name")
+
+    class Meta:
+        model = Signature
+        private = (
+            "id",
+            "status",
+            "source",
+            "submitted_at",
+            "confirmed_at",
+            "approved_at",
+            "approved_by",
+            "rejected_at",
+            "rejection_reason",
+            "withdrawn_at",
+            "withdrawal_reason",
+            "public_consent",
+            "contact_consent",
+            "signer_name",
+            "contact_email",
+            "ip_hash",
+            "notes",
+        )
+        fields = (*IMPORT_COLUMNS, "letter", *private)
+        export_order = fields
+
+    @classmethod
+    def get_display_name(cls) -> str:
+        return "Signatures with private fields (staff)"
+
+    def dehydrate_letter(self, signature: Signature) -> str:
+        return signature.letter.slug
+
+    def dehydrate_approved_by(self, signature: Signature) -> str:
+        return signature.approved_by.get_username() if signature.approved_by else ""
+
+    def get_queryset(self):
+        return Signature.objects.select_related("letter", "individual", "organization", "approved_by")

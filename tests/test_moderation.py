@@ -1,0 +1,249 @@
+"""The moderation queue: what it lists, its warnings, and each bulk action."""
+
+import datetime as dt
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from letters.models import Signature
+from letters.moderation import canonical_email_sql
+from signatories.normalize import canonical_email
+
+from .factories import make_individual, make_letter, make_organization, sign
+
+pytestmark = pytest.mark.django_db
+
+QUEUE = "/admin/letters/signature/"
+T0 = dt.datetime(2023, 9, 1, 12, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def staff(django_user_model):
+    return django_user_model.objects.create_superuser("organizer", "organizer@example.org", "pw")
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+def confirmed(letter, signatory, minutes: int = 0, **fields):
+    moment = T0 + dt.timedelta(minutes=minutes)
+    defaults = {"submitted_at": moment, "confirmed_at": moment, "signed_at": moment}
+    return sign(letter, signatory, status=Signature.Status.CONFIRMED, **(defaults | fields))
+
+
+def listed(response) -> list[Signature]:
+    return list(response.context["cl"].result_list)
+
+
+def test_the_queue_lists_confirmed_signatures_awaiting_approval_oldest_first(staff_client, letter):
+    newer = confirmed(letter, make_individual("Newer Person"), minutes=30)
+    older = confirmed(letter, make_organization("Older Organization"), minutes=5)
+    sign(letter, make_individual("Approved Person"))
+    sign(letter, make_individual("Pending Person"), status=Signature.Status.PENDING)
+    sign(letter, make_individual("Rejected Person"), status=Signature.Status.REJECTED)
+    confirmed(letter, make_individual("Withdrawn Person"), withdrawn_at=T0 + dt.timedelta(hours=1))
+
+    response = staff_client.get(QUEUE)
+
+    assert response.status_code == 200
+    assert listed(response) == [older, newer]
+    html = response.content.decode()
+    assert "Older Organization" in html and "Approved Person" not in html
+
+
+def test_the_queue_shows_email_country_and_times(staff_client, letter):
+    confirmed(
+        letter, make_individual("Ana Pérez", title="Lawyer", country="AR"), contact_email="ana@example.org"
+    )
+    html = staff_client.get(QUEUE).content.decode()
+    for text in ["Ana Pérez", "Lawyer", "ana@example.org", "Argentina", "individual"]:
+        assert text in html
+
+
+def test_searching_looks_beyond_the_queue(staff_client, letter):
+    approved = sign(letter, make_individual("Findable Person"))
+    response = staff_client.get(QUEUE, {"q": "Findable"})
+    assert listed(response) == [approved]
+
+
+def test_other_statuses_are_one_click_away(staff_client, letter):
+    pending = sign(letter, make_individual(), status=Signature.Status.PENDING)
+    confirmed(letter, make_individual())
+    assert listed(staff_client.get(QUEUE, {"queue": "pending"})) == [pending]
+    assert len(listed(staff_client.get(QUEUE, {"queue": "all"}))) == 2
+
+
+def test_it_warns_of_an_email_used_by_another_signature_of_the_letter(staff_client, letter):
+    first = confirmed(letter, make_organization("One"), contact_email="J.Doe+x@Gmail.com")
+    second = confirmed(letter, make_organization("Two"), contact_email="jdoe@gmail.com", minutes=1)
+    alone = confirmed(letter, make_organization("Three"), contact_email="other@example.org", minutes=2)
+    other_letter = make_letter()
+    confirmed(other_letter, make_organization("Four"), contact_email="other@example.org")
+
+    rows = {row.pk: row for row in listed(staff_client.get(QUEUE, {"queue": "all"}))}
+
+    assert rows[first.pk].warn_email and rows[second.pk].warn_email
+    assert not rows[alone.pk].warn_email
+
+
+def test_it_warns_of_several_signatures_from_one_address_within_an_hour(staff_client, letter):
+    burst = [confirmed(letter, make_individual(), minutes=m, ip_hash="abc") for m in (0, 20, 40)]
+    spread = [confirmed(letter, make_individual(), minutes=m, ip_hash="def") for m in (0, 120)]
+
+    rows = {row.pk: row for row in listed(staff_client.get(QUEUE))}
+
+    assert all(rows[s.pk].warn_ip == 3 for s in burst)
+    assert all(rows[s.pk].warn_ip < 3 for s in spread)
+    assert "3 signatures from one address within an hour" in staff_client.get(QUEUE).content.decode()
+
+
+def test_it_warns_of_an_organization_close_to_an_existing_one(staff_client, letter):
+    make_organization("Human Rights Watch", acronym="HRW")
+    near = confirmed(letter, make_organization("The Human Rights Watch"))
+    same_acronym = confirmed(letter, make_organization("H. R. Watch", acronym="hrw"), minutes=1)
+    unrelated = confirmed(letter, make_organization("Amnesty International", acronym="AI"), minutes=2)
+
+    rows = {row.pk: row for row in listed(staff_client.get(QUEUE))}
+
+    assert rows[near.pk].warn_organization
+    assert rows[same_acronym.pk].warn_organization
+    assert not rows[unrelated.pk].warn_organization
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "J.Doe+letters@Gmail.com",
+        "jdoe@googlemail.com",
+        "Someone+tag@Outlook.com",
+        "first.last+x@example.org",
+        "plain@proton.me",
+        "no-at-sign",
+    ],
+)
+def test_the_database_canonical_email_agrees_with_python(letter, email):
+    signature = sign(letter, make_individual(), contact_email=email)
+    value = (
+        Signature.objects.annotate(mailbox=canonical_email_sql("contact_email")).get(pk=signature.pk).mailbox
+    )
+    assert value == canonical_email(email)
+
+
+def test_the_queue_query_count_does_not_grow_with_the_rows(staff_client, letter):
+    def count_queries(n: int) -> int:
+        Signature.objects.all().delete()
+        for i in range(n):
+            signatory = make_organization(f"Org {i}") if i % 2 else make_individual(f"Person {i}")
+            confirmed(
+                letter, signatory, minutes=i, ip_hash=f"ip{i % 7}", contact_email=f"p{i % 50}@example.org"
+            )
+        with CaptureQueriesContext(connection) as queries:
+            response = staff_client.get(QUEUE)
+        assert len(listed(response)) == min(n, 100)
+        return len(queries)
+
+    assert count_queries(10) == count_queries(300)
+
+
+# -- actions -------------------------------------------------------------------
+
+
+def post_action(staff_client, action, signatures, **extra):
+    # As from the list showing every status (the queue itself hides approved ones).
+    data = {"action": action, "_selected_action": [s.pk for s in signatures], **extra}
+    return staff_client.post(QUEUE + "?queue=all", data)
+
+
+def test_approving_records_who_and_when_and_keeps_the_signing_time(staff_client, staff, letter):
+    signature = confirmed(letter, make_organization("Org"))
+    pending = sign(letter, make_individual(), status=Signature.Status.PENDING)
+    before = timezone.now()
+
+    response = post_action(staff_client, "approve", [signature, pending])
+
+    assert response.status_code == 302
+    signature.refresh_from_db()
+    pending.refresh_from_db()
+    assert signature.status == Signature.Status.APPROVED
+    assert signature.approved_by == staff
+    assert signature.approved_at >= before
+    assert signature.signed_at == T0  # the confirmation time, not the approval time
+    assert pending.status == Signature.Status.PENDING  # an unconfirmed e-mail is never approved
+    entry = LogEntry.objects.get(object_id=str(signature.pk))
+    assert entry.user == staff and "Approved" in entry.get_change_message()
+
+
+def test_rejecting_asks_for_a_reason_first(staff_client, letter):
+    signature = confirmed(letter, make_individual())
+
+    page = post_action(staff_client, "reject", [signature])
+    assert page.status_code == 200
+    assert 'name="reason"' in page.content.decode()
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.CONFIRMED
+
+    empty = post_action(staff_client, "reject", [signature], apply="1", reason="  ")
+    assert empty.status_code == 200
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.CONFIRMED
+
+    done = post_action(staff_client, "reject", [signature], apply="1", reason="Not a real person")
+    assert done.status_code == 302
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.REJECTED
+    assert signature.rejection_reason == "Not a real person"
+    assert signature.rejected_at is not None
+    assert "Rejected: Not a real person" in LogEntry.objects.get(object_id=str(signature.pk)).change_message
+
+
+def test_rejecting_an_approved_signature_takes_it_off_the_roster(staff_client, letter):
+    signature = sign(letter, make_individual())
+    assert Signature.objects.on_roster(letter).count() == 1
+    post_action(staff_client, "reject", [signature], apply="1", reason="Asked to be removed")
+    assert Signature.objects.on_roster(letter).count() == 0
+
+
+def test_marking_withdrawn_keeps_the_signature_on_earlier_days(staff_client, letter):
+    signature = sign(letter, make_individual())
+
+    post_action(staff_client, "mark_withdrawn", [signature], apply="1", reason="Phoned us")
+
+    signature.refresh_from_db()
+    assert signature.withdrawn_at is not None
+    assert signature.withdrawal_reason == "Phoned us"
+    assert Signature.objects.on_roster(letter, as_of=dt.date(2023, 9, 2)).count() == 1
+    assert Signature.objects.on_roster(letter).count() == 0
+    assert LogEntry.objects.filter(object_id=str(signature.pk), change_message__contains="withdrawn").exists()
+
+
+def test_resending_the_confirmation_mails_pending_signers_only(
+    staff_client, letter, mailoutbox, django_capture_on_commit_callbacks
+):
+    pending = sign(
+        letter,
+        make_individual(email="pending@example.org"),
+        status=Signature.Status.PENDING,
+        contact_email="pending@example.org",
+    )
+    done = confirmed(letter, make_individual(), contact_email="done@example.org")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        post_action(staff_client, "resend_confirmation", [pending, done])
+
+    assert [message.to for message in mailoutbox] == [["pending@example.org"]]
+    assert LogEntry.objects.filter(object_id=str(pending.pk)).exists()
+    assert not LogEntry.objects.filter(object_id=str(done.pk)).exists()
+
+
+def test_signatures_cannot_be_deleted_from_the_list(staff_client, letter):
+    signature = confirmed(letter, make_individual())
+    response = staff_client.get(QUEUE)
+    assert "delete_selected" not in response.content.decode()
+    post_action(staff_client, "delete_selected", [signature], post="yes")
+    assert Signature.objects.filter(pk=signature.pk).exists()

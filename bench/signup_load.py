@@ -55,7 +55,7 @@ end
 request = function()
   counter = counter + 1
   local email = prefix .. "-" .. counter .. "@load.example.org"
-  local body = string.format(BODY_FORMAT, email)
+  local body = BODY_BEFORE .. email .. BODY_AFTER
   return wrk.format("POST", nil, HEADERS, body)
 end
 """
@@ -72,9 +72,13 @@ def lua_string(value: str) -> str:
 
 
 def post_script(path: Path, body_format: str, headers: dict[str, str]) -> Path:
+    """A wrk script POSTing `body_format` with a new e-mail address in place of its "%s" each time."""
+    before, after = body_format.split("%s")
     lua_headers = "{" + ", ".join(f"[{lua_string(k)}] = {lua_string(v)}" for k, v in headers.items()) + "}"
     path.write_text(
-        f"BODY_FORMAT = {lua_string(body_format)}\nHEADERS = {lua_headers}\n" + LUA_POST + LUA_DONE
+        f"BODY_BEFORE = {lua_string(before)}\nBODY_AFTER = {lua_string(after)}\nHEADERS = {lua_headers}\n"
+        + LUA_POST
+        + LUA_DONE
     )
     return path
 
@@ -273,7 +277,12 @@ def main() -> None:
         ("signups/s >= 330", signup["rps"] >= 330),
         ("signups/s >= half the one-INSERT ceiling", signup["rps"] >= ceiling["rps"] / 2),
         ("no errors", signup["status_errors"] + signup["socket_errors"] + signup["timeouts"] == 0),
-        ("every accepted signup stored", stored == signup["accepted"]),
+        # wrk stops counting at the deadline while a few requests are still in flight; those are
+        # stored too, so stored may exceed accepted by up to the number of connections, never fall short.
+        (
+            "every accepted signup stored",
+            signup["accepted"] <= stored <= signup["accepted"] + args.connections,
+        ),
     ]
     for name, ok in checks:
         print(f"{engine} | target: {name} | {'met' if ok else 'MISSED'}")

@@ -2,7 +2,7 @@ import unicodedata
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django_countries.fields import CountryField
+from django_countries import countries
 
 from signatories.normalize import has_control_characters
 
@@ -26,10 +26,19 @@ class LineField(forms.CharField):
             )
 
 
-def _country_field(help_text: str) -> forms.Field:
-    field = CountryField(blank=True).formfield(label="Country", help_text=help_text)
-    field.choices = [("", "Choose a country (optional)"), *list(field.choices)[1:]]
-    return field
+class CountryChoiceField(forms.ChoiceField):
+    """ISO 3166 codes by English name, optional."""
+
+    def __init__(self, **kwargs) -> None:
+        choices = [("", "Choose a country (optional)"), *((code, name) for code, name in countries)]
+        super().__init__(choices=choices, required=False, label="Country", **kwargs)
+
+    def __deepcopy__(self, memo):
+        # Every form instance deep-copies its fields; the 250 choices never
+        # change, so share them (a deep copy costs milliseconds per request).
+        result = forms.Field.__deepcopy__(self, memo)
+        result._choices = self._choices
+        return result
 
 
 class SignatureForm(forms.Form):
@@ -81,7 +90,7 @@ class IndividualSignatureForm(SignatureForm):
         help_text="Printed under your name, e.g. “Professor of Law, University of Cape Town”.",
         widget=forms.TextInput(attrs={"autocomplete": "organization-title"}),
     )
-    country = _country_field("Where you live or work.")
+    country = CountryChoiceField(help_text="Where you live or work.")
 
     field_order = ["name", "title", "country", "email"]
 
@@ -101,7 +110,7 @@ class OrganizationSignatureForm(SignatureForm):
         required=False,
         help_text="Printed after the name: “(APDH)”.",
     )
-    country = _country_field("Where the organization is based.")
+    country = CountryChoiceField(help_text="Where the organization is based.")
     website = forms.URLField(
         label="Website (optional)", max_length=500, required=False, assume_scheme="https"
     )

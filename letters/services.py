@@ -23,6 +23,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django_countries import countries
+from django_tasks_db.backend import DatabaseBackend
 
 from signatories.models import Individual, Organization
 from signatories.normalize import canonical_email, clean_text
@@ -33,6 +35,9 @@ logger = logging.getLogger(__name__)
 
 INDIVIDUAL = "individual"
 ORGANIZATION = "organization"
+# A signature's related rows, which its writers already hold: validating them
+# would cost a query each on the busiest path.
+RELATED = ["letter", "individual", "organization", "approved_by"]
 
 
 class SigningClosed(Exception):
@@ -94,6 +99,20 @@ def signature_submit(
     if not public_consent:
         raise ValidationError({"public_consent": "A signature needs consent to publish the name."})
 
+    # Everything that can be checked without the database is checked before
+    # the transaction starts: on SQLite, writers take turns for as long as it lasts.
+    if kind == INDIVIDUAL:
+        submitted = Individual(name=name, title=title, country=country, email=email.strip())
+    else:
+        submitted = Organization(
+            name=organization_name,
+            acronym=acronym,
+            country=country,
+            website=website,
+            contact_name=name,
+            contact_email=email.strip(),
+        )
+    _validate(submitted)
     signature = Signature(
         letter=letter,
         status=Signature.Status.PENDING,
@@ -105,24 +124,15 @@ def signature_submit(
         contact_email=email.strip(),
         ip_hash=ip_hash(ip_address),
     )
+    # The model's constraints are checked by the database on insert (a query
+    # each here would also race), and the related rows are in hand.
+    signature.full_clean(exclude=RELATED, validate_unique=False, validate_constraints=False)
     with transaction.atomic():
         if kind == INDIVIDUAL:
-            signature.individual, notes, new_signatory = _individual_for_signature(
-                email=email, name=name, title=title, country=country
-            )
+            signature.individual, notes, new_signatory = _individual_for_signature(submitted)
         else:
-            signature.organization, notes, new_signatory = _organization_for_signature(
-                name=organization_name,
-                acronym=acronym,
-                country=country,
-                website=website,
-                contact_name=name,
-                contact_email=email,
-            )
+            signature.organization, notes, new_signatory = _organization_for_signature(submitted)
         signature.notes = "\n".join(notes)
-        # The model's constraints are checked by the database on insert (a
-        # query each here would also race); the rest is validated now.
-        signature.full_clean(validate_unique=False, validate_constraints=False)
         existing = _insert_unless_signed(signature, new_signatory=new_signatory)
         if existing is None:
             signature_email_enqueue(signature_id=signature.pk, kind="confirm")
@@ -162,25 +172,26 @@ def _signed_again(existing: Signature, *, email: str) -> None:
         signature_email_enqueue(signature_id=existing.pk, kind="already-signed", to=email)
 
 
-def _individual_for_signature(
-    *, email: str, name: str, title: str, country: str
-) -> tuple[Individual, list[str], bool]:
-    """The individual with this mailbox, created if new; notes for staff; whether it is new."""
-    canonical = canonical_email(email)
-    individual = Individual.objects.filter(canonical_email=canonical).first()
+def _validate(signatory: Individual | Organization) -> None:
+    """full_clean() without the database, and without the slow scan of 250 countries."""
+    signatory.full_clean(exclude=["country"], validate_unique=False, validate_constraints=False)
+    if signatory.country and signatory.country not in countries:
+        raise ValidationError({"country": f"“{signatory.country}” is not a country code."})
+    signatory.refresh_derived_fields()
+
+
+def _individual_for_signature(submitted: Individual) -> tuple[Individual, list[str], bool]:
+    """The individual with the submitted mailbox, created if new; notes for staff; whether it is new."""
+    individual = Individual.objects.filter(canonical_email=submitted.canonical_email).first()
     if individual is None:
-        individual = Individual(name=name, title=title, country=country, email=email.strip())
-        individual.full_clean(validate_unique=False, validate_constraints=False)
         try:
             with transaction.atomic():
-                individual.save(force_insert=True)
-            return individual, [], True
+                submitted.save(force_insert=True)
+            return submitted, [], True
         except IntegrityError:
             # Two first signatures from one mailbox at the same moment.
-            individual = Individual.objects.get(canonical_email=canonical)
+            individual = Individual.objects.get(canonical_email=submitted.canonical_email)
 
-    submitted = Individual(name=name, title=title, country=country)
-    submitted.refresh_derived_fields()
     if (individual.name, individual.title, individual.country) == (
         submitted.name,
         submitted.title,
@@ -192,8 +203,11 @@ def _individual_for_signature(
         # Nobody has confirmed or vetted this record yet (a typo corrected by
         # signing again, or someone else who used this address): the latest
         # submission wins, and the mailbox's owner confirms what is printed.
-        individual.name, individual.title, individual.country = name, title, country
-        individual.full_clean(validate_unique=False, validate_constraints=False)
+        individual.name, individual.title, individual.country = (
+            submitted.name,
+            submitted.title,
+            submitted.country,
+        )
         individual.save(update_fields=["name", "title", "country", "updated_at"])
         return individual, [], False
     # A confirmed record is not changed by an unconfirmed form: staff decide.
@@ -212,25 +226,13 @@ def _individual_for_signature(
     )
 
 
-def _organization_for_signature(
-    *, name: str, acronym: str, country: str, website: str, contact_name: str, contact_email: str
-) -> tuple[Organization, list[str], bool]:
+def _organization_for_signature(submitted: Organization) -> tuple[Organization, list[str], bool]:
     """
     The organization a submission names: an existing one with the same name
     (ignoring case, accents, punctuation, "&"/"and"), or with the same acronym
     in the same country; otherwise a new one. Near matches become notes for
     staff, who merge duplicates.
     """
-    submitted = Organization(
-        name=name,
-        acronym=acronym,
-        country=country,
-        website=website,
-        contact_name=contact_name,
-        contact_email=contact_email.strip(),
-    )
-    submitted.full_clean(validate_unique=False, validate_constraints=False)
-    submitted.refresh_derived_fields()
     if connection.vendor == "postgresql":
         # Nothing unique in the table stops two simultaneous first signatures
         # of one new organization from creating it twice; this lock, held
@@ -317,7 +319,7 @@ def signature_confirm(*, signature: Signature) -> Signature:
         else:
             signature.status = Signature.Status.APPROVED
             signature.approved_at = now
-        signature.full_clean(validate_unique=False, validate_constraints=False)
+        signature.full_clean(exclude=RELATED, validate_unique=False, validate_constraints=False)
         signature.save(update_fields=["status", "confirmed_at", "signed_at", "approved_at", "updated_at"])
     return signature
 
@@ -336,7 +338,7 @@ def signature_withdraw(*, signature: Signature, reason: str = "") -> Signature:
         # Line breaks become spaces; other control characters (NUL…) go.
         reason = "".join(char for char in clean_text(reason) if unicodedata.category(char) != "Cc")
         signature.withdrawal_reason = reason[:500]
-        signature.full_clean(validate_unique=False, validate_constraints=False)
+        signature.full_clean(exclude=RELATED, validate_unique=False, validate_constraints=False)
         signature.save(update_fields=["withdrawn_at", "withdrawal_reason", "updated_at"])
         signature_email_enqueue(signature_id=signature.pk, kind="withdrawn")
     return signature
@@ -366,8 +368,17 @@ def signature_email_enqueue(*, signature_id: int, kind: str, to: str = "") -> No
     """
     from .tasks import send_signature_email  # the task module imports this one
 
-    # robust: a queue that cannot be reached is logged; the signature, already
-    # committed, stays pending and staff can resend.
-    transaction.on_commit(
-        partial(send_signature_email.enqueue, signature_id=signature_id, kind=kind, to=to), robust=True
-    )
+    enqueue = partial(send_signature_email.enqueue, signature_id=signature_id, kind=kind, to=to)
+    if (
+        isinstance(send_signature_email.get_backend(), DatabaseBackend)
+        and transaction.get_connection().in_atomic_block
+    ):
+        # The queue is a table of this database: the task row commits or rolls
+        # back with the signature, so no worker sees it before the commit, and
+        # a crash just after the commit cannot lose it (nor costs SQLite a
+        # second write transaction per signature).
+        enqueue()
+    else:
+        # robust: a queue that cannot be reached is logged; the signature,
+        # already committed, stays pending and staff can resend.
+        transaction.on_commit(enqueue, robust=True)

@@ -1,9 +1,12 @@
+import contextlib
 import re
 
 import pytest
 from django.core import mail
+from django.db import transaction
 
 from letters.models import Letter, Signature
+from letters.services import signature_submit
 from signatories.models import Individual, Organization
 
 from .factories import make_individual, make_letter, make_organization, sign
@@ -327,3 +330,42 @@ def test_every_message_has_a_plain_text_part_and_a_single_line_subject(post):
     raw = message.message().as_string()
     assert "Content-Type: text/plain" in raw
     assert "Content-Type: text/html" in raw
+
+
+def test_with_the_database_queue_the_email_is_queued_with_the_signature_and_sent_by_the_worker(
+    client, settings
+):
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    make_letter(slug="civic-space")
+    response = client.post(URL, individual_data())
+    assert response.status_code == 302
+    [task] = DBTaskResult.objects.all()
+    assert task.task_path == "letters.tasks.send_signature_email"
+    assert not mail.outbox  # the request never talks to the mail server
+
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    [message] = mail.outbox
+    assert message.to == ["tomas@example.org"]
+
+
+@pytest.mark.parametrize(
+    "backend", ["django_tasks_db.DatabaseBackend", "django.tasks.backends.immediate.ImmediateBackend"]
+)
+def test_a_rolled_back_submission_sends_and_queues_nothing(
+    settings, letter, backend, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": backend}}
+    callbacks = django_capture_on_commit_callbacks(execute=True)
+    with callbacks, contextlib.suppress(RuntimeError), transaction.atomic():
+        signature_submit(
+            letter=letter, kind="individual", name="Jane", email="jane@example.org", public_consent=True
+        )
+        raise RuntimeError("something after the submission failed")
+    assert not Signature.objects.exists()
+    assert not DBTaskResult.objects.exists()
+    assert not mail.outbox

@@ -11,7 +11,7 @@ from functools import cached_property
 from django.db import transaction
 from django.db.models import Max
 
-from .exports import DEFAULT_PAPER, render_pdf
+from .exports import DEFAULT_PAPER, pdf_of_read_roster
 from .models import Delivery, Letter, Signature
 from .rosters import Roster, RosterEntry, Section
 
@@ -28,20 +28,21 @@ def _signature_ids(roster: Roster) -> list[int]:
     return ids
 
 
-def read_roster_with_ids(letter: Letter, as_of: dt.date) -> tuple[Roster, list[int]]:
+def read_roster_with_ids(letter: Letter, as_of: dt.date) -> tuple[Roster, list[int], str]:
     """
-    A roster read into memory, and the signature id of each of its entries.
-    Both are read in one transaction; should a signature still change between
-    the two reads (PostgreSQL gives each statement its own snapshot), the
+    A roster read into memory, the signature id of each of its entries and its
+    fingerprint, read in one transaction. Should a signature still change
+    between the reads (PostgreSQL gives each statement its own snapshot), the
     lengths disagree and we read again.
     """
     for _ in range(3):
         roster = Roster(letter, as_of)
         with transaction.atomic():
+            fingerprint = roster.fingerprint()
             entries = roster.entries()
             ids = _signature_ids(roster)
         if len(ids) == len(entries):
-            return roster, ids
+            return roster, ids, fingerprint
     raise RuntimeError("The list kept changing while it was read; try again.")
 
 
@@ -54,12 +55,14 @@ def delivery_record(*, letter: Letter, as_of: dt.date, recipient: str, note: str
     delivery = Delivery(letter=letter, as_of=as_of, recipient=recipient, note=note, recorded_by=user)
     # The day and the recipient are checked before the work of freezing and rendering.
     delivery.full_clean(exclude=["number", "entries", "signature_ids", "pdf"])
-    roster, ids = read_roster_with_ids(letter, as_of)
+    roster, ids, fingerprint = read_roster_with_ids(letter, as_of)
     delivery.entries = [entry.as_dict() for entry in roster.entries()]
     delivery.signature_ids = ids
-    # Rendered outside the write transaction: on SQLite that holds the one write
-    # lock, and signers should not wait for a long PDF.
-    delivery.pdf = render_pdf(roster, DEFAULT_PAPER)
+    # The PDF visitors download for this very state when it is cached (so a
+    # long list rendered by a worker need not be rendered again in the admin's
+    # request), else rendered now, outside the write transaction: on SQLite
+    # that holds the one write lock, and signers should not wait for a PDF.
+    delivery.pdf = pdf_of_read_roster(roster, DEFAULT_PAPER, fingerprint)
     delivery.pdf_sha256 = hashlib.sha256(delivery.pdf).hexdigest()
     with transaction.atomic():
         # Serializes numbering on PostgreSQL; SQLite's IMMEDIATE transactions already do.
@@ -129,7 +132,7 @@ def since_delivery(delivery: Delivery, as_of: dt.date | None = None) -> SinceDel
     (today when None), comparing signatures rather than spellings.
     """
     delivered = FrozenRoster(delivery)
-    roster, ids = read_roster_with_ids(delivery.letter, as_of or delivery.letter.today())
+    roster, ids, _ = read_roster_with_ids(delivery.letter, as_of or delivery.letter.today())
     now_by_id = dict(zip(ids, roster.entries(), strict=True))
     then_by_id = dict(zip(delivery.signature_ids, delivered.frozen_entries, strict=True))
 

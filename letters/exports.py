@@ -12,11 +12,14 @@ from collections.abc import Iterator
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.cache import cache
+from django.db import transaction
+from django.tasks import task
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from .models import Letter
 from .rosters import Roster
 from .spreadsheets import escape_formula
 
@@ -34,6 +37,11 @@ PDF_BASE_URL = "https://undersigned.invalid/"
 
 # Long enough to outlive any news cycle; the key changes whenever the roster does.
 PDF_CACHE_SECONDS = 30 * 24 * 3600
+# WeasyPrint lays out about 5 ms a name (7 s for 1,500 in two columns) and a
+# request must end within gunicorn's timeout (30 s): a longer list is rendered
+# by a django.tasks worker while the visitor waits on a page that reloads.
+PDF_INLINE_MAX_ENTRIES = 1500
+PDF_QUEUED_SECONDS = 10 * 60
 
 
 class PaperError(ValueError):
@@ -77,18 +85,59 @@ def render_pdf(roster: Roster, paper: str) -> bytes:
     return document.write_pdf()
 
 
-def pdf_cache_key(roster: Roster, paper: str) -> str:
-    return f"letter-pdf:{roster.letter.pk}:{roster.as_of.isoformat()}:{paper}:{roster.fingerprint()}"
+def pdf_cache_key(letter_id: int, as_of: dt.date, paper: str, fingerprint: str) -> str:
+    return f"letter-pdf:{letter_id}:{as_of.isoformat()}:{paper}:{fingerprint}"
 
 
-def cached_pdf(roster: Roster, paper: str) -> bytes:
-    """The PDF of this roster, rendered once per letter, day, paper and roster state."""
-    key = pdf_cache_key(roster, paper)
+def read_for_pdf(roster: Roster) -> str:
+    """
+    Reads the list and its fingerprint in one transaction and returns the
+    fingerprint, so that a PDF cached under it shows exactly that state.
+    """
+    with transaction.atomic():
+        fingerprint = roster.fingerprint()
+        roster.sections  # noqa: B018 - read now, inside the transaction
+    return fingerprint
+
+
+def pdf_of_read_roster(roster: Roster, paper: str, fingerprint: str) -> bytes:
+    """The PDF of a roster already read (see `read_for_pdf`), from the cache or rendered and cached."""
+    key = pdf_cache_key(roster.letter.pk, roster.as_of, paper, fingerprint)
     pdf = cache.get(key)
     if pdf is None:
         pdf = render_pdf(roster, paper)
         cache.set(key, pdf, PDF_CACHE_SECONDS)
     return pdf
+
+
+def cached_pdf(roster: Roster, paper: str) -> bytes:
+    """The PDF of this roster, rendered once per letter, day, paper and roster state."""
+    pdf = cache.get(pdf_cache_key(roster.letter.pk, roster.as_of, paper, roster.fingerprint()))
+    if pdf is None:
+        pdf = pdf_of_read_roster(roster, paper, read_for_pdf(roster))
+    return pdf
+
+
+def pdf_for_download(roster: Roster, paper: str) -> bytes | None:
+    """
+    The PDF for a visitor: from the cache, rendered now for a list short enough
+    to render within a request, or else by a worker (None until it is done).
+    """
+    key = pdf_cache_key(roster.letter.pk, roster.as_of, paper, roster.fingerprint())
+    if (pdf := cache.get(key)) is not None:
+        return pdf
+    if roster.signatures().count() <= PDF_INLINE_MAX_ENTRIES:
+        return cached_pdf(roster, paper)
+    # One worker per PDF, however many visitors ask for it meanwhile.
+    if cache.add(f"{key}:queued", True, PDF_QUEUED_SECONDS):
+        render_pdf_later.enqueue(letter_id=roster.letter.pk, as_of=roster.as_of.isoformat(), paper=paper)
+    return cache.get(key)  # already there when tasks run at once (tests)
+
+
+@task
+def render_pdf_later(*, letter_id: int, as_of: str, paper: str) -> None:
+    letter = Letter.objects.get(pk=letter_id)
+    cached_pdf(Roster(letter, dt.date.fromisoformat(as_of)), paper)
 
 
 def dated_filename(slug: str, as_of: dt.date, extension: str, what: str = "") -> str:

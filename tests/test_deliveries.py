@@ -252,3 +252,16 @@ def test_the_admin_shows_a_recorded_delivery_read_only_and_never_deletes_it(clie
     )
     assert client.get(f"/admin/letters/delivery/{delivered.pk}/delete/").status_code == 403
     assert Delivery.objects.get().recipient == "Office of the President"
+
+
+@pytest.mark.slow
+def test_a_delivery_reuses_the_pdf_visitors_downloaded_for_that_day(client, signed, monkeypatch):
+    downloaded = client.get("/letters/civic-space/letter.pdf?as_of=2023-09-21").content
+    from letters import exports
+
+    def no_rendering(roster, paper):
+        raise AssertionError("rendered again")
+
+    monkeypatch.setattr(exports, "render_pdf", no_rendering)
+    delivery = delivery_record(letter=signed, as_of=SEPT_21, recipient="Minister", note="", user=None)
+    assert bytes(delivery.pdf) == downloaded

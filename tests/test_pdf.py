@@ -177,3 +177,31 @@ def test_no_entry_is_split_across_two_pages(letter, tmp_path):
                 seen += 1
                 assert f"signer {n:03}, a long" in text  # the title came with its name
     assert seen == 90
+
+
+def test_a_long_list_is_rendered_by_a_worker_once_while_visitors_wait(client, signed, monkeypatch, renders):
+    monkeypatch.setattr(exports, "PDF_INLINE_MAX_ENTRIES", 5)
+    queued = []
+
+    class Worker:
+        def enqueue(self, **kwargs):
+            queued.append(kwargs)
+
+    monkeypatch.setattr(exports, "render_pdf_later", Worker())
+    first = client.get("/letters/civic-space/letter.pdf?as_of=2023-09-21")
+    second = client.get("/letters/civic-space/letter.pdf?as_of=2023-09-21")
+    assert (first.status_code, second.status_code) == (503, 503)
+    assert first["Retry-After"] == "15"
+    assert '<meta http-equiv="refresh"' in first.content.decode()
+    assert "being prepared" in first.content.decode()
+    assert queued == [{"letter_id": signed.pk, "as_of": "2023-09-21", "paper": "a4"}]
+    assert renders == []
+
+
+def test_the_worker_task_fills_the_cache_the_download_reads(client, signed, monkeypatch, renders):
+    monkeypatch.setattr(exports, "PDF_INLINE_MAX_ENTRIES", 5)
+    # The test settings run tasks at once, as a worker would later.
+    response = client.get("/letters/civic-space/letter.pdf?as_of=2023-09-21")
+    assert response.status_code == 200
+    assert response.content.startswith(b"%PDF-")
+    assert len(renders) == 1

@@ -56,7 +56,12 @@ def pdf(request: HttpRequest, slug: str) -> HttpResponse:
     etag = exports.roster_etag(roster, f"pdf-{paper}")
     if not_modified := _not_modified(request, etag):
         return not_modified
-    response = HttpResponse(exports.cached_pdf(roster, paper), content_type="application/pdf")
+    pdf = exports.pdf_for_download(roster, paper)
+    if pdf is None:
+        response = render(request, "letters/_outputs_pdf_pending.html", {"roster": roster}, status=503)
+        response.headers["Retry-After"] = "15"
+        return response
+    response = HttpResponse(pdf, content_type="application/pdf")
     filename = exports.dated_filename(letter.slug, roster.as_of, "pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     return _revalidated(response, etag)

@@ -91,6 +91,24 @@ class SignatureColumnsMixin:
         return signature.organization.website if signature.organization_id else ""
 
 
+class PreviewDiff(resources.Diff):
+    """The import preview shows each row as it will be stored: read through the dehydrate methods."""
+
+    def __init__(self, resource, instance, new):
+        super().__init__(resource, instance, new)
+        self.left = self._values(resource, instance)
+
+    def compare_with(self, resource, instance):
+        self.right = self._values(resource, instance)
+
+    @staticmethod
+    def _values(resource, instance) -> list:
+        # Resource.export_field, not ours: the preview shows the names unescaped.
+        return [
+            resources.Resource.export_field(resource, field, instance) for field in resource.fields.values()
+        ]
+
+
 class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resources.ModelResource):
     type = Field(column_name="type", readonly=True)
     name = Field(column_name="name", readonly=True)
@@ -128,6 +146,12 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
 
     def get_user_visible_fields(self):
         return [self.fields[name] for name in IMPORT_COLUMNS]
+
+    def get_diff_class(self):
+        return PreviewDiff
+
+    def get_diff_headers(self):
+        return [field.column_name for field in self.fields.values()]
 
     def dehydrate_record(self, signature: Signature) -> str:
         return getattr(signature, "_import_match", "")

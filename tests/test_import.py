@@ -1,0 +1,225 @@
+"""Importing a spreadsheet of signatures into a letter: the command, the admin, the matching rules."""
+
+import datetime as dt
+import io
+
+import openpyxl
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+
+from letters.models import Signature
+from letters.rosters import Roster
+from signatories.models import Individual, Organization
+
+from .factories import make_individual, make_organization, sign
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "type,name,title,acronym,country,signed_on,email,sort_name,website\n"
+GOOD = (
+    HEADER
+    + "individual,Lee Yanghee,Former UN Special Rapporteur,,South Korea,2023-09-03,lee@example.org,Lee Yanghee,\n"
+    + "organization,Amnesty International,,AI,GB,2023-09-02,,,amnesty.org\n"
+    + "individual,Tomás Ojea-Quintana,,,ar,2023-09-01,,,\n"
+)
+
+
+def write(tmp_path, text: str, name: str = "signatures.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8-sig")
+    return path
+
+
+def run_import(letter, path) -> str:
+    out = io.StringIO()
+    call_command("import_signatures", letter.slug, str(path), stdout=out)
+    return out.getvalue()
+
+
+def test_a_good_file_becomes_approved_signatures_on_the_days_in_the_file(tmp_path, letter):
+    summary = run_import(letter, write(tmp_path, GOOD))
+
+    assert "Imported 3 signatures" in summary
+    signatures = Signature.objects.filter(letter=letter)
+    assert signatures.count() == 3
+    assert all(s.status == Signature.Status.APPROVED for s in signatures)
+    assert all(s.source == Signature.Source.IMPORT for s in signatures)
+    assert all(s.approved_at is not None for s in signatures)
+    lee = signatures.get(individual__name="Lee Yanghee")
+    # The start of the day in the letter's time zone (New York, UTC-4 in September).
+    assert lee.signed_at == dt.datetime(2023, 9, 3, 4, tzinfo=dt.UTC)
+    assert lee.individual.sort_name == "Lee Yanghee"
+    assert lee.individual.email == "lee@example.org"
+    assert lee.individual.country == "KR"
+    amnesty = Organization.objects.get(name="Amnesty International")
+    assert (amnesty.acronym, amnesty.country.code, amnesty.website) == ("AI", "GB", "https://amnesty.org")
+    assert Individual.objects.get(name="Tomás Ojea-Quintana").country == "AR"
+    # On the list of the day in the file, not the day before.
+    assert len(Roster(letter, dt.date(2023, 9, 2)).entries()) == 2
+    assert len(Roster(letter, dt.date(2023, 9, 1)).entries()) == 1
+
+
+def test_a_file_with_three_bad_rows_stores_nothing_and_names_each_line(tmp_path, letter):
+    make_organization("Existing Organization")
+    before = (Signature.objects.count(), Individual.objects.count(), Organization.objects.count())
+    text = (
+        HEADER
+        + "individual,Good Person,,,,2023-09-01,,,\n"  # line 2
+        + "person,Bad Type,,,,2023-09-01,,,\n"  # line 3
+        + "organization,Good Org,,GO,FR,2023-09-01,,,\n"  # line 4
+        + "individual,Bad Country,,,Narnia,2023-09-01,,,\n"  # line 5
+        + "organization,Bad Day,,,,21/09/2023,,,\n"  # line 6
+    )
+    err = io.StringIO()
+
+    with pytest.raises(CommandError, match="Nothing was imported: 3 errors"):
+        call_command("import_signatures", letter.slug, str(write(tmp_path, text)), stderr=err)
+
+    assert (Signature.objects.count(), Individual.objects.count(), Organization.objects.count()) == before
+    lines = err.getvalue().strip().splitlines()
+    assert len(lines) == 3
+    assert lines[0].startswith("Line 3:") and "individual" in lines[0]
+    assert lines[1].startswith("Line 5:") and "Narnia" in lines[1]
+    assert lines[2].startswith("Line 6:") and "YYYY-MM-DD" in lines[2]
+
+
+def test_an_xlsx_file_imports_like_a_csv(tmp_path, letter):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["type", "name", "title", "acronym", "country", "signed_on"])
+    sheet.append(["organization", "Human Rights Watch", None, "HRW", "United States of America", dt.datetime(2023, 9, 5)])
+    sheet.append(["individual", "Ana Pérez", "Lawyer", None, "AR", "2023-09-06"])
+    path = tmp_path / "signatures.xlsx"
+    workbook.save(path)
+
+    assert "Imported 2 signatures" in run_import(letter, path)
+
+    entries = Roster(letter).entries()
+    assert {(e.name, e.country, e.signed_on) for e in entries} == {
+        ("Human Rights Watch", "United States of America", dt.date(2023, 9, 5)),
+        ("Ana Pérez", "Argentina", dt.date(2023, 9, 6)),
+    }
+
+
+def test_existing_individuals_and_organizations_are_reused(tmp_path, letter):
+    amnesty = make_organization("Amnesty International", acronym="AI", country="GB")
+    hrw = make_organization("Human Rights Watch", acronym="HRW", country="US")
+    lee = make_individual("Lee Yanghee", email="Lee.Y@Gmail.com")
+    nameless = make_individual("Tomás Ojea-Quintana")
+    text = (
+        HEADER
+        + "organization,AMNESTY  international,,,,2023-09-01,,,\n"  # same name but for case and spaces
+        + "organization,H.R.W. (renamed),,hrw,US,2023-09-01,,,\n"  # same acronym and country
+        + "individual,Y. Lee,,,,2023-09-01,leey@gmail.com,,\n"  # same mailbox
+        + "individual,Tomas Ojea Quintana,,,,2023-09-01,,,\n"  # same name key, no e-mail on file
+    )
+
+    run_import(letter, write(tmp_path, text))
+
+    assert Organization.objects.count() == 2 and Individual.objects.count() == 2
+    signed = set(Signature.objects.filter(letter=letter).values_list("organization", "individual"))
+    assert signed == {(amnesty.pk, None), (hrw.pk, None), (None, lee.pk), (None, nameless.pk)}
+    lee.refresh_from_db()
+    assert lee.name == "Lee Yanghee"  # a file never renames a record on file
+
+
+def test_a_signatory_already_on_the_letter_is_skipped_not_doubled(tmp_path, letter):
+    amnesty = make_organization("Amnesty International")
+    sign(letter, amnesty)
+
+    summary = run_import(letter, write(tmp_path, HEADER + "organization,Amnesty International,,,,2023-09-01,,,\n"))
+
+    assert "Imported 0 signatures" in summary and "skipped 1" in summary
+    assert Signature.objects.filter(letter=letter).count() == 1
+
+
+def test_the_same_signatory_twice_in_one_file_is_an_error(tmp_path, letter):
+    text = HEADER + "organization,New Org,,,,2023-09-01,,,\n" + "organization,new org,,,,2023-09-02,,,\n"
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_signatures", letter.slug, str(write(tmp_path, text)), stderr=err)
+    assert "Line 3: the same organization as line 2" in err.getvalue()
+    assert not Organization.objects.exists()
+
+
+def test_escaped_formula_cells_are_read_back_as_written(tmp_path, letter):
+    run_import(letter, write(tmp_path, HEADER + "individual,'=Not A Formula,'-dash title,,,2023-09-01,,,\n"))
+    individual = Individual.objects.get()
+    assert (individual.name, individual.title) == ("=Not A Formula", "-dash title")
+
+
+def test_a_missing_column_is_reported_before_any_row(tmp_path, letter):
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_signatures", letter.slug, str(write(tmp_path, "name\nSomeone\n")), stderr=err)
+    assert "“type”" in err.getvalue() and "“signed_on”" in err.getvalue()
+
+
+def test_an_unknown_letter_or_a_wrong_file_type_is_a_clear_error(tmp_path, letter):
+    with pytest.raises(CommandError, match="No letter"):
+        call_command("import_signatures", "nope", str(write(tmp_path, GOOD)))
+    with pytest.raises(CommandError, match=".csv or .xlsx"):
+        call_command("import_signatures", letter.slug, str(write(tmp_path, GOOD, name="list.pdf")))
+
+
+# -- the admin -------------------------------------------------------------------
+
+
+@pytest.fixture
+def staff_client(client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("organizer", "o@example.org", "pw"))
+    return client
+
+
+def upload(staff_client, letter, text: str, name: str = "signatures.csv"):
+    return staff_client.post(
+        "/admin/letters/signature/import/",
+        {
+            "letter": letter.pk,
+            "resource": "0",
+            "format": "0",  # CSV
+            "import_file": SimpleUploadedFile(name, text.encode("utf-8-sig")),
+        },
+    )
+
+
+def test_the_admin_previews_then_imports_on_confirmation(staff_client, letter):
+    preview = upload(staff_client, letter, GOOD)
+
+    assert preview.status_code == 200
+    html = preview.content.decode()
+    assert "Lee Yanghee" in html and "Confirm import" in html
+    assert not Signature.objects.exists()  # a preview stores nothing
+
+    confirm_form = preview.context["confirm_form"]
+    data = {name: confirm_form.initial[name] for name in confirm_form.fields}
+    done = staff_client.post("/admin/letters/signature/process_import/", data)
+
+    assert done.status_code == 302
+    assert Signature.objects.filter(letter=letter, source=Signature.Source.IMPORT).count() == 3
+    assert LogEntry.objects.filter(content_type__model="signature").count() == 3
+    assert Signature.objects.filter(approved_by__username="organizer").count() == 3
+
+
+def test_the_admin_lists_every_bad_line_and_offers_no_confirmation(staff_client, letter):
+    text = HEADER + "individual,,,,,2023-09-01,,,\n" + "individual,Fine,,,,2023-09-01,,,\n" + "x,Y,,,,,,,\n"
+
+    response = upload(staff_client, letter, text)
+
+    html = response.content.decode()
+    assert "Confirm import" not in html
+    assert "Line 2: The name is empty." in html
+    assert "Line 4: Type must be" in html
+    assert not Signature.objects.exists() and not Individual.objects.exists()
+
+
+def test_the_import_form_needs_a_letter(staff_client, letter):
+    response = staff_client.post(
+        "/admin/letters/signature/import/",
+        {"resource": "0", "format": "0", "import_file": SimpleUploadedFile("s.csv", GOOD.encode())},
+    )
+    assert response.status_code == 200
+    assert "letter" in response.context["form"].errors
+    assert not Signature.objects.exists()

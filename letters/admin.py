@@ -32,13 +32,13 @@ from .services import confirmation_resend
 
 # -- Letters ------------------------------------------------------------------
 
-# What the letter list counts, and the signature-list filter each count links to.
+# What the letter list counts (lookups on its signatures), and the queue filter each count links to.
 LETTER_COUNTS = {
-    "pending": ("unconfirmed", Q(status=Signature.Status.PENDING)),
-    "awaiting": ("awaiting approval", Q(status=Signature.Status.CONFIRMED, withdrawn_at__isnull=True)),
-    "approved": ("approved", Q(status=Signature.Status.APPROVED, withdrawn_at__isnull=True)),
-    "withdrawn": ("withdrawn", Q(withdrawn_at__isnull=False)),
-    "rejected": ("rejected", Q(status=Signature.Status.REJECTED)),
+    "pending": ("unconfirmed", {"status": Signature.Status.PENDING}),
+    "awaiting": ("awaiting approval", {"status": Signature.Status.CONFIRMED, "withdrawn_at__isnull": True}),
+    "approved": ("approved", {"status": Signature.Status.APPROVED, "withdrawn_at__isnull": True}),
+    "withdrawn": ("withdrawn", {"withdrawn_at__isnull": False}),
+    "rejected": ("rejected", {"status": Signature.Status.REJECTED}),
 }
 
 
@@ -75,7 +75,12 @@ class LetterAdmin(BoundedSearchMixin, admin.ModelAdmin):
     ]
 
     def get_queryset(self, request: HttpRequest):
-        counts = {f"n_{key}": Count("signatures", filter=q) for key, (_, q) in LETTER_COUNTS.items()}
+        counts = {
+            f"n_{key}": Count(
+                "signatures", filter=Q(**{f"signatures__{name}": value for name, value in q.items()})
+            )
+            for key, (_, q) in LETTER_COUNTS.items()
+        }
         return super().get_queryset(request).annotate(**counts)
 
     def get_fieldsets(self, request: HttpRequest, obj=None):

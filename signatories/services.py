@@ -112,13 +112,11 @@ def _merge(*, keep, duplicates, user, kind: str, fill_fields: list[str]) -> Merg
                 moved.append(winner)
 
         for signature in dropped:
-            LogEntry.objects.log_action(
-                user_id=user.pk,
-                content_type_id=_content_type_id(Signature),
-                object_id=signature.pk,
-                object_repr=str(signature)[:200],
-                action_flag=DELETION,
-                change_message=f"Deleted while merging {kind}s into #{keep.pk}: "
+            _log(
+                user,
+                signature,
+                DELETION,
+                f"Deleted while merging {kind}s into #{keep.pk}: "
                 f"the letter keeps another signature of the same {kind}. {_describe_signature(signature)}",
             )
         Signature.objects.filter(pk__in=[signature.pk for signature in dropped]).delete()
@@ -143,26 +141,21 @@ def _merge(*, keep, duplicates, user, kind: str, fill_fields: list[str]) -> Merg
                 keep.notes = "\n".join(filter(None, [keep.notes, f"From #{record.pk}: {record.notes}"]))
                 filled.append("notes")
         for record in duplicates:
-            LogEntry.objects.log_action(
-                user_id=user.pk,
-                content_type_id=_content_type_id(model),
-                object_id=record.pk,
-                object_repr=str(record)[:200],
-                action_flag=DELETION,
-                change_message=f"Merged into #{keep.pk} “{keep}”. "
-                f"Held {_describe_record(record, fill_fields)}",
+            _log(
+                user,
+                record,
+                DELETION,
+                f"Merged into #{keep.pk} “{keep}”. Held {_describe_record(record, fill_fields)}",
             )
         # The e-mail of an individual is unique: the duplicate goes before the kept record takes it.
         model.objects.filter(pk__in=ids).delete()
         keep.full_clean(validate_unique=False, validate_constraints=False)
         keep.save()
-        LogEntry.objects.log_action(
-            user_id=user.pk,
-            content_type_id=_content_type_id(model),
-            object_id=keep.pk,
-            object_repr=str(keep)[:200],
-            action_flag=CHANGE,
-            change_message=f"Merged {', '.join(f'#{pk}' for pk in ids)} into this record"
+        _log(
+            user,
+            keep,
+            CHANGE,
+            f"Merged {', '.join(f'#{pk}' for pk in ids)} into this record"
             + (f"; filled {', '.join(dict.fromkeys(filled))} from them." if filled else "."),
         )
         DismissedDuplicate.objects.filter(kind=kind).filter(
@@ -171,7 +164,5 @@ def _merge(*, keep, duplicates, user, kind: str, fill_fields: list[str]) -> Merg
     return MergeOutcome(kept=keep, merged=len(ids), moved=len(moved), dropped=len(dropped))
 
 
-def _content_type_id(model) -> int:
-    from django.contrib.contenttypes.models import ContentType
-
-    return ContentType.objects.get_for_model(model).pk
+def _log(user, record, action_flag: int, message: str) -> None:
+    LogEntry.objects.log_actions(user.pk, [record], action_flag, message)

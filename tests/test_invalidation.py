@@ -1,0 +1,120 @@
+"""Bulk invalidation: choose criteria, see how many match, reject them all with a reason."""
+
+import datetime as dt
+import re
+
+import pytest
+from django.contrib.admin.models import LogEntry
+
+from letters.models import Signature
+
+from .factories import make_individual, make_letter, sign
+
+pytestmark = pytest.mark.django_db
+
+URL = "/admin/letters/signature/invalidate/"
+T0 = dt.datetime(2023, 9, 1, 12, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def staff_client(client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("organizer", "o@example.org", "pw"))
+    return client
+
+
+@pytest.fixture
+def flood(letter):
+    """Five signatures from one address in ten minutes, among ordinary ones."""
+    bad = [
+        sign(
+            letter,
+            make_individual(),
+            T0 + dt.timedelta(minutes=2 * i),
+            status=status,
+            ip_hash="bot",
+            submitted_at=T0 + dt.timedelta(minutes=2 * i),
+            contact_email=f"bot{i}@spam.example",
+        )
+        for i, status in enumerate(["pending", "confirmed", "approved", "approved", "confirmed"])
+    ]
+    good = [
+        sign(letter, make_individual(), T0, ip_hash="human", submitted_at=T0, contact_email="a@ok.example"),
+        sign(letter, make_individual(), T0, ip_hash="", submitted_at=T0, contact_email="b@ok.example"),
+    ]
+    other_letter = make_letter()
+    elsewhere = sign(other_letter, make_individual(), T0, ip_hash="bot", submitted_at=T0)
+    return bad, [*good, elsewhere]
+
+
+def shown_count(response) -> int:
+    match = re.search(r'id="match-count">(\d+) signature', response.content.decode())
+    assert match, "the preview shows how many signatures match"
+    return int(match.group(1))
+
+
+def test_the_preview_count_is_what_gets_rejected(staff_client, letter, flood):
+    bad, untouched = flood
+    criteria = {"letter": letter.pk, "ip_hash": "bot", "reason": "One address, five names"}
+
+    preview = staff_client.post(URL, {**criteria, "preview": "1"})
+
+    assert preview.status_code == 200
+    assert shown_count(preview) == 5
+    assert Signature.objects.filter(status="rejected").count() == 0  # nothing yet
+
+    done = staff_client.post(URL, {**criteria, "expected_count": 5, "confirm": "1"})
+
+    assert done.status_code == 302
+    rejected = Signature.objects.filter(status=Signature.Status.REJECTED)
+    assert set(rejected.values_list("pk", flat=True)) == {s.pk for s in bad}
+    assert set(rejected.values_list("rejection_reason", flat=True)) == {"One address, five names"}
+    assert not Signature.objects.filter(pk__in=[s.pk for s in untouched], status="rejected").exists()
+    assert LogEntry.objects.filter(change_message="Rejected: One address, five names").count() == 5
+
+
+def test_nothing_changes_when_the_matches_changed_since_the_preview(staff_client, letter, flood):
+    criteria = {"letter": letter.pk, "ip_hash": "bot", "reason": "Spam"}
+    staff_client.post(URL, {**criteria, "preview": "1"})
+    sign(letter, make_individual(), T0, ip_hash="bot", submitted_at=T0)  # a sixth arrives meanwhile
+
+    response = staff_client.post(URL, {**criteria, "expected_count": 5, "confirm": "1"})
+
+    assert response.status_code == 200
+    assert "6 signatures match now, not the 5 of the preview" in response.content.decode()
+    assert shown_count(response) == 6
+    assert not Signature.objects.filter(status="rejected").exists()
+
+
+def test_criteria_combine_domain_window_and_status(staff_client, letter, flood):
+    response = staff_client.post(
+        URL,
+        {
+            "letter": letter.pk,
+            "email_domain": "@SPAM.example",
+            "submitted_from": "2023-09-01T12:01",
+            "submitted_until": "2023-09-01T12:07",
+            "statuses": ["approved", "confirmed"],
+            "preview": "1",
+        },
+    )
+    # 12:02 confirmed, 12:04 approved, 12:06 approved (12:00 is before the window, 12:08 after).
+    assert shown_count(response) == 3
+
+
+def test_a_reason_and_a_criterion_are_required(staff_client, letter, flood):
+    nothing = staff_client.post(URL, {"letter": letter.pk, "preview": "1"})
+    assert "Choose at least one criterion" in nothing.content.decode()
+
+    no_reason = staff_client.post(
+        URL, {"letter": letter.pk, "ip_hash": "bot", "expected_count": 5, "confirm": "1"}
+    )
+    assert "Give a reason" in no_reason.content.decode()
+    assert not Signature.objects.filter(status="rejected").exists()
+
+
+def test_the_queue_links_an_address_burst_to_the_invalidation_page(staff_client, letter, flood):
+    page = staff_client.get(URL, {"letter": letter.pk, "ip_hash": "bot"})
+    assert page.status_code == 200
+    assert 'value="bot"' in page.content.decode()
+    queue = staff_client.get("/admin/letters/signature/").content.decode()
+    assert f"/admin/letters/signature/invalidate/?letter={letter.pk}&amp;ip_hash=bot" in queue

@@ -150,6 +150,11 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "undersigned_cache",
+        # Each signer's address holds a rate-limit count for an hour. Past
+        # MAX_ENTRIES (Django's default is 300) every write culls a third of the
+        # live counts, which would quietly reset limits as soon as a letter
+        # draws a few hundred signers an hour.
+        "OPTIONS": {"MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 200_000)},
     }
 }
 

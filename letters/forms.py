@@ -14,6 +14,10 @@ HONEYPOT_FIELD = "comment"
 class LineField(forms.CharField):
     """One line of text: trimmed, Unicode NFC, no control characters or line breaks."""
 
+    def __init__(self, *, is_name: bool = False, **kwargs) -> None:
+        self.is_name = is_name
+        super().__init__(**kwargs)
+
     def to_python(self, value):
         return unicodedata.normalize("NFC", super().to_python(value))
 
@@ -24,6 +28,10 @@ class LineField(forms.CharField):
                 "Write this on one line, without line breaks or invisible control characters.",
                 code="control_characters",
             )
+        if self.is_name and value and not any(char.isalnum() for char in value):
+            # Only punctuation, symbols or invisible characters would print as
+            # an empty or meaningless line on the list.
+            raise ValidationError("Enter a name with at least one letter.", code="no_letters")
 
 
 class CountryChoiceField(forms.ChoiceField):
@@ -78,6 +86,7 @@ class IndividualSignatureForm(SignatureForm):
     kind = "individual"
 
     name = LineField(
+        is_name=True,
         label="Your name",
         max_length=200,
         help_text="As it should be printed, e.g. “Tomás Ojea-Quintana”.",
@@ -99,6 +108,7 @@ class OrganizationSignatureForm(SignatureForm):
     kind = "organization"
 
     organization_name = LineField(
+        is_name=True,
         label="Name of the organization",
         max_length=300,
         help_text="As it should be printed, e.g. “Asociación Pro Derechos Humanos”.",
@@ -115,6 +125,7 @@ class OrganizationSignatureForm(SignatureForm):
         label="Website (optional)", max_length=500, required=False, assume_scheme="https"
     )
     name = LineField(
+        is_name=True,
         label="Your name",
         max_length=200,
         help_text="The person signing on behalf of the organization. Never published.",

@@ -160,6 +160,8 @@ def test_errors_show_next_to_the_field_and_keep_what_was_typed(post, letter):
         ("name", "Jane\x07Doe", "control characters"),
         ("title", "Professor\u202eevil", "control characters"),
         ("name", "   ", "This field is required."),
+        ("name", "\u200b\u200b", "at least one letter"),
+        ("name", "!!! ---", "at least one letter"),
     ],
 )
 def test_bad_input_is_refused_next_to_the_field(post, letter, field, value, message):

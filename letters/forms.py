@@ -142,3 +142,16 @@ class OrganizationSignatureForm(SignatureForm):
 
 
 FORMS = {form.kind: form for form in (IndividualSignatureForm, OrganizationSignatureForm)}
+
+
+class NewLinkForm(forms.Form):
+    email = forms.EmailField(
+        label="E-mail address",
+        max_length=254,
+        help_text="The address you signed with.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)

@@ -359,6 +359,27 @@ def confirmation_resend(*, signature: Signature) -> bool:
     return True
 
 
+def confirmation_resend_for_email(*, letter: Letter, email: str) -> bool:
+    """
+    A signer lost the confirmation e-mail: send a new link to `email` if that
+    mailbox has an unconfirmed signature on `letter` (its own, or one it sent
+    for an organization). The caller shows the same page either way, so the
+    form never tells whether an address signed.
+    """
+    canonical = canonical_email(email)
+    candidates = Signature.objects.select_related("letter").filter(
+        Q(individual__canonical_email=canonical)
+        | Q(organization__isnull=False, contact_email__iexact=email.strip()),
+        letter=letter,
+        status=Signature.Status.PENDING,
+        withdrawn_at__isnull=True,
+    )
+    sent = False
+    for signature in candidates[:10]:
+        sent = confirmation_resend(signature=signature) or sent
+    return sent
+
+
 def signature_email_enqueue(*, signature_id: int, kind: str, to: str = "") -> None:
     """
     Queue the e-mail `kind` ("confirm", "already-signed", "withdrawn"; see

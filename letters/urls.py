@@ -10,6 +10,7 @@ urlpatterns = [
     # Signing (letters/views/signup.py)
     path("letters/<slug:slug>/sign/", signup.sign, name="sign"),
     path("letters/<slug:slug>/sign/thanks/", signup.sign_done, name="sign_done"),
+    path("letters/<slug:slug>/sign/new-link/", signup.sign_new_link, name="sign_new_link"),
     path("confirm/<str:token>/", signup.confirm, name="confirm"),
     path("confirm/<str:token>/new-link/", signup.confirm_resend, name="confirm_resend"),
     path("withdraw/<str:token>/", signup.withdraw, name="withdraw"),

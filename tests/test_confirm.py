@@ -178,3 +178,33 @@ def test_the_confirmation_page_links_to_withdrawal(client, letter):
     html = client.get(f"/confirm/{make_confirm_token(signature.pk)}/").content.decode()
     assert "/withdraw/" in html
     assert "jane@example.org" not in html
+
+
+def test_a_signer_who_lost_the_email_asks_for_a_new_link(client, run_tasks, letter):
+    signature = pending(letter)
+    assert client.get("/letters/civic-space/sign/new-link/").status_code == 200
+    response = run_tasks(client.post, "/letters/civic-space/sign/new-link/", {"email": "JANE@example.org"})
+    assert response.status_code == 200
+    assert "we have sent it a new link" in response.content.decode()
+    [message] = mail.outbox
+    assert message.to == ["jane@example.org"]
+    client.get(re.search(r"/confirm/[^/\s]+/", message.body).group(0))
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.CONFIRMED
+
+
+def test_asking_for_a_new_link_never_tells_whether_an_address_signed(client, run_tasks, letter):
+    confirmed = sign(letter, make_individual("Con Firmed", email="confirmed@example.org"))
+    assert confirmed.status == Signature.Status.APPROVED
+    answers = {
+        email: run_tasks(client.post, "/letters/civic-space/sign/new-link/", {"email": email}).content
+        for email in ["confirmed@example.org", "stranger@example.org"]
+    }
+    assert answers["confirmed@example.org"] == answers["stranger@example.org"]
+    assert not mail.outbox
+
+
+def test_asking_for_a_new_link_with_a_bad_address_says_so_next_to_the_field(client, letter):
+    response = client.post("/letters/civic-space/sign/new-link/", {"email": "nope"})
+    assert response.status_code == 400
+    assert 'id="id_email_error"' in response.content.decode()

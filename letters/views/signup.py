@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django_ratelimit.core import is_ratelimited
 
 from .. import services, tokens
-from ..forms import FORMS, HONEYPOT_FIELD
+from ..forms import FORMS, HONEYPOT_FIELD, NewLinkForm
 from ..models import Letter, Signature
 from .public import get_letter_for_visitor
 
@@ -119,6 +119,22 @@ def _add_errors(form, error: ValidationError) -> None:
         if form.kind == "organization" and field == "name":
             field = "organization_name"
         form.add_error(field if field in form.fields else None, errors)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def sign_new_link(request: HttpRequest, slug: str) -> HttpResponse:
+    """A new confirmation link, for a signer who lost the e-mail or whose link was damaged."""
+    letter = get_letter_for_visitor(request, slug)
+    form = NewLinkForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if _rate_limited(request, f"new-link:{letter.pk}"):
+            return _too_many(request, letter)
+        if form.is_valid():
+            services.confirmation_resend_for_email(letter=letter, email=form.cleaned_data["email"])
+            # The same answer whether or not the address signed.
+            return render(request, "letters/sign_new_link.html", {"letter": letter, "sent": True})
+    status = 400 if form.errors else 200
+    return render(request, "letters/sign_new_link.html", {"letter": letter, "form": form}, status=status)
 
 
 @require_safe

@@ -98,6 +98,9 @@ def signature_submit(
         raise SigningClosed(f"This letter does not accept {kind} signatures.")
     if not public_consent:
         raise ValidationError({"public_consent": "A signature needs consent to publish the name."})
+    if not email.strip():
+        # The address is who signs: it confirms, withdraws, and keeps one mailbox to one signature.
+        raise ValidationError({"email": "A signature needs an e-mail address."})
 
     # Everything that can be checked without the database is checked before
     # the transaction starts: on SQLite, writers take turns for as long as it lasts.

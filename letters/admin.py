@@ -19,6 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.text import Truncator
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ConfirmImportForm, ImportForm
@@ -272,7 +273,7 @@ class SignatureAdmin(ImportExportMixin, BoundedSearchMixin, admin.ModelAdmin):
         "title_or_signer",
         "email",
         "country",
-        "letter",
+        "letter_title",
         "status",
         "submitted_at",
         "confirmed_at",
@@ -345,6 +346,10 @@ class SignatureAdmin(ImportExportMixin, BoundedSearchMixin, admin.ModelAdmin):
     @admin.display(description="country")
     def country(self, signature: Signature) -> str:
         return signature.signatory.country.name if signature.signatory.country else ""
+
+    @admin.display(description="letter", ordering="letter__title")
+    def letter_title(self, signature: Signature) -> str:
+        return Truncator(signature.letter.title).chars(40)
 
     @admin.display(description="warnings")
     def warnings(self, signature: Signature):

@@ -1,5 +1,6 @@
 import contextlib
 import re
+from unittest import mock
 
 import pytest
 from django.core import mail
@@ -374,3 +375,12 @@ def test_a_rolled_back_submission_sends_and_queues_nothing(
     assert not Signature.objects.exists()
     assert not DBTaskResult.objects.exists()
     assert not mail.outbox
+
+
+def test_a_letter_that_closes_while_the_form_is_filled_in_stores_nothing(post, letter):
+    # Open when the view looks, closed by the time the service does.
+    with mock.patch.object(Letter, "is_accepting_signatures", side_effect=[True, False]):
+        response = post(URL, individual_data())
+    assert response.status_code == 403
+    assert "does not accept signatures" in response.content.decode()
+    assert not Signature.objects.exists()

@@ -105,9 +105,17 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     except ValidationError as error:
         _add_errors(form, error)
         return render(request, "letters/sign.html", context, status=400)
+    except services.SigningClosed:
+        # The letter closed while the form was being filled in.
+        context = {"letter": letter, "now": timezone.now()}
+        return render(request, "letters/sign_closed.html", context, status=403)
     except OperationalError:
         return _busy(request, "letters/sign.html", context)
     return redirect(done)
+
+
+# The service's (model) field names that the organization form calls otherwise.
+ORGANIZATION_FORM_FIELDS = {"name": "organization_name", "contact_name": "name", "contact_email": "email"}
 
 
 def _add_errors(form, error: ValidationError) -> None:
@@ -115,9 +123,8 @@ def _add_errors(form, error: ValidationError) -> None:
         form.add_error(None, error)
         return
     for field, errors in error.error_dict.items():
-        # The organization model calls its name "name"; the form "organization_name".
-        if form.kind == "organization" and field == "name":
-            field = "organization_name"
+        if form.kind == "organization":
+            field = ORGANIZATION_FORM_FIELDS.get(field, field)
         form.add_error(field if field in form.fields else None, errors)
 
 

@@ -271,9 +271,16 @@ class DeliveryQuerySet(models.QuerySet):
         """Deliveries for a list of links: without the frozen entries and the PDF bytes."""
         return self.defer("entries", "signature_ids", "pdf").order_by("number")
 
+    # What was handed over on a day is never rewritten nor removed, not even in bulk.
+    def update(self, **kwargs):
+        raise FrozenDeliveryError("Deliveries cannot be changed after they are recorded.")
+
+    def delete(self):
+        raise FrozenDeliveryError("Deliveries cannot be deleted.")
+
 
 class FrozenDeliveryError(Exception):
-    """A recorded delivery is what was handed over; it cannot be changed."""
+    """A recorded delivery is what was handed over; it cannot be changed or deleted."""
 
 
 class Delivery(models.Model):
@@ -317,6 +324,9 @@ class Delivery(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("letters:delivery", args=[self.letter.slug, self.number])
+
+    def delete(self, *args, **kwargs):
+        raise FrozenDeliveryError("A delivery cannot be deleted.")
 
     def clean(self) -> None:
         if self.letter_id is None or self.as_of is None:

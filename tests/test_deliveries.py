@@ -265,3 +265,22 @@ def test_a_delivery_reuses_the_pdf_visitors_downloaded_for_that_day(client, sign
     monkeypatch.setattr(exports, "render_pdf", no_rendering)
     delivery = delivery_record(letter=signed, as_of=SEPT_21, recipient="Minister", note="", user=None)
     assert bytes(delivery.pdf) == downloaded
+
+
+@pytest.mark.slow
+def test_a_delivery_is_never_deleted_nor_changed_in_bulk(delivered):
+    with pytest.raises(FrozenDeliveryError):
+        delivered.delete()
+    with pytest.raises(FrozenDeliveryError):
+        Delivery.objects.all().delete()
+    with pytest.raises(FrozenDeliveryError):
+        Delivery.objects.filter(pk=delivered.pk).update(recipient="Someone else")
+    assert Delivery.objects.get().recipient == "Office of the President"
+
+
+@pytest.mark.slow
+def test_deleting_the_staff_user_who_recorded_it_keeps_the_delivery(delivered, staff):
+    staff.delete()
+    delivery = Delivery.objects.get()
+    assert delivery.recorded_by is None
+    assert delivery.pdf_sha256 == delivered.pdf_sha256

@@ -17,6 +17,7 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.text import Truncator
@@ -359,6 +360,9 @@ class SignatureAdmin(ImportExportMixin, BoundedSearchMixin, admin.ModelAdmin):
         if getattr(signature, "warn_organization", False):
             duplicates = reverse("admin:signatories_organization_duplicates")
             found.append((duplicates, "organization name close to another"))
+        if signature.notes:
+            # The signup form notes what it noticed (a near namesake, a different spelling on file).
+            found.append(("", Truncator(signature.notes).chars(160)))
         if getattr(signature, "warn_ip", 0) >= moderation.IP_BURST_SIZE:
             invalidate = (
                 reverse("admin:letters_signature_invalidate")
@@ -371,6 +375,24 @@ class SignatureAdmin(ImportExportMixin, BoundedSearchMixin, admin.ModelAdmin):
             '<div class="warning">⚠ {}</div>',
             ((format_html('<a href="{}">{}</a>', url, text) if url else text,) for url, text in found),
         )
+
+    def get_changeform_initial_data(self, request: HttpRequest):
+        return {
+            "source": Signature.Source.STAFF,
+            "public_consent": True,
+            **super().get_changeform_initial_data(request),
+        }
+
+    def save_model(self, request: HttpRequest, obj: Signature, form, change: bool) -> None:
+        # Setting the status by hand records the same facts as the actions do.
+        if "status" in form.changed_data:
+            now = timezone.now()
+            if obj.status == Signature.Status.APPROVED:
+                obj.approved_at, obj.approved_by = now, request.user
+                obj.signed_at = obj.signed_at or obj.confirmed_at or now
+            elif obj.status == Signature.Status.REJECTED:
+                obj.rejected_at = now
+        super().save_model(request, obj, form, change)
 
     # -- actions -------------------------------------------------------------
 

@@ -472,3 +472,7 @@ class SignatureExportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
 
     def get_queryset(self):
         return Signature.objects.select_related("letter", "individual", "organization", "approved_by")
+
+    def filter_export(self, queryset, **kwargs):
+        # The admin hands over its list's queryset: fetch every related row with it, not once per row.
+        return queryset.select_related("letter", "individual", "organization", "approved_by")

@@ -5,16 +5,19 @@ How a roster leaves the site: the print page's HTML, the PDF rendered from it
 
 import csv
 import datetime as dt
+import functools
+import hashlib
 import io
 import mimetypes
 from collections.abc import Iterator
+from pathlib import Path
 
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.cache import cache
 from django.db import transaction
 from django.tasks import task
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
 from django.templatetags.static import static
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -24,6 +27,7 @@ from .rosters import Roster
 from .spreadsheets import escape_formula
 
 PAPERS = {"a4": "A4", "letter": "US Letter"}
+PRINT_TEMPLATES = ["letters/print.html", "letters/_letter_text.html", "letters/_roster.html"]
 DEFAULT_PAPER = "a4"
 
 CSV_COLUMNS = ["type", "name", "title", "acronym", "country", "signed_on"]
@@ -85,8 +89,19 @@ def render_pdf(roster: Roster, paper: str) -> bytes:
     return document.write_pdf()
 
 
+@functools.cache
+def layout_version() -> str:
+    """Changes with the print templates and stylesheet, so a deployed new look is not hidden by the cache."""
+    digest = hashlib.sha256()
+    for name in PRINT_TEMPLATES:
+        digest.update(get_template(name).template.source.encode())
+    if stylesheet := finders.find("css/print.css"):
+        digest.update(Path(stylesheet).read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def pdf_cache_key(letter_id: int, as_of: dt.date, paper: str, fingerprint: str) -> str:
-    return f"letter-pdf:{letter_id}:{as_of.isoformat()}:{paper}:{fingerprint}"
+    return f"letter-pdf:{layout_version()}:{letter_id}:{as_of.isoformat()}:{paper}:{fingerprint}"
 
 
 def read_for_pdf(roster: Roster) -> str:

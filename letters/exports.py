@@ -12,13 +12,13 @@ import mimetypes
 from collections.abc import Iterator
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.cache import cache
 from django.db import transaction
 from django.tasks import task
 from django.template.loader import get_template, render_to_string
-from django.templatetags.static import static
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -68,7 +68,7 @@ class StaticOnlyFetcher(URLFetcher):
     """Serves our own static files (the print stylesheet) to WeasyPrint; fetches nothing else."""
 
     def fetch(self, url, headers=None):
-        prefix = PDF_BASE_URL.rstrip("/") + static("")
+        prefix = PDF_BASE_URL.rstrip("/") + settings.STATIC_URL  # "/static/"
         if url.startswith(prefix):
             name = url.removeprefix(prefix).split("?")[0]
             content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"

@@ -4,6 +4,8 @@ import subprocess
 import unicodedata
 
 import pytest
+from django.core.management import call_command
+from django.templatetags.static import static
 from pypdf import PdfReader
 
 from letters import exports
@@ -205,3 +207,16 @@ def test_the_worker_task_fills_the_cache_the_download_reads(client, signed, monk
     assert response.status_code == 200
     assert response.content.startswith(b"%PDF-")
     assert len(renders) == 1
+
+
+def test_the_renderer_finds_the_stylesheet_under_its_hashed_production_name(settings, tmp_path):
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+    }
+    call_command("collectstatic", interactive=False, verbosity=0)
+    hashed = static("css/print.css")
+    assert hashed != "/static/css/print.css"
+    css = exports.StaticOnlyFetcher().fetch(exports.PDF_BASE_URL.rstrip("/") + hashed)
+    assert b"@page" in css.read()

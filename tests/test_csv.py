@@ -107,3 +107,10 @@ def test_malformed_as_of_is_a_plain_400(client, signed):
     assert response.status_code == 400
     assert response["Content-Type"].startswith("text/plain")
     assert "is not a date" in response.content.decode()
+
+
+def test_a_head_request_sends_the_headers_without_the_list(client, signed):
+    response = client.head("/letters/civic-space/signatories.csv")
+    assert response.status_code == 200
+    assert response["ETag"]
+    assert b"".join(response.streaming_content) == b""

@@ -212,6 +212,10 @@ def test_the_since_page_refuses_a_day_before_the_delivery(client, delivered):
 @pytest.mark.slow
 def test_staff_record_a_delivery_in_the_admin(client, signed, staff):
     client.force_login(staff)
+    form = client.get("/admin/letters/delivery/add/").content.decode()
+    for field in ("letter", "as_of", "recipient", "note"):
+        assert f'name="{field}"' in form
+    assert 'name="entries"' not in form and 'name="number"' not in form
     response = client.post(
         "/admin/letters/delivery/add/",
         {

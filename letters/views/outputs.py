@@ -53,7 +53,7 @@ def pdf(request: HttpRequest, slug: str) -> HttpResponse:
         paper = exports.paper_for_request(request.GET.get("paper"))
     except (AsOfError, exports.PaperError) as error:
         return _plain_400(str(error))
-    etag = exports.roster_etag(roster, f"pdf-{paper}")
+    etag = exports.roster_etag(roster, f"pdf-{paper}-{exports.layout_version()}")
     if not_modified := _not_modified(request, etag):
         return not_modified
     pdf = exports.pdf_for_download(roster, paper)

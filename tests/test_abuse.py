@@ -137,3 +137,19 @@ def test_a_locked_database_gives_a_try_again_page_that_keeps_the_form(post, lett
     html = response.content.decode()
     assert "send the form again" in html
     assert 'value="Signer 1"' in html
+
+
+def test_the_rate_limit_holds_on_the_database_cache_that_production_uses(post, settings, letter):
+    from django.core.cache import caches
+    from django.core.management import call_command
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "test_rate_cache"}
+    }
+    settings.SIGNUP_RATE_LIMIT = "2/h"
+    call_command("createcachetable", verbosity=0)
+    assert type(caches["default"]).__name__ == "DatabaseCache"
+    assert post(URL, data(1)).status_code == 302
+    assert post(URL, data(2, email="broken")).status_code == 400
+    assert post(URL, data(3)).status_code == 429
+    assert Signature.objects.count() == 1

@@ -3,6 +3,7 @@ Deliveries: the roster of a day frozen as it was handed over (entries, PDF and
 its SHA-256), and what changed on the list since.
 """
 
+import contextlib
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
@@ -28,16 +29,20 @@ def _signature_ids(roster: Roster) -> list[int]:
     return ids
 
 
-def read_roster_with_ids(letter: Letter, as_of: dt.date) -> tuple[Roster, list[int], str]:
+def read_roster_with_ids(
+    letter: Letter, as_of: dt.date, *, in_transaction: bool = True
+) -> tuple[Roster, list[int], str]:
     """
     A roster read into memory, the signature id of each of its entries and its
     fingerprint, read in one transaction. Should a signature still change
     between the reads (PostgreSQL gives each statement its own snapshot), the
-    lengths disagree and we read again.
+    lengths disagree and we read again. Public pages read without the
+    transaction: on SQLite every transaction takes the one write lock, which
+    signers need.
     """
     for _ in range(3):
         roster = Roster(letter, as_of)
-        with transaction.atomic():
+        with transaction.atomic() if in_transaction else contextlib.nullcontext():
             fingerprint = roster.fingerprint()
             entries = roster.entries()
             ids = _signature_ids(roster)
@@ -132,7 +137,9 @@ def since_delivery(delivery: Delivery, as_of: dt.date | None = None) -> SinceDel
     (today when None), comparing signatures rather than spellings.
     """
     delivered = FrozenRoster(delivery)
-    roster, ids, _ = read_roster_with_ids(delivery.letter, as_of or delivery.letter.today())
+    roster, ids, _ = read_roster_with_ids(
+        delivery.letter, as_of or delivery.letter.today(), in_transaction=False
+    )
     now_by_id = dict(zip(ids, roster.entries(), strict=True))
     then_by_id = dict(zip(delivery.signature_ids, delivered.frozen_entries, strict=True))
 

@@ -189,8 +189,9 @@ def test_since_delivery_as_of_an_earlier_day_leaves_out_what_came_later(changed_
 
 
 @pytest.mark.slow
-def test_the_since_page_shows_the_lists_with_counts(client, changed_since):
-    response = client.get("/letters/civic-space/deliveries/1/since/?as_of=2023-10-05")
+def test_the_since_page_shows_the_lists_with_counts(client, changed_since, django_assert_max_num_queries):
+    with django_assert_max_num_queries(11):
+        response = client.get("/letters/civic-space/deliveries/1/since/?as_of=2023-10-05")
     assert response.status_code == 200
     html = response.content.decode()
     assert '<dd class="count-added">2</dd>' in html

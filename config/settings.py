@@ -218,6 +218,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SIGNUP_RATE_LIMIT = env_str("SIGNUP_RATE_LIMIT", "30/h")
 # How long a confirmation link works, in seconds (a new one can be asked for).
 SIGNUP_CONFIRM_MAX_AGE = env_int("SIGNUP_CONFIRM_MAX_AGE", 7 * 24 * 3600)
+# Someone who knows an address could make the form mail it again and again:
+# one repeated message per signature and address in this many seconds.
+SIGNUP_REPEAT_MAIL_INTERVAL = env_int("SIGNUP_REPEAT_MAIL_INTERVAL", 300)
 # Signers' IP addresses are kept only as an HMAC-SHA256 with this key, which
 # lets staff see that signatures came from one address without storing it.
 IP_HASH_SALT = env_str("IP_HASH_SALT") or f"ip-hash:{SECRET_KEY}"

@@ -18,6 +18,7 @@ import unicodedata
 from functools import partial
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
@@ -167,6 +168,8 @@ def _insert_unless_signed(signature: Signature, *, new_signatory: bool) -> Signa
 
 def _signed_again(existing: Signature, *, email: str) -> None:
     """Someone submitted the form for a signatory that has a signature on the letter already."""
+    if not _repeat_mail_allowed(existing, email):
+        return
     same_mailbox = canonical_email(existing.contact_email) == canonical_email(email)
     if existing.status == Signature.Status.PENDING and existing.withdrawn_at is None and same_mailbox:
         # Most often the first message was lost or the link expired.
@@ -379,8 +382,20 @@ def confirmation_resend_for_email(*, letter: Letter, email: str) -> bool:
     )
     sent = False
     for signature in candidates[:10]:
-        sent = confirmation_resend(signature=signature) or sent
+        if _repeat_mail_allowed(signature, email):
+            sent = confirmation_resend(signature=signature) or sent
     return sent
+
+
+def _repeat_mail_allowed(signature: Signature, email: str) -> bool:
+    """
+    At most one repeated message (a new link, "already signed") per signature
+    and address every SIGNUP_REPEAT_MAIL_INTERVAL seconds: whoever knows
+    someone's address cannot flood their inbox through the form.
+    """
+    mailbox = hashlib.sha256(canonical_email(email).encode()).hexdigest()[:32]
+    key = f"signup-repeat-mail:{signature.pk}:{mailbox}"
+    return cache.add(key, 1, timeout=settings.SIGNUP_REPEAT_MAIL_INTERVAL)
 
 
 def signature_email_enqueue(*, signature_id: int, kind: str, to: str = "") -> None:

@@ -153,3 +153,14 @@ def test_the_rate_limit_holds_on_the_database_cache_that_production_uses(post, s
     assert post(URL, data(2, email="broken")).status_code == 400
     assert post(URL, data(3)).status_code == 429
     assert Signature.objects.count() == 1
+
+
+def test_the_form_cannot_flood_a_signers_inbox(post, settings, letter):
+    settings.SIGNUP_REPEAT_MAIL_INTERVAL = 300
+    for _ in range(5):
+        assert post(URL, data(1)).status_code == 302
+    for _ in range(3):
+        post("/letters/civic-space/sign/new-link/", {"email": "signer1@example.org"})
+    # The first confirmation, then a single new link.
+    assert len(mail.outbox) == 2
+    assert Signature.objects.count() == 1

@@ -231,6 +231,13 @@ RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY") or None
 # Country names as journalists write them ("South Korea", "Taiwan").
 COUNTRIES_FIRST_REPEAT = False
 
+# Staff spreadsheets (django-import-export). Formula escaping is done by our own
+# resources (letters/resources.py): the library's IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT
+# only strips a leading "=". Control characters that XLSX cannot hold become U+FFFD
+# instead of failing the export.
+IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+
 # Security. Production behind a TLS-terminating proxy sets SECURE_PROXY_SSL_HEADER.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -144,3 +144,9 @@ def test_the_staff_export_reimports_into_an_empty_letter(staff_client, busy_lett
     call_command("import_signatures", "copy-2", str(path), stdout=io.StringIO())
 
     assert Roster(empty).entries() == Roster(busy_letter).entries()
+
+
+def test_a_control_character_does_not_break_the_xlsx_export(staff_client, letter):
+    sign(letter, make_individual("Ordinary Name"), notes="pasted from a PDF\x01\x0b")
+    sheet = openpyxl.load_workbook(io.BytesIO(export(staff_client, 1))).active
+    assert sheet.max_row == 2

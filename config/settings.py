@@ -210,6 +210,9 @@ if EMAIL_BACKEND_PATH == "django.core.mail.backends.smtp.EmailBackend":
         "use_ssl": env_bool("EMAIL_USE_SSL"),
         "timeout": env_int("EMAIL_TIMEOUT", 10),
     }
+elif EMAIL_BACKEND_PATH == "django.core.mail.backends.filebased.EmailBackend":
+    # One file per message, for the reliability tests that read links from real e-mails.
+    MAILERS["default"]["OPTIONS"] = {"file_path": env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Undersigned <letters@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -13,6 +13,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.options import ActionLocation
+from django.contrib.admin.views.main import ChangeList
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -25,6 +26,7 @@ from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ConfirmImportForm, ImportForm
 
+from signatories import dedup
 from signatories.admin_search import BoundedSearchMixin
 
 from . import moderation
@@ -266,6 +268,19 @@ class InvalidationForm(forms.Form):
         )
 
 
+class QueueChangeList(ChangeList):
+    """The signature list, plus the near-spelling check of the page's organizations (two queries in all)."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        organizations = [
+            signature.organization for signature in self.result_list if signature.organization_id
+        ]
+        close = dedup.close_organizations(organizations)
+        for signature in self.result_list:
+            signature.close_organization = close.get(signature.organization_id)
+
+
 @admin.register(Signature)
 class SignatureAdmin(ImportExportMixin, BoundedSearchMixin, admin.ModelAdmin):
     list_display = [
@@ -319,6 +334,9 @@ class SignatureAdmin(ImportExportMixin, BoundedSearchMixin, admin.ModelAdmin):
             queryset = moderation.with_warnings(queryset)
         return queryset
 
+    def get_changelist(self, request: HttpRequest, **kwargs):
+        return QueueChangeList
+
     def get_actions(self, request: HttpRequest, action_location=ActionLocation.CHANGE_LIST):
         actions = super().get_actions(request, action_location=action_location)
         # Signatures are rejected or withdrawn, never deleted by an ordinary action.
@@ -357,7 +375,7 @@ class SignatureAdmin(ImportExportMixin, BoundedSearchMixin, admin.ModelAdmin):
         found = []
         if getattr(signature, "warn_email", False):
             found.append(("", "same e-mail as another signature of this letter"))
-        if getattr(signature, "warn_organization", False):
+        if getattr(signature, "warn_organization", False) or getattr(signature, "close_organization", None):
             duplicates = reverse("admin:signatories_organization_duplicates")
             found.append((duplicates, "organization name close to another"))
         if signature.notes:

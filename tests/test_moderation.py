@@ -116,6 +116,18 @@ def test_it_warns_of_an_organization_close_to_an_existing_one(staff_client, lett
     assert not rows[unrelated.pk].warn_organization
 
 
+def test_it_warns_of_an_organization_spelled_a_letter_away_from_another(staff_client, letter):
+    make_organization("Amnesty International", country="GB")
+    typo = confirmed(letter, make_organization("Amnesty Internatonal"))
+    elsewhere = confirmed(letter, make_organization("Women for Justica", country="UG"), minutes=1)
+    make_organization("Women for Justice", country="KE")
+
+    rows = {row.pk: row for row in listed(staff_client.get(QUEUE))}
+
+    assert rows[typo.pk].close_organization is not None
+    assert rows[elsewhere.pk].close_organization is None  # another country: another organization
+
+
 @pytest.mark.parametrize(
     "email",
     [

@@ -19,21 +19,17 @@ import argparse
 import json
 import os
 import re
-import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
-import time
 import urllib.parse
 import urllib.request
 from http.cookiejar import CookieJar
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.live import LiveServer
 
 LUA_DONE = """
 done = function(summary, latency, requests)
@@ -59,12 +55,6 @@ request = function()
   return wrk.format("POST", nil, HEADERS, body)
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def lua_string(value: str) -> str:
@@ -99,66 +89,6 @@ def run_wrk(url: str, script: Path, duration: int, connections: int) -> dict:
     return data
 
 
-class Server:
-    def __init__(self, env: dict[str, str], workers: int) -> None:
-        self.env = env
-        self.port = free_port()
-        self.workers = workers
-        self.process: subprocess.Popen | None = None
-
-    def manage(self, *args: str) -> str:
-        return subprocess.run(
-            [PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, check=True, capture_output=True, text=True
-        ).stdout
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                PYTHON,
-                "-m",
-                "gunicorn",
-                "-c",
-                "gunicorn.conf.py",
-                "config.wsgi",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                str(self.workers),
-                "--access-logfile",
-                "/dev/null",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            start_new_session=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("gunicorn did not answer /healthz within 30 s")
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
-
 def csrf_for(url: str) -> tuple[str, str, str]:
     """The CSRF cookie and form token of the signup page (reused by every request, as a browser would)."""
     jar = CookieJar()
@@ -181,32 +111,12 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk (make bench does this).")
 
-    work = Path(tempfile.mkdtemp(prefix="undersigned-load-"))
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env.update(
-        DJANGO_ENV="production",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="127.0.0.1",
-        SECURE_SSL_REDIRECT="false",
-        SECURE_HSTS_SECONDS="0",
-        SESSION_COOKIE_SECURE="false",
-        CSRF_COOKIE_SECURE="false",
-        BENCHMARK_VIEWS="true",
-        SIGNUP_RATE_LIMIT="1000000/m",
-        VAR_DIR=str(work),
-        LOG_LEVEL="WARNING",
-    )
-    engine = "postgresql" if env.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
-    server = Server(env, args.workers)
+    server = LiveServer(workers=args.workers, production=True, env={"BENCHMARK_VIEWS": "true"})
+    engine = server.engine
+    work = server.work
     try:
-        server.manage("migrate", "--noinput")
-        server.manage("createcachetable")
-        server.manage("collectstatic", "--noinput", "-v", "0")
-        server.manage(
-            "shell",
-            "-v",
-            "0",
-            "-c",
+        server.prepare()
+        server.python(
             "from django.db import connection\n"
             "from bench.views import CREATE_TABLE\n"
             "from letters.models import Letter\n"
@@ -247,18 +157,13 @@ def main() -> None:
         for what, url, script in measurements:
             results[what] = run_wrk(url, script, args.duration, args.connections)
         stored = int(
-            server.manage(
-                "shell",
-                "-v",
-                "0",
-                "-c",
+            server.python(
                 "from letters.models import Signature\n"
-                "print(Signature.objects.filter(letter__slug='load').count())",
+                "print(Signature.objects.filter(letter__slug='load').count())"
             ).strip()
         )
     finally:
-        server.stop()
-        shutil.rmtree(work, ignore_errors=True)
+        server.close()
 
     print(
         f"engine | measurement | requests/s | p50 | p99 | errors | accepted | stored"

@@ -277,10 +277,10 @@ class ImportRow:
         if self.type == INDIVIDUAL and (self.acronym or self.website):
             column = "acronym" if self.acronym else "website"
             line_errors[column] = f"Individuals have no {column}; leave it empty."
-        if len(self.title) > 400:
-            line_errors["title"] = "The title is longer than 400 characters."
-        if len(self.acronym) > 50:
-            line_errors["acronym"] = "The acronym is longer than 50 characters."
+        longest = {"title": 400, "acronym": 50, "sort_name": limit, "email": 254, "website": 500}
+        for column, most in longest.items():
+            if len(getattr(self, column)) > most and column not in line_errors:
+                line_errors[column] = f"The {column.replace('_', ' ')} is longer than {most} characters."
         self.country = ""
         if raw_country := cell(row, "country"):
             self.country = country_code(raw_country)

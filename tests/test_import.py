@@ -234,3 +234,17 @@ def test_overlong_cells_are_row_errors_not_crashes(tmp_path, letter):
     with pytest.raises(CommandError):
         call_command("import_signatures", letter.slug, str(write(tmp_path, text)), stderr=err)
     assert "Line 2: The sort name is longer than 200 characters." in err.getvalue()
+
+
+def test_a_dry_run_reports_and_stores_nothing(tmp_path, letter):
+    out = io.StringIO()
+    call_command("import_signatures", letter.slug, str(write(tmp_path, GOOD)), "--dry-run", stdout=out)
+    assert "Would import 3 signatures" in out.getvalue()
+    assert not Signature.objects.exists() and not Individual.objects.exists()
+
+
+def test_the_preview_names_the_existing_record_each_row_will_use(staff_client, letter):
+    amnesty = make_organization("Amnesty International", acronym="AI")
+    html = upload(staff_client, letter, GOOD).content.decode()
+    assert f"existing organization #{amnesty.pk}" in html
+    assert "new individual" in html

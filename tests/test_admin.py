@@ -83,3 +83,14 @@ def test_a_new_letter_can_be_added_without_counts(staff_client):
     response = staff_client.get("/admin/letters/letter/add/")
     assert response.status_code == 200
     assert "dated-outputs" not in response.content.decode()
+
+
+def test_a_count_link_opens_that_part_of_that_letters_signatures(staff_client, letter):
+    add_signatures(letter)
+    add_signatures(make_letter())
+
+    response = staff_client.get("/admin/letters/signature/", {"letter": letter.pk, "queue": "approved"})
+
+    assert response.status_code == 200
+    rows = list(response.context["cl"].result_list)
+    assert len(rows) == 3 and {row.letter_id for row in rows} == {letter.pk}

@@ -71,14 +71,14 @@ def signature_email(signature: Signature, kind: str, *, to: str = "") -> EmailMu
         "signatory": signature.signatory,
         "needs_approval": signature.is_organization or letter.requires_approval,
         "letter_url": settings.SITE_URL + letter.get_absolute_url(),
-        "confirm_url": _link("letters:confirm", make_confirm_token(signature.pk)),
+        "confirm_url": _link("letters:confirm", make_confirm_token(signature.pk)) if own_signature else "",
         "withdraw_url": _link("letters:withdraw", make_withdraw_token(signature.pk)) if own_signature else "",
         "confirm_days": max(1, settings.SIGNUP_CONFIRM_MAX_AGE // 86400),
     }
     # A subject is one line: whatever the letter's title holds, never a newline.
     title = Truncator(clean_text(letter.title)).chars(120)
     message = EmailMultiAlternatives(
-        subject=SUBJECTS[kind].format(title=title),
+        subject=(SUBJECTS[kind] if own_signature else "Already on file: {title}").format(title=title),
         body=render_to_string(f"letters/email/{kind}.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to or address],

@@ -320,7 +320,9 @@ def test_an_organization_signing_twice_from_another_address_is_not_given_its_wit
     assert Signature.objects.count() == 1
     [message] = mail.outbox
     assert message.to == ["rival@example.com"]
+    assert message.subject == "Already on file: Protect civic space"
     assert "already on file" in message.body
+    assert "/confirm/" not in message.body
     assert "/withdraw/" not in message.body
     assert "/withdraw/" not in message.alternatives[0].content
 

@@ -128,3 +128,14 @@ def test_one_signatures_link_never_acts_on_another(client, letter, signature):
     assert signature.withdrawn_at is None
     assert other.withdrawn_at is not None
     assert other.withdrawn_at <= timezone.now()
+
+
+@pytest.mark.parametrize("kind", ["confirm", "already-signed", "withdrawn"])
+def test_every_message_to_the_signer_carries_the_withdrawal_link(signature, kind):
+    from letters.tasks import signature_email
+
+    message = signature_email(signature, kind)
+    link = f"http://127.0.0.1:8000/withdraw/{make_withdraw_token(signature.pk)}/"
+    assert link in message.body  # the plain-text part
+    assert link in message.alternatives[0].content
+    assert "\n" not in message.subject

@@ -164,3 +164,11 @@ def test_the_form_cannot_flood_a_signers_inbox(post, settings, letter):
     # The first confirmation, then a single new link.
     assert len(mail.outbox) == 2
     assert Signature.objects.count() == 1
+
+
+def test_ipv6_addresses_count_per_network(post, settings, letter):
+    # One household or phone holds a whole /64: hopping within it is not a new visitor.
+    settings.SIGNUP_RATE_LIMIT = "1/h"
+    assert post(URL, data(1), REMOTE_ADDR="2001:db8:1:2::1").status_code == 302
+    assert post(URL, data(2), REMOTE_ADDR="2001:db8:1:2:ffff::9").status_code == 429
+    assert post(URL, data(3), REMOTE_ADDR="2001:db8:1:3::1").status_code == 302

@@ -287,3 +287,25 @@ def test_a_mail_server_refusing_connections_loses_nothing_and_resend_works_later
         "print(Signature.objects.get(contact_email='mail.down@example.org').status)\n"
     ).strip()
     assert status == "approved"
+
+
+def test_an_import_killed_halfway_stores_nothing(server, tmp_path):
+    before = counts(server)
+    path = tmp_path / "big.csv"
+    with path.open("w", encoding="utf-8") as out:
+        out.write("type,name,title,acronym,country,signed_on\n")
+        for i in range(12000):
+            out.write(f"individual,Imported Person {i},Title {i},,France,2023-09-01\n")
+    importer = subprocess.Popen(
+        [sys.executable, "manage.py", "import_signatures", "live", str(path)],
+        cwd=Path(__file__).resolve().parents[2],
+        env=server.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    # Kill it once it is writing: the import takes several seconds for this many rows.
+    time.sleep(4)
+    assert importer.poll() is None, "the import finished before it could be stopped; make the file bigger"
+    importer.kill()
+    importer.wait()
+    assert counts(server) == before

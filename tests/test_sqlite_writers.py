@@ -7,7 +7,10 @@ from django.db import connection
 
 from config.sqlite.base import DatabaseWrapper
 
-pytestmark = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's writer queue")
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's writer queue"),
+]
 
 
 def file_database(tmp_path) -> DatabaseWrapper:

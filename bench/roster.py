@@ -97,7 +97,7 @@ def populate(n: int) -> Letter:
                     name=f"{FIRST[i % 11]} {LAST[(i // 11) % 10]} {i}",
                     title="Professor of International Law, University of Somewhere",
                     country="FR",
-                    email=f"signer{i}@example.org",
+                    email=f"signer{n}-{i}@example.org",
                 )
                 person.refresh_derived_fields()
                 people.append(person)

@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import cache, cached_property
 
 from django.db.models import Count, Max
@@ -48,6 +48,9 @@ def english_country_names() -> dict[str, str]:
         return {code: str(name) for code, name in countries}
 
 
+PUBLIC_FIELDS = ("type", "name", "title", "acronym", "country", "signed_on")
+
+
 @dataclass(frozen=True, slots=True)
 class RosterEntry:
     type: str  # "individual" or "organization"
@@ -67,9 +70,11 @@ class RosterEntry:
 
     def as_dict(self) -> dict[str, str]:
         """The public fields, as the CSV, the JSON and frozen deliveries carry them."""
-        data = asdict(self)
-        data["signed_on"] = self.signed_on.isoformat()
-        return data
+        return dict(zip(PUBLIC_FIELDS, self.as_row(), strict=True))
+
+    def as_row(self) -> tuple[str, ...]:
+        """The public fields in PUBLIC_FIELDS order (built by hand: dataclasses.asdict deep-copies)."""
+        return (self.type, self.name, self.title, self.acronym, self.country, self.signed_on.isoformat())
 
     @classmethod
     def from_dict(cls, data: dict[str, str]) -> "RosterEntry":

@@ -251,22 +251,24 @@ class Roster:
     def fingerprint(self) -> str:
         """
         Changes whenever anything printed on this roster could have changed: a
-        signature of the letter added, edited, withdrawn or removed, a listed
-        signatory edited, or the letter itself edited.
+        signature of the letter added, edited, withdrawn or removed, a signatory
+        of the letter edited, or the letter itself edited. One aggregate over
+        the letter's signatures (not the roster's, which would repeat the
+        roster query's filters for every ETag).
         """
-        letter_state = Signature.objects.filter(letter=self.letter).aggregate(
-            n=Count("pk"), changed=Max("updated_at")
-        )
-        listed_state = self.signatures().aggregate(
-            individual=Max("individual__updated_at"), organization=Max("organization__updated_at")
+        state = Signature.objects.filter(letter=self.letter).aggregate(
+            n=Count("pk"),
+            changed=Max("updated_at"),
+            individual=Max("individual__updated_at"),
+            organization=Max("organization__updated_at"),
         )
         parts = [
             self.letter.pk,
             self.letter.updated_at.isoformat(),
             self.as_of.isoformat(),
-            letter_state["n"],
-            letter_state["changed"],
-            listed_state["individual"],
-            listed_state["organization"],
+            state["n"],
+            state["changed"],
+            state["individual"],
+            state["organization"],
         ]
         return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]

@@ -55,8 +55,18 @@ class EscapedExportMixin:
         return escape_formula(value) if isinstance(value, str) else value
 
 
-class SignatureColumnsMixin:
+class SignatureColumnsMixin(resources.Resource):
     """How a signature is written in the press columns and the optional import columns."""
+
+    type = Field(column_name="type", readonly=True)
+    name = Field(column_name="name", readonly=True)
+    title = Field(column_name="title", readonly=True)
+    acronym = Field(column_name="acronym", readonly=True)
+    country = Field(column_name="country", readonly=True)
+    signed_on = Field(column_name="signed_on", readonly=True)
+    email = Field(column_name="email", readonly=True)
+    sort_name = Field(column_name="sort_name", readonly=True)
+    website = Field(column_name="website", readonly=True)
 
     def dehydrate_type(self, signature: Signature) -> str:
         return ORGANIZATION if signature.organization_id else INDIVIDUAL
@@ -110,15 +120,6 @@ class PreviewDiff(resources.Diff):
 
 
 class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resources.ModelResource):
-    type = Field(column_name="type", readonly=True)
-    name = Field(column_name="name", readonly=True)
-    title = Field(column_name="title", readonly=True)
-    acronym = Field(column_name="acronym", readonly=True)
-    country = Field(column_name="country", readonly=True)
-    signed_on = Field(column_name="signed_on", readonly=True)
-    email = Field(column_name="email", readonly=True)
-    sort_name = Field(column_name="sort_name", readonly=True)
-    website = Field(column_name="website", readonly=True)
     # Shown in the preview only: which existing record a row was matched to.
     record = Field(column_name="matched record", readonly=True)
 
@@ -423,15 +424,6 @@ def parse_day(value) -> dt.date:
 class SignatureExportResource(SignatureColumnsMixin, EscapedExportMixin, resources.ModelResource):
     """The staff export: the import columns, then the private and workflow fields."""
 
-    type = Field(column_name="type", readonly=True)
-    name = Field(column_name="name", readonly=True)
-    title = Field(column_name="title", readonly=True)
-    acronym = Field(column_name="acronym", readonly=True)
-    country = Field(column_name="country", readonly=True)
-    signed_on = Field(column_name="signed_on", readonly=True)
-    email = Field(column_name="email", readonly=True)
-    sort_name = Field(column_name="sort_name", readonly=True)
-    website = Field(column_name="website", readonly=True)
     letter = Field(column_name="letter", readonly=True)
     contact_email = Field(attribute="contact_email", column_name="contact_email")
     signer_name = Field(attribute="signer_name", column_name="signer_name")

@@ -97,11 +97,10 @@ class FrozenRoster(Roster):
 
     @cached_property
     def sections(self) -> list[Section]:
-        headings = {self.INDIVIDUALS: "Individuals", self.ORGANIZATIONS: "Organizations"}
         return [
             Section(
                 type=section_type,
-                heading=headings.get(section_type, section_type),
+                heading=self.SECTION_HEADINGS.get(section_type, section_type),
                 entries=[entry for entry in self.frozen_entries if entry.type == section_type],
             )
             for section_type in self.section_types

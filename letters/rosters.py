@@ -91,6 +91,7 @@ class Section:
 class Roster:
     INDIVIDUALS = "individual"
     ORGANIZATIONS = "organization"
+    SECTION_HEADINGS = {INDIVIDUALS: "Individuals", ORGANIZATIONS: "Organizations"}
 
     def __init__(self, letter: Letter, as_of: dt.date | None = None) -> None:
         self.letter = letter
@@ -183,11 +184,10 @@ class Roster:
     @cached_property
     def sections(self) -> list[Section]:
         """Both sections, read into memory: one query each, whatever their length."""
-        headings = {self.INDIVIDUALS: "Individuals", self.ORGANIZATIONS: "Organizations"}
         return [
             Section(
                 type=section_type,
-                heading=headings[section_type],
+                heading=self.SECTION_HEADINGS[section_type],
                 entries=list(map(self._entry_maker(section_type), self._rows(section_type))),
             )
             for section_type in self.section_types

@@ -14,3 +14,14 @@ def letter(db):
 def _empty_cache():
     """Rate-limit counts live in the cache: every test starts with none."""
     cache.clear()
+
+
+@pytest.fixture
+def post(client, django_capture_on_commit_callbacks):
+    """POST, then run what waits for the commit (the e-mail task) as a real request would."""
+
+    def post(url, data, **extra):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(url, data, **extra)
+
+    return post

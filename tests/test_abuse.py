@@ -20,15 +20,6 @@ pytestmark = pytest.mark.django_db
 URL = "/letters/civic-space/sign/"
 
 
-@pytest.fixture
-def post(client, django_capture_on_commit_callbacks):
-    def post(url, data, **extra):
-        with django_capture_on_commit_callbacks(execute=True):
-            return client.post(url, data, **extra)
-
-    return post
-
-
 def data(n: int = 1, **fields):
     return {"name": f"Signer {n}", "email": f"signer{n}@example.org", "public_consent": "on"} | fields
 

@@ -18,17 +18,6 @@ URL = "/letters/civic-space/sign/"
 ORG_URL = "/letters/civic-space/sign/?as=organization"
 
 
-@pytest.fixture
-def post(client, django_capture_on_commit_callbacks):
-    """POST, then run what waits for the commit (the e-mail task) as a real request would."""
-
-    def post(url, data, **extra):
-        with django_capture_on_commit_callbacks(execute=True):
-            return client.post(url, data, **extra)
-
-    return post
-
-
 def individual_data(**fields):
     return {
         "name": "Tomás Ojea-Quintana",

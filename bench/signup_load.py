@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.live import LiveServer
+from tests.live import LiveServer
 
 LUA_DONE = """
 done = function(summary, latency, requests)
@@ -111,7 +111,9 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk (make bench does this).")
 
-    server = LiveServer(workers=args.workers, production=True, env={"BENCHMARK_VIEWS": "true"})
+    server = LiveServer(
+        workers=args.workers, production=True, env={"DJANGO_SETTINGS_MODULE": "bench.settings"}
+    )
     engine = server.engine
     work = server.work
     try:

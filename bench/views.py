@@ -1,5 +1,6 @@
 """
-Views that exist only for bench/signup_load.py, mounted when BENCHMARK_VIEWS=true.
+Views that exist only for bench/signup_load.py, mounted by bench/urls.py
+(DJANGO_SETTINGS_MODULE=bench.settings).
 They measure the ceilings the signup path is compared with.
 """
 

@@ -268,9 +268,6 @@ if env_bool("SECURE_PROXY_SSL_HEADER"):
 # /healthz answers plain HTTP from the load balancer.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
-# Mounts bench/views.py (one-INSERT ceiling) for bench/signup_load.py. Never in a real deployment.
-BENCHMARK_VIEWS = env_bool("BENCHMARK_VIEWS")
-
 # Requests larger than this are refused before a view sees them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
 

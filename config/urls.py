@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -10,7 +9,3 @@ urlpatterns = [
     path("", include("letters.urls")),
 ]
 
-if settings.BENCHMARK_VIEWS:
-    from bench import views as bench_views
-
-    urlpatterns.insert(0, path("bench/one-insert", bench_views.one_insert))

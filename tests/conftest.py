@@ -25,3 +25,34 @@ def post(client, django_capture_on_commit_callbacks):
             return client.post(url, data, **extra)
 
     return post
+
+
+# Who uses the staff panel: made here once, for every test.
+
+
+@pytest.fixture
+def staff(django_user_model):
+    """An organizer: a superuser, who may do everything in /admin/."""
+    return django_user_model.objects.create_superuser("organizer", "organizer@example.org", "pw")
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+@pytest.fixture
+def moderator(django_user_model):
+    """A staff member of the Moderator group: vets signatures, edits no letter, deletes nothing."""
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user("mod", "mod@example.org", "pw", is_staff=True)
+    user.groups.add(Group.objects.get(name="Moderator"))
+    return user
+
+
+@pytest.fixture
+def moderator_client(client, moderator):
+    client.force_login(moderator)
+    return client

@@ -13,12 +13,6 @@ from .factories import make_individual, make_letter, make_organization, sign
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_client(client, django_user_model):
-    client.force_login(django_user_model.objects.create_superuser("organizer", "o@example.org", "pw"))
-    return client
-
-
 def add_signatures(letter):
     sign(letter, make_individual(), status=Signature.Status.PENDING)
     for _ in range(2):

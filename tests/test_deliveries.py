@@ -17,11 +17,6 @@ SEPT_21 = dt.date(2023, 9, 21)
 
 
 @pytest.fixture
-def staff(django_user_model):
-    return django_user_model.objects.create_superuser("organizer", "organizer@example.org", "pw")
-
-
-@pytest.fixture
 def signed(letter):
     sign(
         letter,

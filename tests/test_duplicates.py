@@ -59,12 +59,6 @@ def test_people_with_the_same_name_are_paired_for_review():
     assert pair_names(individual_duplicates()) == {frozenset(("Tomás Ojea-Quintana", "Tomas Ojea Quintana"))}
 
 
-@pytest.fixture
-def staff_client(client, django_user_model):
-    client.force_login(django_user_model.objects.create_superuser("organizer", "o@example.org", "pw"))
-    return client
-
-
 def test_the_page_lists_pairs_and_merges_one(staff_client, letter):
     keep = make_organization("Amnesty International")
     other = make_organization("amnesty international.")

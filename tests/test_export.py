@@ -79,12 +79,6 @@ def test_the_command_refuses_a_bad_day_or_letter(busy_letter):
 # -- the staff export ------------------------------------------------------------
 
 
-@pytest.fixture
-def staff_client(client, django_user_model):
-    client.force_login(django_user_model.objects.create_superuser("organizer", "o@example.org", "pw"))
-    return client
-
-
 def export(staff_client, file_format: int) -> bytes:
     data = {"format": str(file_format), "resource": "0"}
     for name in SignatureExportResource().get_export_order():

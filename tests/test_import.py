@@ -170,12 +170,6 @@ def test_an_unknown_letter_or_a_wrong_file_type_is_a_clear_error(tmp_path, lette
 # -- the admin -------------------------------------------------------------------
 
 
-@pytest.fixture
-def staff_client(client, django_user_model):
-    client.force_login(django_user_model.objects.create_superuser("organizer", "o@example.org", "pw"))
-    return client
-
-
 def upload(staff_client, letter, text: str, name: str = "signatures.csv"):
     return staff_client.post(
         "/admin/letters/signature/import/",

@@ -17,12 +17,6 @@ T0 = dt.datetime(2023, 9, 1, 12, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def staff_client(client, django_user_model):
-    client.force_login(django_user_model.objects.create_superuser("organizer", "o@example.org", "pw"))
-    return client
-
-
-@pytest.fixture
 def flood(letter):
     """Five signatures from one address in ten minutes, among ordinary ones."""
     bad = [

@@ -17,11 +17,6 @@ EARLY = dt.datetime(2023, 9, 1, 12, tzinfo=dt.UTC)
 LATE = dt.datetime(2023, 9, 5, 12, tzinfo=dt.UTC)
 
 
-@pytest.fixture
-def staff(django_user_model):
-    return django_user_model.objects.create_superuser("organizer", "o@example.org", "pw")
-
-
 def test_merging_moves_every_signature_to_the_kept_organization(staff, letter):
     keep = make_organization("Amnesty International", acronym="AI")
     duplicate = make_organization("amnesty international", country="GB", website="https://amnesty.org")

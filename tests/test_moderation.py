@@ -20,17 +20,6 @@ QUEUE = "/admin/letters/signature/"
 T0 = dt.datetime(2023, 9, 1, 12, tzinfo=dt.UTC)
 
 
-@pytest.fixture
-def staff(django_user_model):
-    return django_user_model.objects.create_superuser("organizer", "organizer@example.org", "pw")
-
-
-@pytest.fixture
-def staff_client(client, staff):
-    client.force_login(staff)
-    return client
-
-
 def confirmed(letter, signatory, minutes: int = 0, **fields):
     moment = T0 + dt.timedelta(minutes=minutes)
     defaults = {"submitted_at": moment, "confirmed_at": moment, "signed_at": moment}

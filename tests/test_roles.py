@@ -10,19 +10,6 @@ from .factories import make_individual, make_organization, sign
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def moderator(django_user_model):
-    user = django_user_model.objects.create_user("mod", "mod@example.org", "pw", is_staff=True)
-    user.groups.add(Group.objects.get(name="Moderator"))
-    return user
-
-
-@pytest.fixture
-def moderator_client(client, moderator):
-    client.force_login(moderator)
-    return client
-
-
 @pytest.mark.parametrize("url", ["/admin/", "/admin/letters/signature/", "/admin/letters/letter/"])
 def test_an_anonymous_visitor_is_sent_to_the_login_page(client, url):
     response = client.get(url)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.live import Browser, LiveServer, free_port
+from tests.live import Browser, LiveServer, free_port
 
 pytestmark = [pytest.mark.slow]
 

@@ -1,20 +1,15 @@
 """
-The staff panel for letters and signatures.
-
-The signature list opens on the moderation queue: confirmed signatures waiting
-for approval, oldest first, with warnings computed in the same query
-(`letters.moderation.with_warnings`). The writes live in `letters.moderation`;
-the admin only collects what staff chose.
+Signatures in the staff panel. The list opens on the moderation queue:
+confirmed signatures waiting for approval, oldest first, with warnings computed
+in the same query (`letters.moderation.with_warnings`). The writes live in
+`letters.moderation`; the admin only collects what staff chose.
 """
-
-import datetime as dt
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.options import ActionLocation
 from django.contrib.admin.views.main import ChangeList
-from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -22,116 +17,16 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.text import Truncator
-from import_export.admin import ImportExportMixin
-from import_export.formats.base_formats import CSV, XLSX
-from import_export.forms import ConfirmImportForm, ImportForm
 
 from signatories import dedup
 from signatories.admin_search import BoundedSearchMixin
 
-from . import moderation
-from .models import Delivery, Letter, Signature
-from .resources import IMPORT_COLUMNS, SignatureExportResource, SignatureImportResource
-from .services import confirmation_resend
-
-# -- Letters ------------------------------------------------------------------
-
-# What the letter list counts (lookups on its signatures), and the queue filter each count links to.
-LETTER_COUNTS = {
-    "pending": ("unconfirmed", {"status": Signature.Status.PENDING}),
-    "awaiting": ("awaiting approval", {"status": Signature.Status.CONFIRMED, "withdrawn_at__isnull": True}),
-    "approved": ("approved", {"status": Signature.Status.APPROVED, "withdrawn_at__isnull": True}),
-    "withdrawn": ("withdrawn", {"withdrawn_at__isnull": False}),
-    "rejected": ("rejected", {"status": Signature.Status.REJECTED}),
-}
-
-
-def signatures_url(letter: Letter, queue: str = "all") -> str:
-    return (
-        reverse("admin:letters_signature_changelist") + "?" + urlencode({"letter": letter.pk, "queue": queue})
-    )
-
-
-@admin.register(Letter)
-class LetterAdmin(BoundedSearchMixin, admin.ModelAdmin):
-    list_display = ["title", "status", "awaiting_count", "approved_count", "counts", "public_page"]
-    list_filter = ["status", "language"]
-    search_fields = ["title", "slug", "subject"]
-    prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["counts", "links"]
-    fieldsets = [
-        (None, {"fields": ["title", "slug", "status"]}),
-        ("Signatures", {"fields": ["counts", "links"]}),
-        ("Text", {"fields": ["subject", "salutation", "body", "closing"]}),
-        (
-            "Signing",
-            {
-                "fields": [
-                    "opens_at",
-                    "closes_at",
-                    "accepts_individuals",
-                    "accepts_organizations",
-                    "requires_approval",
-                ]
-            },
-        ),
-        ("Presentation", {"fields": ["timezone", "language", "section_order"]}),
-    ]
-
-    def get_queryset(self, request: HttpRequest):
-        counts = {
-            f"n_{key}": Count(
-                "signatures", filter=Q(**{f"signatures__{name}": value for name, value in q.items()})
-            )
-            for key, (_, q) in LETTER_COUNTS.items()
-        }
-        return super().get_queryset(request).annotate(**counts)
-
-    def get_fieldsets(self, request: HttpRequest, obj=None):
-        if obj is None:  # nothing to count or link to before the letter exists
-            return [fieldset for fieldset in self.fieldsets if fieldset[0] != "Signatures"]
-        return self.fieldsets
-
-    @admin.display(description="awaiting approval", ordering="n_awaiting")
-    def awaiting_count(self, letter: Letter):
-        return format_html('<a href="{}">{}</a>', signatures_url(letter, "awaiting"), letter.n_awaiting)
-
-    @admin.display(description="approved", ordering="n_approved")
-    def approved_count(self, letter: Letter):
-        return format_html('<a href="{}">{}</a>', signatures_url(letter, "approved"), letter.n_approved)
-
-    @admin.display(description="signatures by status")
-    def counts(self, letter: Letter):
-        return format_html_join(
-            " · ",
-            '<a href="{}">{} {}</a>',
-            (
-                (signatures_url(letter, key), getattr(letter, f"n_{key}", 0), label)
-                for key, (label, _) in LETTER_COUNTS.items()
-            ),
-        )
-
-    @admin.display(description="public page")
-    def public_page(self, letter: Letter):
-        if letter.status == Letter.Status.DRAFT:
-            return format_html('<a href="{}">preview</a>', letter.get_absolute_url())
-        return format_html('<a href="{}">{}</a>', letter.get_absolute_url(), letter.get_absolute_url())
-
-    @admin.display(description="links")
-    def links(self, letter: Letter):
-        import_url = reverse("admin:letters_signature_import") + "?" + urlencode({"letter": letter.pk})
-        return format_html(
-            '<a href="{}">Public page</a> · <a href="{}">Moderation queue</a> · '
-            '<a href="{}">Import a spreadsheet of signatures</a> · '
-            '<a href="{}">Reject signatures in bulk</a>',
-            letter.get_absolute_url(),
-            signatures_url(letter, "awaiting"),
-            import_url,
-            reverse("admin:letters_signature_invalidate") + "?" + urlencode({"letter": letter.pk}),
-        )
-
-
-# -- Signatures ---------------------------------------------------------------
+from .. import moderation
+from ..lifecycle import BUCKETS, bucket_q
+from ..models import Letter, Signature
+from ..services import confirmation_resend
+from .imports import SignatureImportExportMixin
+from .letters import signatures_url
 
 
 class QueueFilter(admin.SimpleListFilter):
@@ -144,32 +39,17 @@ class QueueFilter(admin.SimpleListFilter):
     title = "status"
     parameter_name = "queue"
     default = "awaiting"
-    queries = {
-        "awaiting": Q(status=Signature.Status.CONFIRMED, withdrawn_at__isnull=True),
-        "pending": Q(status=Signature.Status.PENDING),
-        "approved": Q(status=Signature.Status.APPROVED, withdrawn_at__isnull=True),
-        "withdrawn": Q(withdrawn_at__isnull=False),
-        "rejected": Q(status=Signature.Status.REJECTED),
-        "all": Q(),
-    }
 
     def __init__(self, request, params, model, model_admin):
         self.searching = bool(request.GET.get("q"))
         super().__init__(request, params, model, model_admin)
 
     def lookups(self, request, model_admin):
-        return [
-            ("awaiting", "Awaiting approval (the queue)"),
-            ("pending", "Unconfirmed e-mail"),
-            ("approved", "Approved"),
-            ("withdrawn", "Withdrawn"),
-            ("rejected", "Rejected"),
-            ("all", "All"),
-        ]
+        return [(key, label.capitalize()) for key, (label, _) in BUCKETS.items()] + [("all", "All")]
 
     def effective_value(self) -> str:
         value = self.value()
-        if value in self.queries:
+        if value in BUCKETS or value == "all":
             return value
         return "all" if self.searching else self.default
 
@@ -183,7 +63,8 @@ class QueueFilter(admin.SimpleListFilter):
             }
 
     def queryset(self, request, queryset):
-        return queryset.filter(self.queries[self.effective_value()])
+        value = self.effective_value()
+        return queryset if value == "all" else queryset.filter(bucket_q(value))
 
 
 class KindFilter(admin.SimpleListFilter):
@@ -203,18 +84,6 @@ class KindFilter(admin.SimpleListFilter):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(max_length=500, widget=forms.TextInput(attrs={"size": 80}))
-
-
-class SignatureImportForm(ImportForm):
-    letter = forms.ModelChoiceField(
-        queryset=Letter.objects.order_by("title"),
-        help_text="Every row of the file becomes an approved signature of this letter.",
-    )
-    field_order = ["letter", "resource", "import_file", "format"]
-
-
-class SignatureConfirmImportForm(ConfirmImportForm):
-    letter = forms.ModelChoiceField(queryset=Letter.objects.all(), widget=forms.HiddenInput)
 
 
 class InvalidationForm(forms.Form):
@@ -282,7 +151,7 @@ class QueueChangeList(ChangeList):
 
 
 @admin.register(Signature)
-class SignatureAdmin(ImportExportMixin, BoundedSearchMixin, admin.ModelAdmin):
+class SignatureAdmin(SignatureImportExportMixin, BoundedSearchMixin, admin.ModelAdmin):
     list_display = [
         "signatory_name",
         "kind",
@@ -319,10 +188,6 @@ class SignatureAdmin(ImportExportMixin, BoundedSearchMixin, admin.ModelAdmin):
     ]
     actions = ["approve", "reject", "resend_confirmation", "mark_withdrawn"]
     change_list_template = "admin/letters/signature/change_list.html"
-    import_template_name = "admin/letters/signature/import.html"
-    import_form_class = SignatureImportForm
-    confirm_form_class = SignatureConfirmImportForm
-    formats = [CSV, XLSX]
 
     # -- the list ------------------------------------------------------------
 
@@ -540,118 +405,3 @@ class SignatureAdmin(ImportExportMixin, BoundedSearchMixin, admin.ModelAdmin):
             except moderation.ModerationError as error:
                 form.add_error(None, str(error))
         return None
-
-    # -- import and export (django-import-export) ----------------------------
-
-    def get_import_resource_classes(self, request: HttpRequest):
-        return [SignatureImportResource]
-
-    def get_export_resource_classes(self, request: HttpRequest):
-        return [SignatureExportResource]
-
-    def has_import_permission(self, request: HttpRequest) -> bool:
-        # An import creates signatures, individuals and organizations.
-        return request.user.has_perms(
-            ["letters.add_signature", "signatories.add_individual", "signatories.add_organization"]
-        )
-
-    def get_import_form_initial(self, request: HttpRequest):
-        initial = super().get_import_form_initial(request)
-        if letter := request.GET.get("letter"):
-            initial["letter"] = letter
-        return initial
-
-    def get_import_resource_kwargs(self, request: HttpRequest, **kwargs):
-        form = kwargs.get("form")
-        return {"letter": getattr(form, "cleaned_data", {}).get("letter")}
-
-    def get_confirm_form_initial(self, request: HttpRequest, import_form):
-        initial = super().get_confirm_form_initial(request, import_form)
-        if import_form is not None:
-            initial["letter"] = import_form.cleaned_data["letter"].pk
-            initial["letter_title"] = import_form.cleaned_data["letter"].title
-        return initial
-
-    def get_import_context_data(self, **kwargs):
-        return {**super().get_import_context_data(**kwargs), "import_columns": IMPORT_COLUMNS}
-
-    def process_result(self, result, request: HttpRequest):
-        # The preview passed, but the data may have changed since: nothing was stored.
-        if result.has_errors() or result.has_validation_errors():
-            self.message_user(
-                request,
-                "Nothing was imported: the file no longer imports cleanly. Upload it again to see why.",
-                messages.ERROR,
-            )
-            return HttpResponseRedirect(reverse("admin:letters_signature_import"))
-        return super().process_result(result, request)
-
-    def add_success_message(self, result, request: HttpRequest) -> None:
-        totals = result.totals
-        message = f"Imported {totals['new']} signatures."
-        if totals["skip"]:
-            message += f" {totals['skip']} rows skipped (blank, or already signed this letter)."
-        self.message_user(request, message, messages.SUCCESS)
-
-    def get_export_filename(self, request: HttpRequest, queryset, file_format):
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d-%H%M")
-        return f"signatures-{stamp}.{file_format.get_extension()}"
-
-
-@admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
-    """Staff record a delivery (letter, day, recipient, note); after that it can be read, never changed."""
-
-    list_display = ["letter", "number", "as_of", "recipient", "recorded_at", "recorded_by"]
-    list_filter = ["letter"]
-    list_select_related = ["letter", "recorded_by"]
-    date_hierarchy = "as_of"
-    add_fields = ["letter", "as_of", "recipient", "note"]
-    recorded_fields = [
-        "letter",
-        "number",
-        "as_of",
-        "recipient",
-        "note",
-        "recorded_by",
-        "recorded_at",
-        "signatory_count",
-        "pdf_sha256",
-        "public_page",
-    ]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).defer("pdf")
-
-    def get_fields(self, request, obj=None):
-        return self.add_fields if obj is None else self.recorded_fields
-
-    def get_readonly_fields(self, request, obj=None):
-        return [] if obj is None else self.recorded_fields
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-    @admin.display(description="signatories")
-    def signatory_count(self, obj: Delivery) -> int:
-        return len(obj.entries)
-
-    @admin.display(description="public page and PDF")
-    def public_page(self, obj: Delivery):
-        from django.urls import reverse
-        from django.utils.html import format_html
-
-        pdf_url = reverse("letters:delivery_pdf", args=[obj.letter.slug, obj.number])
-        return format_html('<a href="{}">{}</a> · <a href="{}">PDF</a>', obj.get_absolute_url(), obj, pdf_url)
-
-    def save_model(self, request, obj: Delivery, form, change: bool) -> None:
-        from .deliveries import delivery_record
-
-        recorded = delivery_record(
-            letter=obj.letter, as_of=obj.as_of, recipient=obj.recipient, note=obj.note, user=request.user
-        )
-        # The admin goes on with `obj` (its log entry, the redirect): make it the recorded delivery.
-        obj.__dict__.update(recorded.__dict__)

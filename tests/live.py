@@ -1,6 +1,6 @@
 """
 A real gunicorn serving Undersigned on 127.0.0.1 with its own fresh database:
-used by the load benchmark and by the reliability tests (tests/reliability/).
+used by the reliability tests (tests/reliability/) and by the load benchmark (bench/).
 
 SQLite by default (a file in a temporary VAR_DIR); when DATABASE_URL points at a
 PostgreSQL server (bin/with-postgres), a fresh database on that server. The

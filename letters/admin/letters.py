@@ -1,0 +1,93 @@
+"""Letters in the staff panel: the list with its counts by status, and the change form's links."""
+
+from django.contrib import admin
+from django.db.models import Count
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
+
+from signatories.admin_search import BoundedSearchMixin
+
+from ..lifecycle import BUCKETS, bucket_q
+from ..models import Letter
+
+
+def signatures_url(letter: Letter, queue: str = "all") -> str:
+    return (
+        reverse("admin:letters_signature_changelist") + "?" + urlencode({"letter": letter.pk, "queue": queue})
+    )
+
+
+@admin.register(Letter)
+class LetterAdmin(BoundedSearchMixin, admin.ModelAdmin):
+    list_display = ["title", "status", "awaiting_count", "approved_count", "counts", "public_page"]
+    list_filter = ["status", "language"]
+    search_fields = ["title", "slug", "subject"]
+    prepopulated_fields = {"slug": ["title"]}
+    readonly_fields = ["counts", "links"]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "status"]}),
+        ("Signatures", {"fields": ["counts", "links"]}),
+        ("Text", {"fields": ["subject", "salutation", "body", "closing"]}),
+        (
+            "Signing",
+            {
+                "fields": [
+                    "opens_at",
+                    "closes_at",
+                    "accepts_individuals",
+                    "accepts_organizations",
+                    "requires_approval",
+                ]
+            },
+        ),
+        ("Presentation", {"fields": ["timezone", "language", "section_order"]}),
+    ]
+
+    def get_queryset(self, request: HttpRequest):
+        counts = {f"n_{key}": Count("signatures", filter=bucket_q(key, "signatures__")) for key in BUCKETS}
+        return super().get_queryset(request).annotate(**counts)
+
+    def get_fieldsets(self, request: HttpRequest, obj=None):
+        if obj is None:  # nothing to count or link to before the letter exists
+            return [fieldset for fieldset in self.fieldsets if fieldset[0] != "Signatures"]
+        return self.fieldsets
+
+    @admin.display(description="awaiting approval", ordering="n_awaiting")
+    def awaiting_count(self, letter: Letter):
+        return format_html('<a href="{}">{}</a>', signatures_url(letter, "awaiting"), letter.n_awaiting)
+
+    @admin.display(description="approved", ordering="n_approved")
+    def approved_count(self, letter: Letter):
+        return format_html('<a href="{}">{}</a>', signatures_url(letter, "approved"), letter.n_approved)
+
+    @admin.display(description="signatures by status")
+    def counts(self, letter: Letter):
+        return format_html_join(
+            " · ",
+            '<a href="{}">{} {}</a>',
+            (
+                (signatures_url(letter, key), getattr(letter, f"n_{key}", 0), label)
+                for key, (label, _) in BUCKETS.items()
+            ),
+        )
+
+    @admin.display(description="public page")
+    def public_page(self, letter: Letter):
+        if letter.status == Letter.Status.DRAFT:
+            return format_html('<a href="{}">preview</a>', letter.get_absolute_url())
+        return format_html('<a href="{}">{}</a>', letter.get_absolute_url(), letter.get_absolute_url())
+
+    @admin.display(description="links")
+    def links(self, letter: Letter):
+        import_url = reverse("admin:letters_signature_import") + "?" + urlencode({"letter": letter.pk})
+        return format_html(
+            '<a href="{}">Public page</a> · <a href="{}">Moderation queue</a> · '
+            '<a href="{}">Import a spreadsheet of signatures</a> · '
+            '<a href="{}">Reject signatures in bulk</a>',
+            letter.get_absolute_url(),
+            signatures_url(letter, "awaiting"),
+            import_url,
+            reverse("admin:letters_signature_invalidate") + "?" + urlencode({"letter": letter.pk}),
+        )

@@ -4,8 +4,10 @@ from functools import cached_property
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
-from django.db.models import Q
+from django.db import models, transaction
+from django.db.models import F, Q
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,6 +26,13 @@ def validate_timezone(value: str) -> None:
 class LetterQuerySet(models.QuerySet):
     def public(self) -> "LetterQuerySet":
         return self.exclude(status=Letter.Status.DRAFT)
+
+    def roster_changed(self) -> int:
+        """
+        The public list of these letters changed: a new `roster_version`, in the
+        caller's transaction. Pages and exports are cached under it.
+        """
+        return self.update(roster_version=F("roster_version") + 1)
 
 
 class Letter(models.Model):
@@ -71,6 +80,9 @@ class Letter(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Goes up whenever anything printed on the letter's list may have changed
+    # (see SignatureQuerySet.update and Signature.save): never set by hand.
+    roster_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     objects = LetterQuerySet.as_manager()
 
@@ -137,6 +149,27 @@ class Letter(models.Model):
 
 
 class SignatureQuerySet(models.QuerySet):
+    def update(self, **kwargs) -> int:
+        """
+        QuerySet.update() that keeps `updated_at` current and bumps the
+        `roster_version` of every letter whose public list it may change (an
+        approved signature before or after), so no caller can leave a cached
+        list stale.
+        """
+        kwargs.setdefault("updated_at", timezone.now())
+        with transaction.atomic():
+            pks = list(self.values_list("pk", flat=True))
+            if not pks:
+                return 0
+            rows = Signature.objects.filter(pk__in=pks)
+            public = Q(status=Signature.Status.APPROVED)
+            letters = set(rows.filter(public).values_list("letter_id", flat=True))
+            changed = super(SignatureQuerySet, rows).update(**kwargs)
+            letters |= set(rows.filter(public).values_list("letter_id", flat=True))
+            if letters:
+                Letter.objects.filter(pk__in=letters).roster_changed()
+        return changed
+
     def on_roster(self, letter: Letter, *, as_of: dt.date | None = None) -> "SignatureQuerySet":
         """
         The signatures listed on `letter` as of the calendar day `as_of` (today
@@ -257,6 +290,28 @@ class Signature(models.Model):
     def __str__(self) -> str:
         return f"{self.signatory} on {self.letter_id}"
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        signature = super().from_db(db, field_names, values)
+        signature._was_public = signature.__dict__.get("status") == cls.Status.APPROVED
+        return signature
+
+    def save(self, *args, **kwargs) -> None:
+        # A signature that is or was approved changes the public list: its
+        # letter's roster_version goes up in the same transaction.
+        public = self.status == self.Status.APPROVED or getattr(self, "_was_public", False)
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if public:
+                Letter.objects.filter(pk=self.letter_id).roster_changed()
+        self._was_public = self.status == self.Status.APPROVED
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            if self.status == self.Status.APPROVED or getattr(self, "_was_public", False):
+                Letter.objects.filter(pk=self.letter_id).roster_changed()
+            return super().delete(*args, **kwargs)
+
     @property
     def signatory(self) -> Individual | Organization | None:
         return self.individual or self.organization
@@ -337,3 +392,14 @@ class Delivery(models.Model):
             raise ValidationError(
                 {"as_of": "Nobody was on the list at the end of that day: there is nothing to deliver."}
             )
+
+
+@receiver(post_save, sender=Individual)
+@receiver(post_save, sender=Organization)
+def _signatory_saved(sender, instance, created: bool, **kwargs) -> None:
+    """A signatory's printed name may have changed: every letter that lists them has a new list."""
+    if created:
+        return
+    field = "individual" if sender is Individual else "organization"
+    listed = Signature.objects.filter(**{field: instance}, status=Signature.Status.APPROVED)
+    Letter.objects.filter(pk__in=listed.values("letter_id")).roster_changed()

@@ -8,4 +8,3 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("", include("letters.urls")),
 ]
-

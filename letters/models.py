@@ -290,12 +290,6 @@ class Signature(models.Model):
     def __str__(self) -> str:
         return f"{self.signatory} on {self.letter_id}"
 
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        signature = super().from_db(db, field_names, values)
-        signature._was_public = signature.__dict__.get("status") == cls.Status.APPROVED
-        return signature
-
     def save(self, *args, **kwargs) -> None:
         # A signature that is or was approved changes the public list: its
         # letter's roster_version goes up in the same transaction.
@@ -311,6 +305,12 @@ class Signature(models.Model):
             if self.status == self.Status.APPROVED or getattr(self, "_was_public", False):
                 Letter.objects.filter(pk=self.letter_id).roster_changed()
             return super().delete(*args, **kwargs)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        signature = super().from_db(db, field_names, values)
+        signature._was_public = signature.__dict__.get("status") == cls.Status.APPROVED
+        return signature
 
     @property
     def signatory(self) -> Individual | Organization | None:

@@ -80,15 +80,34 @@ def delivery_record(*, letter: Letter, as_of: dt.date, recipient: str, note: str
 
 
 class FrozenRoster(Roster):
-    """A delivery's frozen entries behind the Roster interface, so pages show them like any roster."""
+    """
+    A delivery's frozen entries behind the Roster interface, so pages show them
+    like any roster — less the names erased since at their signers' request
+    (PRODUCT.md, "The signer's page"), which `erased_count` counts.
+    """
 
     def __init__(self, delivery: Delivery) -> None:
         super().__init__(delivery.letter, delivery.as_of)
         self.delivery = delivery
 
     @cached_property
+    def _erased_ids(self) -> set[int]:
+        ids = self.delivery.signature_ids
+        return set(Signature.objects.filter(pk__in=ids, erased_at__isnull=False).values_list("pk", flat=True))
+
+    @cached_property
+    def entries_by_signature(self) -> dict[int, RosterEntry]:
+        """The entries that may still be shown, by the signature behind each."""
+        pairs = zip(self.delivery.signature_ids, self.delivery.entries, strict=True)
+        return {pk: RosterEntry.from_dict(data) for pk, data in pairs if pk not in self._erased_ids}
+
+    @cached_property
     def frozen_entries(self) -> list[RosterEntry]:
-        return [RosterEntry.from_dict(data) for data in self.delivery.entries]
+        return list(self.entries_by_signature.values())
+
+    @property
+    def erased_count(self) -> int:
+        return len(self._erased_ids)
 
     @property
     def section_types(self) -> list[str]:
@@ -140,7 +159,9 @@ def since_delivery(delivery: Delivery, as_of: dt.date | None = None) -> SinceDel
         delivery.letter, as_of or delivery.letter.today(), in_transaction=False
     )
     now_by_id = dict(zip(ids, roster.entries(), strict=True))
-    then_by_id = dict(zip(delivery.signature_ids, delivered.frozen_entries, strict=True))
+    # A delivered signature retired by a merge is the same person as the one that stands for it now.
+    stands_for = _merged_into(list(delivered.entries_by_signature))
+    then_by_id = {stands_for.get(pk, pk): entry for pk, entry in delivered.entries_by_signature.items()}
 
     result = SinceDelivery(delivery=delivery, delivered=delivered, roster=roster)
     result.added = [entry for pk, entry in now_by_id.items() if pk not in then_by_id]
@@ -158,6 +179,24 @@ def since_delivery(delivery: Delivery, as_of: dt.date | None = None) -> SinceDel
         if pk in then_by_id and _printed(then_by_id[pk]) != _printed(entry)
     ]
     return result
+
+
+def _merged_into(pks: list[int]) -> dict[int, int]:
+    """{signature: the signature that stands for it after merges}, following chains of merges."""
+    found: dict[int, int] = {}
+    current = dict(
+        Signature.objects.filter(pk__in=pks, merged_into__isnull=False).values_list("pk", "merged_into")
+    )
+    while current:
+        for pk, target in current.items():
+            found[pk] = target
+        followed = dict(
+            Signature.objects.filter(pk__in=current.values(), merged_into__isnull=False).values_list(
+                "pk", "merged_into"
+            )
+        )
+        current = {pk: followed[target] for pk, target in current.items() if target in followed}
+    return found
 
 
 def _printed(entry: RosterEntry) -> tuple[str, str, str]:

@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.utils import flatatt
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from signatories.normalize import has_control_characters
@@ -185,3 +186,45 @@ class NewLinkForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+
+
+# -- The signer's page (/manage/<token>/) ---------------------------------------
+
+
+class IndividualCorrectionForm(forms.Form):
+    """A new printed entry for an individual's signature."""
+
+    name = LineField(is_name=True, label=_("Your name"), max_length=200)
+    title = LineField(label=_("Title or affiliation (optional)"), max_length=400, required=False)
+    country = CountryChoiceField()
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class OrganizationCorrectionForm(forms.Form):
+    """A new printed entry for an organization's signature."""
+
+    name = LineField(is_name=True, label=_("Name of the organization"), max_length=300)
+    acronym = LineField(label=_("Acronym (optional)"), max_length=50, required=False)
+    website = forms.URLField(
+        label=_("Website (optional)"), max_length=500, required=False, assume_scheme="https"
+    )
+    country = CountryChoiceField()
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+CORRECTION_FORMS = {"individual": IndividualCorrectionForm, "organization": OrganizationCorrectionForm}
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason (optional, seen only by the organizers)"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

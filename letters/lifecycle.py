@@ -1,16 +1,38 @@
 """
 What a signature may become, and the one place that makes it so.
 
-States (PRODUCT.md, "One signatory, one lifecycle"): pending → confirmed →
-approved, or rejected by staff; `withdrawn_at` and `erased_at` set at the
-signer's request. Every change of a signature's status, `signed_at`,
-`withdrawn_at`, erasure or printed text goes through a function of this module,
-whoever asks.
+PRODUCT.md, "One signatory, one lifecycle": pending → confirmed → approved (a
+letter without approval: pending → approved on confirmation), rejected by staff
+with a reason, `withdrawn_at` and `erased_at` set at the signer's request (or
+by staff on the signer's written request). Every change of a signature's
+status, `signed_at`, `withdrawn_at`, erasure or printed text is a function of
+this module, whoever asks: the form, an e-mail link, the signer's page, a staff
+action (list or change form), an import or a merge. What nobody can do through
+any of them: approve a web signature that was never confirmed; clear a
+withdrawal or an erasure (the person signs again instead); move a signature to
+another letter or signatory (but a merge of duplicates); change the
+`signed_at` of a web signature.
+
+Every write runs in one transaction with the rows locked, and leaves an admin
+log entry when staff did it. The letter's `roster_version` follows by itself
+(letters.models).
 """
 
-from django.db.models import Q
+import datetime as dt
+import unicodedata
+from dataclasses import dataclass
 
-from .models import Signature
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from signatories.models import Individual, Organization
+from signatories.normalize import clean_text
+
+from .models import Correction, Letter, Signature
 
 # The states staff sort signatures into, as lookups on a signature: the letter
 # list and the dashboard count them, the queue filters by them.
@@ -22,7 +44,607 @@ BUCKETS: dict[str, tuple[str, dict]] = {
     "rejected": ("rejected", {"status": Signature.Status.REJECTED}),
 }
 
+# A signature's related rows, which its writers already hold: validating them
+# would cost a query each on the busiest path.
+RELATED = ["letter", "individual", "organization", "approved_by", "merged_into"]
+
+# The printed fields a correction carries, by kind of signatory.
+PRINTED_FIELDS = {
+    "individual": ("name", "title", "country"),
+    "organization": ("name", "acronym", "website", "country"),
+}
+
 
 def bucket_q(key: str, prefix: str = "") -> Q:
     """The bucket `key` as a Q on signatures, or on a relation to them (`prefix="signatures__"`)."""
     return Q(**{f"{prefix}{name}": value for name, value in BUCKETS[key][1].items()})
+
+
+class TransitionError(Exception):
+    """A change the lifecycle does not allow; the message is for whoever asked."""
+
+
+class SigningClosed(TransitionError):
+    """The letter does not accept signatures (draft, closed, not yet open, or not of this kind)."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    changed: int
+    # Selected signatures the action does not apply to (already approved, withdrawn…).
+    skipped: int
+    # Why some were skipped, when it is worth telling staff.
+    notes: tuple[str, ...] = ()
+
+
+def clean_reason(reason: str) -> str:
+    """One line of at most 500 characters, without control characters."""
+    reason = "".join(char for char in clean_text(reason) if unicodedata.category(char) != "Cc")
+    return reason[:500]
+
+
+def needs_approval(signature: Signature) -> bool:
+    """Organization signatures always wait for staff; individual ones when the letter says so."""
+    return signature.is_organization or signature.letter.requires_approval
+
+
+def approvable() -> Q:
+    """
+    Signatures staff may approve: confirmed by e-mail and awaiting approval, or
+    rejected after confirmation (staff changing their mind), and neither
+    withdrawn nor erased. An unconfirmed web signature is never approved: nobody
+    has shown that the address is the signer's.
+    """
+    confirmed_before = Q(confirmed_at__isnull=False) | ~Q(source=Signature.Source.FORM)
+    return Q(withdrawn_at__isnull=True, erased_at__isnull=True) & (
+        Q(status=Signature.Status.CONFIRMED) | (Q(status=Signature.Status.REJECTED) & confirmed_before)
+    )
+
+
+def _locked(signatures: QuerySet, condition: Q) -> list[Signature]:
+    # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the joins.
+    return list(
+        Signature.objects.filter(pk__in=signatures.values("pk"))
+        .filter(condition)
+        .select_for_update(of=("self",))
+        .select_related("letter", "individual", "organization")
+        .order_by("pk")
+    )
+
+
+def _lock_one(signature: Signature) -> Signature:
+    return (
+        Signature.objects.select_for_update(of=("self",))
+        .select_related("letter", "individual", "organization")
+        .get(pk=signature.pk)
+    )
+
+
+def _log(user, objects: list, message: str, flag: int = CHANGE) -> None:
+    if objects and user is not None and user.pk is not None:
+        LogEntry.objects.log_actions(user.pk, objects, flag, message)
+
+
+def _save(signature: Signature, fields: list[str]) -> None:
+    signature.full_clean(exclude=RELATED, validate_unique=False, validate_constraints=False)
+    signature.save(update_fields=[*fields, "updated_at"])
+
+
+# -- Coming in: the form, staff, an import ------------------------------------
+
+
+def signature_create(*, signature: Signature) -> Signature | None:
+    """
+    Store a new pending signature from the form (its signatory and text already
+    decided by letters.services). Returns None, storing nothing, when the
+    signatory has a live signature on the letter already (a request that lost a
+    race: the database's constraint decides).
+    """
+    if signature.pk is not None or signature.status != Signature.Status.PENDING:
+        raise TransitionError("Only a new pending signature can come from the form.")
+    signature.source = Signature.Source.FORM
+    signature.signed_at = signature.confirmed_at = signature.approved_at = None
+    try:
+        # A savepoint, so the caller's transaction survives losing the race.
+        with transaction.atomic():
+            signature.save(force_insert=True)
+    except IntegrityError:
+        return None
+    return signature
+
+
+def signature_enter(
+    *,
+    letter: Letter,
+    signatory: Individual | Organization,
+    signed_at: dt.datetime,
+    user,
+    source: str = Signature.Source.STAFF,
+    **fields,
+) -> Signature:
+    """
+    An approved signature that staff enter (the change form's "add") or an
+    import brings, dated `signed_at`. Refused when the signatory is listed on
+    the letter already, or would be on some day (PRODUCT.md: never twice).
+    """
+    if source == Signature.Source.FORM:
+        raise TransitionError("Web signatures come through the form and its e-mail link.")
+    if signed_at > timezone.now():
+        raise ValidationError({"signed_at": "That moment has not come yet."})
+    kind = "organization" if isinstance(signatory, Organization) else "individual"
+    now = timezone.now()
+    signature = Signature(
+        letter=letter,
+        status=Signature.Status.APPROVED,
+        source=source,
+        submitted_at=min(signed_at, now),
+        signed_at=signed_at,
+        approved_at=now,
+        approved_by=user if getattr(user, "pk", None) else None,
+        public_consent=True,
+        **{kind: signatory},
+        **fields,
+    )
+    with transaction.atomic():
+        if already := listed_signature(letter, signatory, since=signed_at):
+            raise ValidationError(
+                {kind: f"Already on this letter (signature #{already.pk}); it cannot be listed twice."}
+            )
+        signature.full_clean(exclude=RELATED, validate_unique=False, validate_constraints=False)
+        signature.save(force_insert=True)
+        _log(user, [signature], f"Entered by staff, signed {signed_at:%Y-%m-%d}.", ADDITION)
+    return signature
+
+
+def listed_signature(
+    letter: Letter, signatory: Individual | Organization, *, since: dt.datetime | None = None
+) -> Signature | None:
+    """
+    A signature of `signatory` on `letter` that is live, or approved and still
+    listed at or after `since`: another one listed from `since` on would put
+    the name on the list twice.
+    """
+    kind = "organization" if isinstance(signatory, Organization) else "individual"
+    live = Q(withdrawn_at__isnull=True) & ~Q(status=Signature.Status.REJECTED)
+    if since is not None:
+        live |= Q(status=Signature.Status.APPROVED, withdrawn_at__gt=since)
+    if kind == "organization":
+        # Several people may claim an organization; only a listed one blocks.
+        live = Q(status=Signature.Status.APPROVED) & (
+            Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gt=since or timezone.now())
+        )
+    return (
+        Signature.objects.filter(live, letter=letter, erased_at__isnull=True, **{kind: signatory})
+        .order_by("pk")
+        .first()
+    )
+
+
+# -- The signer: confirm, withdraw, erase, correct ----------------------------
+
+
+def signature_confirm(*, signature: Signature) -> Signature:
+    """
+    The signer pressed the button behind the confirmation link: a pending
+    signature is confirmed — `confirmed_at` and `signed_at` now — with the
+    correction submitted together with it, and approved unless it waits for
+    staff. Confirming again, or after a withdrawal or rejection, changes nothing.
+    Raises SigningClosed when the letter closed before the signer confirmed.
+    """
+    with transaction.atomic():
+        signature = _lock_one(signature)
+        if signature.status != Signature.Status.PENDING or signature.withdrawn_at or signature.erased_at:
+            return signature
+        if not signature.letter.is_accepting_signatures():
+            raise SigningClosed("The letter closed to new signatures before this one was confirmed.")
+        now = timezone.now()
+        signature.confirmed_at = now
+        # A web signature is valid from the moment its owner confirms it.
+        signature.signed_at = now
+        if needs_approval(signature):
+            signature.status = Signature.Status.CONFIRMED
+        else:
+            signature.status = Signature.Status.APPROVED
+            signature.approved_at = now
+        corrections = signature.corrections.filter(with_signature=True, status=Correction.Status.PENDING)
+        for correction in corrections:
+            _correction_confirmed(correction, signature, now)
+        _save(signature, ["status", "confirmed_at", "signed_at", "approved_at"])
+    return signature
+
+
+def signature_withdraw(*, signature: Signature, reason: str = "", user=None) -> Signature:
+    """
+    Withdraw a signature now, at the signer's request (through their page, or
+    staff acting on their word). It stays on the lists of the days before
+    (PRODUCT.md, "as of"); withdrawing twice keeps the first date.
+    """
+    with transaction.atomic():
+        signature = _lock_one(signature)
+        if signature.withdrawn_at is not None:
+            return signature
+        signature.withdrawn_at = timezone.now()
+        signature.withdrawal_reason = clean_reason(reason)
+        _save(signature, ["withdrawn_at", "withdrawal_reason"])
+        _log(user, [signature], "Marked withdrawn" + (f": {signature.withdrawal_reason}" if reason else "."))
+    return signature
+
+
+ERASED = "[erased]"
+
+
+def signature_erase(*, signature: Signature, user=None) -> Signature:
+    """
+    "Remove my name from every list, including earlier days": the signature
+    leaves the lists of every day and the public pages of past deliveries; the
+    signer's private data (address, IP hash, names, notes, the corrections they
+    proposed) is deleted, and so is the signatory record's when no other
+    signature needs it. The admin history keeps that an erasure happened and
+    loses the name and the address. Nothing brings it back.
+    """
+    with transaction.atomic():
+        signature = _lock_one(signature)
+        if signature.erased_at is not None:
+            return signature
+        now = timezone.now()
+        forget = {signature.contact_email, signature.signer_name, signature.signatory.name}
+        signature.erased_at = now
+        signature.withdrawn_at = signature.withdrawn_at or now
+        signature.contact_email = signature.signer_name = signature.ip_hash = signature.notes = ""
+        signature.withdrawal_reason = ""
+        signature.contact_consent = False
+        _save(
+            signature,
+            [
+                "erased_at",
+                "withdrawn_at",
+                "contact_email",
+                "signer_name",
+                "ip_hash",
+                "notes",
+                "withdrawal_reason",
+                "contact_consent",
+            ],
+        )
+        forget |= {
+            value
+            for correction in signature.corrections.all()
+            for value in (correction.name, correction.title)
+        }
+        signature.corrections.all().delete()
+        forget |= _erase_signatory(signature)
+        _scrub_history(signature, forget)
+        _log(user, [signature], "Erased at the signer’s request.")
+    return signature
+
+
+def _erase_signatory(signature: Signature) -> set[str]:
+    """Empty the signatory's record when no signature that is not erased still needs it; what it held."""
+    signatory = signature.signatory
+    if signatory.signatures.filter(erased_at__isnull=True).exists():
+        return set()
+    held = {signatory.name, getattr(signatory, "email", ""), getattr(signatory, "contact_email", "")}
+    signatory.name = f"Erased signatory #{signatory.pk}"
+    signatory.sort_name = signatory.notes = ""
+    if isinstance(signatory, Individual):
+        held.add(signatory.title)
+        signatory.title = signatory.email = ""
+        signatory.country = ""
+    else:
+        signatory.contact_name = signatory.contact_email = ""
+    signatory.save()
+    return held
+
+
+def _scrub_history(signature: Signature, forget: set[str]) -> None:
+    """The admin history of the signature and its signatory, and any entry naming them, without the names."""
+    words = sorted((value for value in forget if value and len(value) >= 3), key=len, reverse=True)
+    signature_type = ContentType.objects.get_for_model(Signature)
+    own = Q(content_type=signature_type, object_id=str(signature.pk)) | Q(
+        content_type=ContentType.objects.get_for_model(type(signature.signatory)),
+        object_id=str(signature.signatory.pk),
+    )
+    naming = Q()
+    for word in words:
+        naming |= Q(change_message__contains=word) | Q(object_repr__contains=word)
+    for entry in LogEntry.objects.filter(own | naming if words else own):
+        for word in words:
+            entry.change_message = entry.change_message.replace(word, ERASED)
+            entry.object_repr = entry.object_repr.replace(word, ERASED)
+        if entry.content_type_id == signature_type.pk and entry.object_id == str(signature.pk):
+            entry.object_repr = f"Signature #{signature.pk} ({ERASED})"
+        entry.save(update_fields=["change_message", "object_repr"])
+
+
+def correction_propose(
+    *, signature: Signature, entry: dict, confirmed: bool, with_signature: bool = False
+) -> Correction | None:
+    """
+    A new printed entry for `signature` (see PRINTED_FIELDS). `confirmed`: the
+    signer proved the address already (their own page); otherwise the
+    correction waits for its own e-mail link. It never touches what an earlier
+    link publishes. Returns None when the entry is what prints already.
+    """
+    kind = "organization" if signature.is_organization else "individual"
+    entry = {name: clean_text(str(entry.get(name) or "")) for name in PRINTED_FIELDS[kind]}
+    if not entry["name"]:
+        raise ValidationError({"name": "The name cannot be empty."})
+    current = {name: str(getattr(signature.signatory, name) or "") for name in PRINTED_FIELDS[kind]}
+    if entry == current:
+        return None
+    with transaction.atomic():
+        # A newer proposal replaces the ones still waiting.
+        signature.corrections.filter(
+            status__in=[Correction.Status.PENDING, Correction.Status.CONFIRMED], with_signature=with_signature
+        ).update(status=Correction.Status.SUPERSEDED, decided_at=timezone.now())
+        correction = Correction(signature=signature, with_signature=with_signature, **entry)
+        correction.full_clean(exclude=["signature", "decided_by"])
+        correction.save()
+        if confirmed:
+            _correction_confirmed(correction, signature, timezone.now())
+    return correction
+
+
+def correction_confirm(*, correction: Correction) -> Correction:
+    """The signer pressed the button behind the correction's own link."""
+    with transaction.atomic():
+        correction = (
+            Correction.objects.select_for_update().select_related("signature__letter").get(pk=correction.pk)
+        )
+        signature = correction.signature
+        if correction.status != Correction.Status.PENDING or signature.erased_at:
+            return correction
+        _correction_confirmed(correction, signature, timezone.now())
+    return correction
+
+
+def _correction_confirmed(correction: Correction, signature: Signature, now: dt.datetime) -> None:
+    """
+    A correction's address is proven. One sent with its signature prints when
+    the signature does; one sent later prints now, or once staff approve it
+    where the signature needs approval.
+    """
+    correction.confirmed_at = now
+    correction.status = Correction.Status.CONFIRMED
+    correction.save(update_fields=["status", "confirmed_at"])
+    if correction.with_signature:
+        prints_now = signature.status == Signature.Status.APPROVED
+    else:
+        prints_now = not needs_approval(signature)
+    if prints_now:
+        _correction_apply(correction, None, now)
+
+
+def _correction_apply(correction: Correction, user, now: dt.datetime) -> None:
+    signatory = correction.signature.signatory
+    kind = "organization" if isinstance(signatory, Organization) else "individual"
+    for name in PRINTED_FIELDS[kind]:
+        setattr(signatory, name, getattr(correction, name))
+    signatory.full_clean(validate_unique=False, validate_constraints=False)
+    signatory.save()
+    correction.status = Correction.Status.APPLIED
+    correction.decided_at, correction.decided_by = now, user
+    correction.save(update_fields=["status", "decided_at", "decided_by"])
+    _log(user, [correction.signature], f"Correction applied: now printed as “{correction.printed}”.")
+
+
+def corrections_approve(*, corrections: QuerySet, user) -> Outcome:
+    """Staff approve confirmed corrections: the entries print as corrected."""
+    now = timezone.now()
+    with transaction.atomic():
+        rows = list(
+            corrections.filter(status=Correction.Status.CONFIRMED, signature__erased_at__isnull=True)
+            .select_for_update(of=("self",))
+            .select_related("signature__individual", "signature__organization")
+        )
+        for correction in rows:
+            _correction_apply(correction, user, now)
+    return Outcome(changed=len(rows), skipped=corrections.count() - len(rows))
+
+
+def corrections_reject(*, corrections: QuerySet, user) -> Outcome:
+    with transaction.atomic():
+        rows = list(corrections.filter(status__in=[Correction.Status.PENDING, Correction.Status.CONFIRMED]))
+        Correction.objects.filter(pk__in=[row.pk for row in rows]).update(
+            status=Correction.Status.REJECTED, decided_at=timezone.now(), decided_by=user
+        )
+        _log(user, [row.signature for row in rows], "Correction rejected.")
+    return Outcome(changed=len(rows), skipped=corrections.count() - len(rows))
+
+
+# -- Staff: approve, reject, withdraw, erase ----------------------------------
+
+
+def signatures_approve(*, signatures: QuerySet, user) -> Outcome:
+    """
+    Approve the approvable signatures among `signatures`: `approved_at` now and
+    `approved_by` the staff member, with the corrections confirmed together
+    with them. `signed_at` is left as it is (the moment of e-mail confirmation
+    for a web signature), so approving late never moves a name to a later
+    day's list. An organization already listed is not listed twice: its other
+    claims stay as they are, for staff to reject.
+    """
+    now = timezone.now()
+    total = signatures.count()
+    notes = []
+    with transaction.atomic():
+        approved = []
+        for row in _locked(signatures, approvable()):
+            if row.organization_id and (listed := listed_signature(row.letter, row.organization)):
+                notes.append(
+                    f"{row.organization} is already on the list of “{row.letter}” "
+                    f"(signature #{listed.pk}): reject one of the two claims."
+                )
+                continue
+            row.status = Signature.Status.APPROVED
+            row.approved_at, row.approved_by = now, user
+            row.signed_at = row.signed_at or row.confirmed_at or now
+            row.rejected_at, row.rejection_reason = None, ""
+            _save(
+                row, ["status", "approved_at", "approved_by", "signed_at", "rejected_at", "rejection_reason"]
+            )
+            for correction in row.corrections.filter(with_signature=True, status=Correction.Status.CONFIRMED):
+                _correction_apply(correction, user, now)
+            approved.append(row)
+        _log(user, approved, "Approved.")
+    return Outcome(changed=len(approved), skipped=total - len(approved), notes=tuple(notes))
+
+
+def signatures_reject(*, signatures: QuerySet, user, reason: str) -> Outcome:
+    """Reject every selected signature that is not rejected or erased, with a reason staff can read later."""
+    reason = clean_reason(reason)
+    if not reason:
+        raise TransitionError("Give a reason for the rejection.")
+    now = timezone.now()
+    total = signatures.count()
+    with transaction.atomic():
+        rows = _locked(signatures, ~Q(status=Signature.Status.REJECTED) & Q(erased_at__isnull=True))
+        Signature.objects.filter(pk__in=[row.pk for row in rows]).update(
+            status=Signature.Status.REJECTED, rejected_at=now, rejection_reason=reason
+        )
+        _log(user, rows, f"Rejected: {reason}")
+    return Outcome(changed=len(rows), skipped=total - len(rows))
+
+
+def signatures_withdraw(*, signatures: QuerySet, user, reason: str = "") -> Outcome:
+    """
+    Mark signatures withdrawn now (a signer who asked by e-mail or telephone).
+    They stay on the lists of earlier days, like a withdrawal on the signer's page.
+    """
+    reason = clean_reason(reason)
+    total = signatures.count()
+    with transaction.atomic():
+        rows = _locked(signatures, Q(withdrawn_at__isnull=True))
+        Signature.objects.filter(pk__in=[row.pk for row in rows]).update(
+            withdrawn_at=timezone.now(), withdrawal_reason=reason
+        )
+        _log(user, rows, "Marked withdrawn" + (f": {reason}" if reason else "."))
+    return Outcome(changed=len(rows), skipped=total - len(rows))
+
+
+def signatures_erase(*, signatures: QuerySet, user) -> Outcome:
+    """Erase signatures on their signers' written request (see `signature_erase`)."""
+    total = signatures.count()
+    rows = list(signatures.filter(erased_at__isnull=True).order_by("pk"))
+    for row in rows:
+        signature_erase(signature=row, user=user)
+    return Outcome(changed=len(rows), skipped=total - len(rows))
+
+
+# -- Merging duplicates --------------------------------------------------------
+
+
+def rank(signature: Signature) -> tuple:
+    """
+    Lower counts more: listed now, then listed once (approved, withdrawn later),
+    then confirmed, then pending, then rejected; then the earlier.
+    """
+    order = {
+        Signature.Status.APPROVED: 0 if signature.withdrawn_at is None else 1,
+        Signature.Status.CONFIRMED: 2,
+        Signature.Status.PENDING: 3,
+        Signature.Status.REJECTED: 4,
+    }[signature.status]
+    if signature.erased_at is not None:
+        order = 5
+    return (order, signature.signed_at or signature.submitted_at, signature.pk)
+
+
+def _listed_span(signature: Signature) -> tuple[dt.datetime, dt.datetime] | None:
+    if signature.status != Signature.Status.APPROVED or signature.erased_at is not None:
+        return None
+    end = signature.withdrawn_at or dt.datetime.max.replace(tzinfo=dt.UTC)
+    return signature.signed_at, end
+
+
+@dataclass
+class LetterMergePlan:
+    """What a merge does to the signatures of one letter."""
+
+    letter: Letter
+    kept: Signature
+    # Listed on days the kept one was not: the kept one is listed from the
+    # earlier moment on, until the later withdrawal.
+    folded: list[Signature]
+    # Listed at other times than the kept one (withdrawn, then signed again): they stay.
+    separate: list[Signature]
+    # Not on any list: marked rejected as duplicates of the kept one.
+    retired: list[Signature]
+    signed_at: dt.datetime | None = None
+    withdrawn_at: dt.datetime | None = None
+
+
+def merge_plan(signatures: list[Signature]) -> list[LetterMergePlan]:
+    """
+    How the signatures of records being merged are combined, letter by
+    letter, so that no day's list loses or doubles a name: the one that counts
+    most is kept (`rank`); one listed over an overlapping span is folded into
+    it; one listed over a separate span stays; the rest are retired.
+    """
+    by_letter: dict[int, list[Signature]] = {}
+    for signature in signatures:
+        by_letter.setdefault(signature.letter_id, []).append(signature)
+    plans = []
+    for on_letter in by_letter.values():
+        kept, *others = sorted(on_letter, key=rank)
+        plan = LetterMergePlan(kept.letter, kept, [], [], [], kept.signed_at, kept.withdrawn_at)
+        span = _listed_span(kept)
+        for other in sorted(others, key=lambda s: s.signed_at or s.submitted_at):
+            other_span = _listed_span(other)
+            if other.erased_at is not None:
+                plan.separate.append(other)
+            elif other_span is None or span is None:
+                plan.retired.append(other)
+            elif other_span[0] < span[1] and span[0] < other_span[1]:
+                plan.folded.append(other)
+                span = (min(span[0], other_span[0]), max(span[1], other_span[1]))
+                plan.signed_at = span[0]
+                plan.withdrawn_at = None if span[1].year == dt.MAXYEAR else span[1]
+            else:
+                plan.separate.append(other)
+        plans.append(plan)
+    return plans
+
+
+def signatures_merge(
+    *, plans: list[LetterMergePlan], kind: str, keep: Individual | Organization, user
+) -> dict:
+    """
+    Carry out `merge_plan` for a merge of duplicates into `keep`: the only
+    path that moves signatures to another signatory. Nothing is deleted, so
+    every delivery still names existing signatures; a retired or folded
+    signature points at the one that stands for it (`merged_into`).
+    """
+    counts = {"moved": 0, "folded": 0, "retired": 0}
+    now = timezone.now()
+    for plan in plans:
+        others = plan.folded + plan.retired
+        Signature.objects.filter(pk__in=[s.pk for s in others]).update(
+            status=Signature.Status.REJECTED,
+            rejected_at=now,
+            rejection_reason=f"Duplicate of signature #{plan.kept.pk} (merged).",
+            merged_into=plan.kept,
+            **{kind: keep},
+        )
+        Signature.objects.filter(pk__in=[s.pk for s in plan.separate]).update(**{kind: keep})
+        kept = plan.kept
+        changed = {kind: keep}
+        if kept.status == Signature.Status.APPROVED:
+            changed |= {"signed_at": plan.signed_at, "withdrawn_at": plan.withdrawn_at}
+        Signature.objects.filter(pk=kept.pk).update(**changed)
+        for signature in others:
+            _log(user, [signature], f"Duplicate of signature #{kept.pk}: retired by a merge of {kind}s.")
+        _log(
+            user,
+            [kept],
+            f"Kept by a merge of {kind}s into #{keep.pk}"
+            + (
+                f"; listed from {plan.signed_at:%Y-%m-%d %H:%M} as the duplicates it stands for were."
+                if plan.folded
+                else "."
+            ),
+        )
+        counts["moved"] += 1 + len(plan.separate) + len(others)
+        counts["folded"] += len(plan.folded)
+        counts["retired"] += len(plan.retired)
+    return counts

@@ -183,6 +183,8 @@ class SignatureQuerySet(models.QuerySet):
             letter=letter,
             status=Signature.Status.APPROVED,
             signed_at__lt=end,
+            # Erased at the signer's request: off the lists of every day.
+            erased_at__isnull=True,
         )
 
     def individuals(self) -> "SignatureQuerySet":
@@ -238,6 +240,15 @@ class Signature(models.Model):
     rejection_reason = models.CharField(max_length=500, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawal_reason = models.CharField(max_length=500, blank=True)
+    # The signer asked for the name to leave every list, earlier days too; the
+    # private fields are emptied at the same moment (letters.lifecycle.signature_erase).
+    erased_at = models.DateTimeField(null=True, blank=True)
+    # A duplicate retired by a merge: the signature that stands for it now.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged"
+    )
+    # The language the signer used the form in: every e-mail to them is in it.
+    language = models.CharField(max_length=10, blank=True)
 
     public_consent = models.BooleanField(default=False)
     contact_consent = models.BooleanField(default=False)
@@ -262,17 +273,27 @@ class Signature(models.Model):
                 name="signature_individual_xor_organization",
                 violation_error_message="A signature is by an individual or by an organization, not both.",
             ),
+            # A person has one live signature on a letter: signing again is
+            # possible once the last one was rejected, withdrawn or erased.
             models.UniqueConstraint(
                 fields=["letter", "individual"],
-                condition=Q(individual__isnull=False),
-                name="signature_unique_individual_per_letter",
+                condition=Q(individual__isnull=False, withdrawn_at__isnull=True, erased_at__isnull=True)
+                & ~Q(status="rejected"),
+                name="signature_one_live_per_person",
                 violation_error_message="This person has already signed this letter.",
             ),
+            # Several people may claim to sign for an organization (staff pick
+            # the real one); at most one of them is listed.
             models.UniqueConstraint(
                 fields=["letter", "organization"],
-                condition=Q(organization__isnull=False),
-                name="signature_unique_organization_per_letter",
-                violation_error_message="This organization has already signed this letter.",
+                condition=Q(
+                    organization__isnull=False,
+                    status="approved",
+                    withdrawn_at__isnull=True,
+                    erased_at__isnull=True,
+                ),
+                name="signature_one_listed_per_organization",
+                violation_error_message="This organization is already on the list of this letter.",
             ),
             models.CheckConstraint(
                 condition=~Q(status="approved") | Q(signed_at__isnull=False),
@@ -307,8 +328,8 @@ class Signature(models.Model):
             return super().delete(*args, **kwargs)
 
     @classmethod
-    def from_db(cls, db, field_names, values):
-        signature = super().from_db(db, field_names, values)
+    def from_db(cls, db, field_names, values, **kwargs):
+        signature = super().from_db(db, field_names, values, **kwargs)
         signature._was_public = signature.__dict__.get("status") == cls.Status.APPROVED
         return signature
 
@@ -319,6 +340,57 @@ class Signature(models.Model):
     @property
     def is_organization(self) -> bool:
         return self.organization_id is not None
+
+
+class Correction(models.Model):
+    """
+    A new printed entry for a signature, proposed by its signer: through the
+    form again with the same address (confirmed by its own e-mail link), or on
+    the signer's page. It prints once confirmed, and approved by staff where the
+    letter requires approval (letters.lifecycle).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending e-mail confirmation"
+        CONFIRMED = "confirmed", "Confirmed, awaiting approval"
+        APPLIED = "applied", "Applied"
+        REJECTED = "rejected", "Rejected"
+        SUPERSEDED = "superseded", "Replaced by a later correction"
+
+    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="corrections")
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    # Submitted with the signature itself (to a signatory already on file):
+    # the signature's own link confirms it.
+    with_signature = models.BooleanField(default=False)
+    # The whole entry as proposed; individuals use name, title and country,
+    # organizations name, acronym, website and country.
+    name = models.CharField(max_length=300)
+    title = models.CharField(max_length=400, blank=True)
+    acronym = models.CharField(max_length=50, blank=True)
+    website = models.URLField(max_length=500, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    submitted_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        indexes = [
+            # The queue's "correction awaiting approval" column and the corrections list.
+            models.Index(fields=["signature", "status"], name="correction_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Correction #{self.pk} of signature #{self.signature_id}: {self.printed}"
+
+    @property
+    def printed(self) -> str:
+        """The entry as it would print."""
+        if self.acronym:
+            return f"{self.name} ({self.acronym})"
+        return f"{self.name}, {self.title}" if self.title else self.name
 
 
 class DeliveryQuerySet(models.QuerySet):

@@ -1,21 +1,17 @@
 """
-What staff do to signatures: approve, reject, mark withdrawn, and reject many
-at once (bulk invalidation). Every change leaves an admin log entry saying who
-did what, so the history of a signature can be read in the admin.
-
-The warnings of the moderation queue are annotations (`with_warnings`), so the
-queue costs the same few queries whether it shows ten rows or three hundred.
+The moderation queue: the warnings staff see beside each signature, and
+rejecting many signatures at once (bulk invalidation). The warnings are
+annotations (`with_warnings`) built from `signatories.identity`'s SQL rules, so
+the queue costs the same few queries whether it shows ten rows or three
+hundred. The writes are `letters.lifecycle`'s.
 """
 
 import datetime as dt
-import unicodedata
 from dataclasses import dataclass
 
-from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import transaction
 from django.db.models import (
     Case,
-    CharField,
     Count,
     Exists,
     IntegerField,
@@ -26,14 +22,13 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Concat, Lower, Replace, StrIndex, Substr, Trim
-from django.db.models.lookups import Exact, GreaterThan, In
-from django.utils import timezone
+from django.db.models.functions import Coalesce
 
-from signatories.models import Organization
-from signatories.normalize import DOTLESS_PROVIDERS, PLUS_TAG_PROVIDERS, clean_text
+from signatories import identity
 
-from .models import Letter, Signature
+from . import lifecycle
+from .lifecycle import Outcome, TransitionError
+from .models import Correction, Letter, Signature
 
 # "Several signatures from one address within an hour": this many, the row itself included.
 IP_BURST_SIZE = 3
@@ -41,30 +36,6 @@ IP_BURST_WINDOW = dt.timedelta(hours=1)
 
 
 # -- Warnings of the queue ----------------------------------------------------
-
-
-def canonical_email_sql(field: str) -> Case:
-    """
-    `signatories.normalize.canonical_email` as a database expression, so the
-    queue compares signers' mailboxes inside one query ("J.Doe+x@Gmail.com" is
-    "jdoe@gmail.com"). tests/test_moderation.py keeps the two in step.
-    """
-    email = Lower(Trim(field))
-    at = StrIndex(email, Value("@"))
-    local = Substr(email, 1, at - 1)
-    domain = Substr(email, at + 1)
-    plus = StrIndex(local, Value("+"))
-    untagged = Case(When(GreaterThan(plus, 0), then=Substr(local, 1, plus - 1)), default=local)
-    return Case(
-        When(Exact(at, 0), then=email),
-        When(
-            In(domain, sorted(DOTLESS_PROVIDERS)),
-            then=Concat(Replace(untagged, Value("."), Value("")), Value("@gmail.com")),
-        ),
-        When(In(domain, sorted(PLUS_TAG_PROVIDERS)), then=Concat(untagged, Value("@"), domain)),
-        default=email,
-        output_field=CharField(),
-    )
 
 
 def with_warnings(queryset: QuerySet) -> QuerySet:
@@ -75,12 +46,17 @@ def with_warnings(queryset: QuerySet) -> QuerySet:
     - `warn_organization`: the organization has a near namesake (same name but
       for "The", same acronym, or one's name is the other's acronym) — the
       "possible duplicates" page also finds small spelling differences;
+    - `warn_namesake`: another individual of the same name (but for case,
+      accents, punctuation) has signed the letter;
+    - `warn_listed`: the organization is already listed on the letter by
+      another signature (another claim on it);
+    - `warn_correction`: a correction of the printed entry awaits approval;
     - `warn_ip`: IP_BURST_SIZE or more signatures of the letter from one IP hash within an hour.
     """
     others = Signature.objects.filter(letter=OuterRef("letter")).exclude(pk=OuterRef("pk"))
     same_mailbox = (
         others.exclude(contact_email="")
-        .alias(mailbox=canonical_email_sql("contact_email"))
+        .alias(mailbox=identity.canonical_email_sql("contact_email"))
         .filter(mailbox=OuterRef("mailbox"))
     )
     burst = (
@@ -96,7 +72,15 @@ def with_warnings(queryset: QuerySet) -> QuerySet:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return queryset.alias(mailbox=canonical_email_sql("contact_email")).annotate(
+    namesake_on_letter = others.filter(individual__in=identity.namesakes())
+    listed_claim = others.filter(
+        organization=OuterRef("organization"),
+        status=Signature.Status.APPROVED,
+        withdrawn_at__isnull=True,
+        erased_at__isnull=True,
+    )
+    correction = Correction.objects.filter(signature=OuterRef("pk"), status=Correction.Status.CONFIRMED)
+    return queryset.alias(mailbox=identity.canonical_email_sql("contact_email")).annotate(
         warn_email=Case(
             When(contact_email="", then=Value(False)),
             default=Exists(same_mailbox),
@@ -108,132 +92,18 @@ def with_warnings(queryset: QuerySet) -> QuerySet:
         ),
         warn_organization=Case(
             When(organization__isnull=True, then=Value(False)),
-            default=Exists(_near_organizations()),
+            default=Exists(identity.near_organizations()),
         ),
+        warn_namesake=Case(
+            When(individual__isnull=True, then=Value(False)),
+            default=Exists(namesake_on_letter),
+        ),
+        warn_listed=Case(
+            When(organization__isnull=True, then=Value(False)),
+            default=Exists(listed_claim),
+        ),
+        warn_correction=Exists(correction),
     )
-
-
-def _near_organizations() -> QuerySet:
-    """Organizations other than the signature's that are probably the same one (see `with_warnings`)."""
-    key = OuterRef("organization__name_key")
-    acronym = Lower(OuterRef("organization__acronym"))
-    return (
-        Organization.objects.exclude(pk=OuterRef("organization_id"))
-        .alias(acronym_lower=Lower("acronym"), the_key=Concat(Value("the "), "name_key"))
-        .filter(
-            Q(name_key=key)
-            | Q(name_key=Concat(Value("the "), key))
-            | Q(the_key=key)
-            | Q(acronym_lower=key)
-            | Q(acronym_lower=acronym, acronym_lower__gt="")
-            | Q(name_key=acronym)
-        )
-    )
-
-
-# -- Actions ------------------------------------------------------------------
-
-
-class ModerationError(Exception):
-    """A moderation request that cannot be carried out; the message is for staff."""
-
-
-@dataclass(frozen=True)
-class Outcome:
-    changed: int
-    # Selected signatures the action does not apply to (already approved, withdrawn…).
-    skipped: int
-
-
-def clean_reason(reason: str) -> str:
-    """One line of at most 500 characters, without control characters."""
-    reason = "".join(char for char in clean_text(reason) if unicodedata.category(char) != "Cc")
-    return reason[:500]
-
-
-def approvable() -> Q:
-    """
-    Signatures staff may approve: confirmed by e-mail and awaiting approval, or
-    rejected after confirmation (staff changing their mind), and not withdrawn.
-    An unconfirmed web signature is never approved: nobody has shown that the
-    address is the signer's.
-    """
-    confirmed_before = Q(confirmed_at__isnull=False) | ~Q(source=Signature.Source.FORM)
-    return Q(withdrawn_at__isnull=True) & (
-        Q(status=Signature.Status.CONFIRMED) | (Q(status=Signature.Status.REJECTED) & confirmed_before)
-    )
-
-
-def _locked(signatures: QuerySet, condition: Q) -> list[Signature]:
-    # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the joins.
-    return list(
-        signatures.filter(condition)
-        .select_for_update(of=("self",))
-        .select_related("individual", "organization")
-        .order_by("pk")
-    )
-
-
-def _log(user, signatures: list[Signature], message: str) -> None:
-    if signatures:
-        LogEntry.objects.log_actions(user.pk, signatures, CHANGE, message)
-
-
-def signatures_approve(*, signatures: QuerySet, user) -> Outcome:
-    """
-    Approve the approvable signatures among `signatures`: `approved_at` now and
-    `approved_by` the staff member. `signed_at` is left as it is (the moment of
-    e-mail confirmation for a web signature), so approving late never moves a
-    name to a later day's list; one without it (entered by staff) is signed now.
-    """
-    now = timezone.now()
-    total = signatures.count()
-    with transaction.atomic():
-        rows = _locked(signatures, approvable())
-        Signature.objects.filter(pk__in=[row.pk for row in rows]).update(
-            status=Signature.Status.APPROVED,
-            approved_at=now,
-            approved_by=user,
-            signed_at=Coalesce("signed_at", "confirmed_at", Value(now)),
-            rejected_at=None,
-            rejection_reason="",
-            updated_at=now,
-        )
-        _log(user, rows, "Approved.")
-    return Outcome(changed=len(rows), skipped=total - len(rows))
-
-
-def signatures_reject(*, signatures: QuerySet, user, reason: str) -> Outcome:
-    """Reject every selected signature that is not rejected already, with a reason staff can read later."""
-    reason = clean_reason(reason)
-    if not reason:
-        raise ModerationError("Give a reason for the rejection.")
-    now = timezone.now()
-    total = signatures.count()
-    with transaction.atomic():
-        rows = _locked(signatures, ~Q(status=Signature.Status.REJECTED))
-        Signature.objects.filter(pk__in=[row.pk for row in rows]).update(
-            status=Signature.Status.REJECTED, rejected_at=now, rejection_reason=reason, updated_at=now
-        )
-        _log(user, rows, f"Rejected: {reason}")
-    return Outcome(changed=len(rows), skipped=total - len(rows))
-
-
-def signatures_withdraw(*, signatures: QuerySet, user, reason: str = "") -> Outcome:
-    """
-    Mark signatures withdrawn now (a signer who asked by e-mail or telephone).
-    They stay on the lists of earlier days, like a withdrawal through the link.
-    """
-    reason = clean_reason(reason)
-    now = timezone.now()
-    total = signatures.count()
-    with transaction.atomic():
-        rows = _locked(signatures, Q(withdrawn_at__isnull=True))
-        Signature.objects.filter(pk__in=[row.pk for row in rows]).update(
-            withdrawn_at=now, withdrawal_reason=reason, updated_at=now
-        )
-        _log(user, rows, "Marked withdrawn" + (f": {reason}" if reason else "."))
-    return Outcome(changed=len(rows), skipped=total - len(rows))
 
 
 # -- Bulk invalidation --------------------------------------------------------
@@ -284,13 +154,13 @@ def signatures_invalidate(
     nothing changes and staff look again.
     """
     if not criteria.is_narrowed:
-        raise ModerationError("Choose at least one criterion besides the letter.")
+        raise TransitionError("Choose at least one criterion besides the letter.")
     with transaction.atomic():
         matches = criteria.signatures()
         count = matches.count()
         if count != expected_count:
-            raise ModerationError(
+            raise TransitionError(
                 f"{count} signatures match now, not the {expected_count} of the preview. "
                 "Check the new preview before confirming."
             )
-        return signatures_reject(signatures=matches, user=user, reason=reason)
+        return lifecycle.signatures_reject(signatures=matches, user=user, reason=reason)

@@ -5,9 +5,12 @@ Spreadsheets of signatures, through django-import-export.
 type, name, title, acronym, country, signed_on) plus optional `email`,
 `sort_name` and `website` into one letter. Each row becomes an approved
 signature (`source=import`, `signed_at` the start of `signed_on` in the
-letter's time zone) of an existing individual or organization when one
-matches, of a new one otherwise. The import is all or nothing: any bad row
-rolls back everything, and every bad row is reported with its line number.
+letter's time zone, written by `letters.lifecycle.signature_enter`) of the
+individual or organization `signatories.identity` says it is, or of a new one.
+A row whose signatory is already on the letter is skipped, and the preview says
+so; near names are flagged in the preview, never merged. The import is all or
+nothing: any bad row rolls back everything, and every bad row is reported with
+its line number.
 
 `SignatureExportResource` is the staff export: the same columns first (so an
 export can be imported again), then the private ones. Every text cell of both
@@ -19,16 +22,15 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
-from django.db.models import Q
-from django.db.models.functions import Lower
-from django.utils import timezone
 from django_countries import countries
 from import_export import resources
 from import_export.fields import Field
 
+from signatories import identity
 from signatories.models import Individual, Organization
-from signatories.normalize import canonical_email, clean_text, has_control_characters, name_key
+from signatories.normalize import clean_text, has_control_characters
 
+from . import lifecycle
 from .models import Letter, Signature
 from .rosters import english_country_names
 from .spreadsheets import escape_formula, unescape_formula
@@ -138,6 +140,7 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
     def __init__(self, *, letter: Letter | None = None, **kwargs) -> None:
         super().__init__()
         self.letter = letter
+        self._user = None
         # (kind, pk) -> line of the file that signed for it, to report doubles within one file.
         self._seen_in_file: dict[tuple[str, int], int] = {}
 
@@ -158,14 +161,6 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
         return getattr(signature, "_import_match", "")
 
     # -- the import ----------------------------------------------------------
-
-    def import_data(self, dataset, *args, **kwargs):
-        if self.letter is None:
-            raise ValueError("SignatureImportResource needs the letter to import into.")
-        # Any invalid row rolls back the whole file.
-        kwargs["rollback_on_validation_errors"] = True
-        kwargs["use_transactions"] = True
-        return super().import_data(dataset, *args, **kwargs)
 
     def before_import(self, dataset, **kwargs) -> None:
         headers = [clean_text(str(header or "")).lower() for header in dataset.headers or []]
@@ -195,21 +190,21 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
                 raise ValidationError(
                     {"name": f"Line {line}: the same {kind} as line {self._seen_in_file[key]} of this file."}
                 )
-            already = Signature.objects.filter(letter=self.letter, **{kind: signatory}).first()
+            already = (
+                Signature.objects.filter(letter=self.letter, **{kind: signatory}).order_by("-pk").first()
+            )
             if already is not None:
                 instance._import_skip = True
-                instance._import_match = f"already signed this letter (signature #{already.pk}): skipped"
+                instance._import_match = f"already on this letter as #{already.pk}, {_how(already)}: skipped"
                 setattr(instance, kind, signatory)
                 return
         instance._import_signatory = signatory
         instance._import_kind = kind
         instance._import_match = match_note
         setattr(instance, kind, signatory)
-        now = timezone.now()
         instance.status = Signature.Status.APPROVED
         instance.signed_at = self.letter.start_of_day(values.signed_on)
         instance.submitted_at = instance.signed_at
-        instance.approved_at = now
         instance.contact_email = values.email
 
     def skip_row(self, instance, original, row, import_validation_errors=None) -> bool:
@@ -227,8 +222,39 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
             signatory.save()
         setattr(instance, kind, signatory)
         self._seen_in_file[(kind, signatory.pk)] = instance._import_line
-        user = kwargs.get("user")
-        instance.approved_by = user if getattr(user, "pk", None) else None
+
+    def do_instance_save(self, instance: Signature, is_create: bool) -> None:
+        # Every new signature goes through the lifecycle, like the change form's.
+        stored = lifecycle.signature_enter(
+            letter=self.letter,
+            signatory=instance.signatory,
+            signed_at=instance.signed_at,
+            user=self._user,
+            source=Signature.Source.IMPORT,
+            contact_email=instance.contact_email,
+        )
+        instance.__dict__.update(stored.__dict__)
+
+    def import_data(self, dataset, *args, **kwargs):
+        self._user = kwargs.get("user")
+        if self.letter is None:
+            raise ValueError("SignatureImportResource needs the letter to import into.")
+        # Any invalid row rolls back the whole file.
+        kwargs["rollback_on_validation_errors"] = True
+        kwargs["use_transactions"] = True
+        return super().import_data(dataset, *args, **kwargs)
+
+
+def _how(signature: Signature) -> str:
+    """ "signed online", "imported", "entered by staff", with the state when it is not listed."""
+    how = {"form": "signed online", "import": "imported", "staff": "entered by staff"}[signature.source]
+    if signature.erased_at:
+        return f"{how}, erased at the signer’s request"
+    if signature.withdrawn_at:
+        return f"{how}, withdrawn"
+    if signature.status != Signature.Status.APPROVED:
+        return f"{how}, {signature.get_status_display().lower()}"
+    return how
 
 
 def _with_line(errors: dict, line: int) -> dict:
@@ -322,54 +348,47 @@ class ImportRow:
         return self._organization()
 
     def _individual(self) -> tuple[Individual, str]:
-        found = None
-        if self.email:
-            found = Individual.objects.filter(canonical_email=canonical_email(self.email)).first()
-        if found is None:
-            found = (
-                Individual.objects.filter(name_key=name_key(self.name), canonical_email="")
-                .order_by("pk")
-                .first()
-            )
-        if found is None:
-            individual = Individual(
-                name=self.name,
-                title=self.title,
-                country=self.country,
-                sort_name=self.sort_name,
-                email=self.email,
-            )
-            return individual, "new individual"
-        self._fill_blanks(found, title=self.title, country=self.country, sort_name=self.sort_name)
-        if self.email and not found.email:
-            found.email = self.email
-            found._import_changed = True
-        return found, f"existing individual #{found.pk} “{found.name}”"
+        candidate = Individual(
+            name=self.name, title=self.title, country=self.country, sort_name=self.sort_name, email=self.email
+        )
+        candidate.refresh_derived_fields()
+        on_letter = Individual.objects.filter(signatures__letter=self.letter)
+        # Spelling distance is the duplicates page's work: per row it would read every record.
+        matches = identity.individual_matches(candidate, on_letter=on_letter, fuzzy=False)
+        if matches and matches[0].same:
+            found = matches[0].record
+            self._fill_blanks(found, title=self.title, country=self.country, sort_name=self.sort_name)
+            if self.email and not found.email:
+                found.email = self.email
+                found._import_changed = True
+            return found, f"existing individual #{found.pk} “{found.name}” ({matches[0].reason})"
+        return candidate, "new individual" + _near(matches)
 
     def _organization(self) -> tuple[Organization, str]:
-        same = Q(name_key=name_key(self.name))
-        if self.acronym and self.country:
-            same |= Q(acronym_lower=self.acronym.lower(), country=self.country)
-        candidates = list(
-            Organization.objects.alias(acronym_lower=Lower("acronym")).filter(same).order_by("pk")[:5]
+        candidate = Organization(
+            name=self.name,
+            acronym=self.acronym,
+            country=self.country,
+            website=self.website,
+            sort_name=self.sort_name,
+            contact_email=self.email,
         )
-        by_name = [org for org in candidates if org.name_key == name_key(self.name)]
-        found = (by_name or candidates or [None])[0]
-        if found is None:
-            organization = Organization(
-                name=self.name,
+        candidate.refresh_derived_fields()
+        matches = identity.organization_matches(candidate, fuzzy=False)
+        if matches and matches[0].same:
+            found = matches[0].record
+            self._fill_blanks(
+                found,
                 acronym=self.acronym,
                 country=self.country,
                 website=self.website,
                 sort_name=self.sort_name,
-                contact_email=self.email,
             )
-            return organization, "new organization"
-        self._fill_blanks(
-            found, acronym=self.acronym, country=self.country, website=self.website, sort_name=self.sort_name
-        )
-        how = "" if by_name else ", same acronym and country"
-        return found, f"existing organization #{found.pk} “{found.display_name}”{how}"
+            how = (
+                "" if identity.SAME_ORGANIZATION_NAME in matches[0].reasons else ", same acronym and country"
+            )
+            return found, f"existing organization #{found.pk} “{found.display_name}”{how}"
+        return candidate, "new organization" + _near(matches)
 
     @staticmethod
     def _fill_blanks(record, **values) -> None:
@@ -378,6 +397,12 @@ class ImportRow:
             if value and not getattr(record, field):
                 setattr(record, field, value)
                 record._import_changed = True
+
+
+def _near(matches: list[identity.Match]) -> str:
+    """What the preview says of near names: staff decide, the import never merges them."""
+    near = [f"#{match.record.pk} “{match.record.display_name}” ({match.reason})" for match in matches[:3]]
+    return f"; possibly the same as {', '.join(near)}: check, then merge if so" if near else ""
 
 
 def cell(row, column: str) -> str:

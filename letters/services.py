@@ -1,6 +1,8 @@
 """
-Signing a letter: storing a submission, confirming it by e-mail, withdrawing it,
-and the e-mails that go with each step.
+Signing a letter: what a submission of the form becomes, what the signer does
+through the links we send, and the e-mails that go with each step. Who the
+signatory is comes from `signatories.identity`; what a signature may become,
+from `letters.lifecycle`, which every write here goes through.
 
 Public functions for other parts of the project (the staff admin calls these):
 
@@ -14,7 +16,6 @@ import dataclasses
 import hashlib
 import hmac
 import logging
-import unicodedata
 from functools import partial
 
 from django.conf import settings
@@ -22,27 +23,22 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
-from django.db.models.functions import Lower
 from django.utils import timezone
 from django_countries import countries
 from django_tasks_db.backend import DatabaseBackend
 
+from signatories import identity
 from signatories.models import Individual, Organization
-from signatories.normalize import canonical_email, clean_text
+from signatories.normalize import canonical_email
 
+from . import lifecycle
+from .lifecycle import SigningClosed
 from .models import Letter, Signature
 
 logger = logging.getLogger(__name__)
 
 INDIVIDUAL = "individual"
 ORGANIZATION = "organization"
-# A signature's related rows, which its writers already hold: validating them
-# would cost a query each on the busiest path.
-RELATED = ["letter", "individual", "organization", "approved_by"]
-
-
-class SigningClosed(Exception):
-    """The letter does not accept signatures (draft, closed, not yet open, or not of this kind)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,15 +79,19 @@ def signature_submit(
     acronym: str = "",
     website: str = "",
     ip_address: str = "",
+    language: str = "",
 ) -> Submission:
     """
     Store a submission of the public form and queue the e-mail that follows.
 
     `name` is the signer's own name: the printed name of an individual, the
-    private representative of an organization. A signatory that already signed
-    the letter never gets a second signature — even when two requests race, the
-    database's unique constraints decide — and the address gets an e-mail
-    instead (a new confirmation link while the first is unconfirmed).
+    private representative of an organization. Who the signatory is, is
+    `signatories.identity`'s answer. A new signature waits for its link. The
+    same signatory submitting again from the same address changes nothing that
+    an earlier link publishes: a different entry becomes a correction with its
+    own link, the same one a new link. A claim on an organization from another
+    address is a signature of its own, for staff to weigh (PRODUCT.md, "Claims
+    on an organization").
     """
     if not letter.is_accepting_signatures():
         raise SigningClosed("This letter does not accept signatures at the moment.")
@@ -127,55 +127,107 @@ def signature_submit(
         signer_name=name,
         contact_email=email.strip(),
         ip_hash=ip_hash(ip_address),
+        language=language[:10],
     )
     # The model's constraints are checked by the database on insert (a query
     # each here would also race), and the related rows are in hand.
-    signature.full_clean(exclude=RELATED, validate_unique=False, validate_constraints=False)
+    signature.full_clean(exclude=lifecycle.RELATED, validate_unique=False, validate_constraints=False)
+    entry = {name: getattr(submitted, name) for name in lifecycle.PRINTED_FIELDS[kind]}
     with transaction.atomic():
-        if kind == INDIVIDUAL:
-            signature.individual, notes, new_signatory = _individual_for_signature(submitted)
+        signatory, notes, is_new = _signatory_for(submitted)
+        for _ in range(3):
+            if existing := _own_live_signature(letter, signatory, signature.contact_email):
+                _submitted_again(existing, entry=entry, email=signature.contact_email)
+                return Submission(existing, created=False)
+            setattr(signature, kind, signatory)
+            signature.notes = "\n".join(notes)
+            if lifecycle.signature_create(signature=signature) is not None:
+                break
+            # Another request of the same signer won the race: theirs is the signature.
         else:
-            signature.organization, notes, new_signatory = _organization_for_signature(submitted)
-        signature.notes = "\n".join(notes)
-        existing = _insert_unless_signed(signature, new_signatory=new_signatory)
-        if existing is None:
-            signature_email_enqueue(signature_id=signature.pk, kind="confirm")
-            return Submission(signature, created=True)
-        _signed_again(existing, email=signature.contact_email)
-        return Submission(existing, created=False)
+            raise RuntimeError("The signature could not be stored; try again.")
+        if not is_new:
+            # Someone already on file, who may spell the entry differently now:
+            # the signature's own link confirms what was submitted with it.
+            lifecycle.correction_propose(
+                signature=signature, entry=entry, confirmed=False, with_signature=True
+            )
+        signature_email_enqueue(signature_id=signature.pk, kind="confirm")
+        return Submission(signature, created=True)
 
 
-def _insert_unless_signed(signature: Signature, *, new_signatory: bool) -> Signature | None:
-    """Insert `signature`, or return the signature its signatory already has on the letter."""
-    signatory = {"individual": signature.individual} if signature.individual else {}
-    signatory = signatory or {"organization": signature.organization}
-    already = Signature.objects.filter(letter=signature.letter, **signatory)
-    if not new_signatory and (existing := already.first()):
-        return existing
-    try:
-        # A savepoint, so the outer transaction survives losing a race.
-        with transaction.atomic():
-            signature.save(force_insert=True)
-    except IntegrityError:
-        # Another request inserted the same signatory's signature since we
-        # looked: the unique constraint refused ours. Re-read theirs.
-        existing = already.first()
-        if existing is None:
-            raise
-        return existing
-    return None
+def _signatory_for(submitted: Individual | Organization) -> tuple[Individual | Organization, list[str], bool]:
+    """
+    The signatory on file that `submitted` is (by `signatories.identity`), else
+    `submitted` saved as a new one; notes for staff; whether it is new.
+    """
+    if isinstance(submitted, Individual):
+        if match := identity.individual_same(submitted):
+            return match.record, [], False
+        try:
+            with transaction.atomic():
+                submitted.save(force_insert=True)
+        except IntegrityError:
+            # Two first signatures from one mailbox at the same moment.
+            return Individual.objects.get(canonical_email=submitted.canonical_email), [], False
+        near = identity.individual_matches(submitted, fuzzy=False)
+        return submitted, [_near_note(match) for match in near], True
+
+    if connection.vendor == "postgresql":
+        # Nothing unique in the table stops two simultaneous first signatures
+        # of one new organization from creating it twice; this lock, held
+        # until commit, makes them take turns. (SQLite writes one at a time.)
+        with connection.cursor() as cursor:
+            key = int.from_bytes(hashlib.sha256(submitted.name_key.encode()).digest()[:8], "big", signed=True)
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+    if match := identity.organization_same(submitted):
+        notes = []
+        if identity.SAME_ORGANIZATION_NAME not in match.reasons:
+            notes.append(
+                f"Submitted as “{submitted.display_name}”; signed for organization #{match.record.pk} "
+                f"“{match.record.display_name}”: {match.reason}."
+            )
+        return match.record, notes, False
+    submitted.save(force_insert=True)
+    near = identity.organization_matches(submitted, fuzzy=False)
+    return submitted, [_near_note(match) for match in near], True
 
 
-def _signed_again(existing: Signature, *, email: str) -> None:
-    """Someone submitted the form for a signatory that has a signature on the letter already."""
+def _near_note(match: identity.Match) -> str:
+    record = match.record
+    country = f" ({record.country.name})" if record.country else ""
+    kind = "organization" if isinstance(record, Organization) else "individual"
+    return f"Possible duplicate of {kind} #{record.pk} “{record.display_name}”{country}: {match.reason}."
+
+
+def _own_live_signature(letter: Letter, signatory, email: str) -> Signature | None:
+    """
+    The signature this signer already has on the letter: the person's live one,
+    or the claim on the organization sent from the same mailbox.
+    """
+    live = Signature.objects.filter(letter=letter, withdrawn_at__isnull=True, erased_at__isnull=True).exclude(
+        status=Signature.Status.REJECTED
+    )
+    if isinstance(signatory, Individual):
+        return live.filter(individual=signatory).first()
+    mailbox = canonical_email(email)
+    claims = live.filter(organization=signatory).order_by("pk")
+    return next((claim for claim in claims if canonical_email(claim.contact_email) == mailbox), None)
+
+
+def _submitted_again(existing: Signature, *, entry: dict, email: str) -> None:
+    """The same signer, from the same address, submitted the form again for a signature they have."""
+    correction = lifecycle.correction_propose(signature=existing, entry=entry, confirmed=False)
     if not _repeat_mail_allowed(existing, email):
         return
-    same_mailbox = canonical_email(existing.contact_email) == canonical_email(email)
-    if existing.status == Signature.Status.PENDING and existing.withdrawn_at is None and same_mailbox:
+    if correction is not None:
+        # Their own link: the first one still publishes what was first submitted.
+        signature_email_enqueue(signature_id=existing.pk, kind="correction", correction_id=correction.pk)
+    elif existing.status == Signature.Status.PENDING:
         # Most often the first message was lost or the link expired.
         signature_email_enqueue(signature_id=existing.pk, kind="confirm")
     else:
-        signature_email_enqueue(signature_id=existing.pk, kind="already-signed", to=email)
+        signature_email_enqueue(signature_id=existing.pk, kind="already-signed")
 
 
 def _validate(signatory: Individual | Organization) -> None:
@@ -186,166 +238,11 @@ def _validate(signatory: Individual | Organization) -> None:
     signatory.refresh_derived_fields()
 
 
-def _individual_for_signature(submitted: Individual) -> tuple[Individual, list[str], bool]:
-    """The individual with the submitted mailbox, created if new; notes for staff; whether it is new."""
-    individual = Individual.objects.filter(canonical_email=submitted.canonical_email).first()
-    if individual is None:
-        try:
-            with transaction.atomic():
-                submitted.save(force_insert=True)
-            return submitted, [], True
-        except IntegrityError:
-            # Two first signatures from one mailbox at the same moment.
-            individual = Individual.objects.get(canonical_email=submitted.canonical_email)
-
-    if (individual.name, individual.title, individual.country) == (
-        submitted.name,
-        submitted.title,
-        submitted.country,
-    ):
-        return individual, [], False
-    vetted = individual.signatures.exclude(status=Signature.Status.PENDING, source=Signature.Source.FORM)
-    if not vetted.exists():
-        # Nobody has confirmed or vetted this record yet (a typo corrected by
-        # signing again, or someone else who used this address): the latest
-        # submission wins, and the mailbox's owner confirms what is printed.
-        individual.name, individual.title, individual.country = (
-            submitted.name,
-            submitted.title,
-            submitted.country,
-        )
-        individual.save(update_fields=["name", "title", "country", "updated_at"])
-        return individual, [], False
-    # A confirmed record is not changed by an unconfirmed form: staff decide.
-    return (
-        individual,
-        [
-            f"Submitted as “{submitted.name}”"
-            + (f", “{submitted.title}”" if submitted.title else "")
-            + (f", {submitted.country}" if submitted.country else "")
-            + f"; the individual on file (#{individual.pk}) is “{individual.name}”"
-            + (f", “{individual.title}”" if individual.title else "")
-            + (f", {individual.country}" if individual.country else "")
-            + "."
-        ],
-        False,
-    )
-
-
-def _organization_for_signature(submitted: Organization) -> tuple[Organization, list[str], bool]:
-    """
-    The organization a submission names: an existing one with the same name
-    (ignoring case, accents, punctuation, "&"/"and"), or with the same acronym
-    in the same country; otherwise a new one. Near matches become notes for
-    staff, who merge duplicates.
-    """
-    if connection.vendor == "postgresql":
-        # Nothing unique in the table stops two simultaneous first signatures
-        # of one new organization from creating it twice; this lock, held
-        # until commit, makes them take turns. (SQLite writes one at a time.)
-        with connection.cursor() as cursor:
-            key = int.from_bytes(hashlib.sha256(submitted.name_key.encode()).digest()[:8], "big", signed=True)
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
-
-    same = Q(name_key=submitted.name_key)
-    if submitted.acronym and submitted.country:
-        same |= Q(acronym_lower=submitted.acronym.lower(), country=submitted.country)
-    matches = list(Organization.objects.alias(acronym_lower=Lower("acronym")).filter(same).order_by("pk")[:5])
-    by_name = [org for org in matches if org.name_key == submitted.name_key]
-    if by_name or matches:
-        organization = (by_name or matches)[0]
-        notes = []
-        if not by_name:
-            notes.append(
-                f"Submitted as “{submitted.display_name}”; signed for organization #{organization.pk} "
-                f"“{organization.display_name}”, which has the same acronym and country."
-            )
-        return organization, notes, False
-
-    submitted.save(force_insert=True)
-    return (
-        submitted,
-        [
-            f"Possible duplicate of organization #{org.pk} “{org.display_name}”"
-            + (f" ({org.country.name})" if org.country else "")
-            + f": {reason}."
-            for org, reason in _organization_near_matches(submitted)
-        ],
-        True,
-    )
-
-
-def _organization_near_matches(organization: Organization) -> list[tuple[Organization, str]]:
-    """Organizations that are probably the same one under another spelling, with why."""
-    key = organization.name_key
-    acronym = organization.acronym.lower()
-    variants = {key.removeprefix("the "), f"the {key.removeprefix('the ')}"} - {key}
-    near = Q(name_key__in=variants) | Q(acronym_lower=key)
-    if acronym:
-        near |= Q(acronym_lower=acronym) | Q(name_key=acronym)
-    candidates = (
-        Organization.objects.alias(acronym_lower=Lower("acronym"))
-        .filter(near)
-        .exclude(pk=organization.pk)
-        .order_by("pk")[:5]
-    )
-    found = []
-    for org in candidates:
-        if org.name_key in variants:
-            reason = "the same name but for “The”"
-        elif acronym and org.acronym.lower() == acronym:
-            reason = "the same acronym"
-        else:
-            reason = "one's name is the other's acronym"
-        found.append((org, reason))
-    return found
-
-
-def signature_confirm(*, signature: Signature) -> Signature:
-    """
-    The signer opened the confirmation link. Confirms a pending signature —
-    `confirmed_at` and `signed_at` now — and approves it unless it waits for
-    staff (organizations always do; individuals when the letter says so).
-    Opening the link again, or after a withdrawal or rejection, changes nothing.
-    Raises SigningClosed when the letter closed before the signer confirmed.
-    """
-    with transaction.atomic():
-        signature = Signature.objects.select_for_update().select_related("letter").get(pk=signature.pk)
-        if signature.status != Signature.Status.PENDING or signature.withdrawn_at is not None:
-            return signature
-        letter = signature.letter
-        if not letter.is_accepting_signatures():
-            raise SigningClosed("The letter closed to new signatures before this one was confirmed.")
-        now = timezone.now()
-        signature.confirmed_at = now
-        # A web signature is valid from the moment its owner confirms it.
-        signature.signed_at = now
-        if signature.is_organization or letter.requires_approval:
-            signature.status = Signature.Status.CONFIRMED
-        else:
-            signature.status = Signature.Status.APPROVED
-            signature.approved_at = now
-        signature.full_clean(exclude=RELATED, validate_unique=False, validate_constraints=False)
-        signature.save(update_fields=["status", "confirmed_at", "signed_at", "approved_at", "updated_at"])
-    return signature
-
-
-def signature_withdraw(*, signature: Signature, reason: str = "") -> Signature:
-    """
-    The signer withdraws: `withdrawn_at` is now. The signature stays on the
-    rosters of the days before (PRODUCT.md, "as of"); withdrawing twice keeps
-    the first date. Sends a receipt.
-    """
-    with transaction.atomic():
-        signature = Signature.objects.select_for_update().get(pk=signature.pk)
-        if signature.withdrawn_at is not None:
-            return signature
-        signature.withdrawn_at = timezone.now()
-        # Line breaks become spaces; other control characters (NUL…) go.
-        reason = "".join(char for char in clean_text(reason) if unicodedata.category(char) != "Cc")
-        signature.withdrawal_reason = reason[:500]
-        signature.full_clean(exclude=RELATED, validate_unique=False, validate_constraints=False)
-        signature.save(update_fields=["withdrawn_at", "withdrawal_reason", "updated_at"])
+def signer_withdraw(*, signature: Signature, reason: str = "") -> Signature:
+    """The signer withdraws on their page: off the list from now on, with a receipt by e-mail."""
+    withdrawn_before = signature.withdrawn_at
+    signature = lifecycle.signature_withdraw(signature=signature, reason=reason)
+    if withdrawn_before is None:
         signature_email_enqueue(signature_id=signature.pk, kind="withdrawn")
     return signature
 
@@ -357,7 +254,7 @@ def confirmation_resend(*, signature: Signature) -> bool:
     nothing, when there is nothing to confirm: the signature is already
     confirmed, rejected or withdrawn, or the letter no longer accepts signatures.
     """
-    if signature.status != Signature.Status.PENDING or signature.withdrawn_at is not None:
+    if signature.status != Signature.Status.PENDING or signature.withdrawn_at or signature.erased_at:
         return False
     if not signature.letter.is_accepting_signatures():
         return False
@@ -398,7 +295,9 @@ def _repeat_mail_allowed(signature: Signature, email: str) -> bool:
     return cache.add(key, 1, timeout=settings.SIGNUP_REPEAT_MAIL_INTERVAL)
 
 
-def signature_email_enqueue(*, signature_id: int, kind: str, to: str = "") -> None:
+def signature_email_enqueue(
+    *, signature_id: int, kind: str, to: str = "", correction_id: int | None = None
+) -> None:
     """
     Queue the e-mail `kind` ("confirm", "already-signed", "withdrawn"; see
     `letters.tasks.send_signature_email`) for when the current transaction
@@ -407,7 +306,8 @@ def signature_email_enqueue(*, signature_id: int, kind: str, to: str = "") -> No
     """
     from .tasks import send_signature_email  # the task module imports this one
 
-    enqueue = partial(send_signature_email.enqueue, signature_id=signature_id, kind=kind, to=to)
+    extra = {"correction_id": correction_id} if correction_id else {}
+    enqueue = partial(send_signature_email.enqueue, signature_id=signature_id, kind=kind, to=to, **extra)
     if (
         isinstance(send_signature_email.get_backend(), DatabaseBackend)
         and transaction.get_connection().in_atomic_block

@@ -16,24 +16,27 @@ from django.utils.text import Truncator
 from signatories.normalize import canonical_email, clean_text
 
 from .models import Signature
-from .tokens import make_confirm_token, make_withdraw_token
+from .tokens import make_confirm_token, make_correction_token, make_manage_token
 
 logger = logging.getLogger(__name__)
 
 SUBJECTS = {
     "confirm": "Please confirm your signature: {title}",
+    "correction": "Please confirm the correction of your signature: {title}",
     "already-signed": "You have already signed: {title}",
     "withdrawn": "Your signature was withdrawn: {title}",
 }
 
 
 @task
-def send_signature_email(*, signature_id: int, kind: str, to: str = "") -> None:
+def send_signature_email(
+    *, signature_id: int, kind: str, to: str = "", correction_id: int | None = None
+) -> None:
     """
     Send the signer e-mail `kind` about a signature: "confirm" (the
     confirmation link), "already-signed" (someone used the form again for a
     signatory already on file) or "withdrawn" (a receipt). Every message has a
-    plain-text part and the withdrawal link. A failure is logged and raised, so
+    plain-text part and the link to the signer's page. A failure is logged and raised, so
     the task backend records it; the signature stays as it was and staff can
     resend (`letters.services.confirmation_resend`).
     """
@@ -46,7 +49,7 @@ def send_signature_email(*, signature_id: int, kind: str, to: str = "") -> None:
         # Queued twice, or confirmed by the first link meanwhile.
         logger.info("Signature %s is already %s; no confirmation sent", signature_id, signature.status)
         return
-    message = signature_email(signature, kind, to=to)
+    message = signature_email(signature, kind, to=to, correction_id=correction_id)
     try:
         message.send()
     except Exception:
@@ -55,7 +58,9 @@ def send_signature_email(*, signature_id: int, kind: str, to: str = "") -> None:
     logger.info("Sent the %s e-mail for signature %s", kind, signature_id)
 
 
-def signature_email(signature: Signature, kind: str, *, to: str = "") -> EmailMultiAlternatives:
+def signature_email(
+    signature: Signature, kind: str, *, to: str = "", correction_id: int | None = None
+) -> EmailMultiAlternatives:
     """The message `kind` about `signature`, addressed to `to` or the signature's address."""
     if kind not in SUBJECTS:
         raise ValueError(f"Unknown signer e-mail {kind!r}")
@@ -72,7 +77,11 @@ def signature_email(signature: Signature, kind: str, *, to: str = "") -> EmailMu
         "needs_approval": signature.is_organization or letter.requires_approval,
         "letter_url": settings.SITE_URL + letter.get_absolute_url(),
         "confirm_url": _link("letters:confirm", make_confirm_token(signature.pk)) if own_signature else "",
-        "withdraw_url": _link("letters:withdraw", make_withdraw_token(signature.pk)) if own_signature else "",
+        "manage_url": _link("letters:manage", make_manage_token(signature.pk)) if own_signature else "",
+        "correction": signature.corrections.filter(pk=correction_id).first() if correction_id else None,
+        "correction_url": (
+            _link("letters:confirm_correction", make_correction_token(correction_id)) if correction_id else ""
+        ),
         "confirm_days": max(1, settings.SIGNUP_CONFIRM_MAX_AGE // 86400),
     }
     # A subject is one line: whatever the letter's title holds, never a newline.

@@ -13,6 +13,9 @@ urlpatterns = [
     path("letters/<slug:slug>/sign/new-link/", signup.sign_new_link, name="sign_new_link"),
     path("confirm/<str:token>/", signup.confirm, name="confirm"),
     path("confirm/<str:token>/new-link/", signup.confirm_resend, name="confirm_resend"),
+    path("confirm-correction/<str:token>/", signup.confirm_correction, name="confirm_correction"),
+    path("manage/<str:token>/", signup.manage, name="manage"),
+    # Links of earlier e-mails; they lead to the signer's page.
     path("withdraw/<str:token>/", signup.withdraw, name="withdraw"),
     # Delivery outputs (letters/views/outputs.py)
     path("letters/<slug:slug>/print/", outputs.print_version, name="print"),

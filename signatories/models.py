@@ -7,7 +7,44 @@ from django_countries.fields import CountryField
 from .normalize import canonical_email, clean_text, collation_key, derive_sort_name, name_key
 
 
-class Organization(models.Model):
+class Signatory(models.Model):
+    """
+    What organizations and individuals share: the keys derived from their names
+    on every save (`name_key` for identity, `collation_key` for sorting), private
+    notes, and timestamps.
+    """
+
+    # Derived on save by refresh_derived_fields(); listed so that
+    # save(update_fields=…) writes them too.
+    DERIVED_FIELDS: tuple[str, ...] = ("name_key", "collation_key")
+
+    notes = models.TextField(blank=True)
+    collation_key = models.BinaryField(editable=False, default=b"")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        self.refresh_derived_fields()
+        if update_fields := kwargs.get("update_fields"):
+            kwargs["update_fields"] = {*update_fields, *self.DERIVED_FIELDS}
+        super().save(*args, **kwargs)
+
+    def refresh_derived_fields(self) -> None:
+        """Tidy the texts and derive the keys. Call before bulk_create/bulk_update, which bypass save()."""
+        self.name = clean_text(self.name)
+        self.sort_name = clean_text(self.sort_name)
+        self.name_key = name_key(self.name)
+        self.collation_key = collation_key(self.effective_sort_name)
+
+    @property
+    def effective_sort_name(self) -> str:
+        raise NotImplementedError
+
+
+class Organization(Signatory):
     name = models.CharField(max_length=300)
     acronym = models.CharField(max_length=50, blank=True)
     country = CountryField(blank=True)
@@ -20,14 +57,9 @@ class Organization(models.Model):
     # Private: never shown on a public page or in the press CSV.
     contact_name = models.CharField(max_length=200, blank=True)
     contact_email = models.EmailField(max_length=254, blank=True)
-    notes = models.TextField(blank=True)
 
     # Derived on save.
     name_key = models.CharField(max_length=300, editable=False, db_index=True)
-    collation_key = models.BinaryField(editable=False, default=b"")
-
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         indexes = [
@@ -38,19 +70,9 @@ class Organization(models.Model):
     def __str__(self) -> str:
         return self.display_name
 
-    def save(self, *args, **kwargs) -> None:
-        self.refresh_derived_fields()
-        if update_fields := kwargs.get("update_fields"):
-            kwargs["update_fields"] = {*update_fields, "name_key", "collation_key"}
-        super().save(*args, **kwargs)
-
     def refresh_derived_fields(self) -> None:
-        """Call before bulk_create/bulk_update, which bypass save()."""
-        self.name = clean_text(self.name)
         self.acronym = clean_text(self.acronym)
-        self.sort_name = clean_text(self.sort_name)
-        self.name_key = name_key(self.name)
-        self.collation_key = collation_key(self.effective_sort_name)
+        super().refresh_derived_fields()
 
     @property
     def display_name(self) -> str:
@@ -61,7 +83,9 @@ class Organization(models.Model):
         return self.sort_name or self.name
 
 
-class Individual(models.Model):
+class Individual(Signatory):
+    DERIVED_FIELDS = ("canonical_email", "name_key", "collation_key")
+
     name = models.CharField(max_length=200, help_text="As printed, e.g. “Tomás Ojea-Quintana”.")
     sort_name = models.CharField(
         max_length=200,
@@ -75,15 +99,10 @@ class Individual(models.Model):
     country = CountryField(blank=True)
     # Private.
     email = models.EmailField(max_length=254, blank=True)
-    notes = models.TextField(blank=True)
 
     # Derived on save.
     canonical_email = models.CharField(max_length=254, editable=False, blank=True)
     name_key = models.CharField(max_length=200, editable=False, db_index=True)
-    collation_key = models.BinaryField(editable=False, default=b"")
-
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
@@ -98,21 +117,15 @@ class Individual(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, **kwargs) -> None:
-        self.refresh_derived_fields()
-        if update_fields := kwargs.get("update_fields"):
-            kwargs["update_fields"] = {*update_fields, "canonical_email", "name_key", "collation_key"}
-        super().save(*args, **kwargs)
+    @property
+    def display_name(self) -> str:
+        return self.name
 
     def refresh_derived_fields(self) -> None:
-        """Call before bulk_create/bulk_update, which bypass save()."""
-        self.name = clean_text(self.name)
-        self.sort_name = clean_text(self.sort_name)
         self.title = clean_text(self.title)
         self.email = self.email.strip()
         self.canonical_email = canonical_email(self.email) if self.email else ""
-        self.name_key = name_key(self.name)
-        self.collation_key = collation_key(self.effective_sort_name)
+        super().refresh_derived_fields()
 
     @property
     def effective_sort_name(self) -> str:

@@ -7,6 +7,7 @@ import re
 import struct
 import unicodedata
 from functools import cache
+from urllib.parse import urlsplit
 
 from pyuca import Collator
 
@@ -26,6 +27,39 @@ PLUS_TAG_PROVIDERS = {
     "protonmail.com",
     "proton.me",
     "pm.me",
+}
+
+# Mailboxes anyone can open: an address there says nothing about who the signer works for.
+FREE_MAIL_PROVIDERS = {
+    *DOTLESS_PROVIDERS,
+    *PLUS_TAG_PROVIDERS,
+    "yahoo.com",
+    "yahoo.fr",
+    "yahoo.co.uk",
+    "aol.com",
+    "gmx.de",
+    "gmx.net",
+    "gmx.com",
+    "web.de",
+    "mail.com",
+    "mail.ru",
+    "yandex.ru",
+    "yandex.com",
+    "qq.com",
+    "163.com",
+    "126.com",
+    "naver.com",
+    "daum.net",
+    "hanmail.net",
+    "tutanota.com",
+    "tuta.io",
+    "zoho.com",
+    "orange.fr",
+    "free.fr",
+    "laposte.net",
+    "libero.it",
+    "uol.com.br",
+    "bol.com.br",
 }
 
 _whitespace = re.compile(r"\s+")
@@ -102,3 +136,13 @@ def collation_key(text: str) -> bytes:
     """
     weights = _collator().sort_key(clean_text(text))
     return struct.pack(f">{len(weights)}H", *(min(weight, 0xFFFF) for weight in weights))
+
+
+def email_domain(email: str) -> str:
+    return email.strip().casefold().rpartition("@")[2]
+
+
+def website_domain(website: str) -> str:
+    """ "https://www.clu-veltrana.org/about" -> "clu-veltrana.org"."""
+    host = urlsplit(website.strip() if "://" in website else f"https://{website.strip()}").hostname or ""
+    return host.casefold().removeprefix("www.")

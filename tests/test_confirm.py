@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 
 from letters.models import Letter, Signature
-from letters.tokens import make_confirm_token, make_withdraw_token
+from letters.tokens import make_confirm_token, make_manage_token
 
 from .factories import make_individual, make_letter, make_organization, sign
 
@@ -41,7 +41,7 @@ def old_token(signature_id: int, days: int) -> str:
 def test_confirming_lists_an_individual_when_the_letter_needs_no_approval(client):
     letter = make_letter(slug="civic-space", requires_approval=False)
     signature = pending(letter)
-    response = client.get(f"/confirm/{make_confirm_token(signature.pk)}/")
+    response = client.post(f"/confirm/{make_confirm_token(signature.pk)}/", follow=True)
     assert response.status_code == 200
     assert "on the list" in response.content.decode()
     signature.refresh_from_db()
@@ -54,7 +54,7 @@ def test_confirming_lists_an_individual_when_the_letter_needs_no_approval(client
 def test_confirming_waits_for_approval_when_the_letter_requires_it(client, letter):
     assert letter.requires_approval
     signature = pending(letter)
-    html = client.get(f"/confirm/{make_confirm_token(signature.pk)}/").content.decode()
+    html = client.post(f"/confirm/{make_confirm_token(signature.pk)}/", follow=True).content.decode()
     assert "awaiting approval" in html
     signature.refresh_from_db()
     assert signature.status == Signature.Status.CONFIRMED
@@ -66,7 +66,7 @@ def test_confirming_waits_for_approval_when_the_letter_requires_it(client, lette
 def test_organization_signatures_always_wait_for_approval(client):
     letter = make_letter(requires_approval=False)
     signature = pending_organization(letter)
-    html = client.get(f"/confirm/{make_confirm_token(signature.pk)}/").content.decode()
+    html = client.post(f"/confirm/{make_confirm_token(signature.pk)}/", follow=True).content.decode()
     assert "awaiting approval" in html
     signature.refresh_from_db()
     assert signature.status == Signature.Status.CONFIRMED
@@ -76,21 +76,35 @@ def test_confirming_twice_changes_nothing(client):
     letter = make_letter(requires_approval=False)
     signature = pending(letter)
     url = f"/confirm/{make_confirm_token(signature.pk)}/"
-    client.get(url)
+    client.post(url)
     signature.refresh_from_db()
     first = (signature.status, signature.confirmed_at, signature.signed_at, signature.updated_at)
-    response = client.get(url)
+    response = client.post(url, follow=True)
     assert response.status_code == 200
     assert "on the list" in response.content.decode()
     signature.refresh_from_db()
     assert (signature.status, signature.confirmed_at, signature.signed_at, signature.updated_at) == first
 
 
-def test_a_post_to_the_confirmation_link_is_refused(client, letter):
+@pytest.mark.parametrize("method", ["get", "head"])
+def test_opening_the_link_changes_nothing_until_the_button_is_pressed(client, method):
+    # Issue #12, 1: a mail scanner's GET or HEAD confirmed and published the name.
+    letter = make_letter(slug="civic-space", requires_approval=False)
     signature = pending(letter)
-    assert client.post(f"/confirm/{make_confirm_token(signature.pk)}/").status_code == 405
+    url = f"/confirm/{make_confirm_token(signature.pk)}/"
+
+    response = getattr(client, method)(url)
+
+    assert response.status_code == 200
     signature.refresh_from_db()
     assert signature.status == Signature.Status.PENDING
+    assert signature.confirmed_at is None
+    assert "Jane Doe" not in client.get("/letters/civic-space/").content.decode()
+    if method == "get":
+        html = response.content.decode()
+        assert '<form method="post"' in html
+        assert "Confirm my signature" in html
+        assert "<script" not in html
 
 
 def test_an_expired_link_says_so_and_offers_a_new_one(client, run_tasks, letter):
@@ -109,14 +123,14 @@ def test_an_expired_link_says_so_and_offers_a_new_one(client, run_tasks, letter)
     [message] = mail.outbox
     assert message.to == ["jane@example.org"]
     new_link = re.search(r"/confirm/[^/\s]+/", message.body).group(0)
-    client.get(new_link)
+    client.post(new_link)
     signature.refresh_from_db()
     assert signature.status == Signature.Status.CONFIRMED
 
 
 def test_a_link_within_its_lifetime_works(client, letter):
     signature = pending(letter)
-    client.get(f"/confirm/{old_token(signature.pk, days=6)}/")
+    client.post(f"/confirm/{old_token(signature.pk, days=6)}/")
     signature.refresh_from_db()
     assert signature.status == Signature.Status.CONFIRMED
 
@@ -140,7 +154,7 @@ def test_a_tampered_link_cannot_ask_for_a_new_one(client, letter):
 
 def test_a_withdrawal_token_does_not_confirm(client, letter):
     signature = pending(letter)
-    response = client.get(f"/confirm/{make_withdraw_token(signature.pk)}/")
+    response = client.get(f"/confirm/{make_manage_token(signature.pk)}/")
     assert response.status_code == 400
     signature.refresh_from_db()
     assert signature.status == Signature.Status.PENDING
@@ -153,8 +167,9 @@ def test_a_link_to_a_signature_that_is_gone_is_not_valid(client, letter):
 def test_a_letter_closed_before_confirmation_keeps_the_signature_out(client, letter):
     signature = pending(letter)
     Letter.objects.filter(pk=letter.pk).update(status=Letter.Status.CLOSED)
-    html = client.get(f"/confirm/{make_confirm_token(signature.pk)}/").content.decode()
-    assert "closed to new signatures before this signature was confirmed" in html
+    response = client.post(f"/confirm/{make_confirm_token(signature.pk)}/")
+    assert response.status_code == 403
+    assert "closed to new signatures before this signature was confirmed" in response.content.decode()
     signature.refresh_from_db()
     assert signature.status == Signature.Status.PENDING
     assert signature.signed_at is None
@@ -165,18 +180,20 @@ def test_a_withdrawn_or_rejected_signature_is_not_confirmed(client, letter):
     withdrawn.withdrawn_at = withdrawn.submitted_at
     withdrawn.save()
     rejected = sign(letter, make_individual("Rejected"), status="rejected", contact_email="r@example.org")
-    assert "withdrawn" in client.get(f"/confirm/{make_confirm_token(withdrawn.pk)}/").content.decode()
-    assert "did not accept" in client.get(f"/confirm/{make_confirm_token(rejected.pk)}/").content.decode()
+    withdrawn_page = client.post(f"/confirm/{make_confirm_token(withdrawn.pk)}/", follow=True)
+    rejected_page = client.post(f"/confirm/{make_confirm_token(rejected.pk)}/", follow=True)
+    assert "withdrawn" in withdrawn_page.content.decode()
+    assert "did not accept" in rejected_page.content.decode()
     withdrawn.refresh_from_db()
     rejected.refresh_from_db()
     assert withdrawn.status == Signature.Status.PENDING and withdrawn.confirmed_at is None
     assert rejected.status == Signature.Status.REJECTED and rejected.confirmed_at is None
 
 
-def test_the_confirmation_page_links_to_withdrawal(client, letter):
+def test_the_confirmation_page_links_to_the_signers_page(client, letter):
     signature = pending(letter)
     html = client.get(f"/confirm/{make_confirm_token(signature.pk)}/").content.decode()
-    assert "/withdraw/" in html
+    assert f"/manage/{make_manage_token(signature.pk)}/" in html
     assert "jane@example.org" not in html
 
 
@@ -188,7 +205,7 @@ def test_a_signer_who_lost_the_email_asks_for_a_new_link(client, run_tasks, lett
     assert "we have sent it a new link" in response.content.decode()
     [message] = mail.outbox
     assert message.to == ["jane@example.org"]
-    client.get(re.search(r"/confirm/[^/\s]+/", message.body).group(0))
+    client.post(re.search(r"/confirm/[^/\s]+/", message.body).group(0))
     signature.refresh_from_db()
     assert signature.status == Signature.Status.CONFIRMED
 

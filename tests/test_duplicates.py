@@ -3,7 +3,7 @@
 import pytest
 
 from letters.models import Signature
-from signatories.dedup import individual_duplicates, organization_duplicates
+from signatories.identity import individual_duplicates, organization_duplicates
 from signatories.models import DismissedDuplicate, Organization
 
 from .factories import make_individual, make_organization, sign

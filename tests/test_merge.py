@@ -7,7 +7,7 @@ from django.contrib.admin.models import DELETION, LogEntry
 
 from letters.models import Signature
 from signatories.models import Individual, Organization
-from signatories.services import MergeError, individual_merge, organization_merge
+from letters.merging import MergeError, individual_merge, organization_merge
 
 from .factories import make_individual, make_letter, make_organization, sign
 

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from letters.models import Signature
-from letters.moderation import canonical_email_sql
+from signatories.identity import canonical_email_sql
 from signatories.normalize import canonical_email
 
 from .factories import make_individual, make_letter, make_organization, sign

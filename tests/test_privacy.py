@@ -106,12 +106,12 @@ def test_no_public_url_shows_private_data(client, private_letter):
 
 
 def test_signup_pages_of_another_signer_show_nothing_private(client, private_letter):
-    from letters.tokens import make_confirm_token, make_withdraw_token
+    from letters.tokens import make_confirm_token, make_manage_token
 
     signature = Signature.objects.get(letter=private_letter, individual__name="Public Person")
     for url in (
         f"/confirm/{make_confirm_token(signature.pk)}/",
-        f"/withdraw/{make_withdraw_token(signature.pk)}/",
+        f"/withdraw/{make_manage_token(signature.pk)}/",
     ):
         response = client.get(url)
         assert response.status_code in {200, 400, 404}, url

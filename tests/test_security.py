@@ -4,7 +4,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from letters.models import Signature
-from letters.tokens import make_confirm_token, make_withdraw_token
+from letters.tokens import make_confirm_token, make_manage_token
 
 from .factories import make_individual, sign
 
@@ -33,7 +33,7 @@ def test_every_public_post_needs_the_csrf_token(csrf_client, letter):
         "/letters/civic-space/sign/": {"kind": "individual", "name": "X", "email": "x@example.org"},
         "/letters/civic-space/sign/new-link/": {"email": "ann@example.org"},
         f"/confirm/{make_confirm_token(signature.pk)}/new-link/": {},
-        f"/withdraw/{make_withdraw_token(signature.pk)}/": {"reason": "no"},
+        f"/withdraw/{make_manage_token(signature.pk)}/": {"reason": "no"},
         "/admin/login/": {"username": "x", "password": "y"},
     }
     public_routes = [route for route in all_route_patterns() if not route.startswith("admin/")]

@@ -1,7 +1,8 @@
 """
 The staff panel, by job: letters (`letters`), signatures and the moderation
 queue (`signatures`), spreadsheets in and out (`imports`), deliveries
-(`deliveries`). Importing the package registers them all.
+(`deliveries`), organizations and individuals with their merges
+(`signatories`). Importing the package registers them all.
 """
 
-from . import deliveries, letters, signatures  # noqa: F401
+from . import deliveries, letters, signatories, signatures  # noqa: F401

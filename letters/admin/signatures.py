@@ -1,8 +1,11 @@
 """
 Signatures in the staff panel. The list opens on the moderation queue:
 confirmed signatures waiting for approval, oldest first, with warnings computed
-in the same query (`letters.moderation.with_warnings`). The writes live in
-`letters.moderation`; the admin only collects what staff chose.
+in the same query (`letters.moderation.with_warnings`). Every change of a
+signature is a `letters.lifecycle` transition, offered as an action on the
+list and on the change form; the change form of an existing signature shows
+what the lifecycle decides read-only. Staff may still add a signature by hand
+(a staff-entered signature, approved and dated).
 """
 
 from django import forms
@@ -13,17 +16,16 @@ from django.contrib.admin.views.main import ChangeList
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.text import Truncator
 
-from signatories import dedup
+from signatories import identity
 from signatories.admin_search import BoundedSearchMixin
 
-from .. import moderation
+from .. import lifecycle, moderation
 from ..lifecycle import BUCKETS, bucket_q
-from ..models import Letter, Signature
+from ..models import Correction, Letter, Signature
 from ..services import confirmation_resend
 from .imports import SignatureImportExportMixin
 from .letters import signatures_url
@@ -82,8 +84,45 @@ class KindFilter(admin.SimpleListFilter):
         return queryset
 
 
+# Transitions are offered on the list and on a signature's own page.
+BOTH = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
+
+
 class ReasonForm(forms.Form):
     reason = forms.CharField(max_length=500, widget=forms.TextInput(attrs={"size": 80}))
+
+
+class ErasureForm(forms.Form):
+    confirm = forms.BooleanField(
+        label="The signers asked in writing to be removed from every list. Erase for good: "
+        "their names leave every list of every day and their private data is deleted.",
+    )
+
+
+class CorrectionInline(admin.TabularInline):
+    """The corrections the signer proposed, newest first (approved or rejected in the Corrections list)."""
+
+    model = Correction
+    fields = [
+        "status",
+        "printed",
+        "with_signature",
+        "submitted_at",
+        "confirmed_at",
+        "decided_at",
+        "decided_by",
+    ]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["-submitted_at"]
+    verbose_name_plural = "corrections proposed by the signer"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class InvalidationForm(forms.Form):
@@ -145,7 +184,7 @@ class QueueChangeList(ChangeList):
         organizations = [
             signature.organization for signature in self.result_list if signature.organization_id
         ]
-        close = dedup.close_organizations(organizations)
+        close = identity.close_organizations(organizations)
         for signature in self.result_list:
             signature.close_organization = close.get(signature.organization_id)
 
@@ -177,16 +216,35 @@ class SignatureAdmin(SignatureImportExportMixin, BoundedSearchMixin, admin.Model
     ]
     search_help_text = "Name, e-mail, organization or acronym. Searching looks at every status."
     raw_id_fields = ["individual", "organization"]
-    readonly_fields = [
+    # What the lifecycle decides: shown, changed only through the actions.
+    lifecycle_fields = [
+        "letter",
+        "individual",
+        "organization",
+        "status",
+        "source",
         "submitted_at",
+        "signed_at",
         "confirmed_at",
         "approved_at",
         "approved_by",
         "rejected_at",
+        "rejection_reason",
+        "withdrawn_at",
+        "withdrawal_reason",
+        "erased_at",
+        "merged_into",
+        "language",
+        "claim",
         "ip_hash",
         "updated_at",
     ]
-    actions = ["approve", "reject", "resend_confirmation", "mark_withdrawn"]
+    # What staff may edit on a signature that exists.
+    editable_fields = ["public_consent", "contact_consent", "signer_name", "contact_email", "notes"]
+    # A signature staff enter by hand (letter, signatory, day): approved at once.
+    add_fields = ["letter", "individual", "organization", "signed_at", "public_consent", "notes"]
+    actions = ["approve", "reject", "resend_confirmation", "mark_withdrawn", "erase"]
+    inlines = []
     change_list_template = "admin/letters/signature/change_list.html"
 
     # -- the list ------------------------------------------------------------
@@ -240,9 +298,22 @@ class SignatureAdmin(SignatureImportExportMixin, BoundedSearchMixin, admin.Model
         found = []
         if getattr(signature, "warn_email", False):
             found.append(("", "same e-mail as another signature of this letter"))
+        if getattr(signature, "warn_namesake", False):
+            found.append(("", "someone of the same name has signed this letter"))
         if getattr(signature, "warn_organization", False) or getattr(signature, "close_organization", None):
             duplicates = reverse("admin:signatories_organization_duplicates")
             found.append((duplicates, "organization name close to another"))
+        if getattr(signature, "warn_listed", False):
+            found.append(("", "another claim on this organization is already listed"))
+        if signature.organization_id and signature.contact_email:
+            claim = identity.claim_address(signature.contact_email, signature.organization.website)
+            if claim != identity.AT_WEBSITE:
+                found.append(("", f"signed from {claim}"))
+        if getattr(signature, "warn_correction", False):
+            corrections = (
+                reverse("admin:letters_correction_changelist") + "?" + urlencode({"signature": signature.pk})
+            )
+            found.append((corrections, "a correction of the entry awaits approval"))
         if signature.notes:
             # The signup form notes what it noticed (a near namesake, a different spelling on file).
             found.append(("", Truncator(signature.notes).chars(160)))
@@ -259,69 +330,118 @@ class SignatureAdmin(SignatureImportExportMixin, BoundedSearchMixin, admin.Model
             ((format_html('<a href="{}">{}</a>', url, text) if url else text,) for url, text in found),
         )
 
+    # -- one signature -------------------------------------------------------
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        return self.add_fields if obj is None else [*self.lifecycle_fields, *self.editable_fields]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return [] if obj is None else self.lifecycle_fields
+
+    def get_inlines(self, request: HttpRequest, obj=None):
+        return [CorrectionInline] if obj is not None else []
+
+    def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None:
+            form.base_fields["signed_at"].required = True
+            form.base_fields["signed_at"].help_text = "When the signatory signed (by e-mail, on paper…)."
+        return form
+
+    @admin.display(description="claim on the organization")
+    def claim(self, signature: Signature) -> str:
+        """For a signature of an organization: how far the address speaks for it."""
+        if not signature.organization_id or not signature.contact_email:
+            return "—"
+        claim = identity.claim_address(signature.contact_email, signature.organization.website)
+        return f"{signature.contact_email}: {claim}"
+
     def get_changeform_initial_data(self, request: HttpRequest):
-        return {
-            "source": Signature.Source.STAFF,
-            "public_consent": True,
-            **super().get_changeform_initial_data(request),
-        }
+        return {"public_consent": True, **super().get_changeform_initial_data(request)}
 
     def save_model(self, request: HttpRequest, obj: Signature, form, change: bool) -> None:
-        # Setting the status by hand records the same facts as the actions do.
-        if "status" in form.changed_data:
-            now = timezone.now()
-            if obj.status == Signature.Status.APPROVED:
-                obj.approved_at, obj.approved_by = now, request.user
-                obj.signed_at = obj.signed_at or obj.confirmed_at or now
-            elif obj.status == Signature.Status.REJECTED:
-                obj.rejected_at = now
-        super().save_model(request, obj, form, change)
+        if change:
+            # Only the editable fields reach the form: nothing of the lifecycle changes here.
+            super().save_model(request, obj, form, change)
+            return
+        signatory = obj.individual or obj.organization
+        created = lifecycle.signature_enter(
+            letter=obj.letter,
+            signatory=signatory,
+            signed_at=obj.signed_at,
+            user=request.user,
+            public_consent=obj.public_consent,
+            notes=obj.notes,
+        )
+        # The admin goes on with `obj` (its log entry, the redirect): make it the stored signature.
+        obj.__dict__.update(created.__dict__)
 
-    # -- actions -------------------------------------------------------------
+    # -- actions: the lifecycle's transitions, on the list and the change form --
 
-    def _report(self, request: HttpRequest, outcome: moderation.Outcome, done: str) -> None:
+    def _report(self, request: HttpRequest, outcome: lifecycle.Outcome, done: str) -> None:
         message = f"{outcome.changed} signature{'s' if outcome.changed != 1 else ''} {done}."
         if outcome.skipped:
             message += f" {outcome.skipped} left as they were (the action does not apply to them)."
         self.message_user(request, message, messages.SUCCESS if outcome.changed else messages.WARNING)
+        for note in outcome.notes:
+            self.message_user(request, note, messages.WARNING)
 
-    @admin.action(description="Approve selected signatures", permissions=["change"])
+    @admin.action(description="Approve selected signatures", permissions=["change"], location=BOTH)
     def approve(self, request: HttpRequest, queryset):
         self._report(
-            request, moderation.signatures_approve(signatures=queryset, user=request.user), "approved"
+            request, lifecycle.signatures_approve(signatures=queryset, user=request.user), "approved"
         )
 
-    @admin.action(description="Reject selected signatures (with a reason)…", permissions=["change"])
+    @admin.action(
+        description="Reject selected signatures (with a reason)…", permissions=["change"], location=BOTH
+    )
     def reject(self, request: HttpRequest, queryset):
-        return self._with_reason(request, queryset, "reject", required=True)
+        return self._confirmed_action(request, queryset, "reject")
 
-    @admin.action(description="Mark selected signatures withdrawn…", permissions=["change"])
+    @admin.action(description="Mark selected signatures withdrawn…", permissions=["change"], location=BOTH)
     def mark_withdrawn(self, request: HttpRequest, queryset):
-        return self._with_reason(request, queryset, "mark_withdrawn", required=False)
+        return self._confirmed_action(request, queryset, "mark_withdrawn")
 
-    def _with_reason(self, request: HttpRequest, queryset, action: str, *, required: bool):
-        """Ask for the reason on a page of its own, then apply the action to the same selection."""
-        form = ReasonForm(request.POST if "apply" in request.POST else None)
-        form.fields["reason"].required = required
+    @admin.action(
+        description="Erase selected signatures at their signers’ written request…",
+        permissions=["change"],
+        location=BOTH,
+    )
+    def erase(self, request: HttpRequest, queryset):
+        return self._confirmed_action(request, queryset, "erase")
+
+    def _confirmed_action(self, request: HttpRequest, queryset, action: str):
+        """Ask for the reason (or the confirmation) on a page of its own, then act on the same selection."""
+        form_class = ErasureForm if action == "erase" else ReasonForm
+        form = form_class(request.POST if "apply" in request.POST else None)
+        if action == "mark_withdrawn":
+            form.fields["reason"].required = False
         if form.is_bound and form.is_valid():
-            reason = form.cleaned_data["reason"]
             try:
                 if action == "reject":
-                    outcome = moderation.signatures_reject(
-                        signatures=queryset, user=request.user, reason=reason
+                    outcome = lifecycle.signatures_reject(
+                        signatures=queryset, user=request.user, reason=form.cleaned_data["reason"]
                     )
                     self._report(request, outcome, "rejected")
-                else:
-                    outcome = moderation.signatures_withdraw(
-                        signatures=queryset, user=request.user, reason=reason
+                elif action == "mark_withdrawn":
+                    outcome = lifecycle.signatures_withdraw(
+                        signatures=queryset, user=request.user, reason=form.cleaned_data["reason"]
                     )
                     self._report(request, outcome, "marked withdrawn")
-            except moderation.ModerationError as error:
+                else:
+                    outcome = lifecycle.signatures_erase(signatures=queryset, user=request.user)
+                    self._report(request, outcome, "erased")
+            except lifecycle.TransitionError as error:
                 self.message_user(request, str(error), messages.ERROR)
             return None
+        titles = {
+            "reject": "Reject signatures",
+            "mark_withdrawn": "Mark signatures withdrawn",
+            "erase": "Erase signatures",
+        }
         context = {
             **self.admin_site.each_context(request),
-            "title": "Reject signatures" if action == "reject" else "Mark signatures withdrawn",
+            "title": titles[action],
             "opts": self.opts,
             "form": form,
             "action": action,
@@ -329,10 +449,11 @@ class SignatureAdmin(SignatureImportExportMixin, BoundedSearchMixin, admin.Model
             "count": queryset.count(),
             "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
             "select_across": request.POST.get("select_across", "0"),
+            "changelist_url": reverse("admin:letters_signature_changelist"),
         }
         return TemplateResponse(request, "admin/letters/signature/action_reason.html", context)
 
-    @admin.action(description="Resend the confirmation e-mail", permissions=["change"])
+    @admin.action(description="Resend the confirmation e-mail", permissions=["change"], location=BOTH)
     def resend_confirmation(self, request: HttpRequest, queryset):
         sent = []
         for signature in queryset.select_related("letter", "individual", "organization"):
@@ -341,7 +462,7 @@ class SignatureAdmin(SignatureImportExportMixin, BoundedSearchMixin, admin.Model
         if sent:
             LogEntry.objects.log_actions(request.user.pk, sent, CHANGE, "Sent a new confirmation link.")
         skipped = queryset.count() - len(sent)
-        self._report(request, moderation.Outcome(changed=len(sent), skipped=skipped), "sent a new link")
+        self._report(request, lifecycle.Outcome(changed=len(sent), skipped=skipped), "sent a new link")
 
     # -- bulk invalidation ---------------------------------------------------
 
@@ -390,10 +511,10 @@ class SignatureAdmin(SignatureImportExportMixin, BoundedSearchMixin, admin.Model
         }
         return TemplateResponse(request, "admin/letters/signature/invalidate.html", context)
 
-    def _invalidate(self, request, form: InvalidationForm, criteria) -> moderation.Outcome | None:
+    def _invalidate(self, request, form: InvalidationForm, criteria) -> lifecycle.Outcome | None:
         reason = form.cleaned_data["reason"]
         expected = form.cleaned_data["expected_count"]
-        if not moderation.clean_reason(reason):
+        if not lifecycle.clean_reason(reason):
             form.add_error("reason", "Give a reason for the rejection.")
         elif expected is None:
             form.add_error(None, "Look at the matching signatures before rejecting them.")
@@ -402,6 +523,61 @@ class SignatureAdmin(SignatureImportExportMixin, BoundedSearchMixin, admin.Model
                 return moderation.signatures_invalidate(
                     criteria=criteria, reason=reason, user=request.user, expected_count=expected
                 )
-            except moderation.ModerationError as error:
+            except lifecycle.TransitionError as error:
                 form.add_error(None, str(error))
         return None
+
+
+@admin.register(Correction)
+class CorrectionAdmin(admin.ModelAdmin):
+    """Corrections signers proposed to their printed entries: staff approve or reject the confirmed ones."""
+
+    list_display = ["printed", "signature_link", "current", "status", "submitted_at", "confirmed_at"]
+    list_filter = ["status"]
+    list_select_related = ["signature__letter", "signature__individual", "signature__organization"]
+    ordering = ["-submitted_at"]
+    actions = ["approve", "reject"]
+
+    def get_queryset(self, request: HttpRequest):
+        queryset = super().get_queryset(request)
+        if signature := request.GET.get("signature", ""):
+            queryset = queryset.filter(signature=signature) if signature.isdigit() else queryset.none()
+        return queryset
+
+    def lookup_allowed(self, lookup, value, request=None) -> bool:
+        return lookup == "signature" or super().lookup_allowed(lookup, value, request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Read-only pages; the actions below need the right to change signatures.
+        return obj is None and request.user.has_perm("letters.change_signature")
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description="signature")
+    def signature_link(self, correction: Correction):
+        url = reverse("admin:letters_signature_change", args=[correction.signature_id])
+        return format_html(
+            '<a href="{}">#{} on “{}”</a>', url, correction.signature_id, correction.signature.letter
+        )
+
+    @admin.display(description="printed now")
+    def current(self, correction: Correction) -> str:
+        return str(correction.signature.signatory)
+
+    @admin.action(description="Approve selected corrections (print them)", permissions=["change"])
+    def approve(self, request: HttpRequest, queryset):
+        outcome = lifecycle.corrections_approve(corrections=queryset, user=request.user)
+        self.message_user(
+            request, f"{outcome.changed} corrections applied; {outcome.skipped} left as they were."
+        )
+
+    @admin.action(description="Reject selected corrections", permissions=["change"])
+    def reject(self, request: HttpRequest, queryset):
+        outcome = lifecycle.corrections_reject(corrections=queryset, user=request.user)
+        self.message_user(
+            request, f"{outcome.changed} corrections rejected; {outcome.skipped} left as they were."
+        )

@@ -118,6 +118,14 @@ def delivery(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 @require_safe
 def delivery_pdf(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     delivery = _get_delivery(request, slug, number, with_pdf=True)
+    if FrozenRoster(delivery).erased_count and not request.user.is_staff:
+        # It prints names since erased at their signers' request: kept for staff only.
+        return HttpResponse(
+            "This PDF names signatories who since asked to be removed from every list. It is kept for the "
+            "organizers; its SHA-256 is on the delivery's page.",
+            status=410,
+            content_type="text/plain; charset=utf-8",
+        )
     etag = f'"{delivery.pdf_sha256}"'
     if not_modified := _not_modified(request, etag):
         return not_modified

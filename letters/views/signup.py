@@ -1,4 +1,4 @@
-"""Signing a letter: the form, e-mail confirmation and withdrawal."""
+"""Signing a letter: the form, e-mail confirmation, and the signer's own page."""
 
 import ipaddress
 import logging
@@ -9,13 +9,13 @@ from django.db import DatabaseError, OperationalError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_ratelimit.core import is_ratelimited
 
-from .. import services, tokens
-from ..forms import FORMS, HONEYPOT_FIELD, NewLinkForm
-from ..models import Letter, Signature
+from .. import lifecycle, services, tokens
+from ..forms import CORRECTION_FORMS, FORMS, HONEYPOT_FIELD, NewLinkForm, WithdrawForm
+from ..models import Correction, Letter, Signature
 from .public import get_letter_for_visitor
 
 logger = logging.getLogger(__name__)
@@ -103,7 +103,11 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "letters/sign.html", context, status=400)
     try:
         services.signature_submit(
-            letter=letter, kind=kind, ip_address=client_ip(request), **form.service_arguments()
+            letter=letter,
+            kind=kind,
+            ip_address=client_ip(request),
+            language=translation.get_language() or "",
+            **form.service_arguments(),
         )
     except ValidationError as error:
         _add_errors(form, error)
@@ -160,10 +164,13 @@ def _signature(signature_id: int) -> Signature | None:
     return signatures.filter(pk=signature_id).first()
 
 
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
-    # GET confirms (PRODUCT.md): the link is the signer's proof of the address.
-    # Mail scanners open links too, which is why a second opening changes nothing.
+    """
+    The link in the confirmation e-mail. Opening it (GET, HEAD) shows the entry
+    and a button and changes nothing — mail scanners open links; the button
+    (POST) confirms. Confirming twice is harmless.
+    """
     try:
         signature = _signature(tokens.read_confirm_token(token))
     except tokens.ExpiredToken:
@@ -173,23 +180,53 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     if signature is None:
         return render(request, "letters/confirm_invalid.html", {"expired": False}, status=400)
 
-    closed = False
+    context = {
+        "signature": signature,
+        "letter": signature.letter,
+        "manage_token": tokens.make_manage_token(signature.pk),
+        "correction": signature.corrections.filter(with_signature=True).exclude(status="superseded").last(),
+    }
+    if request.method == "POST":
+        try:
+            lifecycle.signature_confirm(signature=signature)
+        except lifecycle.SigningClosed:
+            return render(request, "letters/confirm.html", {**context, "closed": True}, status=403)
+        except OperationalError:
+            return _busy(request, "letters/confirm.html", context)
+        return redirect("letters:confirm", token=token)
+    return render(request, "letters/confirm.html", context)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def confirm_correction(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in a correction's own e-mail: shows the entry as proposed; the button (POST) confirms it."""
     try:
-        signature = services.signature_confirm(signature=signature)
-    except services.SigningClosed:
-        closed = True
-    except OperationalError:
-        return _busy(request, "letters/confirm.html", {"signature": signature, "letter": signature.letter})
-    return render(
-        request,
-        "letters/confirm.html",
-        {
-            "signature": signature,
-            "letter": signature.letter,
-            "closed": closed,
-            "withdraw_token": tokens.make_withdraw_token(signature.pk),
-        },
-    )
+        correction = (
+            Correction.objects.select_related(
+                "signature__letter", "signature__individual", "signature__organization"
+            )
+            .filter(pk=tokens.read_correction_token(token))
+            .first()
+        )
+    except tokens.BadToken:
+        correction = None
+    if correction is None or correction.signature.erased_at:
+        return render(request, "letters/confirm_invalid.html", {"expired": False}, status=400)
+    signature = correction.signature
+    context = {
+        "correction": correction,
+        "signature": signature,
+        "letter": signature.letter,
+        "needs_approval": lifecycle.needs_approval(signature),
+        "manage_token": tokens.make_manage_token(signature.pk),
+    }
+    if request.method == "POST":
+        try:
+            lifecycle.correction_confirm(correction=correction)
+        except OperationalError:
+            return _busy(request, "letters/confirm_correction.html", context)
+        return redirect("letters:confirm_correction", token=token)
+    return render(request, "letters/confirm_correction.html", context)
 
 
 @require_POST
@@ -210,23 +247,68 @@ def confirm_resend(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def withdraw(request: HttpRequest, token: str) -> HttpResponse:
+    """The withdrawal links of earlier e-mails lead to the signer's page, which withdraws (and more)."""
+    return redirect("letters:manage", token=token)
+
+
+MANAGE_ACTIONS = ("correct", "withdraw", "erase")
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def manage(request: HttpRequest, token: str) -> HttpResponse:
+    """
+    The signer's own page, linked from every e-mail: the entry as printed,
+    and (all by POST, never on GET) `action` = `correct` (a new entry, through
+    the lifecycle), `withdraw` (off the list from now on) or `erase` (off every
+    list of every day, private data deleted; a second step confirms).
+    """
     try:
-        signature = _signature(tokens.read_withdraw_token(token))
+        signature = _signature(tokens.read_manage_token(token))
     except tokens.BadToken:
         signature = None
     if signature is None:
         return render(request, "letters/withdraw_invalid.html", status=400)
 
-    context = {"signature": signature, "letter": signature.letter}
-    if request.method == "POST" and signature.withdrawn_at is None:
-        reason = request.POST.get("reason", "")
-        if len(reason) > 500:
-            error = "Please keep the reason under 500 characters."
-            context |= {"reason": reason, "error": error}
-            return render(request, "letters/withdraw.html", context, status=400)
-        try:
-            services.signature_withdraw(signature=signature, reason=reason)
-        except OperationalError:
-            return _busy(request, "letters/withdraw.html", context)
-        return redirect("letters:withdraw", token=token)
-    return render(request, "letters/withdraw.html", context)
+    kind = "organization" if signature.is_organization else "individual"
+    signatory = signature.signatory
+    initial = {name: str(getattr(signatory, name) or "") for name in lifecycle.PRINTED_FIELDS[kind]}
+    context = {
+        "signature": signature,
+        "letter": signature.letter,
+        "token": token,
+        "correction_form": CORRECTION_FORMS[kind](initial=initial),
+        "withdraw_form": WithdrawForm(),
+        "pending_correction": signature.corrections.filter(status=Correction.Status.CONFIRMED).last(),
+    }
+    action = request.POST.get("action") if request.method == "POST" else None
+    if action is None:
+        return render(request, "letters/manage.html", context)
+    if action not in MANAGE_ACTIONS or signature.erased_at:
+        return render(request, "letters/manage.html", {**context, "error": True}, status=400)
+    try:
+        if action == "correct":
+            form = context["correction_form"] = CORRECTION_FORMS[kind](request.POST)
+            if signature.withdrawn_at or not form.is_valid():
+                return render(request, "letters/manage.html", context, status=400)
+            correction = lifecycle.correction_propose(
+                signature=signature, entry=form.cleaned_data, confirmed=True
+            )
+            done = "corrected" if correction is None or correction.status == "applied" else "correction-sent"
+        elif action == "withdraw":
+            form = context["withdraw_form"] = WithdrawForm(request.POST)
+            if not form.is_valid():
+                return render(request, "letters/manage.html", context, status=400)
+            services.signer_withdraw(signature=signature, reason=form.cleaned_data["reason"])
+            done = "withdrawn"
+        elif request.POST.get("confirm") != "yes":
+            # Erasure cannot be undone: a second step says so and asks again.
+            return render(request, "letters/manage_erase.html", context)
+        else:
+            lifecycle.signature_erase(signature=signature)
+            done = "erased"
+    except OperationalError:
+        return _busy(request, "letters/manage.html", context)
+    except ValidationError as error:
+        context["correction_form"].add_error(None, error)
+        return render(request, "letters/manage.html", context, status=400)
+    return redirect(reverse("letters:manage", args=[token]) + f"?done={done}")

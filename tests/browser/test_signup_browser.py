@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from letters.models import Signature
-from letters.tokens import make_withdraw_token
+from letters.tokens import make_manage_token
 from tests.factories import make_individual, make_letter, sign
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -70,7 +70,7 @@ def test_a_signer_withdraws(page, live_server):
     page.goto("/letters/civic-space/")
     expect(page.locator(".roster").get_by_text("Jane Withdrawer")).to_be_visible()
 
-    page.goto(f"/withdraw/{make_withdraw_token(signature.pk)}/")
+    page.goto(f"/withdraw/{make_manage_token(signature.pk)}/")
     expect(page.get_by_text("This signature will be withdrawn")).to_be_visible()
     page.get_by_label("Reason (optional").fill("I changed jobs.")
     page.get_by_role("button", name="Withdraw my signature").click()

@@ -150,7 +150,7 @@ def test_approving_and_withdrawing_the_same_signature_at_once_is_consistent(serv
         token = withdraw_browser.csrf(withdraw)
         approve = (
             "from django.contrib.auth.models import User\n"
-            "from letters.models import Signature\nfrom letters.moderation import signatures_approve\n"
+            "from letters.models import Signature\nfrom letters.lifecycle import signatures_approve\n"
             "staff, _ = User.objects.get_or_create(username='moderator', defaults={'is_staff': True})\n"
             f"signatures = Signature.objects.filter(contact_email='{address}')\n"
             "signatures_approve(signatures=signatures, user=staff)\n"

@@ -1,0 +1,428 @@
+"""
+Who is the same signatory, and who is probably the same: the one definition.
+
+PRODUCT.md, "One signatory, one lifecycle":
+
+- Individuals are the same person when their canonical e-mails are equal. A
+  record without an e-mail (an imported row) whose normalized name equals that
+  of a person already on the same letter is that person. Equal names
+  otherwise, and names a letter or two apart, are *near*: flagged for staff,
+  never merged silently.
+- Organizations are the same when their normalized names are equal, or their
+  acronym and country are. Near: the same name but for "The", the same acronym
+  (in another or no country), one's name is the other's acronym, or names a
+  letter or two apart.
+
+Every answer carries its reason. The pairwise rules (`organization_relation`,
+`individual_relation`) decide; the look-ups below only find the candidates
+they are asked about, and the duplicates pages pair records with them. The
+moderation queue needs a few of the rules as SQL (`canonical_email_sql`,
+`near_organizations`, `namesakes_on_letter`), so that it costs the same few
+queries for ten rows or three hundred; tests/test_identity.py keeps the SQL and
+the Python in step.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import CharField, Q, QuerySet, Value
+from django.db.models.expressions import Case, When
+from django.db.models.functions import Concat, Lower, Replace, StrIndex, Substr, Trim
+from django.db.models.lookups import Exact, GreaterThan, In
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from .models import DismissedDuplicate, Individual, Organization
+from .normalize import (
+    DOTLESS_PROVIDERS,
+    FREE_MAIL_PROVIDERS,
+    PLUS_TAG_PROVIDERS,
+    canonical_email,
+    email_domain,
+    website_domain,
+)
+
+# Reasons, as staff read them.
+SAME_EMAIL = "the same e-mail address"
+SAME_NAME_ON_LETTER = "the same name, already on this letter"
+SAME_ORGANIZATION_NAME = "the same name but for case, accents, punctuation or “&”"
+SAME_ACRONYM_AND_COUNTRY = "the same acronym in the same country"
+NEAR_NAME = "the same name but for case, accents or punctuation"
+NEAR_THE = "the same name but for “The”"
+NEAR_ACRONYM = "the same acronym"
+NEAR_NAME_IS_ACRONYM = "one’s name is the other’s acronym"
+
+# Names shorter than this are never compared by spelling: "ACAT UK" and
+# "ACAT US" are different organizations, one letter apart.
+MIN_FUZZY_LENGTH = 8
+
+Signatory = Individual | Organization
+
+
+def max_distance(length: int) -> int:
+    """How many letters may differ between two names of this length for them to be near."""
+    if length < MIN_FUZZY_LENGTH:
+        return 0
+    return 1 if length < 16 else 2
+
+
+def spelling_reason(distance: int) -> str:
+    return f"names {distance} {'letter' if distance == 1 else 'letters'} apart"
+
+
+@dataclass(frozen=True)
+class Match:
+    """`record` is the same signatory as the one asked about (`same`), or probably the same (near)."""
+
+    record: Signatory
+    reasons: tuple[str, ...]
+    same: bool
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.reasons)
+
+
+# -- The rules ----------------------------------------------------------------
+
+
+def _countries_compatible(a: str, b: str) -> bool:
+    return not a or not b or a == b
+
+
+def _close_spelling(key_a: str, key_b: str, country_a: str, country_b: str) -> str:
+    limit = min(max_distance(len(key_a)), max_distance(len(key_b)))
+    if not limit or key_a == key_b or not _countries_compatible(country_a, country_b):
+        return ""
+    distance = Levenshtein.distance(key_a, key_b, score_cutoff=limit)
+    return spelling_reason(distance) if distance <= limit else ""
+
+
+def _code(country) -> str:
+    return getattr(country, "code", country) or ""
+
+
+def organization_relation(a: Organization, b: Organization) -> tuple[bool, list[str]]:
+    """Whether `a` and `b` are the same organization, and every reason they are the same or near."""
+    same, near = [], []
+    acronym_a, acronym_b = a.acronym.casefold(), b.acronym.casefold()
+    country_a, country_b = _code(a.country), _code(b.country)
+    if a.name_key == b.name_key:
+        same.append(SAME_ORGANIZATION_NAME)
+    elif a.name_key.removeprefix("the ") == b.name_key.removeprefix("the "):
+        near.append(NEAR_THE)
+    if acronym_a and acronym_a == acronym_b:
+        if country_a and country_a == country_b:
+            same.append(SAME_ACRONYM_AND_COUNTRY)
+        else:
+            near.append(NEAR_ACRONYM)
+    if (acronym_b and a.name_key == acronym_b) or (acronym_a and b.name_key == acronym_a):
+        near.append(NEAR_NAME_IS_ACRONYM)
+    if spelling := _close_spelling(a.name_key, b.name_key, country_a, country_b):
+        near.append(spelling)
+    return bool(same), same + near
+
+
+def individual_relation(
+    a: Individual, b: Individual, *, on_same_letter: bool = False
+) -> tuple[bool, list[str]]:
+    """
+    Whether `a` and `b` are the same person, and every reason they are the same
+    or near. `on_same_letter`: `b` has signed the letter `a` is signing or
+    being imported into, where an equal name without an e-mail is the same person.
+    """
+    if a.canonical_email and a.canonical_email == b.canonical_email:
+        return True, [SAME_EMAIL]
+    if a.name_key == b.name_key:
+        if on_same_letter and not (a.canonical_email and b.canonical_email):
+            return True, [SAME_NAME_ON_LETTER]
+        return False, [NEAR_NAME]
+    spelling = _close_spelling(a.name_key, b.name_key, _code(a.country), _code(b.country))
+    return False, [spelling] if spelling else []
+
+
+# -- One record: who is it? ---------------------------------------------------
+
+
+def _fuzzy_candidates(model, key: str, country: str, exclude_pk: int | None, limit: int = 5) -> list:
+    """Records whose name key is within `max_distance` of `key` (one query, the comparison in rapidfuzz)."""
+    most = max_distance(len(key))
+    if not most:
+        return []
+    rows = list(model.objects.exclude(pk=exclude_pk).values_list("pk", "name_key", "country"))
+    found = process.extract(
+        key, [row[1] for row in rows], scorer=Levenshtein.distance, score_cutoff=most, limit=None
+    )
+    pks = [rows[j][0] for _, distance, j in sorted(found, key=lambda m: m[1]) if distance][:limit]
+    return list(model.objects.filter(pk__in=pks))
+
+
+def _matches(candidate: Signatory, records: Iterable[Signatory], relation) -> list[Match]:
+    found: dict[int, Match] = {}
+    for record in records:
+        if record.pk == candidate.pk or record.pk in found:
+            continue
+        same, reasons = relation(candidate, record)
+        if reasons:
+            found[record.pk] = Match(record, tuple(reasons), same)
+    # The same before the near, then the oldest record.
+    return sorted(found.values(), key=lambda match: (not match.same, match.record.pk))
+
+
+def organization_matches(candidate: Organization, *, fuzzy: bool = True) -> list[Match]:
+    """Organizations that are `candidate` (first) or probably are, with why."""
+    key = candidate.name_key
+    acronym = candidate.acronym.casefold()
+    variants = {key, key.removeprefix("the "), f"the {key.removeprefix('the ')}"}
+    query = Q(name_key__in=variants) | Q(acronym_lower=key)
+    if acronym:
+        query |= Q(acronym_lower=acronym) | Q(name_key=acronym)
+    records = list(
+        Organization.objects.alias(acronym_lower=Lower("acronym"))
+        .filter(query)
+        .exclude(pk=candidate.pk)
+        .order_by("pk")[:20]
+    )
+    if fuzzy:
+        records += _fuzzy_candidates(Organization, key, _code(candidate.country), candidate.pk)
+    return _matches(candidate, records, organization_relation)
+
+
+def organization_same(candidate: Organization) -> Match | None:
+    """The organization on file that `candidate` is, if any."""
+    matches = organization_matches(candidate, fuzzy=False)
+    return matches[0] if matches and matches[0].same else None
+
+
+def individual_matches(
+    candidate: Individual, *, on_letter: QuerySet | None = None, fuzzy: bool = True
+) -> list[Match]:
+    """
+    Individuals that are `candidate` (first) or probably are, with why.
+    `on_letter`: the individuals who have signed the letter in question, among
+    whom an equal name without an e-mail is the same person.
+    """
+    on_letter_pks = set(on_letter.values_list("pk", flat=True)) if on_letter is not None else set()
+    query = Q(name_key=candidate.name_key)
+    if candidate.canonical_email:
+        query |= Q(canonical_email=candidate.canonical_email)
+    records = list(Individual.objects.filter(query).exclude(pk=candidate.pk).order_by("pk")[:20])
+    if fuzzy:
+        records += _fuzzy_candidates(Individual, candidate.name_key, _code(candidate.country), candidate.pk)
+
+    def relation(a: Individual, b: Individual):
+        return individual_relation(a, b, on_same_letter=b.pk in on_letter_pks)
+
+    return _matches(candidate, records, relation)
+
+
+def individual_same(candidate: Individual, *, on_letter: QuerySet | None = None) -> Match | None:
+    """The individual on file that `candidate` is, if any (see `individual_matches`)."""
+    matches = individual_matches(candidate, on_letter=on_letter, fuzzy=False)
+    return matches[0] if matches and matches[0].same else None
+
+
+# -- A claim on an organization -----------------------------------------------
+
+AT_WEBSITE = "at the organization’s website domain"
+FREE_MAIL = "a free-mail address"
+OTHER_DOMAIN = "not at the organization’s website domain"
+NO_WEBSITE = "the organization has no website to compare with"
+
+
+def claim_address(email: str, website: str) -> str:
+    """How far an e-mail address speaks for an organization: is it at the organization's own domain?"""
+    domain = email_domain(email)
+    if domain in FREE_MAIL_PROVIDERS:
+        return FREE_MAIL
+    site = website_domain(website) if website else ""
+    if not site:
+        return NO_WEBSITE
+    if domain == site or domain.endswith(f".{site}"):
+        return AT_WEBSITE
+    return OTHER_DOMAIN
+
+
+# -- The same rules as SQL, for the moderation queue --------------------------
+
+
+def canonical_email_sql(field: str) -> Case:
+    """
+    `normalize.canonical_email` as a database expression, so the queue compares
+    signers' mailboxes inside one query ("J.Doe+x@Gmail.com" is "jdoe@gmail.com").
+    """
+    email = Lower(Trim(field))
+    at = StrIndex(email, Value("@"))
+    local = Substr(email, 1, at - 1)
+    domain = Substr(email, at + 1)
+    plus = StrIndex(local, Value("+"))
+    untagged = Case(When(GreaterThan(plus, 0), then=Substr(local, 1, plus - 1)), default=local)
+    return Case(
+        When(Exact(at, 0), then=email),
+        When(
+            In(domain, sorted(DOTLESS_PROVIDERS)),
+            then=Concat(Replace(untagged, Value("."), Value("")), Value("@gmail.com")),
+        ),
+        When(In(domain, sorted(PLUS_TAG_PROVIDERS)), then=Concat(untagged, Value("@"), domain)),
+        default=email,
+        output_field=CharField(),
+    )
+
+
+def near_organizations(outer: str = "organization") -> QuerySet:
+    """
+    For Exists(): organizations other than the one at `outer` (an OuterRef path)
+    that are the same or near by name or acronym — `organization_relation`
+    without the spelling distance, which `close_organizations` adds per page.
+    """
+    from django.db.models import OuterRef
+
+    key = OuterRef(f"{outer}__name_key")
+    acronym = Lower(OuterRef(f"{outer}__acronym"))
+    return (
+        Organization.objects.exclude(pk=OuterRef(f"{outer}_id"))
+        .alias(acronym_lower=Lower("acronym"), the_key=Concat(Value("the "), "name_key"))
+        .filter(
+            Q(name_key=key)
+            | Q(name_key=Concat(Value("the "), key))
+            | Q(the_key=key)
+            | Q(acronym_lower=key)
+            | Q(acronym_lower=acronym, acronym_lower__gt="")
+            | Q(name_key=acronym)
+        )
+    )
+
+
+def namesakes(outer: str = "individual") -> QuerySet:
+    """For Exists(): other individuals with the name key of the one at `outer` (an OuterRef path)."""
+    from django.db.models import OuterRef
+
+    return Individual.objects.filter(name_key=OuterRef(f"{outer}__name_key")).exclude(
+        pk=OuterRef(f"{outer}_id")
+    )
+
+
+def close_organizations(organizations: list[Organization]) -> dict[int, int]:
+    """
+    For each of `organizations` (a page of the moderation queue), another
+    organization whose name is a letter or two away, if there is one:
+    {organization pk: other pk}. Two queries, whatever the number given.
+    """
+    organizations = [org for org in organizations if max_distance(len(org.name_key))]
+    if not organizations:
+        return {}
+    rows = list(Organization.objects.order_by("pk").values_list("pk", "name_key", "country"))
+    keys = [row[1] for row in rows]
+    dismissed = _dismissed(DismissedDuplicate.Kind.ORGANIZATION)
+    found = {}
+    for org in organizations:
+        limit = max_distance(len(org.name_key))
+        matches = process.extract(
+            org.name_key, keys, scorer=Levenshtein.distance, score_cutoff=limit, limit=None
+        )
+        for _, _distance, j in sorted(matches, key=lambda match: match[1]):
+            pk, key, country = rows[j]
+            if pk == org.pk or (min(pk, org.pk), max(pk, org.pk)) in dismissed:
+                continue
+            if _close_spelling(org.name_key, key, _code(org.country), country):
+                found[org.pk] = pk
+                break
+    return found
+
+
+# -- The "possible duplicates" pages ------------------------------------------
+
+
+@dataclass
+class DuplicatePair:
+    first: Signatory
+    second: Signatory
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return "organization" if isinstance(self.first, Organization) else "individual"
+
+
+def _dismissed(kind: str) -> set[tuple[int, int]]:
+    return set(DismissedDuplicate.objects.filter(kind=kind).values_list("first_id", "second_id"))
+
+
+def _candidate_pairs(records: list[Signatory], blocks: Iterable[Iterable[str]]) -> set[tuple[int, int]]:
+    """Pairs of records that share a block (an exact key) or whose name keys are a letter or two apart."""
+    by_block: dict[str, list[int]] = defaultdict(list)
+    for record, record_blocks in zip(records, blocks, strict=True):
+        for block in record_blocks:
+            by_block[block].append(record.pk)
+    pairs = {
+        (min(a, b), max(a, b))
+        for members in by_block.values()
+        for i, a in enumerate(members)
+        for b in members[i + 1 :]
+    }
+    keys = [record.name_key for record in records]
+    for i, record in enumerate(records):
+        if limit := max_distance(len(record.name_key)):
+            for _, _distance, j in process.extract(
+                record.name_key, keys[i + 1 :], scorer=Levenshtein.distance, score_cutoff=limit, limit=None
+            ):
+                other = records[i + 1 + j].pk
+                pairs.add((min(record.pk, other), max(record.pk, other)))
+    return pairs
+
+
+def _duplicate_pairs(
+    records: list[Signatory], blocks, relation, kind: str, limit: int
+) -> list[DuplicatePair]:
+    by_pk = {record.pk: record for record in records}
+    dismissed = _dismissed(kind)
+    pairs = []
+    # Newest records first: those are the ones that just arrived from a form or a file.
+    for a, b in sorted(_candidate_pairs(records, blocks) - dismissed, key=lambda pair: (-pair[1], -pair[0])):
+        _same, reasons = relation(by_pk[a], by_pk[b])
+        if reasons:
+            pairs.append(DuplicatePair(by_pk[a], by_pk[b], reasons))
+            if len(pairs) >= limit:
+                break
+    return pairs
+
+
+def organization_duplicates(limit: int = 200) -> list[DuplicatePair]:
+    """Pairs of organizations that are the same or probably the same, for staff to merge or dismiss."""
+    records = list(Organization.objects.order_by("pk"))
+
+    def blocks(org: Organization) -> list[str]:
+        acronym = org.acronym.casefold()
+        found = [f"name:{org.name_key.removeprefix('the ')}", f"acronym:{org.name_key}"]
+        return found + ([f"acronym:{acronym}"] if acronym else [])
+
+    return _duplicate_pairs(
+        records, map(blocks, records), organization_relation, DismissedDuplicate.Kind.ORGANIZATION, limit
+    )
+
+
+def individual_duplicates(limit: int = 200) -> list[DuplicatePair]:
+    """Pairs of individuals on file that are probably the same person, for staff to merge or dismiss."""
+    records = list(Individual.objects.order_by("pk"))
+    return _duplicate_pairs(
+        records,
+        ([f"name:{person.name_key}"] for person in records),
+        individual_relation,
+        DismissedDuplicate.Kind.INDIVIDUAL,
+        limit,
+    )
+
+
+def duplicate_dismiss(*, kind: str, first_id: int, second_id: int, user) -> DismissedDuplicate:
+    """Staff say the two records are different: the pair is not proposed again."""
+    low, high = sorted((first_id, second_id))
+    dismissed, _ = DismissedDuplicate.objects.get_or_create(
+        kind=kind, first_id=low, second_id=high, defaults={"dismissed_by": user}
+    )
+    return dismissed
+
+
+def canonical(email: str) -> str:
+    """The mailbox an address reaches (see normalize.canonical_email); "" for no address."""
+    return canonical_email(email) if email.strip() else ""

@@ -1,0 +1,282 @@
+"""The signer's page, /manage/<token>/: the entry as printed; correct, withdraw, erase (all POST)."""
+
+import datetime as dt
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.core import mail
+from django.utils import timezone
+
+from letters.deliveries import delivery_record
+from letters.models import Correction, Signature
+from letters.tokens import make_confirm_token, make_manage_token
+from signatories.models import Individual
+
+from .factories import make_individual, make_letter, make_organization, sign
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def post(client, django_capture_on_commit_callbacks):
+    def post(url, data=None):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(url, {"action": "withdraw", **(data or {})})
+
+    return post
+
+
+@pytest.fixture
+def signature(letter):
+    individual = make_individual("Jane Doe", title="Professor", email="jane@example.org")
+    signed_at = dt.datetime(2023, 9, 1, 12, tzinfo=dt.UTC)
+    return sign(letter, individual, signed_at=signed_at, contact_email="jane@example.org")
+
+
+def url(signature: Signature) -> str:
+    return f"/manage/{make_manage_token(signature.pk)}/"
+
+
+def test_the_page_shows_the_entry_and_a_button_for_each_action(client, signature):
+    response = client.get(url(signature))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Jane Doe" in html and "Professor" in html and "Protect civic space" in html
+    for action in ("correct", "withdraw", "erase"):
+        assert f'name="action" value="{action}"' in html
+    assert "Withdraw my signature" in html
+    assert "jane@example.org" not in html
+
+
+def test_opening_the_link_never_changes_anything(client, signature):
+    client.get(url(signature))
+    client.head(url(signature))
+    client.get(url(signature) + "?action=erase&confirm=yes")
+    signature.refresh_from_db()
+    assert signature.withdrawn_at is None
+    assert signature.erased_at is None
+
+
+def test_the_old_withdrawal_links_lead_to_the_signers_page(client, signature):
+    response = client.get(f"/withdraw/{make_manage_token(signature.pk)}/")
+    assert response.status_code == 302
+    assert response["Location"] == url(signature)
+
+
+def test_the_button_withdraws_and_the_roster_follows_the_as_of_rule(client, post, signature):
+    response = post(url(signature), {"reason": "  Changed jobs.\n"})
+    assert response.status_code == 302
+    signature.refresh_from_db()
+    assert signature.withdrawn_at is not None
+    assert signature.withdrawal_reason == "Changed jobs."
+    assert signature.status == Signature.Status.APPROVED  # a state with a timestamp, not a deletion
+
+    today = client.get("/letters/civic-space/").content.decode()
+    assert "Jane Doe" not in today
+    before = client.get("/letters/civic-space/?as_of=2023-09-21").content.decode()
+    assert "Jane Doe" in before
+
+    html = client.get(response["Location"]).content.decode()
+    assert "Your signature is withdrawn" in html
+    [receipt] = mail.outbox
+    assert receipt.to == ["jane@example.org"]
+    assert receipt.subject == "Your signature was withdrawn: Protect civic space"
+
+
+def test_withdrawing_twice_keeps_the_first_date(post, signature):
+    post(url(signature))
+    signature.refresh_from_db()
+    first = signature.withdrawn_at
+    post(url(signature), {"reason": "again"})
+    signature.refresh_from_db()
+    assert signature.withdrawn_at == first
+    assert signature.withdrawal_reason == ""
+    assert len(mail.outbox) == 1
+
+
+def test_a_pending_signature_can_be_withdrawn_and_then_never_confirmed(client, post, letter):
+    pending = sign(letter, make_organization("Open Society"), status="pending", contact_email="a@example.org")
+    post(url(pending))
+    client.post(f"/confirm/{make_confirm_token(pending.pk)}/")
+    pending.refresh_from_db()
+    assert pending.withdrawn_at is not None
+    assert pending.status == Signature.Status.PENDING
+
+
+def test_an_over_long_reason_is_refused_and_nothing_changes(post, signature):
+    response = post(url(signature), {"reason": "x" * 501})
+    assert response.status_code == 400
+    assert "at most 500 characters" in response.content.decode()
+    signature.refresh_from_db()
+    assert signature.withdrawn_at is None
+
+
+def test_control_characters_in_the_reason_are_dropped(post, signature):
+    post(url(signature), {"reason": "bye\x07 now"})
+    signature.refresh_from_db()
+    assert signature.withdrawal_reason == "bye now"
+
+
+def test_a_null_character_in_the_reason_is_refused_next_to_the_field(post, signature):
+    response = post(url(signature), {"reason": "bye\x00 now"})
+    assert response.status_code == 400
+    assert "errorlist" in response.content.decode()
+    signature.refresh_from_db()
+    assert signature.withdrawn_at is None
+
+
+@pytest.mark.parametrize("token", ["nonsense", "MQ:1abc:forged"])
+def test_a_tampered_link_withdraws_nothing(client, signature, token):
+    assert client.get(f"/manage/{token}/").status_code == 400
+    response = client.post(f"/manage/{token}/", {"action": "withdraw"})
+    assert response.status_code == 400
+    assert "This link is not valid" in response.content.decode()
+    signature.refresh_from_db()
+    assert signature.withdrawn_at is None
+
+
+def test_a_confirmation_token_does_not_withdraw(client, signature):
+    response = client.post(f"/manage/{make_confirm_token(signature.pk)}/", {"action": "withdraw"})
+    assert response.status_code == 400
+    signature.refresh_from_db()
+    assert signature.withdrawn_at is None
+
+
+def test_one_signatures_link_never_acts_on_another(client, letter, signature):
+    other = sign(letter, make_individual("Other Person"))
+    client.post(url(other), {"action": "withdraw"})
+    signature.refresh_from_db()
+    other.refresh_from_db()
+    assert signature.withdrawn_at is None
+    assert other.withdrawn_at is not None
+    assert other.withdrawn_at <= timezone.now()
+
+
+@pytest.mark.parametrize("kind", ["confirm", "already-signed", "withdrawn", "correction"])
+def test_every_message_to_the_signer_links_to_their_page(signature, kind):
+    from letters.tasks import signature_email
+
+    correction = Correction.objects.create(signature=signature, name="Jane Q. Doe")
+    message = signature_email(signature, kind, correction_id=correction.pk)
+    link = f"http://127.0.0.1:8000/manage/{make_manage_token(signature.pk)}/"
+    assert link in message.body  # the plain-text part
+    assert link in message.alternatives[0].content
+    assert "\n" not in message.subject
+
+
+def test_an_unknown_action_is_refused_and_changes_nothing(client, signature):
+    response = client.post(url(signature), {"action": "approve"})
+    assert response.status_code == 400
+    signature.refresh_from_db()
+    assert (signature.status, signature.withdrawn_at, signature.erased_at) == ("approved", None, None)
+
+
+# -- correct ------------------------------------------------------------------
+
+
+def test_a_correction_prints_at_once_where_the_letter_needs_no_approval(client):
+    letter = make_letter(slug="open-letter", requires_approval=False)
+    signature = sign(letter, make_individual("Jane Doe", title="Professor", email="jane@example.org"))
+
+    response = client.post(url(signature), {"action": "correct", "name": "Jane Doe", "title": "Dean of Law"})
+
+    assert response.status_code == 302
+    assert "Dean of Law" in client.get("/letters/open-letter/").content.decode()
+
+
+def test_a_correction_waits_for_staff_where_the_letter_requires_approval(client, signature):
+    client.post(url(signature), {"action": "correct", "name": "Jane Doe", "title": "Dean of Law"})
+
+    page = client.get("/letters/civic-space/").content.decode()
+    assert "Dean of Law" not in page and "Professor" in page
+    [correction] = Correction.objects.filter(signature=signature)
+    assert correction.status == Correction.Status.CONFIRMED
+    assert "awaits the organizers" in client.get(url(signature)).content.decode()
+
+
+def test_an_empty_name_is_refused_next_to_the_field(client, signature):
+    response = client.post(url(signature), {"action": "correct", "name": "  ", "title": "x"})
+    assert response.status_code == 400
+    assert 'id="id_name_error"' in response.content.decode() or "errorlist" in response.content.decode()
+    assert not Correction.objects.exists()
+
+
+# -- erase --------------------------------------------------------------------
+
+
+def test_erasing_asks_a_second_time_before_anything_happens(client, signature):
+    response = client.post(url(signature), {"action": "erase"})
+    assert response.status_code == 200
+    assert 'name="confirm" value="yes"' in response.content.decode()
+    signature.refresh_from_db()
+    assert signature.erased_at is None
+
+
+def test_an_erased_name_leaves_every_list_of_every_day_and_its_private_data_goes(client, signature, letter):
+    # Issue #12, 10: a withdrawn signer stayed on every earlier day's list; nobody could take it off.
+    other = sign(letter, make_individual("Other Person"), signed_at=dt.datetime(2023, 9, 1, tzinfo=dt.UTC))
+    delivery = delivery_record(letter=letter, as_of=dt.date(2023, 9, 21), recipient="The Minister")
+    assert "Jane Doe" in client.get(f"/letters/civic-space/deliveries/{delivery.number}/").content.decode()
+
+    response = client.post(url(signature), {"action": "erase", "confirm": "yes"})
+
+    assert response.status_code == 302
+    for page in [
+        "/letters/civic-space/",
+        "/letters/civic-space/?as_of=2023-09-21",
+        "/letters/civic-space/print/?as_of=2023-09-21",
+        "/letters/civic-space/signatories.csv?as_of=2023-09-21",
+        "/letters/civic-space/signatories.json?as_of=2023-09-21",
+        f"/letters/civic-space/deliveries/{delivery.number}/",
+    ]:
+        body = b"".join(client.get(page)) if page.endswith("csv?as_of=2023-09-21") else client.get(page).content
+        assert b"Jane Doe" not in body, page
+        assert b"Other Person" in body, page
+    delivered = client.get(f"/letters/civic-space/deliveries/{delivery.number}/").content.decode()
+    assert "1 name was removed at the signer’s request since this delivery" in delivered
+    assert delivery.pdf_sha256 in delivered
+    assert client.get(f"/letters/civic-space/deliveries/{delivery.number}/letter.pdf").status_code == 410
+
+    signature.refresh_from_db()
+    assert signature.erased_at is not None
+    assert (signature.contact_email, signature.ip_hash, signature.signer_name, signature.notes) == ("",) * 4
+    person = Individual.objects.get(pk=signature.individual_id)
+    assert "Jane" not in person.name and person.email == "" and person.title == ""
+    assert other.individual.name == "Other Person"
+
+
+def test_nothing_brings_an_erased_signature_back(client, signature, staff_client):
+    client.post(url(signature), {"action": "erase", "confirm": "yes"})
+
+    assert client.post(url(signature), {"action": "withdraw"}).status_code == 400
+    staff_client.post(
+        "/admin/letters/signature/?queue=all",
+        {"action": "approve", "_selected_action": [signature.pk]},
+    )
+    signature.refresh_from_db()
+    assert signature.erased_at is not None
+    assert "Jane Doe" not in client.get("/letters/civic-space/?as_of=2023-09-21").content.decode()
+
+
+def test_the_admin_history_keeps_the_erasure_but_not_the_name_or_address(client, staff_client, signature):
+    staff_client.post(
+        "/admin/letters/signature/?queue=all",
+        {"action": "mark_withdrawn", "_selected_action": [signature.pk], "apply": "1", "reason": "Jane Doe asked"},
+    )
+    client.post(url(signature), {"action": "erase", "confirm": "yes"})
+
+    history = list(LogEntry.objects.values_list("object_repr", "change_message"))
+    assert history
+    assert not [entry for entry in history if "Jane Doe" in "".join(entry) or "jane@example.org" in "".join(entry)]
+    staff_page = staff_client.get(f"/admin/letters/signature/{signature.pk}/history/").content.decode()
+    assert "Jane Doe" not in staff_page
+
+
+def test_staff_erase_on_a_written_request(staff_client, signature):
+    staff_client.post(
+        "/admin/letters/signature/?queue=all",
+        {"action": "erase", "_selected_action": [signature.pk], "apply": "1", "confirm": "on"},
+    )
+    signature.refresh_from_db()
+    assert signature.erased_at is not None
+    assert LogEntry.objects.filter(change_message__contains="Erased").exists()

@@ -22,7 +22,7 @@ import datetime as dt
 import unicodedata
 from dataclasses import dataclass
 
-from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -191,8 +191,8 @@ def signature_enter(
                 {kind: f"Already on this letter (signature #{already.pk}); it cannot be listed twice."}
             )
         signature.full_clean(exclude=RELATED, validate_unique=False, validate_constraints=False)
+        # The admin logs the addition itself (the change form, the import).
         signature.save(force_insert=True)
-        _log(user, [signature], f"Entered by staff, signed {signed_at:%Y-%m-%d}.", ADDITION)
     return signature
 
 

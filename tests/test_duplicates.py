@@ -68,7 +68,16 @@ def test_the_page_lists_pairs_and_merges_one(staff_client, letter):
     assert "Amnesty International" in html and "amnesty international." in html
     assert "the same name but for case" in html
 
-    response = staff_client.post(URL + "resolve/", {"first": keep.pk, "second": other.pk, "keep": keep.pk})
+    merge = f"/admin/signatories/organization/merge/?ids={keep.pk}%2C{other.pk}&amp;keep={keep.pk}"
+    assert merge in html
+    # The merge page says what will happen, and nothing happens before the confirmation.
+    preview = staff_client.get(merge.replace("&amp;", "&")).content.decode()
+    assert "Signature that stays" in preview and "Protect civic space" in preview
+    assert Organization.objects.count() == 2
+
+    response = staff_client.post(
+        "/admin/signatories/organization/merge/", {"ids": f"{keep.pk},{other.pk}", "keep": keep.pk}
+    )
 
     assert response.status_code == 302
     assert list(Organization.objects.all()) == [keep]
@@ -80,7 +89,7 @@ def test_a_dismissed_pair_is_not_proposed_again(staff_client):
     first, second = make_organization("ACAT Germany"), make_organization("ACAT - Germany")
     assert len(organization_duplicates()) == 1
 
-    staff_client.post(URL + "resolve/", {"first": second.pk, "second": first.pk, "dismiss": "1"})
+    staff_client.post(URL + "dismiss/", {"first": second.pk, "second": first.pk})
 
     assert organization_duplicates() == []
     assert DismissedDuplicate.objects.get().first_id == first.pk

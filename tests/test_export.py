@@ -113,8 +113,10 @@ def test_the_staff_xlsx_export_escapes_every_formula_trigger(staff_client, lette
     notes = {row[header.index("notes")] for row in sheet.iter_rows(min_row=2, values_only=True)}
     names = {row[header.index("name")] for row in sheet.iter_rows(min_row=2, values_only=True)}
 
-    # XML reads a carriage return back as a line feed; the apostrophe is what matters.
-    assert notes == {"'" + value.replace("\r", "\n") for value in TRIGGERS}
+    # Some XML readers give a carriage return back as a line feed; the apostrophe is what matters.
+    assert {note.replace("\r", "\n") for note in notes} == {
+        "'" + value.replace("\r", "\n") for value in TRIGGERS
+    }
     assert names >= {"'" + value for value in TRIGGERS[:4]}
     assert not any(cell.data_type == "f" for row in sheet.iter_rows() for cell in row)
 

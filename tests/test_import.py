@@ -5,15 +5,17 @@ import io
 
 import openpyxl
 import pytest
+import tablib
 from django.contrib.admin.models import LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
 from letters.models import Signature
+from letters.resources import SignatureImportResource
 from letters.rosters import Roster
 from signatories.models import Individual, Organization
 
-from .factories import make_individual, make_organization, sign
+from .factories import make_individual, make_letter, make_organization, sign
 
 pytestmark = pytest.mark.django_db
 
@@ -115,16 +117,47 @@ def test_existing_individuals_and_organizations_are_reused(tmp_path, letter):
         + "organization,AMNESTY  international,,,,2023-09-01,,,\n"  # same name but for case and spaces
         + "organization,H.R.W. (renamed),,hrw,US,2023-09-01,,,\n"  # same acronym and country
         + "individual,Y. Lee,,,,2023-09-01,leey@gmail.com,,\n"  # same mailbox
-        + "individual,Tomas Ojea Quintana,,,,2023-09-01,,,\n"  # same name key, no e-mail on file
     )
 
     run_import(letter, write(tmp_path, text))
 
     assert Organization.objects.count() == 2 and Individual.objects.count() == 2
     signed = set(Signature.objects.filter(letter=letter).values_list("organization", "individual"))
-    assert signed == {(amnesty.pk, None), (hrw.pk, None), (None, lee.pk), (None, nameless.pk)}
+    assert signed == {(amnesty.pk, None), (hrw.pk, None), (None, lee.pk)}
     lee.refresh_from_db()
     assert lee.name == "Lee Yanghee"  # a file never renames a record on file
+
+
+def test_an_equal_name_elsewhere_is_flagged_never_merged(tmp_path, letter):
+    # The same name as someone who signed another letter is near, not the same person.
+    nameless = make_individual("Tomás Ojea-Quintana")
+    text = HEADER + "individual,Tomas Ojea Quintana,,,,2023-09-01,,,\n"
+
+    run_import(letter, write(tmp_path, text))
+
+    [signature] = Signature.objects.filter(letter=letter)
+    assert signature.individual != nameless
+    resource = SignatureImportResource(letter=make_letter())
+    result = resource.import_data(tablib.Dataset().load(text, format="csv"), dry_run=True)
+    [row] = result.rows
+    assert f"possibly the same as #{nameless.pk}" in str(row.diff)
+
+
+def test_a_row_without_email_naming_someone_on_the_letter_is_that_person(tmp_path, client, letter):
+    # Issue #10, 5: "Samuel Abebe" without e-mail, on a letter he signed online, was imported a second time.
+    samuel = make_individual("Samuel Abebe", email="samuel@example.org")
+    online = sign(letter, samuel, source=Signature.Source.FORM, contact_email="samuel@example.org")
+    text = HEADER + "individual,SAMUEL  ABEBE,,,,2023-09-01,,,\n"
+
+    resource = SignatureImportResource(letter=letter)
+    result = resource.import_data(tablib.Dataset().load(text, format="csv"), dry_run=True)
+    [row] = result.rows
+    assert f"already on this letter as #{online.pk}, signed online" in str(row.diff)
+
+    run_import(letter, write(tmp_path, text))
+
+    assert Signature.objects.filter(letter=letter).count() == 1
+    assert client.get("/letters/civic-space/?as_of=2023-09-21").content.decode().count("Samuel Abebe") == 1
 
 
 def test_a_signatory_already_on_the_letter_is_skipped_not_doubled(tmp_path, letter):

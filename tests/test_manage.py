@@ -229,7 +229,9 @@ def test_an_erased_name_leaves_every_list_of_every_day_and_its_private_data_goes
         "/letters/civic-space/signatories.json?as_of=2023-09-21",
         f"/letters/civic-space/deliveries/{delivery.number}/",
     ]:
-        body = b"".join(client.get(page)) if page.endswith("csv?as_of=2023-09-21") else client.get(page).content
+        body = (
+            b"".join(client.get(page)) if page.endswith("csv?as_of=2023-09-21") else client.get(page).content
+        )
         assert b"Jane Doe" not in body, page
         assert b"Other Person" in body, page
     delivered = client.get(f"/letters/civic-space/deliveries/{delivery.number}/").content.decode()
@@ -261,13 +263,20 @@ def test_nothing_brings_an_erased_signature_back(client, signature, staff_client
 def test_the_admin_history_keeps_the_erasure_but_not_the_name_or_address(client, staff_client, signature):
     staff_client.post(
         "/admin/letters/signature/?queue=all",
-        {"action": "mark_withdrawn", "_selected_action": [signature.pk], "apply": "1", "reason": "Jane Doe asked"},
+        {
+            "action": "mark_withdrawn",
+            "_selected_action": [signature.pk],
+            "apply": "1",
+            "reason": "Jane Doe asked",
+        },
     )
     client.post(url(signature), {"action": "erase", "confirm": "yes"})
 
     history = list(LogEntry.objects.values_list("object_repr", "change_message"))
     assert history
-    assert not [entry for entry in history if "Jane Doe" in "".join(entry) or "jane@example.org" in "".join(entry)]
+    assert not [
+        entry for entry in history if "Jane Doe" in "".join(entry) or "jane@example.org" in "".join(entry)
+    ]
     staff_page = staff_client.get(f"/admin/letters/signature/{signature.pk}/history/").content.decode()
     assert "Jane Doe" not in staff_page
 

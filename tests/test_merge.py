@@ -5,9 +5,10 @@ import datetime as dt
 import pytest
 from django.contrib.admin.models import DELETION, LogEntry
 
-from letters.models import Signature
-from signatories.models import Individual, Organization
+from letters.deliveries import delivery_record, since_delivery
 from letters.merging import MergeError, individual_merge, organization_merge
+from letters.models import Delivery, Signature
+from signatories.models import Individual, Organization
 
 from .factories import make_individual, make_letter, make_organization, sign
 
@@ -36,7 +37,7 @@ def test_merging_moves_every_signature_to_the_kept_organization(staff, letter):
     assert "amnesty international" in deletion.change_message and "Merged into" in deletion.change_message
 
 
-def test_a_letter_signed_by_both_keeps_the_earlier_signature(staff, letter):
+def test_a_letter_signed_by_both_lists_the_name_once_from_the_earlier_day(staff, letter):
     keep = make_organization("Human Rights Watch")
     duplicate = make_organization("Human Rights Watch Inc")
     later = sign(letter, keep, LATE)
@@ -44,24 +45,74 @@ def test_a_letter_signed_by_both_keeps_the_earlier_signature(staff, letter):
 
     outcome = organization_merge(keep=keep, duplicates=[duplicate], user=staff)
 
-    assert (outcome.moved, outcome.dropped) == (1, 1)
-    assert list(Signature.objects.filter(letter=letter)) == [earlier]
+    assert (outcome.moved, outcome.dropped) == (2, 1)
+    [listed] = Signature.objects.on_roster(letter, as_of=dt.date(2023, 9, 10))
+    assert listed == earlier
     earlier.refresh_from_db()
     assert earlier.organization == keep and earlier.signed_at == EARLY
-    # The dropped signature is gone only with a record of what it was.
-    entry = LogEntry.objects.get(object_id=str(later.pk), action_flag=DELETION)
-    assert "Signature #" in entry.change_message and "2023-09-05" in entry.change_message
+    # The other is retired, not deleted: it stands in the history, pointing at the one kept.
+    later.refresh_from_db()
+    assert (later.status, later.merged_into, later.organization) == ("rejected", earlier, keep)
+    entry = LogEntry.objects.get(object_id=str(later.pk), content_type__model="signature")
+    assert f"Duplicate of signature #{earlier.pk}" in entry.change_message
 
 
 def test_a_signature_that_counts_wins_over_an_earlier_one_that_does_not(staff, letter):
     keep, duplicate = make_individual("Ana Pérez"), make_individual("Ana Perez")
-    sign(letter, keep, EARLY, status=Signature.Status.REJECTED)
+    rejected = sign(letter, keep, EARLY, status=Signature.Status.REJECTED)
     valid = sign(letter, duplicate, LATE)
 
     individual_merge(keep=keep, duplicates=[duplicate], user=staff)
 
-    assert list(Signature.objects.filter(letter=letter)) == [valid]
+    assert Signature.objects.on_roster(letter).get() == valid
     assert Signature.objects.on_roster(letter).get().individual == keep
+    rejected.refresh_from_db()
+    assert rejected.merged_into == valid
+
+
+def test_a_merge_never_takes_a_listed_name_off(staff, letter):
+    # Issue #10, 4: #1 confirmed (earlier), #2 approved and listed; the merge kept #1 and deleted #2.
+    first = make_individual("Marguerite Duplessis", email="m.duplessis@example.org")
+    second = make_individual("Marguerite Duplessis", email="marguerite@example.org")
+    sign(letter, first, EARLY, status=Signature.Status.CONFIRMED, confirmed_at=EARLY)
+    approved = sign(letter, second, LATE)
+    days = [dt.date(2023, 9, day) for day in (1, 5, 6, 30)]
+    before = {day: list(Signature.objects.on_roster(letter, as_of=day).individuals()) for day in days}
+
+    individual_merge(keep=first, duplicates=[second], user=staff)
+
+    for day in days:
+        names = [s.individual.name for s in Signature.objects.on_roster(letter, as_of=day).individuals()]
+        assert names == [s.individual.name for s in before[day]], day
+    assert Signature.objects.on_roster(letter).get() == approved
+
+
+def test_a_delivery_keeps_naming_signatures_that_exist_and_sees_no_change(staff, letter):
+    keep, duplicate = make_organization("Front Line Defenders"), make_organization("Front-Line Defenders")
+    sign(letter, keep, LATE)
+    sign(letter, duplicate, EARLY)
+    delivery = delivery_record(letter=letter, as_of=dt.date(2023, 9, 10), recipient="The Minister")
+    assert len(delivery.signature_ids) == 2
+
+    organization_merge(keep=keep, duplicates=[duplicate], user=staff)
+
+    delivery = Delivery.objects.get(pk=delivery.pk)
+    assert Signature.objects.filter(pk__in=delivery.signature_ids).count() == 2
+    changes = since_delivery(delivery, dt.date(2023, 9, 10))
+    assert (changes.added, changes.withdrawn, changes.removed) == ([], [], [])
+
+
+def test_someone_who_withdrew_and_signed_again_keeps_both_periods(staff, letter):
+    keep, duplicate = make_individual("Lee Yanghee"), make_individual("Lee Yang-hee")
+    sign(letter, duplicate, EARLY, withdrawn_at=dt.datetime(2023, 9, 3, tzinfo=dt.UTC))
+    sign(letter, keep, LATE)
+
+    individual_merge(keep=keep, duplicates=[duplicate], user=staff)
+
+    listed = {
+        day: Signature.objects.on_roster(letter, as_of=dt.date(2023, 9, day)).count() for day in (1, 3, 5)
+    }
+    assert listed == {1: 1, 3: 0, 5: 1}
 
 
 def test_merging_individuals_carries_the_email_over(staff, letter):
@@ -85,7 +136,7 @@ def test_merging_a_record_into_itself_is_refused(staff):
         organization_merge(keep=org, duplicates=[org], user=staff)
 
 
-def test_the_admin_action_asks_which_record_to_keep(client, staff, letter):
+def test_the_admin_action_asks_which_record_to_keep_then_says_what_will_happen(client, staff, letter):
     client.force_login(staff)
     first, second = (
         make_organization("Médecins Sans Frontières"),
@@ -94,12 +145,17 @@ def test_the_admin_action_asks_which_record_to_keep(client, staff, letter):
     sign(letter, second)
     selection = {"action": "merge_selected", "_selected_action": [first.pk, second.pk]}
 
-    page = client.post("/admin/signatories/organization/", selection)
+    redirect = client.post("/admin/signatories/organization/", selection)
+    page = client.get(redirect["Location"])
     assert page.status_code == 200
     assert 'name="keep"' in page.content.decode()
+    preview = client.get(redirect["Location"] + f"&keep={second.pk}").content.decode()
+    assert "Protect civic space" in preview and f"#{second.pk}" in preview
     assert Organization.objects.count() == 2
 
-    done = client.post("/admin/signatories/organization/", {**selection, "apply": "1", "keep": second.pk})
+    done = client.post(
+        "/admin/signatories/organization/merge/", {"ids": f"{first.pk},{second.pk}", "keep": second.pk}
+    )
 
     assert done.status_code == 302
     assert list(Organization.objects.all()) == [second]

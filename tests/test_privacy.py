@@ -111,7 +111,7 @@ def test_signup_pages_of_another_signer_show_nothing_private(client, private_let
     signature = Signature.objects.get(letter=private_letter, individual__name="Public Person")
     for url in (
         f"/confirm/{make_confirm_token(signature.pk)}/",
-        f"/withdraw/{make_manage_token(signature.pk)}/",
+        f"/manage/{make_manage_token(signature.pk)}/",
     ):
         response = client.get(url)
         assert response.status_code in {200, 400, 404}, url

@@ -73,12 +73,10 @@ def test_a_moderator_deletes_nothing_and_merges_nothing(moderator_client, letter
             "keep": first.pk,
         },
     )
-    resolve = moderator_client.post(
-        "/admin/signatories/organization/duplicates/resolve/",
-        {"first": first.pk, "second": second.pk, "keep": first.pk},
-    )
-
-    assert resolve.status_code == 403
+    merge = "/admin/signatories/organization/merge/"
+    ids = f"{first.pk},{second.pk}"
+    assert moderator_client.get(f"{merge}?ids={ids}&keep={first.pk}").status_code == 403
+    assert moderator_client.post(merge, {"ids": ids, "keep": first.pk}).status_code == 403
     assert Signature.objects.filter(pk=signature.pk).exists()
     assert {first.pk, second.pk} <= set(first.__class__.objects.values_list("pk", flat=True))
 

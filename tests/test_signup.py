@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 from django.db import transaction
 
-from letters.models import Letter, Signature
+from letters.models import Correction, Letter, Signature
 from letters.services import signature_submit
 from signatories.models import Individual, Organization
 
@@ -97,7 +97,7 @@ def test_an_individual_signs_and_gets_a_confirmation_email(post, letter):
     assert message.subject == "Please confirm your signature: Protect civic space"
     assert "Tomás Ojea-Quintana" in message.body
     assert re.search(r"http://127\.0\.0\.1:8000/confirm/[^/\s]+/", message.body)
-    assert re.search(r"http://127\.0\.0\.1:8000/withdraw/[^/\s]+/", message.body)
+    assert re.search(r"http://127\.0\.0\.1:8000/manage/[^/\s]+/", message.body)
     assert message.alternatives[0].mimetype == "text/html"
 
 
@@ -241,9 +241,11 @@ def test_gmail_dots_and_tags_are_the_same_mailbox(post, letter):
 
 
 def test_someone_who_already_signed_gets_an_email_saying_so(post, letter):
-    individual = make_individual("Tomás Ojea-Quintana", email="tomas@example.org")
+    individual = make_individual(
+        "Tomás Ojea-Quintana", title="Former UN Special Rapporteur", country="AR", email="tomas@example.org"
+    )
     sign(letter, individual)
-    response = post(URL, individual_data(name="Someone Else"))
+    response = post(URL, individual_data())
     assert response.status_code == 302
     assert response["Location"] == "/letters/civic-space/sign/thanks/?as=individual"
     assert Signature.objects.count() == 1
@@ -251,29 +253,61 @@ def test_someone_who_already_signed_gets_an_email_saying_so(post, letter):
     assert message.to == ["tomas@example.org"]
     assert message.subject == "You have already signed: Protect civic space"
     assert "It is on the list." in message.body
-    assert "/withdraw/" in message.body
-    # A confirmed person's entry is not changed by an unconfirmed form; staff get a note.
-    individual.refresh_from_db()
-    assert individual.name == "Tomás Ojea-Quintana"
+    assert "/manage/" in message.body
 
 
-def test_a_known_signer_of_another_letter_is_reused_and_differences_noted(post, letter):
+def test_a_known_signer_of_another_letter_prints_what_they_submitted_once_confirmed(client, post):
+    letter = make_letter(slug="civic-space", requires_approval=False)
     individual = make_individual("Tomás Ojea-Quintana", title="Lawyer", email="tomas@example.org")
     sign(make_letter(), individual)
+
     post(URL, individual_data(title="Former UN Special Rapporteur"))
+
     signature = Signature.objects.get(letter=letter)
     assert signature.individual == individual
     assert Individual.objects.count() == 1
-    assert "Former UN Special Rapporteur" in signature.notes
     individual.refresh_from_db()
-    assert individual.title == "Lawyer"
+    assert individual.title == "Lawyer"  # nothing changes before the mailbox's owner confirms
+    client.post(re.search(r"/confirm/[^/\s]+/", mail.outbox[-1].body).group(0))
+    individual.refresh_from_db()
+    assert individual.title == "Former UN Special Rapporteur"
 
 
-def test_a_corrected_typo_before_confirming_replaces_the_first_try(post, letter):
+def test_a_stranger_cannot_rewrite_a_pending_entry(client, post):
+    # Issue #10, 2: "latest submission wins" printed the stranger's title when A confirmed A's own link.
+    make_letter(slug="civic-space", requires_approval=False)
+    post(URL, individual_data(title="Professor of Law"))
+    first_link = re.search(r"/confirm/[^/\s]+/", mail.outbox[0].body).group(0)
+
+    post(URL, individual_data(title="Supporter of the crackdown"))  # someone else, with A's address
+    client.post(first_link)
+
+    page = client.get("/letters/civic-space/").content.decode()
+    assert "Professor of Law" in page
+    assert "Supporter of the crackdown" not in page
+    # The second submission is a correction with a link of its own, sent to A's address; staff can see it.
+    [correction] = Correction.objects.all()
+    assert correction.status == Correction.Status.PENDING and correction.title == "Supporter of the crackdown"
+    second = mail.outbox[-1]
+    assert second.to == ["tomas@example.org"]
+    assert "/confirm-correction/" in second.body and first_link not in second.body
+
+
+def test_a_corrected_typo_prints_once_its_own_link_is_confirmed(client, post):
+    make_letter(slug="civic-space", requires_approval=False)
     post(URL, individual_data(name="Tomas Ojea-Quintan"))
     post(URL, individual_data(name="Tomás Ojea-Quintana"))
-    assert Individual.objects.get().name == "Tomás Ojea-Quintana"
+    assert Individual.objects.get().name == "Tomas Ojea-Quintan"
     assert "Tomás Ojea-Quintana" in mail.outbox[-1].body
+
+    client.post(re.search(r"/confirm/[^/\s]+/", mail.outbox[0].body).group(0))
+    correction_link = re.search(r"/confirm-correction/[^/\s]+/", mail.outbox[-1].body).group(0)
+    assert client.get(correction_link).status_code == 200
+    assert Individual.objects.get().name == "Tomas Ojea-Quintan"  # opening the link changes nothing
+    client.post(correction_link)
+
+    assert Individual.objects.get().name == "Tomás Ojea-Quintana"
+    assert "Tomás Ojea-Quintana" in client.get("/letters/civic-space/").content.decode()
 
 
 def test_an_existing_organization_is_reused_by_name(post, letter):
@@ -302,18 +336,65 @@ def test_a_near_match_is_a_new_organization_flagged_for_staff(post, letter):
     assert "same acronym" in signature.notes
 
 
-def test_an_organization_signing_twice_from_another_address_is_not_given_its_withdrawal_link(post, letter):
+def test_a_rejected_impostor_does_not_lock_the_real_organization_out(post, staff_client, letter):
+    # Issue #10, 3: the real director was told the organization was already on file; staff never saw the attempt.
+    data = {
+        "organization_name": "Civil Liberties Union of Veltrana",
+        "acronym": "CLU",
+        "website": "https://www.clu-veltrana.org",
+    }
+    post(ORG_URL, organization_data(email="clu.veltrana@gmail.com", **data))
+    impostor = Signature.objects.get()
+    client_confirm = re.search(r"/confirm/[^/\s]+/", mail.outbox[-1].body).group(0)
+    staff_client.post(client_confirm)
+    staff_client.post(
+        "/admin/letters/signature/?queue=all",
+        {
+            "action": "reject",
+            "_selected_action": [impostor.pk],
+            "apply": "1",
+            "reason": "Not the organization",
+        },
+    )
+
+    post(ORG_URL, organization_data(email="director@clu-veltrana.org", **data))
+
+    real = Signature.objects.exclude(pk=impostor.pk).get()
+    assert real.organization == impostor.organization
+    assert real.status == Signature.Status.PENDING
+    assert mail.outbox[-1].to == ["director@clu-veltrana.org"]
+    staff_client.post(re.search(r"/confirm/[^/\s]+/", mail.outbox[-1].body).group(0))
+    queue = staff_client.get("/admin/letters/signature/").content.decode()
+    assert "director@clu-veltrana.org" in queue
+    page = staff_client.get(f"/admin/letters/signature/{real.pk}/change/").content.decode()
+    assert "at the organization’s website domain" in page
+    impostor_page = staff_client.get(f"/admin/letters/signature/{impostor.pk}/change/").content.decode()
+    assert "a free-mail address" in impostor_page
+
+    staff_client.post(
+        "/admin/letters/signature/?queue=all", {"action": "approve", "_selected_action": [real.pk]}
+    )
+    real.refresh_from_db()
+    assert real.status == Signature.Status.APPROVED
+
+
+def test_an_organization_is_listed_once_whatever_the_claims(post, staff_client, letter):
     organization = make_organization("Asociación Pro Derechos Humanos", acronym="APDH", country="AR")
-    sign(letter, organization, contact_email="ana@apdh.example.org")
+    listed = sign(letter, organization, contact_email="ana@apdh.example.org")
     post(ORG_URL, organization_data(email="rival@example.com"))
-    assert Signature.objects.count() == 1
-    [message] = mail.outbox
-    assert message.to == ["rival@example.com"]
-    assert message.subject == "Already on file: Protect civic space"
-    assert "already on file" in message.body
-    assert "/confirm/" not in message.body
-    assert "/withdraw/" not in message.body
-    assert "/withdraw/" not in message.alternatives[0].content
+    claim = Signature.objects.exclude(pk=listed.pk).get()
+    staff_client.post(re.search(r"/confirm/[^/\s]+/", mail.outbox[-1].body).group(0))
+
+    response = staff_client.post(
+        "/admin/letters/signature/?queue=all",
+        {"action": "approve", "_selected_action": [claim.pk]},
+        follow=True,
+    )
+
+    claim.refresh_from_db()
+    assert claim.status == Signature.Status.CONFIRMED
+    assert "already on the list" in response.content.decode()
+    assert Signature.objects.on_roster(letter).count() == 1
 
 
 def test_every_message_has_a_plain_text_part_and_a_single_line_subject(post):

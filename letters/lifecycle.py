@@ -29,6 +29,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from signatories import identity
 from signatories.models import Individual, Organization
 from signatories.normalize import clean_text
 
@@ -86,6 +87,23 @@ def clean_reason(reason: str) -> str:
 def needs_approval(signature: Signature) -> bool:
     """Organization signatures always wait for staff; individual ones when the letter says so."""
     return signature.is_organization or signature.letter.requires_approval
+
+
+def namesake_listed(signature: Signature) -> bool:
+    """
+    Someone of the same name (but another person by `signatories.identity`:
+    an imported row without an e-mail, a namesake) is on the letter's list: the
+    signature waits for staff even where the letter needs no approval, so that
+    nobody is listed twice without a person deciding it.
+    """
+    if signature.individual_id is None:
+        return False
+    return Signature.objects.filter(
+        letter_id=signature.letter_id,
+        status=Signature.Status.APPROVED,
+        erased_at__isnull=True,
+        individual__in=identity.namesakes_of(signature.individual),
+    ).exists()
 
 
 def approvable() -> Q:
@@ -169,8 +187,6 @@ def signature_enter(
     """
     if source == Signature.Source.FORM:
         raise TransitionError("Web signatures come through the form and its e-mail link.")
-    if signed_at > timezone.now():
-        raise ValidationError({"signed_at": "That moment has not come yet."})
     kind = "organization" if isinstance(signatory, Organization) else "individual"
     now = timezone.now()
     signature = Signature(
@@ -181,19 +197,29 @@ def signature_enter(
         signed_at=signed_at,
         approved_at=now,
         approved_by=user if getattr(user, "pk", None) else None,
-        public_consent=True,
         **{kind: signatory},
-        **fields,
+        **({"public_consent": True} | fields),
     )
     with transaction.atomic():
-        if already := listed_signature(letter, signatory, since=signed_at):
-            raise ValidationError(
-                {kind: f"Already on this letter (signature #{already.pk}); it cannot be listed twice."}
-            )
+        if errors := entry_errors(letter, signatory, signed_at):
+            raise ValidationError(errors)
         signature.full_clean(exclude=RELATED, validate_unique=False, validate_constraints=False)
         # The admin logs the addition itself (the change form, the import).
         signature.save(force_insert=True)
     return signature
+
+
+def entry_errors(letter: Letter, signatory: Individual | Organization, signed_at: dt.datetime) -> dict:
+    """Why staff may not enter this signature, by field (the change form shows them); {} when they may."""
+    kind = "organization" if isinstance(signatory, Organization) else "individual"
+    if signed_at > timezone.now():
+        return {"signed_at": "That moment has not come yet."}
+    accepts = letter.accepts_organizations if kind == "organization" else letter.accepts_individuals
+    if not accepts:
+        return {kind: f"This letter does not accept {kind} signatures."}
+    if already := listed_signature(letter, signatory, since=signed_at):
+        return {kind: f"Already on this letter (signature #{already.pk}); it cannot be listed twice."}
+    return {}
 
 
 def listed_signature(
@@ -241,7 +267,7 @@ def signature_confirm(*, signature: Signature) -> Signature:
         signature.confirmed_at = now
         # A web signature is valid from the moment its owner confirms it.
         signature.signed_at = now
-        if needs_approval(signature):
+        if needs_approval(signature) or namesake_listed(signature):
             signature.status = Signature.Status.CONFIRMED
         else:
             signature.status = Signature.Status.APPROVED

@@ -174,16 +174,20 @@ def organization_matches(candidate: Organization, *, fuzzy: bool = True) -> list
     """Organizations that are `candidate` (first) or probably are, with why."""
     key = candidate.name_key
     acronym = candidate.acronym.casefold()
-    variants = {key, key.removeprefix("the "), f"the {key.removeprefix('the ')}"}
-    query = Q(name_key__in=variants) | Q(acronym_lower=key)
-    if acronym:
-        query |= Q(acronym_lower=acronym) | Q(name_key=acronym)
-    records = list(
-        Organization.objects.alias(acronym_lower=Lower("acronym"))
-        .filter(query)
-        .exclude(pk=candidate.pk)
-        .order_by("pk")[:20]
+    organizations = Organization.objects.alias(acronym_lower=Lower("acronym")).exclude(pk=candidate.pk)
+    # The same: few, and all of them wanted, however many near ones there are.
+    same = Q(name_key=key)
+    if acronym and candidate.country:
+        same |= Q(acronym_lower=acronym, country=_code(candidate.country))
+    near = Q(name_key__in={key.removeprefix("the "), f"the {key.removeprefix('the ')}"}) | Q(
+        acronym_lower=key
     )
+    if acronym:
+        near |= Q(acronym_lower=acronym) | Q(name_key=acronym)
+    records = [
+        *organizations.filter(same).order_by("pk")[:5],
+        *organizations.filter(near).order_by("pk")[:20],
+    ]
     if fuzzy:
         records += _fuzzy_candidates(Organization, key, _code(candidate.country), candidate.pk)
     return _matches(candidate, records, organization_relation)
@@ -203,11 +207,20 @@ def individual_matches(
     `on_letter`: the individuals who have signed the letter in question, among
     whom an equal name without an e-mail is the same person.
     """
-    on_letter_pks = set(on_letter.values_list("pk", flat=True)) if on_letter is not None else set()
-    query = Q(name_key=candidate.name_key)
-    if candidate.canonical_email:
-        query |= Q(canonical_email=candidate.canonical_email)
-    records = list(Individual.objects.filter(query).exclude(pk=candidate.pk).order_by("pk")[:20])
+    people = Individual.objects.exclude(pk=candidate.pk)
+    # The same: the mailbox's owner, and namesakes already on the letter (all
+    # of them, however many namesakes the rest of the table holds); then near ones.
+    records = (
+        list(people.filter(canonical_email=candidate.canonical_email)) if candidate.canonical_email else []
+    )
+    on_letter_pks: set[int] = set()
+    if on_letter is not None:
+        on_the_letter = list(
+            on_letter.filter(name_key=candidate.name_key).exclude(pk=candidate.pk).distinct()
+        )
+        on_letter_pks = {person.pk for person in on_the_letter}
+        records += on_the_letter
+    records += people.filter(name_key=candidate.name_key).order_by("pk")[:20]
     if fuzzy:
         records += _fuzzy_candidates(Individual, candidate.name_key, _code(candidate.country), candidate.pk)
 
@@ -292,6 +305,11 @@ def near_organizations(outer: str = "organization") -> QuerySet:
             | Q(name_key=acronym)
         )
     )
+
+
+def namesakes_of(person: Individual) -> QuerySet:
+    """Other individuals whose names are equal to `person`'s but for case, accents and punctuation (near)."""
+    return Individual.objects.filter(name_key=person.name_key).exclude(pk=person.pk)
 
 
 def namesakes(outer: str = "individual") -> QuerySet:

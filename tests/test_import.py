@@ -111,7 +111,6 @@ def test_existing_individuals_and_organizations_are_reused(tmp_path, letter):
     amnesty = make_organization("Amnesty International", acronym="AI", country="GB")
     hrw = make_organization("Human Rights Watch", acronym="HRW", country="US")
     lee = make_individual("Lee Yanghee", email="Lee.Y@Gmail.com")
-    nameless = make_individual("Tomás Ojea-Quintana")
     text = (
         HEADER
         + "organization,AMNESTY  international,,,,2023-09-01,,,\n"  # same name but for case and spaces

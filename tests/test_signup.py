@@ -337,7 +337,8 @@ def test_a_near_match_is_a_new_organization_flagged_for_staff(post, letter):
 
 
 def test_a_rejected_impostor_does_not_lock_the_real_organization_out(post, staff_client, letter):
-    # Issue #10, 3: the real director was told the organization was already on file; staff never saw the attempt.
+    # Issue #10, 3: the real director was told the organization was already on file;
+    # staff never saw the attempt.
     data = {
         "organization_name": "Civil Liberties Union of Veltrana",
         "acronym": "CLU",

@@ -6,8 +6,8 @@ import time
 import pytest
 from django.db import OperationalError, connection, transaction
 
-from letters.models import Signature
 from letters.lifecycle import signature_create
+from letters.models import Signature
 from letters.services import signature_submit
 from signatories.models import Individual, Organization
 

@@ -99,6 +99,25 @@ class ErasureForm(forms.Form):
     )
 
 
+class SignatureAddForm(forms.ModelForm):
+    """A signature staff enter by hand: the lifecycle says whether it may be listed, next to the field."""
+
+    class Meta:
+        model = Signature
+        fields = ["letter", "individual", "organization", "signed_at", "public_consent", "notes"]
+
+    def clean(self):
+        data = super().clean()
+        letter, signed_at = data.get("letter"), data.get("signed_at")
+        signatory = data.get("individual") or data.get("organization")
+        if data.get("individual") and data.get("organization"):
+            raise forms.ValidationError("Choose an individual or an organization, not both.")
+        if letter and signatory and signed_at:
+            for field, message in lifecycle.entry_errors(letter, signatory, signed_at).items():
+                self.add_error(field, message)
+        return data
+
+
 class CorrectionInline(admin.TabularInline):
     """The corrections the signer proposed, newest first (approved or rejected in the Corrections list)."""
 
@@ -342,6 +361,8 @@ class SignatureAdmin(SignatureImportExportMixin, BoundedSearchMixin, admin.Model
         return [CorrectionInline] if obj is not None else []
 
     def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = SignatureAddForm
         form = super().get_form(request, obj, change=change, **kwargs)
         if obj is None:
             form.base_fields["signed_at"].required = True

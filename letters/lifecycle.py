@@ -91,18 +91,23 @@ def needs_approval(signature: Signature) -> bool:
 
 def namesake_listed(signature: Signature) -> bool:
     """
-    Someone of the same name (but another person by `signatories.identity`:
-    an imported row without an e-mail, a namesake) is on the letter's list: the
-    signature waits for staff even where the letter needs no approval, so that
-    nobody is listed twice without a person deciding it.
+    Someone of the same name who may be this very person is on the letter's
+    list: a record without an e-mail (an imported row), which
+    `signatories.identity` cannot tell apart. The signature then waits for staff
+    even where the letter needs no approval, so that nobody is listed twice
+    without a person deciding it. Two signers with their own addresses are two
+    people, whatever their names.
     """
     if signature.individual_id is None:
         return False
+    namesakes = identity.namesakes_of(signature.individual)
+    if signature.individual.canonical_email:
+        namesakes = namesakes.filter(canonical_email="")
     return Signature.objects.filter(
         letter_id=signature.letter_id,
         status=Signature.Status.APPROVED,
         erased_at__isnull=True,
-        individual__in=identity.namesakes_of(signature.individual),
+        individual__in=namesakes,
     ).exists()
 
 

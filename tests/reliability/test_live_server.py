@@ -96,9 +96,9 @@ def link_in(bodies: list[str], kind: str) -> str:
 
 
 def confirm(server, link: str) -> int:
-    """Open the confirmation link and press its button, as the signer does."""
+    """Press the button of the confirmation page (its form's token, as a page opened before any press has)."""
     browser = Browser(server)
-    return browser.post(link, {}, browser.csrf(link))[0]
+    return browser.post(link, {}, browser.csrf(SIGN))[0]
 
 
 def test_200_different_signers_at_once_make_200_signatures(server):

@@ -118,3 +118,45 @@ def test_signup_pages_of_another_signer_show_nothing_private(client, private_let
         text = response.content.decode()
         for secret in SECRETS:
             assert secret not in text, (url, secret)
+
+
+@pytest.mark.slow
+def test_an_erased_signer_is_on_no_public_url_and_their_private_data_is_gone(client, private_letter):
+    from letters.lifecycle import signature_erase
+
+    _record_delivery(private_letter)
+    signature = Signature.objects.get(letter=private_letter, individual__name="Public Person")
+
+    signature_erase(signature=signature)
+
+    texts = _public_texts_after_erasure(client, private_letter)
+    for url, text in texts.items():
+        assert "Public Person" not in text and "Public title" not in text, url
+        assert "Public Org" in text or url in {"/"}, url
+    signature.refresh_from_db()
+    person = signature.individual
+    assert SECRETS[0] not in {signature.contact_email, person.email, person.canonical_email}
+    assert (signature.ip_hash, signature.notes, person.notes) == ("", "", "")
+
+
+def _public_texts_after_erasure(client, letter) -> dict[str, str]:
+    """Every public page after an erasure; the delivered PDF is then kept for staff (410 for the public)."""
+    assert client.get(f"/letters/{letter.slug}/deliveries/1/letter.pdf").status_code == 410
+    texts = {}
+    for url in [
+        f"/letters/{letter.slug}/",
+        f"/letters/{letter.slug}/?as_of=2023-09-21",
+        f"/letters/{letter.slug}/print/?as_of=2023-09-21",
+        f"/letters/{letter.slug}/signatories.csv?as_of=2023-09-21",
+        f"/letters/{letter.slug}/signatories.json?as_of=2023-09-21",
+        f"/letters/{letter.slug}/deliveries/1/",
+        f"/letters/{letter.slug}/deliveries/1/since/",
+    ]:
+        response = client.get(url)
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        texts[url] = body.decode("utf-8-sig")
+    pdf = client.get(f"/letters/{letter.slug}/letter.pdf?as_of=2023-09-21").content
+    texts["pdf"] = subprocess.run(
+        ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    return texts

@@ -12,6 +12,7 @@ from django.tasks import task
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
 
 from signatories.normalize import canonical_email, clean_text
 
@@ -21,10 +22,10 @@ from .tokens import make_confirm_token, make_correction_token, make_manage_token
 logger = logging.getLogger(__name__)
 
 SUBJECTS = {
-    "confirm": "Please confirm your signature: {title}",
-    "correction": "Please confirm the correction of your signature: {title}",
-    "already-signed": "You have already signed: {title}",
-    "withdrawn": "Your signature was withdrawn: {title}",
+    "confirm": _("Please confirm your signature: {title}"),
+    "correction": _("Please confirm the correction of your signature: {title}"),
+    "already-signed": _("You have already signed: {title}"),
+    "withdrawn": _("Your signature was withdrawn: {title}"),
 }
 
 
@@ -87,7 +88,7 @@ def signature_email(
     # A subject is one line: whatever the letter's title holds, never a newline.
     title = Truncator(clean_text(letter.title)).chars(120)
     message = EmailMultiAlternatives(
-        subject=(SUBJECTS[kind] if own_signature else "Already on file: {title}").format(title=title),
+        subject=str(SUBJECTS[kind] if own_signature else _("Already on file: {title}")).format(title=title),
         body=render_to_string(f"letters/email/{kind}.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to or address],

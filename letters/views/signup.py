@@ -267,7 +267,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
     except tokens.BadToken:
         signature = None
     if signature is None:
-        return render(request, "letters/withdraw_invalid.html", status=400)
+        return render(request, "letters/manage_invalid.html", status=400)
 
     kind = "organization" if signature.is_organization else "individual"
     signatory = signature.signatory

@@ -120,7 +120,7 @@ def test_existing_individuals_and_organizations_are_reused(tmp_path, letter):
 
     run_import(letter, write(tmp_path, text))
 
-    assert Organization.objects.count() == 2 and Individual.objects.count() == 2
+    assert Organization.objects.count() == 2 and Individual.objects.count() == 1
     signed = set(Signature.objects.filter(letter=letter).values_list("organization", "individual"))
     assert signed == {(amnesty.pk, None), (hrw.pk, None), (None, lee.pk)}
     lee.refresh_from_db()

@@ -314,11 +314,13 @@ class Signature(models.Model):
     def save(self, *args, **kwargs) -> None:
         # A signature that is or was approved changes the public list: its
         # letter's roster_version goes up in the same transaction.
-        public = self.status == self.Status.APPROVED or getattr(self, "_was_public", False)
-        with transaction.atomic():
-            super().save(*args, **kwargs)
-            if public:
+        if self.status == self.Status.APPROVED or getattr(self, "_was_public", False):
+            with transaction.atomic():
+                super().save(*args, **kwargs)
                 Letter.objects.filter(pk=self.letter_id).roster_changed()
+        else:
+            # Nothing public changes (a new pending signature): no savepoint on the signup path.
+            super().save(*args, **kwargs)
         self._was_public = self.status == self.Status.APPROVED
 
     def delete(self, *args, **kwargs):

@@ -162,16 +162,16 @@ def _signatory_for(submitted: Individual | Organization) -> tuple[Individual | O
     `submitted` saved as a new one; notes for staff; whether it is new.
     """
     if isinstance(submitted, Individual):
-        if match := identity.individual_same(submitted):
-            return match.record, [], False
+        matches = identity.individual_matches(submitted, fuzzy=False)
+        if matches and matches[0].same:
+            return matches[0].record, [], False
         try:
             with transaction.atomic():
                 submitted.save(force_insert=True)
         except IntegrityError:
             # Two first signatures from one mailbox at the same moment.
             return Individual.objects.get(canonical_email=submitted.canonical_email), [], False
-        near = identity.individual_matches(submitted, fuzzy=False)
-        return submitted, [_near_note(match) for match in near], True
+        return submitted, [_near_note(match) for match in matches], True
 
     if connection.vendor == "postgresql":
         # Nothing unique in the table stops two simultaneous first signatures
@@ -180,7 +180,9 @@ def _signatory_for(submitted: Individual | Organization) -> tuple[Individual | O
         with connection.cursor() as cursor:
             key = int.from_bytes(hashlib.sha256(submitted.name_key.encode()).digest()[:8], "big", signed=True)
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
-    if match := identity.organization_same(submitted):
+    matches = identity.organization_matches(submitted, fuzzy=False)
+    if matches and matches[0].same:
+        match = matches[0]
         notes = []
         if identity.SAME_ORGANIZATION_NAME not in match.reasons:
             notes.append(
@@ -189,8 +191,7 @@ def _signatory_for(submitted: Individual | Organization) -> tuple[Individual | O
             )
         return match.record, notes, False
     submitted.save(force_insert=True)
-    near = identity.organization_matches(submitted, fuzzy=False)
-    return submitted, [_near_note(match) for match in near], True
+    return submitted, [_near_note(match) for match in matches], True
 
 
 def _near_note(match: identity.Match) -> str:

@@ -350,18 +350,23 @@ def signature_erase(*, signature: Signature, user=None) -> Signature:
 
 
 def _erase_signatory(signature: Signature) -> set[str]:
-    """Empty the signatory's record when no signature that is not erased still needs it; what it held."""
+    """
+    Empty what the signatory's record holds of the signer when no signature
+    that is not erased still needs it: a person's name, title and address; an
+    organization's contact (its name is its own, public, and off the lists
+    already). Returns what it held.
+    """
     signatory = signature.signatory
     if signatory.signatures.filter(erased_at__isnull=True).exists():
         return set()
-    held = {signatory.name, getattr(signatory, "email", ""), getattr(signatory, "contact_email", "")}
-    signatory.name = f"Erased signatory #{signatory.pk}"
-    signatory.sort_name = signatory.notes = ""
+    held = {signatory.notes}
+    signatory.notes = ""
     if isinstance(signatory, Individual):
-        held.add(signatory.title)
-        signatory.title = signatory.email = ""
-        signatory.country = ""
+        held |= {signatory.name, signatory.title, signatory.email, signatory.sort_name}
+        signatory.name = f"Erased signatory #{signatory.pk}"
+        signatory.title = signatory.email = signatory.sort_name = signatory.country = ""
     else:
+        held |= {signatory.contact_name, signatory.contact_email}
         signatory.contact_name = signatory.contact_email = ""
     signatory.save()
     return held

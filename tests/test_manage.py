@@ -289,3 +289,35 @@ def test_staff_erase_on_a_written_request(staff_client, signature):
     signature.refresh_from_db()
     assert signature.erased_at is not None
     assert LogEntry.objects.filter(change_message__contains="Erased").exists()
+
+
+def test_erasing_an_organizations_signature_deletes_its_signers_data_not_its_name(client, letter):
+    organization = make_organization(
+        "Open Society", contact_name="Ana Pérez", contact_email="ana@os.example.org"
+    )
+    signature = sign(letter, organization, signer_name="Ana Pérez", contact_email="ana@os.example.org")
+
+    client.post(url(signature), {"action": "erase", "confirm": "yes"})
+
+    organization.refresh_from_db()
+    assert organization.name == "Open Society"
+    assert (organization.contact_name, organization.contact_email) == ("", "")
+    signature.refresh_from_db()
+    assert (signature.signer_name, signature.contact_email) == ("", "")
+    assert "Open Society" not in client.get("/letters/civic-space/?as_of=2023-09-21").content.decode()
+
+
+def test_a_moderator_sees_and_decides_corrections(moderator_client, letter):
+    signature = sign(letter, make_individual("Jane Doe", title="Professor"))
+    correction = Correction.objects.create(
+        signature=signature, name="Jane Doe", title="Dean", status="confirmed"
+    )
+
+    page = moderator_client.get("/admin/letters/correction/")
+    assert page.status_code == 200 and "Dean" in page.content.decode()
+    moderator_client.post(
+        "/admin/letters/correction/", {"action": "approve", "_selected_action": [correction.pk]}
+    )
+
+    signature.individual.refresh_from_db()
+    assert signature.individual.title == "Dean"

@@ -571,6 +571,10 @@ class CorrectionAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    # Corrections are part of a signature: whoever may see or change signatures may see or decide them.
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.has_perm("letters.view_signature")
+
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         # Read-only pages; the actions below need the right to change signatures.
         return obj is None and request.user.has_perm("letters.change_signature")

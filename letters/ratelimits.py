@@ -92,7 +92,10 @@ def clear() -> None:
 class LocalCounters:
     """Counters in a SQLite file of their own: one statement a hit, no transaction of the site's."""
 
-    SCHEMA = "CREATE TABLE IF NOT EXISTS counter (name TEXT PRIMARY KEY, n INTEGER NOT NULL, expires REAL NOT NULL)"
+    SCHEMA = (
+        "CREATE TABLE IF NOT EXISTS counter "
+        "(name TEXT PRIMARY KEY, n INTEGER NOT NULL, expires REAL NOT NULL)"
+    )
     UPSERT = (
         "INSERT INTO counter (name, n, expires) VALUES (?, 1, ?) "
         "ON CONFLICT (name) DO UPDATE SET n = n + 1 RETURNING n"

@@ -260,12 +260,13 @@ class Roster:
         may be newer than `self.letter` (deliveries and workers hold letters for
         a while); requests use `public_state()` on the row they just read.
         """
-        version, updated_at = Letter.objects.values_list("roster_version", "updated_at").get(pk=self.letter.pk)
-        return state_fingerprint(self.letter.pk, version, updated_at, self.as_of)
+        row = Letter.objects.values_list("roster_version", "updated_at").get(pk=self.letter.pk)
+        return state_fingerprint(self.letter.pk, *row, self.as_of)
 
     def public_state(self) -> str:
         """The fingerprint from the letter row as this request read it: no query."""
-        return state_fingerprint(self.letter.pk, self.letter.roster_version, self.letter.updated_at, self.as_of)
+        letter = self.letter
+        return state_fingerprint(letter.pk, letter.roster_version, letter.updated_at, self.as_of)
 
 
 def state_fingerprint(letter_id: int, roster_version: int, updated_at: dt.datetime, as_of: dt.date) -> str:
@@ -283,14 +284,18 @@ class RosterPage(Roster):
 
     PER_PAGE = 1000
 
-    def __init__(self, letter: Letter, as_of: dt.date | None = None, *, page: int = 1, search: str = "") -> None:
+    def __init__(
+        self, letter: Letter, as_of: dt.date | None = None, *, page: int = 1, search: str = ""
+    ) -> None:
         super().__init__(letter, as_of)
         self.search = search.strip()[:100]
         self.search_key = name_key(self.search)
         self.number = page
 
     @classmethod
-    def for_request(cls, letter: Letter, raw_as_of: str | None, raw_page: str | None = None, search: str = ""):
+    def for_request(
+        cls, letter: Letter, raw_as_of: str | None, raw_page: str | None = None, search: str = ""
+    ) -> "RosterPage":
         roster = super().for_request(letter, raw_as_of)
         page = cls(letter, roster.as_of, search=search or "")
         if raw_page not in (None, ""):

@@ -44,9 +44,8 @@ def print_version(request: HttpRequest, slug: str) -> HttpResponse:
     except (AsOfError, exports.PaperError) as error:
         return bad_as_of(request, letter, error)
     key = pagecache.page_key(roster, "print", paper)
-    return pagecache.respond(
-        request, key, lambda: [exports.print_html(roster, paper).encode()], content_type="text/html; charset=utf-8"
-    )
+    page = lambda: [exports.print_html(roster, paper).encode()]  # noqa: E731
+    return pagecache.respond(request, key, page, content_type="text/html; charset=utf-8")
 
 
 @require_safe
@@ -79,7 +78,8 @@ def pdf(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _pdf_budget_spent(request: HttpRequest, roster: Roster, retry_after: int) -> HttpResponse:
-    context = {"roster": roster, "seconds": retry_after, "at": timezone.now() + dt.timedelta(seconds=retry_after)}
+    at = timezone.now() + dt.timedelta(seconds=retry_after)
+    context = {"roster": roster, "seconds": retry_after, "at": at}
     response = render(request, "letters/pdf_budget.html", context, status=429)
     response.headers["Retry-After"] = str(retry_after)
     return response
@@ -114,7 +114,8 @@ def signatories_json(request: HttpRequest, slug: str) -> HttpResponse:
     def body() -> list[bytes]:
         return [json.dumps(exports.roster_json(roster), cls=DjangoJSONEncoder, ensure_ascii=False).encode()]
 
-    return pagecache.respond(request, pagecache.page_key(roster, "json"), body, content_type="application/json")
+    key = pagecache.page_key(roster, "json")
+    return pagecache.respond(request, key, body, content_type="application/json")
 
 
 def _get_delivery(request: HttpRequest, slug: str, number: int, *, with_pdf: bool = False) -> Delivery:

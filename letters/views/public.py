@@ -68,11 +68,11 @@ def embed(request: HttpRequest, slug: str) -> HttpResponse:
 
     def box() -> list[bytes]:
         latest = roster.signatures().order_by("-signed_at", "-pk")
-        names = latest.values_list("individual__name", "organization__name", "organization__acronym")[:5]
+        rows = latest.values_list("individual__name", "organization__name", "organization__acronym")[:5]
         context = {
             "letter": letter,
             "counts": RosterPage(letter).counts,
-            "latest": [person or (f"{org} ({acronym})" if acronym else org) for person, org, acronym in names],
+            "latest": [person or (f"{org} ({acronym})" if acronym else org) for person, org, acronym in rows],
             "accepting": letter.is_accepting_signatures(),
             "site_url": settings.SITE_URL,
         }

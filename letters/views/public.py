@@ -1,7 +1,9 @@
+import functools
+
 from django.conf import settings
 from django.db.models import OuterRef, Subquery
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
@@ -14,11 +16,27 @@ from ..rosters import AsOfError, Roster, RosterPage
 
 def get_letter_for_visitor(request: HttpRequest, slug: str) -> Letter:
     """Drafts are 404 for the public; staff may preview them."""
-    letters = Letter.objects.all() if request.user.is_staff else Letter.objects.public()
-    # The newest delivery is part of what the letter page shows: read with the
-    # letter (deliveries are never changed nor deleted, so its number is enough).
+    sql, params = _letter_query(request.user.is_staff)
+    letters = list(Letter.objects.raw(sql, [slug if value == _SLUG else value for value in params]))
+    if not letters:
+        raise Http404("No letter here.")
+    return letters[0]
+
+
+_SLUG = "\0slug"
+
+
+@functools.cache
+def _letter_query(staff: bool) -> tuple[str, tuple]:
+    """
+    The letter and the number of its newest delivery (part of what its page
+    shows; deliveries are never changed nor deleted), compiled once per
+    process: on a cached page this one query is all the work, and building it
+    through the ORM each time cost more than running it.
+    """
+    letters = Letter.objects.all() if staff else Letter.objects.public()
     newest = Delivery.objects.filter(letter=OuterRef("pk")).order_by("-number").values("number")[:1]
-    return get_object_or_404(letters.annotate(newest_delivery=Subquery(newest)), slug=slug)
+    return letters.annotate(newest_delivery=Subquery(newest)).filter(slug=_SLUG).query.sql_with_params()
 
 
 def bad_as_of(request: HttpRequest, letter: Letter, error: AsOfError) -> HttpResponse:

@@ -40,6 +40,7 @@ from .rosters import Roster
 # Bodies up to this size are read and sent as one piece; larger ones go out
 # with sendfile, as WhiteNoise sends a static file. `stream=True` always does.
 IN_MEMORY_MAX_BYTES = 256 * 1024
+FILE_BLOCK_BYTES = 256 * 1024
 
 # The templates a cached page is made of: a deployed new look changes every key.
 TEMPLATES = [
@@ -185,6 +186,7 @@ def respond(
             response = HttpResponse(file.read(), content_type=content_type)
     else:
         response = FileResponse(file, content_type=content_type)
+        response.block_size = FILE_BLOCK_BYTES  # where the server has no sendfile
         del response.headers["Content-Disposition"]  # FileResponse names it after our file
     for name, value in (headers or {}).items():
         response.headers[name] = value

@@ -22,6 +22,7 @@ Anonymous visitors get an ETag (304 on If-None-Match) and
 spike; staff always get the live page, never stored.
 """
 
+import fcntl
 import hashlib
 import os
 import tempfile
@@ -121,8 +122,29 @@ def _store(key: str, chunks: Iterable[bytes]) -> Path:
     return path
 
 
+def _render_once(key: str, render: Callable[[], Iterable[bytes]]):
+    """
+    Renders a missing body once however many visitors ask at the same moment
+    (after each approval, a viral letter's readers all miss at once): the
+    first holds a lock on this host while it renders, the others wait for it
+    and read its file.
+    """
+    path = _path(key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = os.open(path.parent / f".lock-{key}", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return path.open("rb")
+        except FileNotFoundError:
+            return _store(key, render()).open("rb")
+    finally:
+        os.close(lock)  # releases the lock
+        Path(path.parent / f".lock-{key}").unlink(missing_ok=True)
+
+
 def _cull() -> None:
-    files = [entry for entry in _entries() if not entry.name.startswith(".tmp-")]
+    files = _entries()
     if len(files) <= settings.PAGE_CACHE_MAX_FILES:
         return
     files.sort(key=lambda entry: entry.stat().st_mtime)
@@ -137,7 +159,8 @@ def _entries() -> list[os.DirEntry]:
     entries = []
     for folder in os.scandir(root):
         if folder.is_dir():
-            entries.extend(entry for entry in os.scandir(folder.path) if entry.is_file())
+            # Skips the files being written (".tmp-…") and the render locks (".lock-…").
+            entries.extend(e for e in os.scandir(folder.path) if e.is_file() and not e.name.startswith("."))
     return entries
 
 
@@ -180,7 +203,7 @@ def respond(
     try:
         file = _path(key).open("rb")
     except FileNotFoundError:
-        file = _store(key, render()).open("rb")
+        file = _render_once(key, render)
     if not stream and os.fstat(file.fileno()).st_size <= IN_MEMORY_MAX_BYTES:
         with file:
             response = HttpResponse(file.read(), content_type=content_type)

@@ -5,6 +5,7 @@ visitor can observe, visitors get ETags and a public max-age, staff the live pag
 """
 
 import datetime as dt
+import time
 
 import pytest
 
@@ -185,3 +186,28 @@ def test_drafts_are_never_stored(staff_client, client):
     assert pagecache.stored_count() == 0
     client.logout()
     assert client.get("/letters/draft/").status_code == 404
+
+
+def test_visitors_who_miss_at_the_same_moment_share_one_render(rf):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.contrib.auth.models import AnonymousUser
+
+    renders = []
+
+    def render():
+        renders.append(1)
+        time.sleep(0.2)
+        return [b"<p>the page</p>"]
+
+    def visit(_):
+        request = rf.get("/letters/civic-space/")
+        request.user = AnonymousUser()
+        response = pagecache.respond(request, "k" * 40, render, content_type="text/html")
+        return response.content
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        bodies = list(pool.map(visit, range(8)))
+    assert bodies == [b"<p>the page</p>"] * 8
+    assert len(renders) == 1
+    assert pagecache.stored_count() == 1

@@ -25,7 +25,9 @@ spike; staff always get the live page, never stored.
 import fcntl
 import hashlib
 import os
+import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
@@ -78,11 +80,12 @@ def page_key(roster: Roster, kind: str, *options: object) -> str:
         translation.get_language(),
         *options,
     ]
-    return hashlib.sha256(repr(parts).encode()).hexdigest()[:40]
+    # Kept in a folder per letter, so that a letter's pages can be forgotten at once.
+    return f"{roster.letter.pk}/{hashlib.sha256(repr(parts).encode()).hexdigest()[:40]}"
 
 
 def etag_for(key: str) -> str:
-    return f'"{key[:32]}"'
+    return f'"{key.rsplit("/", 1)[-1][:32]}"'
 
 
 def is_live(request: HttpRequest) -> bool:
@@ -102,7 +105,7 @@ def private_headers(response: HttpResponse) -> HttpResponse:
 
 
 def _path(key: str) -> Path:
-    return Path(settings.PAGE_CACHE_DIR) / key[:2] / key
+    return Path(settings.PAGE_CACHE_DIR) / key
 
 
 def _store(key: str, chunks: Iterable[bytes]) -> Path:
@@ -131,7 +134,8 @@ def _render_once(key: str, render: Callable[[], Iterable[bytes]]):
     """
     path = _path(key)
     path.parent.mkdir(parents=True, exist_ok=True)
-    lock = os.open(path.parent / f".lock-{key}", os.O_RDWR | os.O_CREAT, 0o600)
+    lock_path = path.parent / f".lock-{path.name}"
+    lock = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
@@ -140,16 +144,26 @@ def _render_once(key: str, render: Callable[[], Iterable[bytes]]):
             return _store(key, render()).open("rb")
     finally:
         os.close(lock)  # releases the lock
-        Path(path.parent / f".lock-{key}").unlink(missing_ok=True)
+        lock_path.unlink(missing_ok=True)
 
 
 def _cull() -> None:
-    files = _entries()
-    if len(files) <= settings.PAGE_CACHE_MAX_FILES:
-        return
-    files.sort(key=lambda entry: entry.stat().st_mtime)
-    for entry in files[: max(1, len(files) // 3)]:
-        Path(entry.path).unlink(missing_ok=True)
+    """
+    Past PAGE_CACHE_MAX_FILES the oldest third goes; a file older than a day
+    always goes (its key holds the day: nobody can be sent it again, and it may
+    hold a name erased since).
+    """
+    files = sorted(_entries(), key=lambda entry: entry.stat().st_mtime)
+    excess = max(1, len(files) // 3) if len(files) > settings.PAGE_CACHE_MAX_FILES else 0
+    day_ago = time.time() - 24 * 3600
+    for n, entry in enumerate(files):
+        if n < excess or entry.stat().st_mtime < day_ago:
+            Path(entry.path).unlink(missing_ok=True)
+
+
+def forget_letter(letter_id: int) -> None:
+    """Removes every stored page of a letter on this host (after a name is erased from its list)."""
+    shutil.rmtree(Path(settings.PAGE_CACHE_DIR) / str(letter_id), ignore_errors=True)
 
 
 def _entries() -> list[os.DirEntry]:

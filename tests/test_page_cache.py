@@ -12,7 +12,7 @@ import pytest
 from letters import exports, pagecache
 from letters.models import Letter, Signature
 
-from .factories import make_individual, make_organization, sign
+from .factories import make_individual, make_letter, make_organization, sign
 
 pytestmark = pytest.mark.django_db
 
@@ -179,8 +179,6 @@ def test_the_stored_pages_are_bounded(client, letter, settings):
 
 
 def test_drafts_are_never_stored(staff_client, client):
-    from .factories import make_letter
-
     make_letter(slug="draft", status=Letter.Status.DRAFT, title="Secret draft")
     assert staff_client.get("/letters/draft/").status_code == 200
     assert pagecache.stored_count() == 0
@@ -203,11 +201,33 @@ def test_visitors_who_miss_at_the_same_moment_share_one_render(rf):
     def visit(_):
         request = rf.get("/letters/civic-space/")
         request.user = AnonymousUser()
-        response = pagecache.respond(request, "k" * 40, render, content_type="text/html")
+        response = pagecache.respond(request, "1/" + "k" * 40, render, content_type="text/html")
         return response.content
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         bodies = list(pool.map(visit, range(8)))
     assert bodies == [b"<p>the page</p>"] * 8
     assert len(renders) == 1
+    assert pagecache.stored_count() == 1
+
+
+def test_a_letters_stored_pages_can_be_forgotten_at_once(client, letter):
+    other = make_letter(slug="other")
+    for url in ["/letters/civic-space/", "/letters/civic-space/print/", "/letters/other/"]:
+        client.get(url)
+    assert pagecache.stored_count() == 3
+    pagecache.forget_letter(letter.pk)
+    assert pagecache.stored_count() == 1
+    assert other.pk != letter.pk
+
+
+def test_a_page_stored_more_than_a_day_ago_goes_at_the_next_store(client, letter):
+    import os
+
+    client.get("/letters/civic-space/")
+    (old,) = [entry.path for entry in pagecache._entries()]
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(old, (two_days_ago, two_days_ago))
+    client.get("/letters/civic-space/print/")
+    assert not os.path.exists(old)
     assert pagecache.stored_count() == 1

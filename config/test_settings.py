@@ -1,5 +1,7 @@
 """Settings for the test suite: the development settings, made fast and quiet."""
 
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -18,6 +20,7 @@ if not REDIS_URL:  # noqa: F405
 # Rendered pages and rate-limit counts go to a folder of this test run (emptied
 # before each test by conftest).
 TEST_STATE_DIR = Path(tempfile.mkdtemp(prefix="undersigned-test-"))
+atexit.register(shutil.rmtree, TEST_STATE_DIR, ignore_errors=True)
 PAGE_CACHE_DIR = TEST_STATE_DIR / "pages"
 RATELIMIT_FILE = TEST_STATE_DIR / "ratelimits.sqlite3"
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405

@@ -16,7 +16,10 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.cache import caches
-from django.db import transaction
+from django.core.cache.backends.db import DatabaseCache
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
+from django.db import connections, router, transaction
 from django.tasks import task
 from django.template.loader import get_template, render_to_string
 from django.utils import translation
@@ -108,7 +111,33 @@ def pdf_cache():
 
 def pdf_cache_key(letter_id: int, as_of: dt.date, paper: str, fingerprint: str) -> str:
     language = translation.get_language()
-    return f"letter-pdf:{layout_version()}:{language}:{letter_id}:{as_of.isoformat()}:{paper}:{fingerprint}"
+    return f"letter-pdf:{letter_id}:{layout_version()}:{language}:{as_of.isoformat()}:{paper}:{fingerprint}"
+
+
+def forget_pdfs(letter_id: int) -> int:
+    """
+    Removes every cached PDF of a letter (after a name is erased from its
+    list: the cached files of earlier states still print it). Returns how many.
+    """
+    pdfs = pdf_cache()
+    marker = f"letter-pdf:{letter_id}:"
+    if isinstance(pdfs, RedisCache):
+        client = pdfs._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=f"*:{marker}*"))
+        return client.delete(*keys) if keys else 0
+    if isinstance(pdfs, DatabaseCache):
+        db = connections[router.db_for_write(pdfs.cache_model_class)]
+        with db.cursor() as cursor:
+            table = db.ops.quote_name(pdfs._table)
+            cursor.execute(f"DELETE FROM {table} WHERE cache_key LIKE %s", [f"%:{marker}%"])  # noqa: S608
+            return cursor.rowcount
+    if isinstance(pdfs, LocMemCache):
+        keys = [key for key in list(pdfs._cache) if f":{marker}" in key]
+        for key in keys:
+            pdfs._cache.pop(key, None)
+            pdfs._expire_info.pop(key, None)
+        return len(keys)
+    raise NotImplementedError(f"Cannot forget PDFs in {type(pdfs).__name__}")
 
 
 def read_for_pdf(roster: Roster) -> str:

@@ -105,3 +105,20 @@ def _key(letter, day: str, paper: str) -> str:
 
     roster = Roster(Letter.objects.get(pk=letter.pk), dt.date.fromisoformat(day))
     return exports.pdf_cache_key(letter.pk, roster.as_of, paper, roster.public_state())
+
+
+def test_a_letters_cached_pdfs_can_be_forgotten_at_once(client, signed, renders):
+    """After an erasure, the PDFs of earlier states still print the name: they go."""
+    from .factories import make_letter
+
+    other = make_letter(slug="other")
+    sign(other, make_individual("Bo Other"))
+    client.get(f"{PDF}?as_of=2023-09-01")
+    client.get(f"{PDF}?as_of=2023-09-02&paper=letter")
+    client.get("/letters/other/letter.pdf")
+
+    assert exports.forget_pdfs(signed.pk) == 2
+
+    assert caches["pdfs"].get(_key(signed, "2023-09-01", "a4")) is None
+    assert client.get("/letters/other/letter.pdf").status_code == 200
+    assert len(renders) == 3  # the other letter's PDF was still cached

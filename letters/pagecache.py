@@ -45,6 +45,9 @@ from .rosters import Roster
 IN_MEMORY_MAX_BYTES = 256 * 1024
 FILE_BLOCK_BYTES = 256 * 1024
 
+# Exports whose bytes depend on the list alone: not on today, nor on the language.
+DATA_KINDS = {"csv", "json"}
+
 # The templates a cached page is made of: a deployed new look changes every key.
 TEMPLATES = [
     "base.html",
@@ -72,14 +75,10 @@ def page_key(roster: Roster, kind: str, *options: object) -> str:
     What the body of `kind` shows depends on, and nothing else: read from the
     letter row the request holds (no query).
     """
-    parts = [
-        kind,
-        templates_version(),
-        roster.public_state(),
-        roster.today.isoformat(),
-        translation.get_language(),
-        *options,
-    ]
+    parts = [kind, templates_version(), roster.public_state(), *options]
+    if kind not in DATA_KINDS:
+        # Pages show today's date (the day picker) and speak the visitor's language.
+        parts += [roster.today.isoformat(), translation.get_language()]
     # Kept in a folder per letter, so that a letter's pages can be forgotten at once.
     return f"{roster.letter.pk}/{hashlib.sha256(repr(parts).encode()).hexdigest()[:40]}"
 

@@ -12,9 +12,11 @@ test client for a warm one), their ratio, and the target where the issue sets on
 """
 
 import argparse
+import atexit
 import gc
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -29,6 +31,7 @@ os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 if not os.environ.get("DATABASE_URL"):
     os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="undersigned-bench-")
+    atexit.register(shutil.rmtree, os.environ["VAR_DIR"], ignore_errors=True)
 
 import django  # noqa: E402
 

@@ -18,9 +18,9 @@ PYTHON ?= $(shell for c in python3.14 python3.13 python3.12 \
 
 # Debian packages the project needs: fonts for every script a signer may write
 # in (PDF), poppler for PDF text and pictures in tests; chromium and PostgreSQL
-# for the test suite.
+# for the test suite; redis-server for the shared-cache tests (bin/with-redis).
 APT_RUN := fonts-noto-core fonts-noto-cjk poppler-utils
-APT_TEST := chromium postgresql
+APT_TEST := chromium postgresql redis-server
 
 .PHONY: help install sysdeps sysdeps-test run demo test lint format migrations-check pytest bench audit clean
 
@@ -88,10 +88,12 @@ format: install
 migrations-check: install
 	$(MANAGE) makemigrations --check --dry-run
 
-# The whole suite on SQLite, then again on a throwaway PostgreSQL cluster (bin/with-postgres).
+# The whole suite on SQLite, then again on a throwaway PostgreSQL cluster (bin/with-postgres) with a
+# throwaway Redis (bin/with-redis) as the cache, so the rate-limit, page-cache and two-host tests run
+# against it; the database-cache path is covered by the SQLite run.
 pytest: install sysdeps-test | var
 	$(VENV)/bin/pytest
-	bin/with-postgres $(VENV)/bin/pytest -p no:cacheprovider
+	bin/with-postgres bin/with-redis $(VENV)/bin/pytest -p no:cacheprovider
 
 test: install sysdeps-test lint migrations-check pytest
 
@@ -106,8 +108,10 @@ bench: install sysdeps-test
 	$(call apt_ensure,wrk)
 	$(PY) bench/roster.py
 	bin/with-postgres $(PY) bench/roster.py
+	$(PY) bench/read_load.py
+	bin/with-postgres bin/with-redis $(PY) bench/read_load.py
 	$(PY) bench/signup_load.py
-	bin/with-postgres $(PY) bench/signup_load.py
+	bin/with-postgres bin/with-redis $(PY) bench/signup_load.py
 
 clean:
 	rm -rf $(VENV) var test-artifacts staticfiles

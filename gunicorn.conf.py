@@ -8,6 +8,17 @@ bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')
 # plus one keeps every core busy while one process waits on I/O.
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# Sync workers answer every request with "Connection: close", so a keep-alive
+# client (wrk, a proxy) reconnects each time: thousands of TIME-WAIT sockets per
+# 10 s of load test, but no listen-queue overflow and no SYN retransmission
+# (bench/read_load.py prints the kernel's counters). The one-second p99 tail the
+# load tests showed is not a dropped SYN: it follows the machine's load, with
+# either class. `gthread` keeps connections alive; behind a buffering proxy,
+# sync is gunicorn's own advice, so it stays the default.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+# The kernel queues this many finished handshakes for the workers to accept
+# (capped by net.core.somaxconn): far above 16 or 100 concurrent clients.
+backlog = int(os.environ.get("GUNICORN_BACKLOG", "2048"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5

@@ -146,19 +146,49 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Rate limits and other shared state live in the database cache so that every
-# server process sees the same counts. `make` runs `createcachetable`.
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": "undersigned_cache",
-        # Each signer's address holds a rate-limit count for an hour. Past
-        # MAX_ENTRIES (Django's default is 300) every write culls a third of the
-        # live counts, which would quietly reset limits as soon as a letter
-        # draws a few hundred signers an hour.
-        "OPTIONS": {"MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 200_000)},
+# Shared state: rate limits ("default") and rendered PDFs ("pdfs"). With
+# REDIS_URL both live in Redis (Django's own backend, redis-py with hiredis),
+# which every host shares; without it in database tables (`make` runs
+# `createcachetable`). PDFs have their own table so that culling them can never
+# reset a rate limit.
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        alias: {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": alias,  # redis-py reads replies with hiredis when it is installed
+        }
+        for alias in ("default", "pdfs")
     }
-}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "undersigned_cache",
+            # Each signer's address holds a rate-limit count for an hour. Past
+            # MAX_ENTRIES (Django's default is 300) every write culls a third of the
+            # live counts, which would quietly reset limits as soon as a letter
+            # draws a few hundred signers an hour.
+            "OPTIONS": {"MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 200_000)},
+        },
+        "pdfs": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "undersigned_pdf_cache",
+            "OPTIONS": {"MAX_ENTRIES": env_int("PDF_CACHE_MAX_ENTRIES", 500)},
+        },
+    }
+
+# Public pages and exports of a list (letters/pagecache.py): rendered once per
+# state of the list into files on this host, at most PAGE_CACHE_MAX_FILES of them.
+PAGE_CACHE_DIR = Path(env_str("PAGE_CACHE_DIR") or VAR_DIR / "pages")
+PAGE_CACHE_MAX_FILES = env_int("PAGE_CACHE_MAX_FILES", 2000)
+# How long browsers and CDNs may keep a public page or export without asking.
+PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 60)
+# Rate-limit counts on SQLite without Redis (letters/ratelimits.py): a file of their own.
+RATELIMIT_FILE = Path(env_str("RATELIMIT_FILE") or VAR_DIR / "ratelimits.sqlite3")
+# PDFs rendered in a request (not found in the cache) per client and minute.
+PDF_RENDERS_PER_MINUTE = env_int("PDF_RENDERS_PER_MINUTE", 10)
 
 TASKS = {
     "default": {
@@ -219,7 +249,7 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Undersigned <letters@localho
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Signing (letters/views/signup.py). Submissions per IP address and letter, as
-# django-ratelimit reads it ("30/h", "5/10m"); the load benchmark raises it.
+# letters/ratelimits.py reads it ("30/h", "5/10m"); the load benchmark raises it.
 SIGNUP_RATE_LIMIT = env_str("SIGNUP_RATE_LIMIT", "30/h")
 # How long a confirmation link works, in seconds (a new one can be asked for).
 SIGNUP_CONFIRM_MAX_AGE = env_int("SIGNUP_CONFIRM_MAX_AGE", 7 * 24 * 3600)

@@ -15,10 +15,14 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
-from django.core.cache import cache
-from django.db import transaction
+from django.core.cache import caches
+from django.core.cache.backends.db import DatabaseCache
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
+from django.db import connections, router, transaction
 from django.tasks import task
 from django.template.loader import get_template, render_to_string
+from django.utils import translation
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -100,8 +104,40 @@ def layout_version() -> str:
     return digest.hexdigest()[:12]
 
 
+def pdf_cache():
+    """Rendered PDFs: a cache of their own, so culling them never resets a rate limit."""
+    return caches["pdfs"]
+
+
 def pdf_cache_key(letter_id: int, as_of: dt.date, paper: str, fingerprint: str) -> str:
-    return f"letter-pdf:{layout_version()}:{letter_id}:{as_of.isoformat()}:{paper}:{fingerprint}"
+    language = translation.get_language()
+    return f"letter-pdf:{letter_id}:{layout_version()}:{language}:{as_of.isoformat()}:{paper}:{fingerprint}"
+
+
+def forget_pdfs(letter_id: int) -> int:
+    """
+    Removes every cached PDF of a letter (after a name is erased from its
+    list: the cached files of earlier states still print it). Returns how many.
+    """
+    pdfs = pdf_cache()
+    marker = f"letter-pdf:{letter_id}:"
+    if isinstance(pdfs, RedisCache):
+        client = pdfs._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=f"*:{marker}*"))
+        return client.delete(*keys) if keys else 0
+    if isinstance(pdfs, DatabaseCache):
+        db = connections[router.db_for_write(pdfs.cache_model_class)]
+        with db.cursor() as cursor:
+            table = db.ops.quote_name(pdfs._table)
+            cursor.execute(f"DELETE FROM {table} WHERE cache_key LIKE %s", [f"%:{marker}%"])  # noqa: S608
+            return cursor.rowcount
+    if isinstance(pdfs, LocMemCache):
+        keys = [key for key in list(pdfs._cache) if f":{marker}" in key]
+        for key in keys:
+            pdfs._cache.pop(key, None)
+            pdfs._expire_info.pop(key, None)
+        return len(keys)
+    raise NotImplementedError(f"Cannot forget PDFs in {type(pdfs).__name__}")
 
 
 def read_for_pdf(roster: Roster) -> str:
@@ -118,19 +154,24 @@ def read_for_pdf(roster: Roster) -> str:
 def pdf_of_read_roster(roster: Roster, paper: str, fingerprint: str) -> bytes:
     """The PDF of a roster already read (see `read_for_pdf`), from the cache or rendered and cached."""
     key = pdf_cache_key(roster.letter.pk, roster.as_of, paper, fingerprint)
-    pdf = cache.get(key)
+    pdf = pdf_cache().get(key)
     if pdf is None:
         pdf = render_pdf(roster, paper)
-        cache.set(key, pdf, PDF_CACHE_SECONDS)
+        pdf_cache().set(key, pdf, PDF_CACHE_SECONDS)
     return pdf
 
 
 def cached_pdf(roster: Roster, paper: str) -> bytes:
     """The PDF of this roster, rendered once per letter, day, paper and roster state."""
-    pdf = cache.get(pdf_cache_key(roster.letter.pk, roster.as_of, paper, roster.fingerprint()))
+    pdf = pdf_cache().get(pdf_cache_key(roster.letter.pk, roster.as_of, paper, roster.fingerprint()))
     if pdf is None:
         pdf = pdf_of_read_roster(roster, paper, read_for_pdf(roster))
     return pdf
+
+
+def pdf_if_cached(roster: Roster, paper: str) -> bytes | None:
+    """The PDF of the roster's state as the request read it (no query), if it was rendered."""
+    return pdf_cache().get(pdf_cache_key(roster.letter.pk, roster.as_of, paper, roster.public_state()))
 
 
 def pdf_for_download(roster: Roster, paper: str) -> bytes | None:
@@ -138,15 +179,15 @@ def pdf_for_download(roster: Roster, paper: str) -> bytes | None:
     The PDF for a visitor: from the cache, rendered now for a list short enough
     to render within a request, or else by a worker (None until it is done).
     """
-    key = pdf_cache_key(roster.letter.pk, roster.as_of, paper, roster.fingerprint())
-    if (pdf := cache.get(key)) is not None:
+    key = pdf_cache_key(roster.letter.pk, roster.as_of, paper, roster.public_state())
+    if (pdf := pdf_cache().get(key)) is not None:
         return pdf
     if roster.signatures().count() <= PDF_INLINE_MAX_ENTRIES:
-        return cached_pdf(roster, paper)
+        return pdf_of_read_roster(roster, paper, roster.public_state())
     # One worker per PDF, however many visitors ask for it meanwhile.
-    if cache.add(f"{key}:queued", True, PDF_QUEUED_SECONDS):
+    if pdf_cache().add(f"{key}:queued", True, PDF_QUEUED_SECONDS):
         render_pdf_later.enqueue(letter_id=roster.letter.pk, as_of=roster.as_of.isoformat(), paper=paper)
-    return cache.get(key)  # already there when tasks run at once (tests)
+    return pdf_cache().get(key)  # already there when tasks run at once (tests)
 
 
 @task
@@ -159,11 +200,6 @@ def dated_filename(slug: str, as_of: dt.date, extension: str, what: str = "") ->
     """`civic-space-as-of-2023-09-21.pdf`, `civic-space-signatories-as-of-2023-09-21.csv`."""
     middle = f"-{what}" if what else ""
     return f"{slug}{middle}-as-of-{as_of.isoformat()}.{extension}"
-
-
-def roster_etag(roster: Roster, kind: str) -> str:
-    """Cheap: a couple of aggregate queries (Roster.fingerprint), never the list itself."""
-    return f'"{kind}-{roster.fingerprint()}"'
 
 
 def csv_chunks(roster: Roster) -> Iterator[bytes]:

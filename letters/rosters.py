@@ -13,9 +13,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache, cached_property
 
-from django.db.models import Count, Max
+from django.db.models import Count, Q
 from django.utils import dateformat, translation
 from django_countries import countries
+
+from signatories.normalize import name_key
 
 from .models import Letter, Signature
 
@@ -250,25 +252,104 @@ class Roster:
 
     def fingerprint(self) -> str:
         """
-        Changes whenever anything printed on this roster could have changed: a
-        signature of the letter added, edited, withdrawn or removed, a signatory
-        of the letter edited, or the letter itself edited. One aggregate over
-        the letter's signatures (not the roster's, which would repeat the
-        roster query's filters for every ETag).
+        Changes whenever anything printed on this roster could have changed, and
+        only then: the letter's `roster_version` (bumped in the transaction of
+        every change to its public list), its `updated_at` (the letter edited)
+        and the day. Nothing a visitor cannot see goes in, so a pending or
+        rejected signature changes no ETag. One read of the letter's row, which
+        may be newer than `self.letter` (deliveries and workers hold letters for
+        a while); requests use `public_state()` on the row they just read.
         """
-        state = Signature.objects.filter(letter=self.letter).aggregate(
-            n=Count("pk"),
-            changed=Max("updated_at"),
-            individual=Max("individual__updated_at"),
-            organization=Max("organization__updated_at"),
+        row = Letter.objects.values_list("roster_version", "updated_at").get(pk=self.letter.pk)
+        return state_fingerprint(self.letter.pk, *row, self.as_of)
+
+    def public_state(self) -> str:
+        """The fingerprint from the letter row as this request read it: no query."""
+        letter = self.letter
+        return state_fingerprint(letter.pk, letter.roster_version, letter.updated_at, self.as_of)
+
+
+def state_fingerprint(letter_id: int, roster_version: int, updated_at: dt.datetime, as_of: dt.date) -> str:
+    parts = [letter_id, roster_version, updated_at.isoformat(), as_of.isoformat()]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
+class RosterPage(Roster):
+    """
+    The letter page's view of a roster: organizations in full, individuals a
+    page at a time or those whose name matches a search. Print, PDF, CSV, JSON
+    and deliveries always read the whole `Roster`. The counts are the whole
+    list's. Costs one count query and one query per section, whatever the length.
+    """
+
+    PER_PAGE = 1000
+
+    def __init__(
+        self, letter: Letter, as_of: dt.date | None = None, *, page: int = 1, search: str = ""
+    ) -> None:
+        super().__init__(letter, as_of)
+        self.search = search.strip()[:100]
+        self.search_key = name_key(self.search)
+        self.number = page
+
+    @classmethod
+    def for_request(
+        cls, letter: Letter, raw_as_of: str | None, raw_page: str | None = None, search: str = ""
+    ) -> "RosterPage":
+        roster = super().for_request(letter, raw_as_of)
+        page = cls(letter, roster.as_of, search=search or "")
+        if raw_page not in (None, ""):
+            if not raw_page.isdigit() or not 1 <= int(raw_page) <= page.pages:
+                raise AsOfError(f"There is no page “{raw_page[:20]}” of this list: it has {page.pages}.")
+            page.number = int(raw_page)
+        return page
+
+    @cached_property
+    def counts(self) -> dict[str, int]:
+        counts = self.signatures().aggregate(
+            individuals=Count("pk", filter=Q(individual__isnull=False)),
+            organizations=Count("pk", filter=Q(organization__isnull=False)),
         )
-        parts = [
-            self.letter.pk,
-            self.letter.updated_at.isoformat(),
-            self.as_of.isoformat(),
-            state["n"],
-            state["changed"],
-            state["individual"],
-            state["organization"],
-        ]
-        return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+        if not self.letter.accepts_individuals:
+            counts["individuals"] = 0
+        if not self.letter.accepts_organizations:
+            counts["organizations"] = 0
+        return counts | {"total": counts["individuals"] + counts["organizations"]}
+
+    @property
+    def is_searching(self) -> bool:
+        return bool(self.search_key)
+
+    @property
+    def pages(self) -> int:
+        if self.is_searching:
+            return 1
+        return max(1, -(-self.counts["individuals"] // self.PER_PAGE))
+
+    @property
+    def is_paginated(self) -> bool:
+        return self.pages > 1
+
+    @property
+    def page_numbers(self) -> range:
+        return range(1, self.pages + 1)
+
+    def _rows(self, section_type: str):
+        rows = super()._rows(section_type)
+        if self.is_searching:
+            field = "individual__name_key" if section_type == self.INDIVIDUALS else "organization__name_key"
+            return rows.filter(**{f"{field}__contains": self.search_key})[: self.PER_PAGE]
+        if section_type == self.INDIVIDUALS:
+            start = (self.number - 1) * self.PER_PAGE
+            return rows[start : start + self.PER_PAGE]
+        return rows
+
+    @cached_property
+    def sections(self) -> list[Section]:
+        if self.counts["total"] == 0:
+            return []
+        return super().sections
+
+    @property
+    def matches(self) -> int:
+        return sum(len(section.entries) for section in self.sections)

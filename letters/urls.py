@@ -7,6 +7,7 @@ app_name = "letters"
 urlpatterns = [
     path("", public.index, name="index"),
     path("letters/<slug:slug>/", public.detail, name="detail"),
+    path("letters/<slug:slug>/embed/", public.embed, name="embed"),
     # Signing (letters/views/signup.py)
     path("letters/<slug:slug>/sign/", signup.sign, name="sign"),
     path("letters/<slug:slug>/sign/thanks/", signup.sign_done, name="sign_done"),

@@ -1,5 +1,7 @@
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
+
+from letters import pagecache, ratelimits
 
 from .factories import make_letter
 
@@ -12,8 +14,11 @@ def letter(db):
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Rate-limit counts live in the cache: every test starts with none."""
+    """Rate-limit counts, PDFs and rendered pages: every test starts with none."""
     cache.clear()
+    caches["pdfs"].clear()
+    ratelimits.clear()
+    pagecache.clear()
 
 
 @pytest.fixture

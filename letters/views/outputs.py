@@ -1,21 +1,22 @@
 """What a letter is delivered as: print version, PDF, press CSV, JSON and deliveries."""
 
-from django.http import (
-    HttpRequest,
-    HttpResponse,
-    HttpResponseBadRequest,
-    JsonResponse,
-    StreamingHttpResponse,
-)
+import datetime as dt
+import json
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.views.decorators.http import require_safe
 
-from .. import exports
+from .. import exports, pagecache, ratelimits
 from ..deliveries import FrozenRoster, since_delivery
 from ..models import Delivery, Letter
 from ..rosters import AsOfError, Roster, format_day
 from .public import bad_as_of, get_letter_for_visitor
+from .signup import client_ip
 
 
 def _plain_400(message: str) -> HttpResponse:
@@ -42,7 +43,9 @@ def print_version(request: HttpRequest, slug: str) -> HttpResponse:
         paper = exports.paper_for_request(request.GET.get("paper"))
     except (AsOfError, exports.PaperError) as error:
         return bad_as_of(request, letter, error)
-    return HttpResponse(exports.print_html(roster, paper))
+    key = pagecache.page_key(roster, "print", paper)
+    page = lambda: [exports.print_html(roster, paper).encode()]  # noqa: E731
+    return pagecache.respond(request, key, page, content_type="text/html; charset=utf-8")
 
 
 @require_safe
@@ -53,10 +56,17 @@ def pdf(request: HttpRequest, slug: str) -> HttpResponse:
         paper = exports.paper_for_request(request.GET.get("paper"))
     except (AsOfError, exports.PaperError) as error:
         return _plain_400(str(error))
-    etag = exports.roster_etag(roster, f"pdf-{paper}-{exports.layout_version()}")
-    if not_modified := _not_modified(request, etag):
-        return not_modified
-    pdf = exports.pdf_for_download(roster, paper)
+    etag = pagecache.etag_for(pagecache.page_key(roster, "pdf", paper, exports.layout_version()))
+    live = pagecache.is_live(request)
+    if not live and (not_modified := get_conditional_response(request, etag=etag)) is not None:
+        return pagecache.public_headers(not_modified, etag)
+    pdf = exports.pdf_if_cached(roster, paper)
+    if pdf is None:
+        # Rendering costs seconds of a worker: each client gets a few a minute.
+        spent, retry_after = ratelimits.hit("pdf", client_ip(request), f"{settings.PDF_RENDERS_PER_MINUTE}/m")
+        if spent:
+            return _pdf_budget_spent(request, roster, retry_after)
+        pdf = exports.pdf_for_download(roster, paper)
     if pdf is None:
         response = render(request, "letters/_outputs_pdf_pending.html", {"roster": roster}, status=503)
         response.headers["Retry-After"] = "15"
@@ -64,7 +74,15 @@ def pdf(request: HttpRequest, slug: str) -> HttpResponse:
     response = HttpResponse(pdf, content_type="application/pdf")
     filename = exports.dated_filename(letter.slug, roster.as_of, "pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    return _revalidated(response, etag)
+    return pagecache.private_headers(response) if live else pagecache.public_headers(response, etag)
+
+
+def _pdf_budget_spent(request: HttpRequest, roster: Roster, retry_after: int) -> HttpResponse:
+    at = timezone.now() + dt.timedelta(seconds=retry_after)
+    context = {"roster": roster, "seconds": retry_after, "at": at}
+    response = render(request, "letters/pdf_budget.html", context, status=429)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 @require_safe
@@ -74,13 +92,15 @@ def signatories_csv(request: HttpRequest, slug: str) -> HttpResponse:
         roster = Roster.for_request(letter, request.GET.get("as_of"))
     except AsOfError as error:
         return _plain_400(str(error))
-    etag = exports.roster_etag(roster, "csv")
-    if not_modified := _not_modified(request, etag):
-        return not_modified
-    response = StreamingHttpResponse(exports.csv_chunks(roster), content_type="text/csv; charset=utf-8")
     filename = exports.dated_filename(letter.slug, roster.as_of, "csv", what="signatories")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return _revalidated(response, etag)
+    return pagecache.respond(
+        request,
+        pagecache.page_key(roster, "csv"),
+        lambda: exports.csv_chunks(roster),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        stream=True,
+    )
 
 
 @require_safe
@@ -90,11 +110,12 @@ def signatories_json(request: HttpRequest, slug: str) -> HttpResponse:
         roster = Roster.for_request(letter, request.GET.get("as_of"))
     except AsOfError as error:
         return _plain_400(str(error))
-    etag = exports.roster_etag(roster, "json")
-    if not_modified := _not_modified(request, etag):
-        return not_modified
-    response = JsonResponse(exports.roster_json(roster), json_dumps_params={"ensure_ascii": False})
-    return _revalidated(response, etag)
+
+    def body() -> list[bytes]:
+        return [json.dumps(exports.roster_json(roster), cls=DjangoJSONEncoder, ensure_ascii=False).encode()]
+
+    key = pagecache.page_key(roster, "json")
+    return pagecache.respond(request, key, body, content_type="application/json")
 
 
 def _get_delivery(request: HttpRequest, slug: str, number: int, *, with_pdf: bool = False) -> Delivery:

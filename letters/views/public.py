@@ -1,15 +1,42 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+import functools
+
+from django.conf import settings
+from django.db.models import OuterRef, Subquery
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_safe
 
-from ..models import Letter
-from ..rosters import AsOfError, Roster
+from .. import pagecache
+from ..models import Delivery, Letter
+from ..rosters import AsOfError, Roster, RosterPage
 
 
 def get_letter_for_visitor(request: HttpRequest, slug: str) -> Letter:
     """Drafts are 404 for the public; staff may preview them."""
-    letters = Letter.objects.all() if request.user.is_staff else Letter.objects.public()
-    return get_object_or_404(letters, slug=slug)
+    sql, params = _letter_query(request.user.is_staff)
+    letters = list(Letter.objects.raw(sql, [slug if value == _SLUG else value for value in params]))
+    if not letters:
+        raise Http404("No letter here.")
+    return letters[0]
+
+
+_SLUG = "\0slug"
+
+
+@functools.cache
+def _letter_query(staff: bool) -> tuple[str, tuple]:
+    """
+    The letter and the number of its newest delivery (part of what its page
+    shows; deliveries are never changed nor deleted), compiled once per
+    process: on a cached page this one query is all the work, and building it
+    through the ORM each time cost more than running it.
+    """
+    letters = Letter.objects.all() if staff else Letter.objects.public()
+    newest = Delivery.objects.filter(letter=OuterRef("pk")).order_by("-number").values("number")[:1]
+    return letters.annotate(newest_delivery=Subquery(newest)).filter(slug=_SLUG).query.sql_with_params()
 
 
 def bad_as_of(request: HttpRequest, letter: Letter, error: AsOfError) -> HttpResponse:
@@ -33,7 +60,41 @@ def index(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
     letter = get_letter_for_visitor(request, slug)
     try:
-        roster = Roster.for_request(letter, request.GET.get("as_of"))
+        roster = RosterPage.for_request(
+            letter, request.GET.get("as_of"), request.GET.get("page"), request.GET.get("q", "")
+        )
     except AsOfError as error:
         return bad_as_of(request, letter, error)
-    return render(request, "letters/detail.html", {"letter": letter, "roster": roster})
+
+    def page() -> list[bytes]:
+        context = {"letter": letter, "roster": roster, "site_url": settings.SITE_URL}
+        return [render_to_string("letters/detail.html", context, request).encode()]
+
+    options = (roster.number, letter.is_accepting_signatures(), letter.newest_delivery)
+    # A search can be any words: answered live, never stored.
+    key = None if roster.is_searching else pagecache.page_key(roster, "page", *options)
+    return pagecache.respond(request, key, page, content_type="text/html; charset=utf-8")
+
+
+@require_safe
+@xframe_options_exempt
+@csp_override({**settings.SECURE_CSP, "frame-ancestors": ["*"]})
+def embed(request: HttpRequest, slug: str) -> HttpResponse:
+    """A box other sites may frame: the count, the five latest names, a link to sign. No script."""
+    letter = get_letter_for_visitor(request, slug)
+    roster = Roster(letter)
+
+    def box() -> list[bytes]:
+        latest = roster.signatures().order_by("-signed_at", "-pk")
+        rows = latest.values_list("individual__name", "organization__name", "organization__acronym")[:5]
+        context = {
+            "letter": letter,
+            "counts": RosterPage(letter).counts,
+            "latest": [person or (f"{org} ({acronym})" if acronym else org) for person, org, acronym in rows],
+            "accepting": letter.is_accepting_signatures(),
+            "site_url": settings.SITE_URL,
+        }
+        return [render_to_string("letters/embed.html", context, request).encode()]
+
+    key = pagecache.page_key(roster, "embed", letter.is_accepting_signatures())
+    return pagecache.respond(request, key, box, content_type="text/html; charset=utf-8")

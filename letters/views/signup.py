@@ -5,15 +5,14 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, OperationalError, transaction
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
-from django_ratelimit.core import is_ratelimited
 
-from .. import lifecycle, services, tokens
+from .. import lifecycle, ratelimits, services, tokens
 from ..forms import CORRECTION_FORMS, FORMS, HONEYPOT_FIELD, NewLinkForm, WithdrawForm
 from ..models import Correction, Letter, Signature
 from .public import get_letter_for_visitor
@@ -40,23 +39,9 @@ def client_ip(request: HttpRequest) -> str:
 
 def _rate_limited(request: HttpRequest, group: str) -> bool:
     """Counts this POST against the visitor's allowance for `group`; True once it is used up."""
-    try:
-        # One transaction for the cache's reads and writes: on SQLite one turn
-        # at the write lock instead of two.
-        with transaction.atomic():
-            return is_ratelimited(
-                request,
-                group=group,
-                key=lambda _group, request: client_ip(request),
-                rate=settings.SIGNUP_RATE_LIMIT,
-                method="POST",
-                increment=True,
-            )
-    except DatabaseError:
-        # The count lives in the database cache; if that is locked or gone, we
-        # let the signature through rather than turn a signer away.
-        logger.warning("Rate limit not checked: the cache is unavailable", exc_info=True)
+    if request.method != "POST":
         return False
+    return ratelimits.hit(group, client_ip(request), settings.SIGNUP_RATE_LIMIT)[0]
 
 
 def _too_many(request: HttpRequest, letter: Letter | None = None) -> HttpResponse:

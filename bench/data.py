@@ -1,0 +1,82 @@
+"""Benchmark letters: `populate(n)` makes a letter with n approved signatures."""
+
+import datetime as dt
+
+from django.utils import timezone
+
+from letters.models import Letter, Signature
+from signatories.models import Individual, Organization
+
+FIRST = [
+    "Ana",
+    "Tomás",
+    "Åsa",
+    "Zoë",
+    "Jean-Baptiste",
+    "María José",
+    "Olúfẹ́mi",
+    "Kim",
+    "Chen",
+    "Ngozi",
+    "Søren",
+]
+LAST = [
+    "Ojea-Quintana",
+    "Núñez",
+    "Lindqvist",
+    "Okonkwo",
+    "Ferreira",
+    "Élie",
+    "Adébáyọ̀",
+    "Yıldırım",
+    "Nowak",
+    "Müller",
+]
+
+
+def populate(n: int, slug: str = "") -> Letter:
+    """A letter with n approved signatures: four individuals to each organization."""
+    letter = Letter.objects.create(
+        slug=slug or f"bench-{n}",
+        title=f"Benchmark letter with {n} signatures",
+        body="We write to you.[^1]\n\n[^1]: A footnote.",
+        status=Letter.Status.OPEN,
+        timezone="Europe/Zurich",
+    )
+    start = timezone.now() - dt.timedelta(days=30)
+    batch = 5000
+    made = 0
+    while made < n:
+        size = min(batch, n - made)
+        people, orgs = [], []
+        for i in range(made, made + size):
+            if i % 5 == 4:
+                org = Organization(
+                    name=f"{LAST[i % 10]} Civic Association {i}", acronym=f"CA{i}", country="CH"
+                )
+                org.refresh_derived_fields()
+                orgs.append(org)
+            else:
+                person = Individual(
+                    name=f"{FIRST[i % 11]} {LAST[(i // 11) % 10]} {i}",
+                    title="Professor of International Law, University of Somewhere",
+                    country="FR",
+                    email=f"signer{n}-{i}@example.org",
+                )
+                person.refresh_derived_fields()
+                people.append(person)
+        Individual.objects.bulk_create(people)
+        Organization.objects.bulk_create(orgs)
+        signatures = [
+            Signature(
+                letter=letter,
+                **{"individual" if isinstance(who, Individual) else "organization": who},
+                status=Signature.Status.APPROVED,
+                signed_at=start + dt.timedelta(seconds=(made + k) * 7),
+                public_consent=True,
+            )
+            for k, who in enumerate(people + orgs)
+        ]
+        Signature.objects.bulk_create(signatures)
+        made += size
+    return letter

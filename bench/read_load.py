@@ -1,0 +1,180 @@
+"""
+Read load test: what a letter that goes viral costs. gunicorn with the production
+settings on 127.0.0.1, wrk with 16 connections, each line beside its ceiling from the
+same server in the same run:
+
+- /healthz                         the request ceiling (one SELECT 1);
+- letter page, print page          10,000 names: >= 0.5x /healthz; letter page of 100,000: >= 0.25x;
+- CSV and JSON                     10,000 and 100,000 names: >= 0.5x the same server sending a static
+                                   file of exactly the same bytes (WhiteNoise), the ceiling for them.
+
+    .venv/bin/python bench/read_load.py                                        # SQLite, database cache
+    bin/with-postgres bin/with-redis .venv/bin/python bench/read_load.py       # PostgreSQL and Redis
+    make bench                                                                 # both, and the others
+
+Also prints the kernel's TCP counters for the run (listen-queue overflows, SYN
+retransmissions, TIME-WAIT sockets): the evidence for or against a connection-level tail.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.live import LiveServer
+
+LUA_DONE = """
+done = function(summary, latency, requests)
+  io.write(string.format(
+    'WRK_JSON {"requests": %d, "duration_us": %d, "status_errors": %d, "socket_errors": %d, '
+    .. '"timeouts": %d, "p50_us": %d, "p99_us": %d, "bytes": %d}\\n',
+    summary.requests, summary.duration, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write, summary.errors.timeout,
+    latency:percentile(50), latency:percentile(99), summary.bytes))
+end
+"""
+TCP_COUNTERS = ["TcpExtListenOverflows", "TcpExtListenDrops", "TcpExtTCPSynRetrans", "TcpExtTW"]
+
+
+def run_wrk(url: str, script: Path, duration: int, connections: int) -> dict:
+    result = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        timeout=duration + 60,
+    )
+    match = re.search(r"WRK_JSON (\{.*\})", result.stdout)
+    if not match:
+        raise RuntimeError(f"wrk printed no summary:\n{result.stdout}\n{result.stderr}")
+    data = json.loads(match.group(1))
+    data["rps"] = data["requests"] / (data["duration_us"] / 1e6)
+    return data
+
+
+def tcp_counters() -> dict[str, int]:
+    """The kernel's TCP counters since the last call (nstat keeps its own history)."""
+    if shutil.which("nstat") is None:
+        return {}
+    output = subprocess.run(["nstat", "-z"], capture_output=True, text=True).stdout
+    counters = {}
+    for line in output.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] in TCP_COUNTERS:
+            counters[parts[0]] = int(parts[1])
+    return counters
+
+
+def fetch(url: str) -> tuple[bytes, dict]:
+    with urllib.request.urlopen(url, timeout=300) as response:  # noqa: S310 - 127.0.0.1 only
+        return response.read(), dict(response.headers)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2 + 1)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk (make bench does this).")
+    sizes = [int(size) for size in args.sizes.split(",")]
+
+    server = LiveServer(
+        workers=args.workers, production=True, env={"DJANGO_SETTINGS_MODULE": "bench.settings"}
+    )
+    static_root = server.work / "bench-static"
+    static_root.mkdir()
+    server.env["BENCH_STATIC_ROOT"] = str(static_root)
+    cache = "Redis" if server.env.get("REDIS_URL") else "database cache"
+    engine = f"{server.engine} + {cache}"
+    script = server.work / "get.lua"
+    script.write_text(LUA_DONE)
+    lines = []
+    try:
+        server.prepare()
+        slugs = {}
+        for n in sizes:
+            slugs[n] = f"bench-{n}"
+            server.python(f"from bench.data import populate\npopulate({n})\n")
+        server.start()
+        # The exports as the site sends them, copied as static files of exactly the same bytes:
+        # WhiteNoise reads its folder when the server starts, so start it again.
+        pages, static_of = {}, {}
+        for n, slug in slugs.items():
+            pages[("letter page", n)] = f"/letters/{slug}/"
+            pages[("print page", n)] = f"/letters/{slug}/print/"
+            for what, path in [("CSV", "signatories.csv"), ("JSON", "signatories.json")]:
+                body, headers = fetch(f"{server.url}/letters/{slug}/{path}")
+                assert "public" in headers.get("Cache-Control", ""), headers
+                static = f"{slug}-{path}"
+                (static_root / static).write_bytes(body)
+                pages[(what, n)] = f"/letters/{slug}/{path}"
+                static_of[(what, n)] = (f"static file, {what}-sized ({len(body) / 1e6:.1f} MB)", n)
+                pages[static_of[(what, n)]] = f"/{static}"
+        server.stop()
+        server.start()
+        for path in pages.values():
+            fetch(server.url + path)  # rendered once (cold), as the first visitor would
+        tcp_counters()
+        results = {("/healthz", 0): run_wrk(f"{server.url}/healthz", script, args.duration, args.connections)}
+        for key, path in pages.items():
+            results[key] = run_wrk(server.url + path, script, args.duration, args.connections)
+        tcp = tcp_counters()
+    finally:
+        server.close()
+
+    print(
+        "engine | measurement | names | requests/s | MB/s | p50 | p99 | errors | ceiling | ratio | target"
+        " | result"
+        f"   ({args.workers} workers, {args.connections} connections, {args.duration} s each)"
+    )
+    healthz = results[("/healthz", 0)]
+
+    def line(what: str, n: int, data: dict, ceiling: dict | None, name: str, target: float | None) -> None:
+        errors = data["status_errors"] + data["socket_errors"] + data["timeouts"]
+        ratio = data["rps"] / ceiling["rps"] if ceiling else None
+        verdict = "" if target is None else ("met" if ratio >= target else "MISSED")
+        cells = [
+            engine,
+            what,
+            f"{n:,}" if n else "",
+            f"{data['rps']:.0f}",
+            f"{data['bytes'] / (data['duration_us'] / 1e6) / 1e6:.0f}",
+            f"{data['p50_us'] / 1000:.1f} ms",
+            f"{data['p99_us'] / 1000:.1f} ms",
+            str(errors),
+            name,
+            "" if ratio is None else f"{ratio:.2f}x",
+            "" if target is None else f">= {target}x",
+            verdict,
+        ]
+        lines.append(cells)
+        print(" | ".join(cells), flush=True)
+
+    line("/healthz", 0, healthz, None, "", None)
+    for (what, n), data in results.items():
+        if what == "/healthz":
+            continue
+        if what in {"letter page", "print page"}:
+            target = 0.5 if n <= 10_000 else (0.25 if what == "letter page" else None)
+            line(what, n, data, healthz, "/healthz", target)
+        elif what in {"CSV", "JSON"}:
+            line(what, n, data, results[static_of[(what, n)]], "static file", 0.5)
+        else:
+            line(what, n, data, None, "", None)
+    if tcp:
+        print(f"{engine} | TCP during the run | " + ", ".join(f"{k} {v}" for k, v in tcp.items()))
+
+
+if __name__ == "__main__":
+    main()

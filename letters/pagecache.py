@@ -1,0 +1,229 @@
+"""
+Public pages and exports of a letter's list, rendered once per state of the list.
+
+A letter that goes viral is read a hundred times for every signature. Each
+page and export (letter page, print page, CSV, JSON) is kept under a key made
+only of what a visitor can see change: the letter row's `roster_version`
+(bumped in the very transaction that changes its public list) and
+`updated_at`, the day, today, the language and the page's own options. The
+request already reads that row, so a warm request costs one query and never
+the list; a name approved a moment ago is on the very next request, and a
+pending or rejected signature changes nothing a visitor can observe (body or
+ETag).
+
+Bodies are files on this host (PAGE_CACHE_DIR), sent with sendfile like a
+static file: nothing is shared between hosts because nothing needs to be (the
+key says what is in the file; each host renders each state once). At most
+PAGE_CACHE_MAX_FILES files are kept; past that the oldest third goes, so
+asking for many days or pages cannot fill the disk.
+
+Anonymous visitors get an ETag (304 on If-None-Match) and
+`Cache-Control: public, max-age=PUBLIC_CACHE_SECONDS` so a CDN can take a
+spike; staff always get the live page, never stored.
+"""
+
+import fcntl
+import hashlib
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from functools import cache
+from pathlib import Path
+
+from django.conf import settings
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.template.loader import get_template
+from django.utils import translation
+from django.utils.cache import get_conditional_response, patch_cache_control
+
+from .rosters import Roster
+
+# Bodies up to this size are read and sent as one piece; larger ones go out
+# with sendfile, as WhiteNoise sends a static file. `stream=True` always does.
+IN_MEMORY_MAX_BYTES = 256 * 1024
+FILE_BLOCK_BYTES = 256 * 1024
+
+# Exports whose bytes depend on the list alone: not on today, nor on the language.
+DATA_KINDS = {"csv", "json"}
+
+# The templates a cached page is made of: a deployed new look changes every key.
+TEMPLATES = [
+    "base.html",
+    "letters/detail.html",
+    "letters/_letter_text.html",
+    "letters/_outputs.html",
+    "letters/_roster.html",
+    "letters/_roster_pages.html",
+    "letters/_share.html",
+    "letters/print.html",
+    "letters/embed.html",
+]
+
+
+@cache
+def templates_version() -> str:
+    digest = hashlib.sha256()
+    for name in TEMPLATES:
+        digest.update(get_template(name).template.source.encode())
+    return digest.hexdigest()[:12]
+
+
+def page_key(roster: Roster, kind: str, *options: object) -> str:
+    """
+    What the body of `kind` shows depends on, and nothing else: read from the
+    letter row the request holds (no query).
+    """
+    parts = [kind, templates_version(), roster.public_state(), *options]
+    if kind not in DATA_KINDS:
+        # Pages show today's date (the day picker) and speak the visitor's language.
+        parts += [roster.today.isoformat(), translation.get_language()]
+    # Kept in a folder per letter, so that a letter's pages can be forgotten at once.
+    return f"{roster.letter.pk}/{hashlib.sha256(repr(parts).encode()).hexdigest()[:40]}"
+
+
+def etag_for(key: str) -> str:
+    return f'"{key.rsplit("/", 1)[-1][:32]}"'
+
+
+def is_live(request: HttpRequest) -> bool:
+    """Staff see the page as it is now (drafts too), never a stored copy."""
+    return request.user.is_staff
+
+
+def public_headers(response: HttpResponse, etag: str) -> HttpResponse:
+    response.headers["ETag"] = etag
+    patch_cache_control(response, public=True, max_age=settings.PUBLIC_CACHE_SECONDS)
+    return response
+
+
+def private_headers(response: HttpResponse) -> HttpResponse:
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+def _path(key: str) -> Path:
+    return Path(settings.PAGE_CACHE_DIR) / key
+
+
+def _store(key: str, chunks: Iterable[bytes]) -> Path:
+    """Writes the body beside its final name and renames it there, so no reader sees half a file."""
+    path = _path(key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            for chunk in chunks:
+                file.write(chunk)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    _cull()
+    return path
+
+
+def _render_once(key: str, render: Callable[[], Iterable[bytes]]):
+    """
+    Renders a missing body once however many visitors ask at the same moment
+    (after each approval, a viral letter's readers all miss at once): the
+    first holds a lock on this host while it renders, the others wait for it
+    and read its file.
+    """
+    path = _path(key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = path.parent / f".lock-{path.name}"
+    lock = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return path.open("rb")
+        except FileNotFoundError:
+            return _store(key, render()).open("rb")
+    finally:
+        os.close(lock)  # releases the lock
+        lock_path.unlink(missing_ok=True)
+
+
+def _cull() -> None:
+    """
+    Past PAGE_CACHE_MAX_FILES the oldest third goes; a file older than a day
+    always goes (its key holds the day: nobody can be sent it again, and it may
+    hold a name erased since).
+    """
+    files = sorted(_entries(), key=lambda entry: entry.stat().st_mtime)
+    excess = max(1, len(files) // 3) if len(files) > settings.PAGE_CACHE_MAX_FILES else 0
+    day_ago = time.time() - 24 * 3600
+    for n, entry in enumerate(files):
+        if n < excess or entry.stat().st_mtime < day_ago:
+            Path(entry.path).unlink(missing_ok=True)
+
+
+def forget_letter(letter_id: int) -> None:
+    """Removes every stored page of a letter on this host (after a name is erased from its list)."""
+    shutil.rmtree(Path(settings.PAGE_CACHE_DIR) / str(letter_id), ignore_errors=True)
+
+
+def _entries() -> list[os.DirEntry]:
+    root = Path(settings.PAGE_CACHE_DIR)
+    if not root.is_dir():
+        return []
+    entries = []
+    for folder in os.scandir(root):
+        if folder.is_dir():
+            # Skips the files being written (".tmp-…") and the render locks (".lock-…").
+            entries.extend(e for e in os.scandir(folder.path) if e.is_file() and not e.name.startswith("."))
+    return entries
+
+
+def stored_count() -> int:
+    return len(_entries())
+
+
+def clear() -> None:
+    for entry in _entries():
+        Path(entry.path).unlink(missing_ok=True)
+
+
+def respond(
+    request: HttpRequest,
+    key: str | None,
+    render: Callable[[], Iterable[bytes]],
+    *,
+    content_type: str,
+    headers: dict[str, str] | None = None,
+    stream: bool = False,
+) -> HttpResponse:
+    """
+    The response for a public body under `key`: 304 when the visitor has it,
+    else the stored file, else rendered (by `render`, as byte chunks), stored
+    and sent (streamed when `stream`). Without a key it is rendered each time (a search). Staff get it
+    rendered and marked private.
+    """
+    if is_live(request) or key is None:
+        if stream:
+            response = StreamingHttpResponse(render(), content_type=content_type, headers=headers)
+        else:
+            response = HttpResponse(b"".join(render()), content_type=content_type, headers=headers)
+        if key is None and not is_live(request):
+            patch_cache_control(response, public=True, max_age=settings.PUBLIC_CACHE_SECONDS)
+            return response
+        return private_headers(response)
+    etag = etag_for(key)
+    if (not_modified := get_conditional_response(request, etag=etag)) is not None:
+        return public_headers(not_modified, etag)
+    try:
+        file = _path(key).open("rb")
+    except FileNotFoundError:
+        file = _render_once(key, render)
+    if not stream and os.fstat(file.fileno()).st_size <= IN_MEMORY_MAX_BYTES:
+        with file:
+            response = HttpResponse(file.read(), content_type=content_type)
+    else:
+        response = FileResponse(file, content_type=content_type)
+        response.block_size = FILE_BLOCK_BYTES  # where the server has no sendfile
+        del response.headers["Content-Disposition"]  # FileResponse names it after our file
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return public_headers(response, etag)

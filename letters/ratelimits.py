@@ -1,0 +1,138 @@
+"""
+Fixed-window counters for rate limits (signing, new links, PDF renders), shared
+by every process that serves the site, without a write transaction on the
+site's database.
+
+- With REDIS_URL: in Redis (Django's cache, `add` then atomic `incr`), which
+  every host shares.
+- On SQLite (one host by nature): in a small SQLite file of their own beside
+  the database (RATELIMIT_FILE), one autocommitted UPSERT per hit with
+  `synchronous=OFF`. Its lock is not the database's, so counting a signer never
+  queues behind, nor holds up, the signers' own writes; a lost count after a
+  power cut costs nothing worth an fsync.
+- On PostgreSQL without Redis: in the database cache (the `default` cache);
+  PostgreSQL has no single write lock to contend for.
+
+Rates are written as django-ratelimit writes them: "30/h", "5/10m", "1000/m".
+"""
+
+import hashlib
+import logging
+import os
+import random
+import re
+import sqlite3
+import threading
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError, connection
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+RATE = re.compile(r"([0-9]+)/([0-9]*)([smhd])")
+
+
+class RateError(ValueError):
+    pass
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """ "30/h" → (30, 3600); "5/10m" → (5, 600)."""
+    match = RATE.fullmatch(rate.strip())
+    if not match:
+        raise RateError(f"A rate looks like 30/h or 5/10m, not {rate!r}")
+    count, multiplier, unit = match.groups()
+    return int(count), int(multiplier or 1) * UNITS[unit]
+
+
+def hit(group: str, who: str, rate: str) -> tuple[bool, int]:
+    """
+    Counts one hit of `who` (e.g. an IP address) for `group`. Returns whether
+    the allowance is used up (this hit included) and the seconds until the
+    current window ends. Should the counters be unavailable, nobody is turned
+    away (a signer matters more than a count).
+    """
+    limit, period = parse_rate(rate)
+    now = time.time()
+    window = int(now // period)
+    digest = hashlib.sha256(f"{group}\0{who}".encode()).hexdigest()[:32]
+    name = f"rl:{period}:{window}:{digest}"
+    expires = (window + 1) * period
+    try:
+        count = _incr(name, expires, period)
+    except (DatabaseError, sqlite3.Error, RedisError):
+        logger.warning("Rate limit not checked: the counters are unavailable", exc_info=True)
+        return False, 0
+    return count > limit, max(1, int(expires - now) + 1)
+
+
+def _incr(name: str, expires: float, period: int) -> int:
+    if not settings.REDIS_URL and connection.vendor == "sqlite":
+        return _local_file().incr(name, expires)
+    if cache.add(name, 1, period + 1):
+        return 1
+    try:
+        return cache.incr(name)
+    except ValueError:  # expired between add and incr
+        cache.add(name, 1, period + 1)
+        return 1
+
+
+def clear() -> None:
+    """Forgets every count (tests)."""
+    cache.clear()
+    if os.path.exists(settings.RATELIMIT_FILE):
+        _local_file().clear()
+
+
+class LocalCounters:
+    """Counters in a SQLite file of their own: one statement a hit, no transaction of the site's."""
+
+    SCHEMA = (
+        "CREATE TABLE IF NOT EXISTS counter "
+        "(name TEXT PRIMARY KEY, n INTEGER NOT NULL, expires REAL NOT NULL)"
+    )
+    UPSERT = (
+        "INSERT INTO counter (name, n, expires) VALUES (?, 1, ?) "
+        "ON CONFLICT (name) DO UPDATE SET n = n + 1 RETURNING n"
+    )
+
+    def __init__(self, path: str) -> None:
+        self.path = str(path)
+        self.local = threading.local()
+
+    def _connection(self) -> sqlite3.Connection:
+        # One connection per process and thread; a forked worker opens its own.
+        pid = os.getpid()
+        if getattr(self.local, "pid", None) != pid:
+            os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=OFF")
+            db.execute(self.SCHEMA)
+            self.local.db, self.local.pid = db, pid
+        return self.local.db
+
+    def incr(self, name: str, expires: float) -> int:
+        db = self._connection()
+        (count,) = db.execute(self.UPSERT, (name, expires)).fetchone()
+        if random.random() < 0.01:  # noqa: S311 - housekeeping, not security
+            db.execute("DELETE FROM counter WHERE expires < ?", (time.time(),))
+        return count
+
+    def clear(self) -> None:
+        self._connection().execute("DELETE FROM counter")
+
+
+_counters: dict[str, LocalCounters] = {}
+
+
+def _local_file() -> LocalCounters:
+    path = str(settings.RATELIMIT_FILE)
+    if path not in _counters:
+        _counters[path] = LocalCounters(path)
+    return _counters[path]

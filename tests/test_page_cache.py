@@ -1,0 +1,233 @@
+"""
+Public pages and exports are rendered once per state of the list (letters/pagecache.py):
+a new approved name shows on the very next request, a pending one changes nothing a
+visitor can observe, visitors get ETags and a public max-age, staff the live page.
+"""
+
+import datetime as dt
+import time
+
+import pytest
+
+from letters import exports, pagecache
+from letters.models import Letter, Signature
+
+from .factories import make_individual, make_letter, make_organization, sign
+
+pytestmark = pytest.mark.django_db
+
+OUTPUTS = {
+    "letter page": "/letters/civic-space/",
+    "print page": "/letters/civic-space/print/",
+    "CSV": "/letters/civic-space/signatories.csv",
+    "JSON": "/letters/civic-space/signatories.json",
+    "PDF": "/letters/civic-space/letter.pdf",
+    "embed": "/letters/civic-space/embed/",
+}
+
+
+@pytest.fixture
+def fake_pdf(monkeypatch):
+    """PDFs made of the print page's text, so tests can read them and need not wait for WeasyPrint."""
+    renders = []
+
+    def render(roster, paper):
+        renders.append(roster.as_of)
+        return b"%PDF-fake\n" + exports.print_html(roster, paper).encode()
+
+    monkeypatch.setattr(exports, "render_pdf", render)
+    return renders
+
+
+def body(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def sign_up(client, email: str = "pending@example.org", name: str = "Pending Person"):
+    """The real form: a submission that is not public (it waits for its confirmation)."""
+    data = {"name": name, "title": "", "country": "FR", "email": email, "public_consent": "on"}
+    response = client.post("/letters/civic-space/sign/", data)
+    assert response.status_code == 302
+    assert Signature.objects.filter(individual__email=email, status=Signature.Status.PENDING).exists()
+
+
+@pytest.mark.parametrize("url", OUTPUTS.values(), ids=OUTPUTS.keys())
+def test_a_newly_approved_name_shows_on_the_very_next_request(client, letter, fake_pdf, url):
+    sign(letter, make_individual("Anna Early"))
+    first = client.get(url)
+    assert b"Anna Early" in body(first)
+    assert b"Zora Newcomer" not in body(first)
+
+    sign(letter, make_individual("Zora Newcomer"), signed_at=dt.datetime.now(dt.UTC))
+
+    second = client.get(url)
+    assert b"Zora Newcomer" in body(second)
+    assert second.headers["ETag"] != first.headers["ETag"]
+
+
+@pytest.mark.parametrize("url", OUTPUTS.values(), ids=OUTPUTS.keys())
+def test_a_pending_submission_changes_nothing_a_visitor_can_observe(client, letter, fake_pdf, url):
+    sign(letter, make_individual("Anna Early"))
+    before = client.get(url)
+
+    sign_up(client)
+
+    after = client.get(url)
+    assert after.headers["ETag"] == before.headers["ETag"]
+    assert body(after) == body(before)
+    assert client.get(url, HTTP_IF_NONE_MATCH=before.headers["ETag"]).status_code == 304
+
+
+def test_the_csv_etag_does_not_tell_whether_an_address_signed(client, letter):
+    """Issue 12, reproduction 4: the ETag used to count every signature of the letter."""
+    sign(letter, make_individual("Anna Early"))
+    before = client.get(OUTPUTS["CSV"]).headers["ETag"]
+    sign_up(client, "victim@example.org")
+    Signature.objects.filter(individual__email="victim@example.org").update(status=Signature.Status.REJECTED)
+    assert client.get(OUTPUTS["CSV"]).headers["ETag"] == before
+
+
+@pytest.mark.parametrize("url", OUTPUTS.values(), ids=OUTPUTS.keys())
+def test_visitors_may_keep_a_copy_for_a_minute_and_revalidate_with_a_304(client, letter, fake_pdf, url):
+    sign(letter, make_individual("Anna Early"))
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "public, max-age=60"
+    etag = response.headers["ETag"]
+    assert etag.startswith('"')
+
+    again = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304
+    assert again.headers["ETag"] == etag
+    assert again.headers["Cache-Control"] == "public, max-age=60"
+
+
+def test_the_max_age_is_a_setting(client, letter, settings):
+    settings.PUBLIC_CACHE_SECONDS = 5
+    assert client.get(OUTPUTS["letter page"]).headers["Cache-Control"] == "public, max-age=5"
+
+
+@pytest.mark.parametrize("url", OUTPUTS.values(), ids=OUTPUTS.keys())
+def test_staff_always_get_the_live_page_and_nothing_is_stored(staff_client, letter, fake_pdf, url):
+    sign(letter, make_individual("Anna Early"))
+    response = staff_client.get(url)
+    assert response.status_code == 200
+    assert "private" in response.headers["Cache-Control"]
+    assert "no-store" in response.headers["Cache-Control"]
+    assert "ETag" not in response.headers
+    assert pagecache.stored_count() == 0
+
+
+def test_staff_see_a_change_the_stored_page_does_not_know_about(client, staff_client, letter):
+    sign(letter, make_individual("Anna Early"))
+    client.get(OUTPUTS["letter page"])
+    # Written behind the application's back: no roster_version, so the stored page stays.
+    Letter.objects.filter(pk=letter.pk).update(title="Protect civic space now")
+    assert b"Protect civic space now" in staff_client.get(OUTPUTS["letter page"]).content
+
+
+def test_editing_the_letter_shows_at_once(client, letter):
+    client.get(OUTPUTS["letter page"])
+    letter.title = "A better title"
+    letter.save()
+    assert b"A better title" in client.get(OUTPUTS["letter page"]).content
+
+
+def test_a_new_delivery_shows_on_the_letter_page_at_once(client, letter):
+    sign(letter, make_individual("Anna Early"))
+    client.get(OUTPUTS["letter page"])
+    letter.deliveries.create(number=1, as_of=dt.date(2023, 9, 21), recipient="The Minister", pdf=b"%PDF-")
+    assert b"The Minister" in client.get(OUTPUTS["letter page"]).content
+
+
+def test_the_sign_link_goes_when_the_letter_closes_by_the_clock(client, letter):
+    letter.closes_at = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    letter.save()
+    assert b"/letters/civic-space/sign/" in client.get(OUTPUTS["letter page"]).content
+    # The clock passes the closing time without any write to the database.
+    Letter.objects.filter(pk=letter.pk).update(closes_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+    assert b"/letters/civic-space/sign/" not in client.get(OUTPUTS["letter page"]).content
+
+
+def test_the_warm_letter_page_costs_one_query_whatever_the_list_length(
+    client, letter, django_assert_num_queries
+):
+    for n in range(300):
+        sign(letter, make_individual(f"Person {n}"))
+        if n % 5 == 0:
+            sign(letter, make_organization(f"Organization {n}"))
+    for url in OUTPUTS.values():
+        if url != OUTPUTS["PDF"]:
+            client.get(url)
+    with django_assert_num_queries(1):  # the letter's row
+        response = client.get(OUTPUTS["letter page"])
+    assert b"Person 299" in response.content
+    with django_assert_num_queries(1):
+        assert client.get(OUTPUTS["CSV"]).status_code == 200
+    with django_assert_num_queries(1):
+        assert client.get(OUTPUTS["JSON"]).status_code == 200
+    with django_assert_num_queries(1):
+        assert client.get(OUTPUTS["print page"]).status_code == 200
+
+
+def test_the_stored_pages_are_bounded(client, letter, settings):
+    settings.PAGE_CACHE_MAX_FILES = 6
+    sign(letter, make_individual("Anna Early", title="Professor"))
+    for day in range(1, 21):
+        client.get(f"{OUTPUTS['print page']}?as_of=2023-09-{day:02}")
+    assert pagecache.stored_count() <= 6
+
+
+def test_drafts_are_never_stored(staff_client, client):
+    make_letter(slug="draft", status=Letter.Status.DRAFT, title="Secret draft")
+    assert staff_client.get("/letters/draft/").status_code == 200
+    assert pagecache.stored_count() == 0
+    client.logout()
+    assert client.get("/letters/draft/").status_code == 404
+
+
+def test_visitors_who_miss_at_the_same_moment_share_one_render(rf):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.contrib.auth.models import AnonymousUser
+
+    renders = []
+
+    def render():
+        renders.append(1)
+        time.sleep(0.2)
+        return [b"<p>the page</p>"]
+
+    def visit(_):
+        request = rf.get("/letters/civic-space/")
+        request.user = AnonymousUser()
+        response = pagecache.respond(request, "1/" + "k" * 40, render, content_type="text/html")
+        return response.content
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        bodies = list(pool.map(visit, range(8)))
+    assert bodies == [b"<p>the page</p>"] * 8
+    assert len(renders) == 1
+    assert pagecache.stored_count() == 1
+
+
+def test_a_letters_stored_pages_can_be_forgotten_at_once(client, letter):
+    other = make_letter(slug="other")
+    for url in ["/letters/civic-space/", "/letters/civic-space/print/", "/letters/other/"]:
+        client.get(url)
+    assert pagecache.stored_count() == 3
+    pagecache.forget_letter(letter.pk)
+    assert pagecache.stored_count() == 1
+    assert other.pk != letter.pk
+
+
+def test_a_page_stored_more_than_a_day_ago_goes_at_the_next_store(client, letter):
+    import os
+
+    client.get("/letters/civic-space/")
+    (old,) = [entry.path for entry in pagecache._entries()]
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(old, (two_days_ago, two_days_ago))
+    client.get("/letters/civic-space/print/")
+    assert not os.path.exists(old)
+    assert pagecache.stored_count() == 1

@@ -1,0 +1,49 @@
+"""Rate-limit counters (letters/ratelimits.py): shared by every process, no write on the site's database."""
+
+import pytest
+
+from letters import ratelimits
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_allowance_is_counted_per_group_and_client():
+    results = [ratelimits.hit("sign:1", "203.0.113.9", "3/m")[0] for _ in range(4)]
+    assert results == [False, False, False, True]
+    assert ratelimits.hit("sign:2", "203.0.113.9", "3/m")[0] is False
+    assert ratelimits.hit("sign:1", "203.0.113.10", "3/m")[0] is False
+
+
+def test_it_says_when_the_window_ends():
+    _, retry_after = ratelimits.hit("pdf", "203.0.113.9", "1/m")
+    assert 1 <= retry_after <= 61
+
+
+def test_counting_costs_no_query_on_the_sites_database(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        for _ in range(5):
+            ratelimits.hit("sign:1", "203.0.113.9", "30/h")
+
+
+def test_the_signup_form_is_limited_through_the_counters(client, letter, settings):
+    settings.SIGNUP_RATE_LIMIT = "1/h"
+    data = {"name": "A B", "country": "FR", "email": "a@example.org", "public_consent": "on"}
+    assert client.post("/letters/civic-space/sign/", data).status_code == 302
+    assert client.post("/letters/civic-space/sign/", data | {"email": "b@example.org"}).status_code == 429
+
+
+def test_local_counters_are_shared_between_processes(tmp_path):
+    path = tmp_path / "counters.sqlite3"
+    one, other = ratelimits.LocalCounters(path), ratelimits.LocalCounters(path)
+    assert [one.incr("k", 9e12), other.incr("k", 9e12), one.incr("k", 9e12)] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("rate", ["30/h", "5/10m", "1000/m", "2/s", "1/d"])
+def test_rates_are_read_as_django_ratelimit_writes_them(rate):
+    assert ratelimits.parse_rate(rate)[0] > 0
+
+
+@pytest.mark.parametrize("rate", ["", "30", "x/h", "30/y", "30 per hour"])
+def test_a_wrong_rate_is_refused(rate):
+    with pytest.raises(ratelimits.RateError):
+        ratelimits.parse_rate(rate)

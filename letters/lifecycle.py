@@ -33,6 +33,7 @@ from signatories import identity
 from signatories.models import Individual, Organization
 from signatories.normalize import clean_text
 
+from . import exports, pagecache
 from .models import Correction, Letter, Signature
 
 # The states staff sort signatures into, as lookups on a signature: the letter
@@ -346,6 +347,10 @@ def signature_erase(*, signature: Signature, user=None) -> Signature:
         forget |= _erase_signatory(signature)
         _scrub_history(signature, forget)
         _log(user, [signature], "Erased at the signer’s request.")
+        # Pages and PDFs of earlier states print the name: none is served again (the
+        # roster's version moved on), and none is kept.
+        letter_id = signature.letter_id
+        transaction.on_commit(lambda: (pagecache.forget_letter(letter_id), exports.forget_pdfs(letter_id)))
     return signature
 
 

@@ -321,3 +321,18 @@ def test_a_moderator_sees_and_decides_corrections(moderator_client, letter):
 
     signature.individual.refresh_from_db()
     assert signature.individual.title == "Dean"
+
+
+def test_erasing_forgets_every_stored_page_and_pdf_of_the_letter(
+    client, signature, letter, settings, django_capture_on_commit_callbacks
+):
+    from pathlib import Path
+
+    client.get("/letters/civic-space/signatories.csv?as_of=2023-09-21")
+    stored = Path(settings.PAGE_CACHE_DIR) / str(letter.pk)
+    assert stored.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url(signature), {"action": "erase", "confirm": "yes"})
+
+    assert not stored.exists()

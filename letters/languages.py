@@ -164,7 +164,7 @@ class LetterVersions:
     @property
     def is_missing(self) -> bool:
         """The page's language has no version of the letter: the main text is shown instead."""
-        return self.text.language != self.letter.language and self.language != self.main_language
+        return interface_language(self.text.language) != self.language
 
     @property
     def dir(self) -> str:

@@ -49,7 +49,9 @@ class AsOfError(ValueError):
 
 def format_day(day: dt.date, language: str) -> str:
     with translation.override(language):
-        return dateformat.format(day, DATE_FORMATS.get(language, "j F Y"))
+        text = dateformat.format(day, DATE_FORMATS.get(language, "j F Y"))
+    # Django's Portuguese capitalizes months; Portuguese writes them in lower case.
+    return text.lower() if language == Letter.Language.PT else text
 
 
 @cache

@@ -183,6 +183,8 @@ class _Writer:
             paragraph = self.paragraph(f"{n}. ")
             for block in item:
                 self._inline(paragraph, block, {})
+            if paragraph.runs:  # the space python-markdown leaves before its "↩" link
+                paragraph.runs[-1].text = paragraph.runs[-1].text.rstrip()
             for run in paragraph.runs:
                 run.font.size = Pt(9)
 

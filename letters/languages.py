@@ -9,6 +9,7 @@ with a notice. Every other word on the page goes through Django's translation
 framework, in `request.LANGUAGE_CODE` (which page caches must key on).
 """
 
+import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
 from urllib.parse import urlencode
@@ -50,6 +51,21 @@ def date_language(letter: Letter) -> str:
 
 def direction(language: str) -> str:
     return "rtl" if translation.get_language_info(language)["bidi"] else "ltr"
+
+
+def text_direction(text: str) -> str:
+    """
+    "rtl" or "ltr" by the first letter of `text` (the rule of dir="auto"), worked
+    out here because WeasyPrint ignores dir="auto": a Latin name in an Arabic
+    list stays in reading order, an Arabic name in an English one too.
+    """
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind in {"R", "AL"}:
+            return "rtl"
+        if kind == "L":
+            return "ltr"
+    return "ltr"
 
 
 def requested_language(request: HttpRequest) -> str | None:

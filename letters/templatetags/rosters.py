@@ -4,7 +4,7 @@ from html import escape
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
-from letters.languages import date_language
+from letters.languages import date_language, text_direction
 from letters.models import Letter
 from letters.rosters import RosterEntry, format_day
 
@@ -17,21 +17,20 @@ def roster_entries(entries: list[RosterEntry]) -> SafeString:
     The <li> items of a roster section. Written in Python rather than as a
     template loop: for a 10,000-name list the loop cost twenty times the query
     (bench/roster.py). Every value is escaped here, with the same five
-    characters as Django's autoescape. Names and titles are isolated and take
-    their own direction (dir="auto"): a Latin name on an Arabic page stays readable.
+    characters as Django's autoescape. Each name and title has its own
+    direction (languages.text_direction): a Latin name on an Arabic page, or an
+    Arabic one on an English page, stays readable.
     """
     items = []
-    name = '<li class="roster-entry"><span class="entry-name" dir="auto">{}</span>'
     for entry in entries:
-        if entry.is_organization:
-            items.append(name.format(escape(entry.display_name)) + "</li>")
-        elif entry.title:
-            items.append(
-                f'<li class="roster-entry"><span class="entry-name" dir="auto">{escape(entry.name)}</span>'
-                f'<span class="entry-title" dir="auto">{escape(entry.title)}</span></li>'
+        name = entry.display_name if entry.is_organization else entry.name
+        direction = text_direction(name)
+        item = f'<li class="roster-entry"><span class="entry-name" dir="{direction}">{escape(name)}</span>'
+        if entry.title and not entry.is_organization:
+            item += (
+                f'<span class="entry-title" dir="{text_direction(entry.title)}">{escape(entry.title)}</span>'
             )
-        else:
-            items.append(name.format(escape(entry.name)) + "</li>")
+        items.append(item + "</li>")
     return mark_safe("\n".join(items))  # noqa: S308 - each value is escaped above
 
 

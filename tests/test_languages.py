@@ -17,6 +17,7 @@ from pypdf import PdfReader
 from letters.deliveries import delivery_record
 from letters.models import Letter, LetterTranslation, Signature
 from letters.rosters import Roster
+from letters.tokens import make_confirm_token, make_manage_token
 
 from .factories import make_individual, make_letter, make_organization, sign
 
@@ -398,12 +399,7 @@ class _Text:
                 attrs = dict(attrs)
                 if tag in {"meta", "link", "input", "br", "hr", "img"}:
                     return
-                skip = (
-                    bool(stack and stack[-1])
-                    or tag in _Text.SKIP
-                    or "lang" in attrs
-                    or "dir" in attrs
-                )
+                skip = bool(stack and stack[-1]) or tag in _Text.SKIP or "lang" in attrs or "dir" in attrs
                 if tag == "html":
                     skip = False
                 stack.append(skip)
@@ -445,6 +441,10 @@ def every_page(signed, staff):
         letter=signed, as_of=dt.date(2023, 9, 21), recipient="The Minister", user=staff
     )
     sign(signed, make_individual("Late Signer"), signed_at=dt.datetime(2023, 9, 23, tzinfo=dt.UTC))
+    listed = Signature.objects.get(individual__name="Tomás Ojea-Quintana")
+    pending = sign(
+        signed, make_individual("Pat Pending", email="pat@example.org"), status=Signature.Status.PENDING
+    )
     slug = "/letters/civic-space"
     pages = [
         ("get", "/", None),
@@ -468,6 +468,10 @@ def every_page(signed, staff):
         ("get", f"{slug}/deliveries/{delivery.number}/since/", None),
         ("get", f"{slug}/deliveries/{delivery.number}/since/?as_of=2023-09-01", None),
         ("get", "/no/such/page/", None),
+        # The signer's own pages, opened from their e-mails. (The invalid-link pages,
+        # templates/letters/confirm_invalid.html and withdraw_invalid.html, join once translated.)
+        ("get", f"/confirm/{make_confirm_token(pending.pk)}/", None),
+        ("get", f"/manage/{make_manage_token(listed.pk)}/", None),
     ]
     words = [
         "Protect civic space",
@@ -482,6 +486,9 @@ def every_page(signed, staff):
         "someone@example.org",
         "nope",
         "not an address",
+        "Pat Pending",
+        "Professor, Sungkyunkwan University",
+        "Former UN Special Rapporteur",
     ]
     return pages, words
 

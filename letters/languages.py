@@ -101,9 +101,12 @@ def activate(request: HttpRequest, language: str) -> None:
     request.LANGUAGE_CODE = translation.get_language()
 
 
-def activate_for_letter(request: HttpRequest, letter: Letter) -> "LetterVersions":
-    """A page of `letter`: in the language asked for, else in the letter's own."""
-    language = requested_language(request) or interface_language(letter.language)
+def activate_for_letter(request: HttpRequest, letter: Letter, default: str = "") -> "LetterVersions":
+    """
+    A page of `letter`: in the language asked for, else in `default` (e.g. the
+    language a signer signed in), else in the letter's own.
+    """
+    language = requested_language(request) or interface_language(default or letter.language)
     activate(request, language)
     versions = LetterVersions(letter, request.LANGUAGE_CODE, include_drafts=request.user.is_staff)
     request.letter_versions = versions

@@ -524,6 +524,18 @@ class LetterTranslation(models.Model):
     def __str__(self) -> str:
         return f"{self.letter_id} in {self.language}"
 
+    def save(self, *args, **kwargs) -> None:
+        # Pages and files of the letter are cached under its updated_at (and
+        # Roster.fingerprint): a new translation text is a new letter for them.
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            Letter.objects.filter(pk=self.letter_id).update(updated_at=timezone.now())
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            Letter.objects.filter(pk=self.letter_id).update(updated_at=timezone.now())
+            return super().delete(*args, **kwargs)
+
     def clean(self) -> None:
         if self.letter_id is not None and self.language == self.letter.language:
             raise ValidationError({"language": "The letter itself is written in this language."})

@@ -246,6 +246,17 @@ def test_korean_text_can_be_copied_from_the_korean_pdf(client, translated, tmp_p
     assert "Protéger l’espace civique" in french and "시민" not in french
 
 
+def test_editing_a_translation_changes_the_letters_files(client, translated):
+    url = f"/letters/civic-space/letter.pdf?{AS_OF}&lang=fr"
+    before = client.get(url)["ETag"]
+    LetterTranslation.objects.filter(language="fr").get().save()
+    assert client.get(url)["ETag"] != before
+    # The letter itself counts as changed, for every page cached under it.
+    updated = Letter.objects.get(pk=translated.pk).updated_at
+    LetterTranslation.objects.get(language="ko").delete()
+    assert Letter.objects.get(pk=translated.pk).updated_at > updated
+
+
 def test_the_pdf_etag_differs_by_language(client, translated):
     korean = client.get(f"/letters/civic-space/letter.pdf?{AS_OF}&lang=ko")["ETag"]
     french = client.get(f"/letters/civic-space/letter.pdf?{AS_OF}&lang=fr")["ETag"]
@@ -517,3 +528,20 @@ def test_the_sweep_finds_a_string_left_in_english():
     english = "<html><body><h1>Letters</h1><p>Open for signatures</p></body></html>"
     french = "<html><body><h1>Lettres</h1><p>Open for signatures</p></body></html>"
     assert untranslated(english, french, "fr", []) == ["Open for signatures"]
+
+
+def test_the_demo_letter_can_be_read_in_korean_and_french(client, tmp_path, settings):
+    from django.core.management import call_command
+
+    settings.VAR_DIR = tmp_path
+    call_command("load_demo", stdout=io.StringIO())
+    html = client.get("/letters/veltrana-civic-space/").content.decode()
+    assert '<link rel="alternate" hreflang="ko" href="/letters/veltrana-civic-space/?lang=ko">' in html
+    assert '<link rel="alternate" hreflang="fr" href="/letters/veltrana-civic-space/?lang=fr">' in html
+    korean = client.get("/letters/veltrana-civic-space/?lang=ko").content.decode()
+    assert "벨트라나의 시민 공간을 지켜 주십시오" in korean and "서명 단체 및 개인" in korean
+    french = client.get("/letters/veltrana-civic-space/?lang=fr").content.decode()
+    assert (
+        "Protéger l’espace civique au Veltrana" in french
+        and "Organisations et personnes signataires" in french
+    )

@@ -149,6 +149,7 @@ class Link:
     language: str
     name: str
     url: str
+    absolute_url: str  # for <link rel="alternate" hreflang>, which search engines want absolute
     current: bool
 
 
@@ -218,7 +219,11 @@ def url_in(request: HttpRequest, language: str) -> str:
 
 def language_links(request: HttpRequest, languages: list[str], current: str) -> list[Link]:
     names = dict(settings.LANGUAGES)
-    return [Link(code, names[code], url_in(request, code), code == current) for code in languages]
+    links = []
+    for code in languages:
+        url = url_in(request, code)
+        links.append(Link(code, names[code], url, request.build_absolute_uri(url), code == current))
+    return links
 
 
 def context(request: HttpRequest) -> dict:

@@ -15,6 +15,7 @@ from functools import cached_property
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
@@ -113,35 +114,30 @@ def activate_for_letter(request: HttpRequest, letter: Letter, default: str = "")
     return versions
 
 
-@dataclass(frozen=True)
 class LetterText:
-    """The words of a letter as one page shows them."""
+    """The words of a letter as one page shows them: the letter's own or a translation's (read lazily)."""
 
-    language: str  # a Letter.Language code
-    title: str
-    subject: str
-    salutation: str
-    body_text_html: str
-    footnotes_html: str
-    closing: str
-    is_draft: bool = False
+    FIELDS = ("language", "title", "subject", "salutation", "body_text_html", "footnotes_html", "closing")
 
-    @property
-    def dir(self) -> str:
-        return direction(interface_language(self.language))
+    def __init__(self, source: Letter | LetterTranslation) -> None:
+        self.source = source
 
     @classmethod
     def of(cls, source: Letter | LetterTranslation) -> "LetterText":
-        return cls(
-            language=source.language,
-            title=source.title,
-            subject=source.subject,
-            salutation=source.salutation,
-            body_text_html=source.body_text_html,
-            footnotes_html=source.footnotes_html,
-            closing=source.closing,
-            is_draft=getattr(source, "status", "") == LetterTranslation.Status.DRAFT,
-        )
+        return cls(source)
+
+    def __getattr__(self, name: str):
+        if name in self.FIELDS:
+            return getattr(self.source, name)
+        raise AttributeError(name)
+
+    @property
+    def is_draft(self) -> bool:
+        return getattr(self.source, "status", "") == LetterTranslation.Status.DRAFT
+
+    @property
+    def dir(self) -> str:
+        return direction(interface_language(self.source.language))
 
 
 @dataclass(frozen=True)
@@ -208,6 +204,19 @@ class LetterVersions:
 
     def links(self, request: HttpRequest) -> list[Link]:
         return language_links(request, self.languages, self.language)
+
+
+def with_texts(letters, language: str) -> list[Letter]:
+    """
+    Letters for a list, each with `text`: its words in `language` where a ready
+    translation has them, else its own. One query for all the translations.
+    """
+    letters = list(letters.prefetch_related(Prefetch("translations", LetterTranslation.objects.ready())))
+    for letter in letters:
+        translated = [t for t in letter.translations.all() if interface_language(t.language) == language]
+        own = interface_language(letter.language) == language or not translated
+        letter.text = LetterText.of(letter if own else translated[0])
+    return letters
 
 
 def url_in(request: HttpRequest, language: str) -> str:

@@ -550,3 +550,14 @@ def test_the_demo_letter_can_be_read_in_korean_and_french(client, tmp_path, sett
         "Protéger l’espace civique au Veltrana" in french
         and "Organisations et personnes signataires" in french
     )
+
+
+def test_the_list_of_letters_shows_their_titles_in_the_pages_language(client, translated):
+    make_letter(slug="other", title="Another letter")
+    html = client.get("/?lang=ko").content.decode()
+    assert (
+        '<li lang="ko" dir="ltr"><a href="/letters/civic-space/?lang=ko">시민 공간을 지켜 주십시오</a>'
+        in html
+    )
+    assert '<li lang="en-gb" dir="ltr"><a href="/letters/other/?lang=ko">Another letter</a>' in html
+    assert "Protect civic space" in client.get("/").content.decode()

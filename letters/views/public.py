@@ -53,6 +53,7 @@ def bad_as_of(request: HttpRequest, letter: Letter, error: AsOfError) -> HttpRes
 @require_safe
 def index(request: HttpRequest) -> HttpResponse:
     letters = Letter.objects.public().order_by("-opens_at", "-created_at")
+    letters = languages.with_texts(letters, request.LANGUAGE_CODE)
     return render(
         request,
         "letters/index.html",

@@ -359,6 +359,7 @@ def test_a_korean_signer_gets_a_korean_email(post, signed):
     [message] = mail.outbox
     assert message.subject == "서명을 확인해 주세요: Protect civic space"
     assert re.search(r"/confirm/[^/\s]+/\?lang=ko", message.body)
+    assert "서한: http://127.0.0.1:8000/letters/civic-space/?lang=ko" in message.body
 
 
 def test_sign_form_labels_and_errors_are_translated(client, signed):

@@ -82,6 +82,7 @@ class _Writer:
         return paragraph
 
     def write(self):
+        # At the end of the line, as in the print version (left and right are physical in Word).
         date = self.paragraph(self.roster.as_of_text)
         date.alignment = WD_ALIGN_PARAGRAPH.LEFT if self.rtl else WD_ALIGN_PARAGRAPH.RIGHT
         self.heading(self.text.title, level=1)

@@ -262,6 +262,33 @@ def test_editing_a_translation_changes_the_letters_files(client, translated):
     assert Letter.objects.get(pk=translated.pk).updated_at > updated
 
 
+def word_boxes(pdf: bytes, tmp_path) -> dict[str, tuple[float, float, float]]:
+    """Each word of the PDF: (left, right, page width), from pdftotext -bbox."""
+    path = tmp_path / "letter.pdf"
+    path.write_bytes(pdf)
+    xml = subprocess.run(
+        ["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    width = float(re.search(r'<page width="([0-9.]+)"', xml).group(1))
+    words = re.findall(
+        r'<word xMin="([0-9.]+)" yMin="[0-9.]+" xMax="([0-9.]+)" yMax="[0-9.]+">([^<]+)</word>', xml
+    )
+    return {text: (float(left), float(right), width) for left, right, text in words}
+
+
+@pytest.mark.slow
+def test_the_arabic_pdf_is_laid_out_right_to_left(client, signed, tmp_path):
+    arabic = word_boxes(client.get(f"/letters/civic-space/letter.pdf?{AS_OF}&lang=ar").content, tmp_path)
+    english = word_boxes(client.get(f"/letters/civic-space/letter.pdf?{AS_OF}").content, tmp_path)
+    # The first name of the list starts its line at the right margin in Arabic, the left one in English.
+    left, right, width = arabic["Asociación"]
+    assert left > width / 2
+    left, right, width = english["Asociación"]
+    assert right < width / 2
+    # A Latin name keeps its reading order inside the Arabic page.
+    assert arabic["Asociación"][1] < arabic["Pro"][0] < arabic["Derechos"][0]
+
+
 def test_the_pdf_etag_differs_by_language(client, translated):
     korean = client.get(f"/letters/civic-space/letter.pdf?{AS_OF}&lang=ko")["ETag"]
     french = client.get(f"/letters/civic-space/letter.pdf?{AS_OF}&lang=fr")["ETag"]

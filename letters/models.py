@@ -537,7 +537,8 @@ class LetterTranslation(models.Model):
             return super().delete(*args, **kwargs)
 
     def clean(self) -> None:
-        if self.letter_id is not None and self.language == self.letter.language:
+        # British and US English are one language to read the letter in.
+        if self.letter_id is not None and self.language.split("-")[0] == self.letter.language.split("-")[0]:
             raise ValidationError({"language": "The letter itself is written in this language."})
 
     @cached_property

@@ -244,7 +244,11 @@ def context(request: HttpRequest) -> dict:
     else:
         links = language_links(request, [code for code, _ in settings.LANGUAGES], language)
     keep = urlencode({PARAMETER: language}) if getattr(request, "language_requested", False) else ""
+    query = request.GET.copy()
+    query.pop(PARAMETER, None)
     return {
+        # Without ?lang=: a letter's page in its own language, any other in LANGUAGE_CODE.
+        "x_default_url": request.build_absolute_uri(f"{request.path}?{query.urlencode()}".rstrip("?")),
         "page_language": language,
         "page_dir": direction(language),
         "language_links": links,

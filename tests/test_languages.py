@@ -175,6 +175,7 @@ def test_each_page_links_its_other_versions(client, translated):
         '<link rel="alternate" hreflang="fr" href="http://testserver/letters/civic-space/?lang=fr">' in html
     )
     assert 'hreflang="ko" href' not in html.split("</head>")[0]  # not itself
+    assert '<link rel="alternate" hreflang="x-default" href="http://testserver/letters/civic-space/">' in html
     # The visible switcher offers the same versions, the current one marked.
     assert '<span aria-current="true" lang="ko">한국어</span>' in html
     assert '<a href="/letters/civic-space/?lang=fr" hreflang="fr" lang="fr">Français</a>' in html

@@ -405,6 +405,14 @@ def test_sign_form_labels_and_errors_are_translated(client, signed):
     assert ">Corée du Sud</option>" in html
 
 
+def test_too_many_attempts_is_said_in_the_visitors_language(client, signed, settings):
+    settings.SIGNUP_RATE_LIMIT = "1/h"
+    client.post("/letters/civic-space/sign/?lang=ko", {"kind": "individual"})
+    response = client.post("/letters/civic-space/sign/?lang=ko", {"kind": "individual"})
+    assert response.status_code == 429
+    assert "시도 횟수 초과" in response.content.decode()
+
+
 def test_error_pages_are_translated(client, rf):
     html = client.get("/nowhere/?lang=ja").content.decode()
     assert "ページが見つかりません" in html and '<html lang="ja"' in html

@@ -523,10 +523,13 @@ def every_page(signed, staff):
         ("get", f"{slug}/deliveries/{delivery.number}/since/", None),
         ("get", f"{slug}/deliveries/{delivery.number}/since/?as_of=2023-09-01", None),
         ("get", "/no/such/page/", None),
-        # The signer's own pages, opened from their e-mails. (The invalid-link pages,
-        # templates/letters/confirm_invalid.html and withdraw_invalid.html, join once translated.)
+        # The signer's own pages, opened from their e-mails.
         ("get", f"/confirm/{make_confirm_token(pending.pk)}/", None),
+        ("get", f"/confirm/{make_confirm_token(listed.pk)}/", None),
+        ("get", "/confirm/not-a-token/", None),
+        ("post", f"/confirm/{make_confirm_token(pending.pk)}/new-link/", {}),
         ("get", f"/manage/{make_manage_token(listed.pk)}/", None),
+        ("get", "/manage/not-a-token/", None),
     ]
     words = [
         "Protect civic space",

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils import translation
 
 from .models import Letter, LetterTranslation
@@ -160,7 +160,7 @@ class LetterVersions:
     @cached_property
     def translations(self) -> dict[str, LetterTranslation]:
         """Interface language → translation; no query for a letter known to have none."""
-        if getattr(self.letter, "has_translations", True) is False:
+        if not getattr(self.letter, "has_translations", True):  # 0 or False from the letter query
             return {}
         translations = self.letter.translations.order_by("language")
         if not self.include_drafts:
@@ -219,11 +219,20 @@ def with_texts(letters, language: str) -> list[Letter]:
     return letters
 
 
-def url_in(request: HttpRequest, language: str) -> str:
-    """This page's address in another language."""
-    query = request.GET.copy()
-    query[PARAMETER] = language
-    return f"{request.path}?{query.urlencode()}"
+# What a page in another language keeps of this one's query: the parameters our
+# pages read, nothing a visitor made up (pages are cached and shared).
+KEPT_PARAMETERS = ("as_of", "paper", "page", "as")
+
+
+def url_in(request: HttpRequest, language: str | None) -> str:
+    """This page's address in another language (None: without ?lang=)."""
+    query = QueryDict(mutable=True)
+    for name in KEPT_PARAMETERS:
+        if name in request.GET:
+            query[name] = request.GET[name][:20]
+    if language:
+        query[PARAMETER] = language
+    return f"{request.path}?{query.urlencode()}".rstrip("?")
 
 
 def language_links(request: HttpRequest, languages: list[str], current: str) -> list[Link]:
@@ -244,11 +253,9 @@ def context(request: HttpRequest) -> dict:
     else:
         links = language_links(request, [code for code, _ in settings.LANGUAGES], language)
     keep = urlencode({PARAMETER: language}) if getattr(request, "language_requested", False) else ""
-    query = request.GET.copy()
-    query.pop(PARAMETER, None)
     return {
         # Without ?lang=: a letter's page in its own language, any other in LANGUAGE_CODE.
-        "x_default_url": request.build_absolute_uri(f"{request.path}?{query.urlencode()}".rstrip("?")),
+        "x_default_url": request.build_absolute_uri(url_in(request, None)),
         "page_language": language,
         "page_dir": direction(language),
         "language_links": links,

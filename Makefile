@@ -18,17 +18,19 @@ PYTHON ?= $(shell for c in python3.14 python3.13 python3.12 \
 
 # Debian packages the project needs: fonts for every script a signer may write
 # in (PDF), poppler for PDF text and pictures in tests; chromium and PostgreSQL
-# for the test suite; redis-server for the shared-cache tests (bin/with-redis).
-APT_RUN := fonts-noto-core fonts-noto-cjk poppler-utils
+# for the test suite; redis-server for the shared-cache tests (bin/with-redis);
+# gettext compiles the translation catalogues.
+APT_RUN := fonts-noto-core fonts-noto-cjk poppler-utils gettext
 APT_TEST := chromium postgresql redis-server
 
-.PHONY: help install sysdeps sysdeps-test run demo test lint format migrations-check pytest bench audit clean
+.PHONY: help install sysdeps sysdeps-test run demo test lint format migrations-check pytest bench audit clean messages
 
 help:
 	@echo "make run     set up .venv and the database, load the demo, serve on http://$(HOST):$(PORT)"
 	@echo "make test    set up, then ruff, migrations check and the whole test suite (browser tests too)"
 	@echo "make bench   benchmarks: roster pages and exports, signup load (SQLite and PostgreSQL)"
 	@echo "make audit   pip-audit of requirements.txt (needs network access to the vulnerability database)"
+	@echo "make messages compile the translation catalogues (locale/) with gettext"
 	@echo "make lint    ruff check and format check"
 	@echo "make format  ruff format and fix"
 	@echo "make clean   remove .venv, var/ and test artifacts"
@@ -73,7 +75,12 @@ db: install | var
 	$(MANAGE) migrate --noinput -v 0
 	$(MANAGE) createcachetable
 
-run: install sysdeps db
+# The translations in locale/*/LC_MESSAGES/django.po, compiled to the .mo files
+# Django reads (build output, not committed) with Debian's gettext (msgfmt).
+messages: install sysdeps
+	$(MANAGE) compilemessages --ignore=.venv --ignore=var -v 0
+
+run: install sysdeps db messages
 	$(MANAGE) load_demo --if-empty
 	$(MANAGE) runserver $(HOST):$(PORT)
 
@@ -91,7 +98,7 @@ migrations-check: install
 # The whole suite on SQLite, then again on a throwaway PostgreSQL cluster (bin/with-postgres) with a
 # throwaway Redis (bin/with-redis) as the cache, so the rate-limit, page-cache and two-host tests run
 # against it; the database-cache path is covered by the SQLite run.
-pytest: install sysdeps-test | var
+pytest: install sysdeps-test messages | var
 	$(VENV)/bin/pytest
 	bin/with-postgres bin/with-redis $(VENV)/bin/pytest -p no:cacheprovider
 

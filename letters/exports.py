@@ -23,9 +23,11 @@ from django.db import connections, router, transaction
 from django.tasks import task
 from django.template.loader import get_template, render_to_string
 from django.utils import translation
+from django.utils.translation import gettext as _
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from .languages import LetterVersions, interface_language
 from .models import Letter
 from .rosters import PUBLIC_FIELDS, Roster
 from .spreadsheets import escape_formula
@@ -59,13 +61,20 @@ class PaperError(ValueError):
 def paper_for_request(raw: str | None) -> str:
     paper = (raw or DEFAULT_PAPER).strip().lower()
     if paper not in PAPERS:
-        raise PaperError(f"Paper must be “a4” or “letter”, not “{(raw or '')[:20]}”.")
+        raise PaperError(_("Paper must be “a4” or “letter”, not “%(value)s”.") % {"value": (raw or "")[:20]})
     return paper
 
 
-def print_html(roster: Roster, paper: str) -> str:
-    """The print version: the letter as delivered, then the roster."""
-    return render_to_string("letters/print.html", {"letter": roster.letter, "roster": roster, "paper": paper})
+def main_version(letter: Letter) -> LetterVersions:
+    return LetterVersions(letter, interface_language(letter.language))
+
+
+def print_html(roster: Roster, paper: str, versions: LetterVersions | None = None) -> str:
+    """The print version: the letter as delivered, then the roster, in one language."""
+    versions = versions or main_version(roster.letter)
+    context = {"letter": roster.letter, "roster": roster, "paper": paper, "versions": versions}
+    with translation.override(versions.language):
+        return render_to_string("letters/print.html", context)
 
 
 class StaticOnlyFetcher(URLFetcher):
@@ -87,8 +96,8 @@ class StaticOnlyFetcher(URLFetcher):
         raise ValueError(f"The PDF may only use the site's static files, not {url[:100]}")
 
 
-def render_pdf(roster: Roster, paper: str) -> bytes:
-    html = print_html(roster, paper)
+def render_pdf(roster: Roster, paper: str, versions: LetterVersions | None = None) -> bytes:
+    html = print_html(roster, paper, versions)
     document = HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=StaticOnlyFetcher())
     return document.write_pdf()
 
@@ -99,6 +108,9 @@ def layout_version() -> str:
     digest = hashlib.sha256()
     for name in PRINT_TEMPLATES:
         digest.update(get_template(name).template.source.encode())
+    # The words around the letter: a new translation of the interface is a new look.
+    for catalogue in sorted(Path(settings.BASE_DIR, "locale").glob("*/LC_MESSAGES/django.po")):
+        digest.update(catalogue.read_bytes())
     if stylesheet := finders.find("css/print.css"):
         digest.update(Path(stylesheet).read_bytes())
     return digest.hexdigest()[:12]
@@ -151,21 +163,28 @@ def read_for_pdf(roster: Roster) -> str:
     return fingerprint
 
 
-def pdf_of_read_roster(roster: Roster, paper: str, fingerprint: str) -> bytes:
-    """The PDF of a roster already read (see `read_for_pdf`), from the cache or rendered and cached."""
-    key = pdf_cache_key(roster.letter.pk, roster.as_of, paper, fingerprint)
+def pdf_of_read_roster(
+    roster: Roster, paper: str, fingerprint: str, versions: LetterVersions | None = None
+) -> bytes:
+    """
+    The PDF of a roster already read (see `read_for_pdf`), from the cache or
+    rendered and cached, in the language of `versions` (the letter's own by default).
+    """
+    versions = versions or main_version(roster.letter)  # a delivery: the letter's own language
+    with translation.override(versions.language):
+        key = pdf_cache_key(roster.letter.pk, roster.as_of, paper, fingerprint)
     pdf = pdf_cache().get(key)
     if pdf is None:
-        pdf = render_pdf(roster, paper)
+        pdf = render_pdf(roster, paper, versions)
         pdf_cache().set(key, pdf, PDF_CACHE_SECONDS)
     return pdf
 
 
-def cached_pdf(roster: Roster, paper: str) -> bytes:
-    """The PDF of this roster, rendered once per letter, day, paper and roster state."""
+def cached_pdf(roster: Roster, paper: str, versions: LetterVersions | None = None) -> bytes:
+    """The PDF of this roster, rendered once per letter, day, paper, language and roster state."""
     pdf = pdf_cache().get(pdf_cache_key(roster.letter.pk, roster.as_of, paper, roster.fingerprint()))
     if pdf is None:
-        pdf = pdf_of_read_roster(roster, paper, read_for_pdf(roster))
+        pdf = pdf_of_read_roster(roster, paper, read_for_pdf(roster), versions)
     return pdf
 
 
@@ -174,7 +193,7 @@ def pdf_if_cached(roster: Roster, paper: str) -> bytes | None:
     return pdf_cache().get(pdf_cache_key(roster.letter.pk, roster.as_of, paper, roster.public_state()))
 
 
-def pdf_for_download(roster: Roster, paper: str) -> bytes | None:
+def pdf_for_download(roster: Roster, paper: str, versions: LetterVersions | None = None) -> bytes | None:
     """
     The PDF for a visitor: from the cache, rendered now for a list short enough
     to render within a request, or else by a worker (None until it is done).
@@ -183,23 +202,31 @@ def pdf_for_download(roster: Roster, paper: str) -> bytes | None:
     if (pdf := pdf_cache().get(key)) is not None:
         return pdf
     if roster.signatures().count() <= PDF_INLINE_MAX_ENTRIES:
-        return pdf_of_read_roster(roster, paper, roster.public_state())
+        return pdf_of_read_roster(roster, paper, roster.public_state(), versions)
     # One worker per PDF, however many visitors ask for it meanwhile.
     if pdf_cache().add(f"{key}:queued", True, PDF_QUEUED_SECONDS):
-        render_pdf_later.enqueue(letter_id=roster.letter.pk, as_of=roster.as_of.isoformat(), paper=paper)
+        render_pdf_later.enqueue(
+            letter_id=roster.letter.pk,
+            as_of=roster.as_of.isoformat(),
+            paper=paper,
+            language=translation.get_language() or "",
+        )
     return pdf_cache().get(key)  # already there when tasks run at once (tests)
 
 
 @task
-def render_pdf_later(*, letter_id: int, as_of: str, paper: str) -> None:
+def render_pdf_later(*, letter_id: int, as_of: str, paper: str, language: str = "") -> None:
     letter = Letter.objects.get(pk=letter_id)
-    cached_pdf(Roster(letter, dt.date.fromisoformat(as_of)), paper)
+    versions = LetterVersions(letter, language or interface_language(letter.language))
+    with translation.override(versions.language):
+        cached_pdf(Roster(letter, dt.date.fromisoformat(as_of)), paper, versions)
 
 
-def dated_filename(slug: str, as_of: dt.date, extension: str, what: str = "") -> str:
-    """`civic-space-as-of-2023-09-21.pdf`, `civic-space-signatories-as-of-2023-09-21.csv`."""
+def dated_filename(slug: str, as_of: dt.date, extension: str, what: str = "", language: str = "") -> str:
+    """`civic-space-as-of-2023-09-21.pdf`, `civic-space-signatories-as-of-2023-09-21.csv`, `…-21-ko.docx`."""
     middle = f"-{what}" if what else ""
-    return f"{slug}{middle}-as-of-{as_of.isoformat()}.{extension}"
+    suffix = f"-{language}" if language else ""
+    return f"{slug}{middle}-as-of-{as_of.isoformat()}{suffix}.{extension}"
 
 
 def csv_chunks(roster: Roster) -> Iterator[bytes]:

@@ -1,11 +1,15 @@
 import copy
+import functools
 import unicodedata
 from html import escape
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.forms.utils import flatatt
+from django.utils import translation
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -30,13 +34,13 @@ class LineField(forms.CharField):
         super().validate(value)
         if has_control_characters(value):
             raise ValidationError(
-                "Write this on one line, without line breaks or invisible control characters.",
+                _("Write this on one line, without line breaks or invisible control characters."),
                 code="control_characters",
             )
         if self.is_name and value and not any(char.isalnum() for char in value):
             # Only punctuation, symbols or invisible characters would print as
             # an empty or meaningless line on the list.
-            raise ValidationError("Enter a name with at least one letter.", code="no_letters")
+            raise ValidationError(_("Enter a name with at least one letter."), code="no_letters")
 
 
 class CountrySelect(forms.Select):
@@ -63,14 +67,27 @@ class CountrySelect(forms.Select):
         return result
 
 
+@functools.cache
+def _country_choices(language: str) -> list[tuple[str, str]]:
+    with translation.override(language):
+        return [
+            ("", gettext("Choose a country (optional)")),
+            *((code, str(name)) for code, name in countries),
+        ]
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """The countries by name in the page's language, worked out once per language."""
+    return _country_choices(translation.get_language() or settings.LANGUAGE_CODE)
+
+
 class CountryChoiceField(forms.ChoiceField):
-    """ISO 3166 codes by English name, optional."""
+    """ISO 3166 codes by name in the page's language, optional."""
 
     widget = CountrySelect
 
     def __init__(self, **kwargs) -> None:
-        choices = [("", "Choose a country (optional)"), *((code, name) for code, name in countries)]
-        super().__init__(choices=choices, required=False, label="Country", **kwargs)
+        super().__init__(choices=country_choices, required=False, label=_("Country"), **kwargs)
 
     def __deepcopy__(self, memo):
         # Every form instance deep-copies its fields; the 250 choices never
@@ -84,20 +101,20 @@ class SignatureForm(forms.Form):
     """What every signature asks for. Subclasses add the signatory's fields in front."""
 
     email = forms.EmailField(
-        label="E-mail address",
+        label=_("E-mail address"),
         max_length=254,
-        help_text="We send you a link to confirm your signature. Never published.",
+        help_text=_("We send you a link to confirm your signature. Never published."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     public_consent = forms.BooleanField(
-        label="I agree that my name is published as a signatory of this letter.",
-        error_messages={"required": "Your name can only be listed if you agree to its publication."},
+        label=_("I agree that my name is published as a signatory of this letter."),
+        error_messages={"required": _("Your name can only be listed if you agree to its publication.")},
     )
     contact_consent = forms.BooleanField(
-        label="The organizers may write to me about this letter (optional).", required=False
+        label=_("The organizers may write to me about this letter (optional)."), required=False
     )
     comment = forms.CharField(
-        label="Leave this field empty",
+        label=_("Leave this field empty"),
         required=False,
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
@@ -118,19 +135,19 @@ class IndividualSignatureForm(SignatureForm):
 
     name = LineField(
         is_name=True,
-        label="Your name",
+        label=_("Your name"),
         max_length=200,
-        help_text="As it should be printed, e.g. “Tomás Ojea-Quintana”.",
+        help_text=_("As it should be printed, e.g. “Tomás Ojea-Quintana”."),
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     title = LineField(
-        label="Title or affiliation (optional)",
+        label=_("Title or affiliation (optional)"),
         max_length=400,
         required=False,
-        help_text="Printed under your name, e.g. “Professor of Law, University of Cape Town”.",
+        help_text=_("Printed under your name, e.g. “Professor of Law, University of Cape Town”."),
         widget=forms.TextInput(attrs={"autocomplete": "organization-title"}),
     )
-    country = CountryChoiceField(help_text="Where you live or work.")
+    country = CountryChoiceField(help_text=_("Where you live or work."))
 
     field_order = ["name", "title", "country", "email"]
 
@@ -140,35 +157,39 @@ class OrganizationSignatureForm(SignatureForm):
 
     organization_name = LineField(
         is_name=True,
-        label="Name of the organization",
+        label=_("Name of the organization"),
         max_length=300,
-        help_text="As it should be printed, e.g. “Asociación Pro Derechos Humanos”.",
+        help_text=_("As it should be printed, e.g. “Asociación Pro Derechos Humanos”."),
         widget=forms.TextInput(attrs={"autocomplete": "organization"}),
     )
     acronym = LineField(
-        label="Acronym (optional)",
+        label=_("Acronym (optional)"),
         max_length=50,
         required=False,
-        help_text="Printed after the name: “(APDH)”.",
+        help_text=_("Printed after the name: “(APDH)”."),
     )
-    country = CountryChoiceField(help_text="Where the organization is based.")
+    country = CountryChoiceField(help_text=_("Where the organization is based."))
     website = forms.URLField(
-        label="Website (optional)", max_length=500, required=False, assume_scheme="https"
+        label=_("Website (optional)"), max_length=500, required=False, assume_scheme="https"
     )
     name = LineField(
         is_name=True,
-        label="Your name",
+        label=_("Your name"),
         max_length=200,
-        help_text="The person signing on behalf of the organization. Never published.",
+        help_text=_("The person signing on behalf of the organization. Never published."),
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
 
     field_order = ["organization_name", "acronym", "country", "website", "name", "email"]
 
     public_consent = forms.BooleanField(
-        label="I may sign on behalf of this organization, and I agree that its name is published as a "
-        "signatory of this letter.",
-        error_messages={"required": "The organization can only be listed if you agree to its publication."},
+        label=_(
+            "I may sign on behalf of this organization, and I agree that its name is published as a "
+            "signatory of this letter."
+        ),
+        error_messages={
+            "required": _("The organization can only be listed if you agree to its publication.")
+        },
     )
 
 
@@ -177,9 +198,9 @@ FORMS = {form.kind: form for form in (IndividualSignatureForm, OrganizationSigna
 
 class NewLinkForm(forms.Form):
     email = forms.EmailField(
-        label="E-mail address",
+        label=_("E-mail address"),
         max_length=254,
-        help_text="The address you signed with.",
+        help_text=_("The address you signed with."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 

@@ -48,6 +48,10 @@ class Letter(models.Model):
         ES = "es", "Spanish"
         DE = "de", "German"
         PT = "pt", "Portuguese"
+        KO = "ko", "Korean"
+        ZH_HANS = "zh-hans", "Chinese (Simplified)"
+        JA = "ja", "Japanese"
+        AR = "ar", "Arabic"
 
     class SectionOrder(models.TextChoices):
         INDIVIDUALS_FIRST = "individuals", "Individuals, then organizations"
@@ -477,3 +481,74 @@ def _signatory_saved(sender, instance, created: bool, **kwargs) -> None:
     field = "individual" if sender is Individual else "organization"
     listed = Signature.objects.filter(**{field: instance}, status=Signature.Status.APPROVED)
     Letter.objects.filter(pk__in=listed.values("letter_id")).roster_changed()
+
+
+class LetterTranslationQuerySet(models.QuerySet):
+    def ready(self) -> "LetterTranslationQuerySet":
+        return self.filter(status=LetterTranslation.Status.READY)
+
+
+class LetterTranslation(models.Model):
+    """The letter's text in another language; the list of signatories is the letter's own."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft (staff only)"
+        READY = "ready", "Ready (published)"
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="translations")
+    language = models.CharField(max_length=10, choices=Letter.Language)
+    status = models.CharField(
+        max_length=10,
+        choices=Status,
+        default=Status.DRAFT,
+        help_text="Visitors see a translation once it is ready; staff can preview a draft.",
+    )
+    title = models.CharField(max_length=300)
+    subject = models.CharField(max_length=500, blank=True)
+    salutation = models.CharField(max_length=300, blank=True)
+    body = models.TextField(help_text="Markdown, with the same footnotes as the main text.")
+    closing = models.CharField(max_length=300, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = LetterTranslationQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["letter", "language"],
+                name="lettertranslation_unique_language_per_letter",
+                violation_error_message="This letter already has a translation in this language.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.letter_id} in {self.language}"
+
+    def save(self, *args, **kwargs) -> None:
+        # Pages and files of the letter are cached under its updated_at (and
+        # Roster.fingerprint): a new translation text is a new letter for them.
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            Letter.objects.filter(pk=self.letter_id).update(updated_at=timezone.now())
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            Letter.objects.filter(pk=self.letter_id).update(updated_at=timezone.now())
+            return super().delete(*args, **kwargs)
+
+    def clean(self) -> None:
+        # British and US English are one language to read the letter in.
+        if self.letter_id is not None and self.language.split("-")[0] == self.letter.language.split("-")[0]:
+            raise ValidationError({"language": "The letter itself is written in this language."})
+
+    @cached_property
+    def body_html(self) -> str:
+        return render_markdown(self.body)
+
+    @property
+    def body_text_html(self) -> str:
+        return split_footnotes(self.body_html)[0]
+
+    @property
+    def footnotes_html(self) -> str:
+        return split_footnotes(self.body_html)[1]

@@ -59,6 +59,7 @@ TEMPLATES = [
     "letters/_share.html",
     "letters/print.html",
     "letters/embed.html",
+    "letters/_version_notice.html",
 ]
 
 
@@ -67,6 +68,9 @@ def templates_version() -> str:
     digest = hashlib.sha256()
     for name in TEMPLATES:
         digest.update(get_template(name).template.source.encode())
+    # The words around the letter in every language (letters/languages.py).
+    for catalogue in sorted(Path(settings.BASE_DIR, "locale").glob("*/LC_MESSAGES/django.po")):
+        digest.update(catalogue.read_bytes())
     return digest.hexdigest()[:12]
 
 

@@ -14,14 +14,18 @@ from dataclasses import dataclass
 from functools import cache, cached_property
 
 from django.db.models import Count, Q
-from django.utils import dateformat, translation
+from django.utils import dateformat, formats, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django_countries import countries
 
 from signatories.normalize import name_key
 
+from .languages import date_language
 from .models import Letter, Signature
 
-# How each letter language writes a full date.
+# How each language writes a full date: the letter's own (Letter.language) in
+# its main text, the page's when it is shown in another (languages.date_language).
 DATE_FORMATS = {
     Letter.Language.EN_GB: "j F Y",
     Letter.Language.EN_US: "F j, Y",
@@ -29,6 +33,10 @@ DATE_FORMATS = {
     Letter.Language.ES: r"j \d\e F \d\e Y",
     Letter.Language.DE: "j. F Y",
     Letter.Language.PT: r"j \d\e F \d\e Y",
+    Letter.Language.KO: "Y년 n월 j일",
+    Letter.Language.ZH_HANS: "Y年n月j日",
+    Letter.Language.JA: "Y年n月j日",
+    Letter.Language.AR: "j F Y",
 }
 
 
@@ -41,7 +49,9 @@ class AsOfError(ValueError):
 
 def format_day(day: dt.date, language: str) -> str:
     with translation.override(language):
-        return dateformat.format(day, DATE_FORMATS.get(language, "j F Y"))
+        text = dateformat.format(day, DATE_FORMATS.get(language, "j F Y"))
+    # Django's Portuguese capitalizes months; Portuguese writes them in lower case.
+    return text.lower() if language == Letter.Language.PT else text
 
 
 @cache
@@ -93,7 +103,10 @@ class Section:
 class Roster:
     INDIVIDUALS = "individual"
     ORGANIZATIONS = "organization"
-    SECTION_HEADINGS = {INDIVIDUALS: "Individuals", ORGANIZATIONS: "Organizations"}
+    SECTION_HEADINGS = {
+        INDIVIDUALS: gettext_lazy("Individuals"),
+        ORGANIZATIONS: gettext_lazy("Organizations"),
+    }
 
     def __init__(self, letter: Letter, as_of: dt.date | None = None) -> None:
         self.letter = letter
@@ -111,13 +124,15 @@ class Roster:
             day = dt.date.fromisoformat(raw_as_of.strip())
         except ValueError:
             raise AsOfError(
-                f"“{raw_as_of[:40]}” is not a date. Give the day as YEAR-MONTH-DAY, for example 2023-09-21."
+                _("“%(value)s” is not a date. Give the day as YEAR-MONTH-DAY, for example 2023-09-21.")
+                % {"value": raw_as_of[:40]}
             )
         roster = cls(letter, day)
         if day > roster.today:
+            language = date_language(letter)
             raise AsOfError(
-                f"{format_day(day, letter.language)} has not happened yet: the latest list is today’s "
-                f"({format_day(roster.today, letter.language)})."
+                _("%(day)s has not happened yet: the latest list is today’s (%(today)s).")
+                % {"day": format_day(day, language), "today": format_day(roster.today, language)}
             )
         return roster
 
@@ -127,7 +142,8 @@ class Roster:
 
     @property
     def as_of_text(self) -> str:
-        return format_day(self.as_of, self.letter.language)
+        """The day, as the page's language writes it (the letter's own on a page in its language)."""
+        return format_day(self.as_of, date_language(self.letter))
 
     def signatures(self):
         return Signature.objects.on_roster(self.letter, as_of=self.as_of)
@@ -228,27 +244,28 @@ class Roster:
     @property
     def heading(self) -> str:
         if self.letter.accepts_individuals and self.letter.accepts_organizations:
-            what = "Signatory organizations and individuals"
+            heading = _("Signatory organizations and individuals (as of %(day)s)")
         elif self.letter.accepts_organizations:
-            what = "Signatory organizations"
+            heading = _("Signatory organizations (as of %(day)s)")
         else:
-            what = "Signatories"
-        return f"{what} (as of {self.as_of_text})"
+            heading = _("Signatories (as of %(day)s)")
+        return heading % {"day": self.as_of_text}
 
     @property
     def counts_text(self) -> str:
-        """ "7 individuals and 48 organizations", in the order of the sections."""
-        words = {
-            self.INDIVIDUALS: ("individual", "individuals"),
-            self.ORGANIZATIONS: ("organization", "organizations"),
-        }
-        keys = {self.INDIVIDUALS: "individuals", self.ORGANIZATIONS: "organizations"}
+        """ "7 individuals and 48 organizations", in the order of the sections and the page's language."""
         parts = []
         for section_type in self.section_types:
-            n = self.counts[keys[section_type]]
-            singular, plural = words[section_type]
-            parts.append(f"{n:,} {singular if n == 1 else plural}")
-        return " and ".join(parts)
+            if section_type == self.INDIVIDUALS:
+                n = self.counts["individuals"]
+                text = ngettext("%(count)s individual", "%(count)s individuals", n)
+            else:
+                n = self.counts["organizations"]
+                text = ngettext("%(count)s organization", "%(count)s organizations", n)
+            parts.append(text % {"count": formats.number_format(n, use_l10n=True, force_grouping=True)})
+        if len(parts) == 2:
+            return _("%(first)s and %(second)s") % {"first": parts[0], "second": parts[1]}
+        return parts[0]
 
     def fingerprint(self) -> str:
         """
@@ -300,7 +317,10 @@ class RosterPage(Roster):
         page = cls(letter, roster.as_of, search=search or "")
         if raw_page not in (None, ""):
             if not raw_page.isdigit() or not 1 <= int(raw_page) <= page.pages:
-                raise AsOfError(f"There is no page “{raw_page[:20]}” of this list: it has {page.pages}.")
+                raise AsOfError(
+                    _("There is no page “%(page)s” of this list: it has %(pages)s.")
+                    % {"page": raw_page[:20], "pages": page.pages}
+                )
             page.number = int(raw_page)
         return page
 

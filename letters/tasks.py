@@ -11,11 +11,13 @@ from django.core.mail import EmailMultiAlternatives
 from django.tasks import task
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from signatories.normalize import canonical_email, clean_text
 
+from .languages import interface_language
 from .models import Signature
 from .tokens import make_confirm_token, make_correction_token, make_manage_token
 
@@ -62,9 +64,22 @@ def send_signature_email(
 def signature_email(
     signature: Signature, kind: str, *, to: str = "", correction_id: int | None = None
 ) -> EmailMultiAlternatives:
-    """The message `kind` about `signature`, addressed to `to` or the signature's address."""
+    """The message `kind` about `signature`, to `to` or the signature's address, in the signer's language."""
     if kind not in SUBJECTS:
         raise ValueError(f"Unknown signer e-mail {kind!r}")
+    language = signer_language(signature)
+    with translation.override(language):
+        return _signature_email(signature, kind, to=to, correction_id=correction_id, language=language)
+
+
+def signer_language(signature: Signature) -> str:
+    """The language the signer signed in (Signature.language), else the letter's."""
+    return interface_language(signature.language or signature.letter.language)
+
+
+def _signature_email(
+    signature: Signature, kind: str, *, to: str, correction_id: int | None, language: str
+) -> EmailMultiAlternatives:
     letter = signature.letter
     address = _address(signature)
     # Someone else naming an organization that has signed learns no more than
@@ -76,12 +91,18 @@ def signature_email(
         "letter": letter,
         "signatory": signature.signatory,
         "needs_approval": signature.is_organization or letter.requires_approval,
-        "letter_url": settings.SITE_URL + letter.get_absolute_url(),
-        "confirm_url": _link("letters:confirm", make_confirm_token(signature.pk)) if own_signature else "",
-        "manage_url": _link("letters:manage", make_manage_token(signature.pk)) if own_signature else "",
+        "letter_url": f"{settings.SITE_URL}{letter.get_absolute_url()}?lang={language}",
+        "confirm_url": _link("letters:confirm", make_confirm_token(signature.pk), language)
+        if own_signature
+        else "",
+        "manage_url": _link("letters:manage", make_manage_token(signature.pk), language)
+        if own_signature
+        else "",
         "correction": signature.corrections.filter(pk=correction_id).first() if correction_id else None,
         "correction_url": (
-            _link("letters:confirm_correction", make_correction_token(correction_id)) if correction_id else ""
+            _link("letters:confirm_correction", make_correction_token(correction_id), language)
+            if correction_id
+            else ""
         ),
         "confirm_days": max(1, settings.SIGNUP_CONFIRM_MAX_AGE // 86400),
     }
@@ -97,8 +118,9 @@ def signature_email(
     return message
 
 
-def _link(name: str, token: str) -> str:
-    return settings.SITE_URL + reverse(name, args=[token])
+def _link(name: str, token: str, language: str) -> str:
+    """A link to the signer's pages, which open in the language of their e-mail."""
+    return f"{settings.SITE_URL}{reverse(name, args=[token])}?lang={language}"
 
 
 def _address(signature: Signature) -> str:

@@ -21,6 +21,7 @@ urlpatterns = [
     # Delivery outputs (letters/views/outputs.py)
     path("letters/<slug:slug>/print/", outputs.print_version, name="print"),
     path("letters/<slug:slug>/letter.pdf", outputs.pdf, name="pdf"),
+    path("letters/<slug:slug>/letter.docx", outputs.word_document, name="docx"),
     path("letters/<slug:slug>/signatories.csv", outputs.signatories_csv, name="csv"),
     path("letters/<slug:slug>/signatories.json", outputs.signatories_json, name="json"),
     path("letters/<slug:slug>/deliveries/<int:number>/", outputs.delivery, name="delivery"),

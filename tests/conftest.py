@@ -1,9 +1,26 @@
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
 from django.core.cache import cache, caches
 
 from letters import pagecache, ratelimits
 
 from .factories import make_letter
+
+
+def pytest_configure(config):
+    """
+    The translation catalogues (locale/*.po) compiled before any page is
+    rendered: `make` does it, and so does a bare `pytest` on a fresh clone.
+    """
+    for po in Path(__file__).resolve().parent.parent.glob("locale/*/LC_MESSAGES/django.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            if shutil.which("msgfmt") is None:
+                raise pytest.UsageError("msgfmt is missing: install gettext (make sysdeps)")
+            subprocess.run(["msgfmt", "--check-format", "-o", str(mo), str(po)], check=True)
 
 
 @pytest.fixture

@@ -31,9 +31,9 @@ def fake_pdf(monkeypatch):
     """PDFs made of the print page's text, so tests can read them and need not wait for WeasyPrint."""
     renders = []
 
-    def render(roster, paper):
+    def render(roster, paper, versions=None):
         renders.append(roster.as_of)
-        return b"%PDF-fake\n" + exports.print_html(roster, paper).encode()
+        return b"%PDF-fake\n" + exports.print_html(roster, paper, versions).encode()
 
     monkeypatch.setattr(exports, "render_pdf", render)
     return renders

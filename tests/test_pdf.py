@@ -101,9 +101,9 @@ def renders(monkeypatch):
     calls = []
     original = exports.render_pdf
 
-    def counting(roster, paper):
+    def counting(roster, paper, versions=None):
         calls.append((roster.as_of, paper))
-        return original(roster, paper)
+        return original(roster, paper, versions)
 
     monkeypatch.setattr(exports, "render_pdf", counting)
     return calls
@@ -196,7 +196,7 @@ def test_a_long_list_is_rendered_by_a_worker_once_while_visitors_wait(client, si
     assert first["Retry-After"] == "15"
     assert '<meta http-equiv="refresh"' in first.content.decode()
     assert "being prepared" in first.content.decode()
-    assert queued == [{"letter_id": signed.pk, "as_of": "2023-09-21", "paper": "a4"}]
+    assert queued == [{"letter_id": signed.pk, "as_of": "2023-09-21", "paper": "a4", "language": "en-gb"}]
     assert renders == []
 
 

@@ -22,7 +22,7 @@ PDF = "/letters/civic-space/letter.pdf"
 def renders(monkeypatch):
     made = []
 
-    def render(roster, paper):
+    def render(roster, paper, versions=None):
         made.append(roster.as_of)
         return b"%PDF-1.7 fake"
 

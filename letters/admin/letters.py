@@ -10,7 +10,7 @@ from django.utils.http import urlencode
 from signatories.admin_search import BoundedSearchMixin
 
 from ..lifecycle import BUCKETS, bucket_q
-from ..models import Letter
+from ..models import Letter, LetterTranslation
 
 
 def signatures_url(letter: Letter, queue: str = "all") -> str:
@@ -19,8 +19,25 @@ def signatures_url(letter: Letter, queue: str = "all") -> str:
     )
 
 
+class LetterTranslationInline(admin.StackedInline):
+    """The letter in other languages; a draft stays hidden from visitors until it is marked ready."""
+
+    model = LetterTranslation
+    extra = 0
+    fields = ["language", "status", "preview", "title", "subject", "salutation", "body", "closing"]
+    readonly_fields = ["preview"]
+
+    @admin.display(description="preview")
+    def preview(self, translation: LetterTranslation):
+        if translation.pk is None:
+            return "Save to preview."
+        url = f"{translation.letter.get_absolute_url()}?{urlencode({'lang': translation.language})}"
+        return format_html('<a href="{}">Preview the page in this language</a>', url)
+
+
 @admin.register(Letter)
 class LetterAdmin(BoundedSearchMixin, admin.ModelAdmin):
+    inlines = [LetterTranslationInline]
     list_display = ["title", "status", "awaiting_count", "approved_count", "counts", "public_page"]
     list_filter = ["status", "language"]
     search_fields = ["title", "slug", "subject"]
@@ -85,9 +102,10 @@ class LetterAdmin(BoundedSearchMixin, admin.ModelAdmin):
         return format_html(
             '<a href="{}">Public page</a> · <a href="{}">Moderation queue</a> · '
             '<a href="{}">Import a spreadsheet of signatures</a> · '
-            '<a href="{}">Reject signatures in bulk</a>',
+            '<a href="{}">Reject signatures in bulk</a> · <a href="{}">Word document</a>',
             letter.get_absolute_url(),
             signatures_url(letter, "awaiting"),
             import_url,
             reverse("admin:letters_signature_invalidate") + "?" + urlencode({"letter": letter.pk}),
+            reverse("letters:docx", args=[letter.slug]),
         )

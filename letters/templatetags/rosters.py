@@ -1,9 +1,12 @@
+import datetime as dt
 from html import escape
 
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
-from letters.rosters import RosterEntry
+from letters.languages import date_language, text_direction
+from letters.models import Letter
+from letters.rosters import RosterEntry, format_day
 
 register = template.Library()
 
@@ -14,21 +17,37 @@ def roster_entries(entries: list[RosterEntry]) -> SafeString:
     The <li> items of a roster section. Written in Python rather than as a
     template loop: for a 10,000-name list the loop cost twenty times the query
     (bench/roster.py). Every value is escaped here, with the same five
-    characters as Django's autoescape.
+    characters as Django's autoescape. Each name and title has its own
+    direction (languages.text_direction): a Latin name on an Arabic page, or an
+    Arabic one on an English page, stays readable.
     """
     items = []
     for entry in entries:
-        if entry.is_organization:
-            items.append(
-                f'<li class="roster-entry"><span class="entry-name">{escape(entry.display_name)}</span></li>'
+        name = entry.display_name if entry.is_organization else entry.name
+        direction = text_direction(name)
+        item = f'<li class="roster-entry"><span class="entry-name" dir="{direction}">{escape(name)}</span>'
+        if entry.title and not entry.is_organization:
+            item += (
+                f'<span class="entry-title" dir="{text_direction(entry.title)}">{escape(entry.title)}</span>'
             )
-        elif entry.title:
-            items.append(
-                f'<li class="roster-entry"><span class="entry-name">{escape(entry.name)}</span>'
-                f'<span class="entry-title">{escape(entry.title)}</span></li>'
-            )
-        else:
-            items.append(
-                f'<li class="roster-entry"><span class="entry-name">{escape(entry.name)}</span></li>'
-            )
+        items.append(item + "</li>")
     return mark_safe("\n".join(items))  # noqa: S308 - each value is escaped above
+
+
+@register.filter
+def letter_day(value: dt.date | dt.datetime | None, letter: Letter) -> str:
+    """A day (or the day of a moment in the letter's time zone) as the page's language writes it."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = letter.local_date(value)
+    return format_day(value, date_language(letter))
+
+
+@register.filter
+def letter_moment(value: dt.datetime | None, letter: Letter) -> str:
+    """ "21 September 2023, 14:00 Europe/Zurich", in the letter's time zone and the page's language."""
+    if value is None:
+        return ""
+    local = value.astimezone(letter.tzinfo)
+    return f"{format_day(local.date(), date_language(letter))}, {local:%H:%M} {letter.timezone}"

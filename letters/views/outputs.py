@@ -9,10 +9,12 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from .. import exports, pagecache, ratelimits
+from .. import exports, pagecache, ratelimits, word
 from ..deliveries import FrozenRoster, since_delivery
+from ..languages import date_language
 from ..models import Delivery, Letter
 from ..rosters import AsOfError, Roster, format_day
 from .public import bad_as_of, get_letter_for_visitor
@@ -44,7 +46,7 @@ def print_version(request: HttpRequest, slug: str) -> HttpResponse:
     except (AsOfError, exports.PaperError) as error:
         return bad_as_of(request, letter, error)
     key = pagecache.page_key(roster, "print", paper)
-    page = lambda: [exports.print_html(roster, paper).encode()]  # noqa: E731
+    page = lambda: [exports.print_html(roster, paper, request.letter_versions).encode()]  # noqa: E731
     return pagecache.respond(request, key, page, content_type="text/html; charset=utf-8")
 
 
@@ -56,6 +58,11 @@ def pdf(request: HttpRequest, slug: str) -> HttpResponse:
         paper = exports.paper_for_request(request.GET.get("paper"))
     except (AsOfError, exports.PaperError) as error:
         return _plain_400(str(error))
+    versions = request.letter_versions
+    if versions.text.is_draft:
+        # Staff previewing a draft translation: rendered for them, never stored.
+        response = HttpResponse(exports.render_pdf(roster, paper, versions), content_type="application/pdf")
+        return pagecache.private_headers(response)
     etag = pagecache.etag_for(pagecache.page_key(roster, "pdf", paper, exports.layout_version()))
     live = pagecache.is_live(request)
     if not live and (not_modified := get_conditional_response(request, etag=etag)) is not None:
@@ -66,13 +73,13 @@ def pdf(request: HttpRequest, slug: str) -> HttpResponse:
         spent, retry_after = ratelimits.hit("pdf", client_ip(request), f"{settings.PDF_RENDERS_PER_MINUTE}/m")
         if spent:
             return _pdf_budget_spent(request, roster, retry_after)
-        pdf = exports.pdf_for_download(roster, paper)
+        pdf = exports.pdf_for_download(roster, paper, versions)
     if pdf is None:
         response = render(request, "letters/_outputs_pdf_pending.html", {"roster": roster}, status=503)
         response.headers["Retry-After"] = "15"
         return response
     response = HttpResponse(pdf, content_type="application/pdf")
-    filename = exports.dated_filename(letter.slug, roster.as_of, "pdf")
+    filename = exports.dated_filename(letter.slug, roster.as_of, "pdf", language=versions.translated_language)
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     return pagecache.private_headers(response) if live else pagecache.public_headers(response, etag)
 
@@ -83,6 +90,26 @@ def _pdf_budget_spent(request: HttpRequest, roster: Roster, retry_after: int) ->
     response = render(request, "letters/pdf_budget.html", context, status=429)
     response.headers["Retry-After"] = str(retry_after)
     return response
+
+
+@require_safe
+def word_document(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = get_letter_for_visitor(request, slug)
+    try:
+        roster = Roster.for_request(letter, request.GET.get("as_of"))
+    except AsOfError as error:
+        return _plain_400(str(error))
+    versions = request.letter_versions
+    etag = pagecache.etag_for(pagecache.page_key(roster, "docx", word.layout_version()))
+    live = pagecache.is_live(request)
+    if not live and (not_modified := get_conditional_response(request, etag=etag)) is not None:
+        return pagecache.public_headers(not_modified, etag)
+    response = HttpResponse(word.letter_docx(roster, versions), content_type=word.CONTENT_TYPE)
+    filename = exports.dated_filename(
+        letter.slug, roster.as_of, "docx", language=versions.translated_language
+    )
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return pagecache.private_headers(response) if live else pagecache.public_headers(response, etag)
 
 
 @require_safe
@@ -163,8 +190,10 @@ def delivery_since(request: HttpRequest, slug: str, number: int) -> HttpResponse
     try:
         later = Roster.for_request(letter, request.GET.get("as_of"))
         if later.as_of < delivery.as_of:
-            delivered_on = format_day(delivery.as_of, letter.language)
-            raise AsOfError(f"Choose a day on or after {delivered_on}, the day of the delivered list.")
+            delivered_on = format_day(delivery.as_of, date_language(letter))
+            raise AsOfError(
+                _("Choose a day on or after %(day)s, the day of the delivered list.") % {"day": delivered_on}
+            )
     except AsOfError as error:
         return bad_as_of(request, letter, error)
     changes = since_delivery(delivery, later.as_of)

@@ -1,7 +1,7 @@
 import functools
 
 from django.conf import settings
-from django.db.models import OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -9,17 +9,21 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_safe
 
-from .. import pagecache
-from ..models import Delivery, Letter
+from .. import languages, pagecache
+from ..models import Delivery, Letter, LetterTranslation
 from ..rosters import AsOfError, Roster, RosterPage
 
 
 def get_letter_for_visitor(request: HttpRequest, slug: str) -> Letter:
-    """Drafts are 404 for the public; staff may preview them."""
+    """
+    Drafts are 404 for the public; staff may preview them. The page is then in
+    the letter's language, or the one asked for with ?lang= (letters/languages.py).
+    """
     sql, params = _letter_query(request.user.is_staff)
     letters = list(Letter.objects.raw(sql, [slug if value == _SLUG else value for value in params]))
     if not letters:
         raise Http404("No letter here.")
+    languages.activate_for_letter(request, letters[0])
     return letters[0]
 
 
@@ -29,14 +33,17 @@ _SLUG = "\0slug"
 @functools.cache
 def _letter_query(staff: bool) -> tuple[str, tuple]:
     """
-    The letter and the number of its newest delivery (part of what its page
-    shows; deliveries are never changed nor deleted), compiled once per
-    process: on a cached page this one query is all the work, and building it
-    through the ORM each time cost more than running it.
+    The letter, the number of its newest delivery (part of what its page
+    shows; deliveries are never changed nor deleted) and whether it has
+    translations at all, compiled once per process: on a cached page this one
+    query is all the work, and building it through the ORM each time cost more
+    than running it.
     """
     letters = Letter.objects.all() if staff else Letter.objects.public()
     newest = Delivery.objects.filter(letter=OuterRef("pk")).order_by("-number").values("number")[:1]
-    return letters.annotate(newest_delivery=Subquery(newest)).filter(slug=_SLUG).query.sql_with_params()
+    translated = Exists(LetterTranslation.objects.filter(letter=OuterRef("pk")))
+    letters = letters.annotate(newest_delivery=Subquery(newest), has_translations=translated)
+    return letters.filter(slug=_SLUG).query.sql_with_params()
 
 
 def bad_as_of(request: HttpRequest, letter: Letter, error: AsOfError) -> HttpResponse:
@@ -46,6 +53,7 @@ def bad_as_of(request: HttpRequest, letter: Letter, error: AsOfError) -> HttpRes
 @require_safe
 def index(request: HttpRequest) -> HttpResponse:
     letters = Letter.objects.public().order_by("-opens_at", "-created_at")
+    letters = languages.with_texts(letters, request.LANGUAGE_CODE)
     return render(
         request,
         "letters/index.html",
@@ -70,7 +78,13 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
         context = {"letter": letter, "roster": roster, "site_url": settings.SITE_URL}
         return [render_to_string("letters/detail.html", context, request).encode()]
 
-    options = (roster.number, letter.is_accepting_signatures(), letter.newest_delivery)
+    # Links keep ?lang= when the visitor chose the language (letters/languages.py).
+    options = (
+        roster.number,
+        letter.is_accepting_signatures(),
+        letter.newest_delivery,
+        request.language_requested,
+    )
     # A search can be any words: answered live, never stored.
     key = None if roster.is_searching else pagecache.page_key(roster, "page", *options)
     return pagecache.respond(request, key, page, content_type="text/html; charset=utf-8")
@@ -96,5 +110,5 @@ def embed(request: HttpRequest, slug: str) -> HttpResponse:
         }
         return [render_to_string("letters/embed.html", context, request).encode()]
 
-    key = pagecache.page_key(roster, "embed", letter.is_accepting_signatures())
+    key = pagecache.page_key(roster, "embed", letter.is_accepting_signatures(), request.language_requested)
     return pagecache.respond(request, key, box, content_type="text/html; charset=utf-8")

@@ -7,8 +7,10 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from letters.models import Letter, Signature
+from letters.models import Letter, LetterTranslation, Signature
 from signatories.models import Individual, Organization
+
+from ._demo_translations import TRANSLATIONS
 
 BODY = """\
 We, the undersigned organizations and individuals, write to urge you to withdraw the draft
@@ -172,6 +174,10 @@ class Command(BaseCommand):
             closes_at=opened + dt.timedelta(days=45),
             timezone="Europe/Zurich",
             language=Letter.Language.EN_GB,
+        )
+        LetterTranslation.objects.bulk_create(
+            LetterTranslation(letter=letter, status=LetterTranslation.Status.READY, **text)
+            for text in TRANSLATIONS
         )
         Letter.objects.create(
             slug="open-data-courts-2025",

@@ -1,0 +1,209 @@
+"""
+The print version as a Word document, for organizations that put a letter on
+their letterhead: heading and date, subject, salutation, body with numbered
+notes, closing, then the roster's sections. It reads the same `Roster` as every
+other output; the text is the version the page shows (letters/languages.py).
+"""
+
+import functools
+import hashlib
+import io
+from pathlib import Path
+
+import lxml.html
+from django.utils import translation
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Pt
+from docx.text.paragraph import Paragraph
+
+from .exports import layout_version as print_layout_version
+from .languages import LetterVersions
+from .rosters import Roster
+
+CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+# The fonts the PDF embeds, named for Word: Latin, East Asian and complex scripts (Arabic).
+FONTS = {
+    "ascii": "Noto Serif",
+    "hAnsi": "Noto Serif",
+    "eastAsia": "Noto Serif CJK KR",
+    "cs": "Noto Naskh Arabic",
+}
+EAST_ASIAN_FONTS = {"ja": "Noto Serif CJK JP", "zh-hans": "Noto Serif CJK SC"}
+
+BLOCKS = {"p", "h2", "h3", "h4", "li", "pre"}
+
+
+@functools.cache
+def layout_version() -> str:
+    """Changes with this module and with the print layout (templates and catalogues)."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(print_layout_version().encode())
+    return digest.hexdigest()[:12]
+
+
+def letter_docx(roster: Roster, versions: LetterVersions) -> bytes:
+    with translation.override(versions.language):
+        document = _Writer(roster, versions).write()
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+class _Writer:
+    def __init__(self, roster: Roster, versions: LetterVersions) -> None:
+        self.roster = roster
+        self.text = versions.text
+        self.rtl = versions.dir == "rtl"
+        self.document = Document()
+        self._set_fonts(versions.language)
+
+    def _set_fonts(self, language: str) -> None:
+        style = self.document.styles["Normal"]
+        style.font.size = Pt(11)
+        fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
+        for attribute, name in (
+            FONTS | {"eastAsia": EAST_ASIAN_FONTS.get(language, FONTS["eastAsia"])}
+        ).items():
+            fonts.set(qn(f"w:{attribute}"), name)
+        lang = OxmlElement("w:lang")
+        lang.set(qn("w:val"), language)
+        lang.set(qn("w:eastAsia"), language)
+        lang.set(qn("w:bidi"), language)
+        style.element.get_or_add_rPr().append(lang)
+
+    def paragraph(self, text: str = "", style: str | None = None) -> Paragraph:
+        paragraph = self.document.add_paragraph(text, style=style)
+        if self.rtl:
+            paragraph.paragraph_format.element.get_or_add_pPr().append(OxmlElement("w:bidi"))
+        return paragraph
+
+    def write(self):
+        # At the end of the line, as in the print version (left and right are physical in Word).
+        date = self.paragraph(self.roster.as_of_text)
+        date.alignment = WD_ALIGN_PARAGRAPH.LEFT if self.rtl else WD_ALIGN_PARAGRAPH.RIGHT
+        self.heading(self.text.title, level=1)
+        if self.text.subject:
+            self.paragraph().add_run(self.text.subject).bold = True
+        if self.text.salutation:
+            self.paragraph(self.text.salutation)
+        self.html(self.text.body_text_html)
+        if self.text.closing:
+            self.paragraph(self.text.closing)
+        if self.text.footnotes_html:
+            self.notes(self.text.footnotes_html)
+        self.roster_sections()
+        return self.document
+
+    def heading(self, text: str, level: int) -> None:
+        paragraph = self.document.add_heading(text, level=level)
+        if self.rtl:
+            paragraph.paragraph_format.element.get_or_add_pPr().append(OxmlElement("w:bidi"))
+
+    # The body: Markdown already rendered to safe HTML (letters/markdown.py), walked block by block.
+    def html(self, html: str) -> None:
+        if not html.strip():
+            return
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+        self._blocks(root, prefix="")
+
+    def _blocks(self, element, prefix: str) -> None:
+        for child in element:
+            tag = child.tag if isinstance(child.tag, str) else ""
+            if tag in {"ul", "ol"}:
+                start = int(child.get("start") or 1)
+                for n, item in enumerate(child.findall("li"), start=start):
+                    self._block(item, f"{prefix}{n}. " if tag == "ol" else f"{prefix}• ")
+            elif tag in {"blockquote", "div"}:
+                self._blocks(child, prefix)
+            elif tag in BLOCKS:
+                self._block(child, prefix)
+
+    def _block(self, element, prefix: str) -> None:
+        nested = [child for child in element if child.tag in {"p", "ul", "ol", "blockquote"}]
+        if nested:
+            # A list item made of paragraphs: the first carries the number.
+            paragraph = self.paragraph(prefix.rstrip() + " " if prefix else "")
+            self._inline(paragraph, element, {}, stop_at_blocks=True)
+            self._blocks(element, "    ")
+            return
+        if element.tag in {"h2", "h3", "h4"}:
+            self.heading(element.text_content().strip(), level=int(element.tag[1]))
+            return
+        paragraph = self.paragraph(prefix)
+        self._inline(paragraph, element, {})
+
+    def _inline(self, paragraph: Paragraph, element, format: dict, stop_at_blocks: bool = False) -> None:
+        if element.text:
+            self._run(paragraph, element.text, format)
+        for child in element:
+            tag = child.tag if isinstance(child.tag, str) else ""
+            if stop_at_blocks and tag in {"p", "ul", "ol", "blockquote"}:
+                continue
+            if "footnote-backref" in (child.get("class") or ""):
+                pass  # the web page's "↩" link back to the text
+            elif tag == "br":
+                paragraph.add_run().add_break()
+            else:
+                style = {
+                    "strong": {"bold": True},
+                    "b": {"bold": True},
+                    "em": {"italic": True},
+                    "i": {"italic": True},
+                    "u": {"underline": True},
+                    "s": {"strike": True},
+                    "sup": {"superscript": True},
+                    "sub": {"subscript": True},
+                }.get(tag, {})
+                self._inline(paragraph, child, format | style)
+                href = child.get("href", "") if tag == "a" else ""
+                # A link's address is printed after its words, as paper cannot be clicked.
+                if href.startswith(("http://", "https://")) and href != child.text_content().strip():
+                    self._run(paragraph, f" ({href})", format)
+            if child.tail:
+                self._run(paragraph, child.tail, format)
+
+    def _run(self, paragraph: Paragraph, text: str, format: dict) -> None:
+        run = paragraph.add_run(text.replace("\n", " "))
+        for attribute in ("bold", "italic", "underline"):
+            if format.get(attribute):
+                setattr(run, attribute, True)
+        if format.get("strike"):
+            run.font.strike = True
+        if format.get("superscript"):
+            run.font.superscript = True
+        if format.get("subscript"):
+            run.font.subscript = True
+
+    def notes(self, html: str) -> None:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+        for n, item in enumerate(root.iter("li"), start=1):
+            paragraph = self.paragraph(f"{n}. ")
+            for block in item:
+                self._inline(paragraph, block, {})
+            if paragraph.runs:  # the space python-markdown leaves before its "↩" link
+                paragraph.runs[-1].text = paragraph.runs[-1].text.rstrip()
+            for run in paragraph.runs:
+                run.font.size = Pt(9)
+
+    def roster_sections(self) -> None:
+        roster = self.roster
+        self.heading(roster.heading, level=2)
+        self.paragraph(roster.counts_text)
+        if roster.is_empty:
+            return
+        for section in roster.sections:
+            if not section.entries:
+                continue
+            self.heading(str(section.heading), level=3)
+            for entry in section.entries:
+                paragraph = self.paragraph()
+                paragraph.paragraph_format.space_after = Pt(4)
+                paragraph.paragraph_format.keep_together = True
+                paragraph.add_run(entry.display_name).bold = True
+                if entry.title:
+                    paragraph.add_run().add_break()
+                    paragraph.add_run(entry.title).font.size = Pt(9)

@@ -225,3 +225,15 @@ def test_asking_for_a_new_link_with_a_bad_address_says_so_next_to_the_field(clie
     response = client.post("/letters/civic-space/sign/new-link/", {"email": "nope"})
     assert response.status_code == 400
     assert 'id="id_email_error"' in response.content.decode()
+
+
+def test_the_signers_pages_speak_the_language_they_signed_in(client, letter):
+    signature = pending(letter, language="ko")
+
+    confirm_page = client.get(f"/confirm/{make_confirm_token(signature.pk)}/").content.decode()
+    own_page = client.get(f"/manage/{make_manage_token(signature.pk)}/").content.decode()
+
+    for html in (confirm_page, own_page):
+        assert '<html lang="ko"' in html
+    assert "서명 확인하기" in confirm_page
+    assert "Confirm my signature" not in confirm_page

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from .. import lifecycle, ratelimits, services, tokens
+from .. import languages, lifecycle, ratelimits, services, tokens
 from ..forms import CORRECTION_FORMS, FORMS, HONEYPOT_FIELD, NewLinkForm, WithdrawForm
 from ..models import Correction, Letter, Signature
 from .public import get_letter_for_visitor
@@ -165,6 +165,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     if signature is None:
         return render(request, "letters/confirm_invalid.html", {"expired": False}, status=400)
 
+    languages.activate_for_letter(request, signature.letter, default=signature.language)
     context = {
         "signature": signature,
         "letter": signature.letter,
@@ -198,6 +199,7 @@ def confirm_correction(request: HttpRequest, token: str) -> HttpResponse:
     if correction is None or correction.signature.erased_at:
         return render(request, "letters/confirm_invalid.html", {"expired": False}, status=400)
     signature = correction.signature
+    languages.activate_for_letter(request, signature.letter, default=signature.language)
     context = {
         "correction": correction,
         "signature": signature,
@@ -225,6 +227,7 @@ def confirm_resend(request: HttpRequest, token: str) -> HttpResponse:
         signature = None
     if signature is None:
         return render(request, "letters/confirm_invalid.html", {"expired": False}, status=400)
+    languages.activate_for_letter(request, signature.letter, default=signature.language)
     sent = services.confirmation_resend(signature=signature)
     context = {"signature": signature, "letter": signature.letter, "sent": sent}
     return render(request, "letters/confirm_resent.html", context)
@@ -254,6 +257,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
     if signature is None:
         return render(request, "letters/manage_invalid.html", status=400)
 
+    languages.activate_for_letter(request, signature.letter, default=signature.language)
     kind = "organization" if signature.is_organization else "individual"
     signatory = signature.signatory
     initial = {name: str(getattr(signatory, name) or "") for name in lifecycle.PRINTED_FIELDS[kind]}

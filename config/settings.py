@@ -289,6 +289,10 @@ COUNTRIES_FIRST_REPEAT = False
 # instead of failing the export.
 IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True
 IMPORT_EXPORT_USE_TRANSACTIONS = True
+# The staff export needs the permission "letters.export_signature" (the library
+# builds the codename as f"{code}_{model}"); without this setting anyone with
+# access to the signature list could export it.
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 
 # Security. Production behind a TLS-terminating proxy sets SECURE_PROXY_SSL_HEADER.
 SECURE_CONTENT_TYPE_NOSNIFF = True

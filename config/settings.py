@@ -293,6 +293,12 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 # builds the codename as f"{code}_{model}"); without this setting anyone with
 # access to the signature list could export it.
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
+# An upload waits for its confirmation in the shared cache under a random name,
+# never as a file that a posted name could point elsewhere (letters/admin/imports.py).
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "letters.admin.imports.UploadStorage"
+# Larger files are refused on the import form before they are parsed.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 20_000)
 
 # Security. Production behind a TLS-terminating proxy sets SECURE_PROXY_SSL_HEADER.
 SECURE_CONTENT_TYPE_NOSNIFF = True

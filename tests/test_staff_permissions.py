@@ -44,7 +44,9 @@ def export(client):
     return client.post("/admin/letters/signature/export/?queue=all", data)
 
 
-def test_a_staff_user_without_the_export_permission_gets_403_and_no_data(bare_staff_client, private_signature):
+def test_a_staff_user_without_the_export_permission_gets_403_and_no_data(
+    bare_staff_client, private_signature
+):
     response = export(bare_staff_client)
 
     assert response.status_code == 403
@@ -117,9 +119,7 @@ CUSTOM_PAGES = [
 
 
 @pytest.mark.parametrize(("method", "url"), CUSTOM_PAGES)
-def test_every_page_of_ours_refuses_a_staff_user_without_permissions(
-    bare_staff_client, letter, method, url
-):
+def test_every_page_of_ours_refuses_a_staff_user_without_permissions(bare_staff_client, letter, method, url):
     first, second = make_organization("Amnesty"), make_organization("amnesty")
     signature = sign(letter, make_individual(), status=Signature.Status.CONFIRMED)
     data = {

@@ -5,17 +5,79 @@ themselves are read and written by `letters.resources`.
 """
 
 import datetime as dt
+import re
+import zipfile
 
+import openpyxl
 from django import forms
+from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponseRedirect
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ConfirmImportForm, ImportForm
+from import_export.tmp_storages import CacheStorage
 
 from ..models import Letter
 from ..resources import IMPORT_COLUMNS, SignatureExportResource, SignatureImportResource
+
+
+class UploadStorage(CacheStorage):
+    """
+    Where an uploaded file waits between the preview and the confirmation
+    (settings.IMPORT_EXPORT_TMP_STORAGE_CLASS): the shared cache, under a
+    random name the server chose. The confirmation posts that name back; a name
+    of any other shape — a path, another file of the temporary folder — is
+    refused, so it can neither read nor delete anything but an upload.
+    """
+
+    CACHE_LIFETIME = 3600
+    CACHE_PREFIX = "import-upload-"
+    NAME = re.compile(r"[0-9a-f]{32}")
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if self.name is not None and not self.is_valid_name(self.name):
+            raise ValueError("Not the name of an upload")
+
+    @classmethod
+    def is_valid_name(cls, name: str) -> bool:
+        return bool(cls.NAME.fullmatch(name))
+
+    def exists(self) -> bool:
+        return cache.has_key(self.CACHE_PREFIX + self.name)
+
+
+def count_rows(upload, file_format: type) -> int:
+    """
+    Rows of an uploaded file without parsing it: lines of a CSV, the sheet's
+    stated size for an XLSX (counted row by row only when the file omits it).
+    Includes the header.
+    """
+    upload.seek(0)
+    try:
+        if file_format is XLSX:
+            try:
+                workbook = openpyxl.load_workbook(upload, read_only=True)
+            except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+                return 0  # not an XLSX: the parser says so next
+            try:
+                sheet = workbook.active
+                if sheet.max_row is not None:
+                    return sheet.max_row
+                return sum(1 for _ in sheet.iter_rows(max_row=settings.IMPORT_MAX_ROWS + 2))
+            finally:
+                workbook.close()
+        lines, last = 0, b"\n"
+        for chunk in upload.chunks():
+            lines += chunk.count(b"\n")
+            last = chunk[-1:] or last
+        return lines + (last != b"\n")
+    finally:
+        upload.seek(0)
 
 
 class SignatureImportForm(ImportForm):
@@ -25,9 +87,42 @@ class SignatureImportForm(ImportForm):
     )
     field_order = ["letter", "resource", "import_file", "format"]
 
+    def __init__(self, formats, resources, **kwargs):
+        super().__init__(formats, resources, **kwargs)
+        self.formats = formats
+
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        if upload.size > settings.IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                f"The file is {filesizeformat(upload.size)}; an import takes at most "
+                f"{filesizeformat(settings.IMPORT_MAX_BYTES)}. Split it into smaller files."
+            )
+        return upload
+
+    def clean(self):
+        data = super().clean()
+        upload, chosen = data.get("import_file"), data.get("format")
+        if upload is None or chosen in (None, ""):
+            return data
+        rows = count_rows(upload, self.formats[int(chosen)]) - 1  # the header
+        if rows > settings.IMPORT_MAX_ROWS:
+            self.add_error(
+                "import_file",
+                f"The file has {rows:,} rows; an import takes at most {settings.IMPORT_MAX_ROWS:,}. "
+                "Split it into smaller files.",
+            )
+        return data
+
 
 class SignatureConfirmImportForm(ConfirmImportForm):
     letter = forms.ModelChoiceField(queryset=Letter.objects.all(), widget=forms.HiddenInput)
+
+    def clean_import_file_name(self) -> str:
+        name = self.cleaned_data["import_file_name"]
+        if not UploadStorage.is_valid_name(name) or not UploadStorage(name=name).exists():
+            raise forms.ValidationError("The uploaded file is gone (it waits an hour). Upload it again.")
+        return name
 
 
 class SignatureImportExportMixin(ImportExportMixin):
@@ -69,6 +164,12 @@ class SignatureImportExportMixin(ImportExportMixin):
 
     def get_import_context_data(self, **kwargs):
         return {**super().get_import_context_data(**kwargs), "import_columns": IMPORT_COLUMNS}
+
+    def process_import(self, request: HttpRequest, **kwargs):
+        response = super().process_import(request, **kwargs)
+        if getattr(response, "context_data", {}).get("errors"):
+            response.status_code = 400  # a confirmation that names no upload of ours
+        return response
 
     def process_result(self, result, request: HttpRequest):
         # The preview passed, but the data may have changed since: nothing was stored.

@@ -273,6 +273,9 @@ SIGNUP_CONFIRM_MAX_AGE = env_int("SIGNUP_CONFIRM_MAX_AGE", 7 * 24 * 3600)
 # Someone who knows an address could make the form mail it again and again:
 # one repeated message per signature and address in this many seconds.
 SIGNUP_REPEAT_MAIL_INTERVAL = env_int("SIGNUP_REPEAT_MAIL_INTERVAL", 300)
+# And at most this many messages an hour to one mailbox, across every signature
+# and letter (letters/mailcaps.py): the form cannot be used to flood an inbox.
+SIGNUP_MAIL_PER_ADDRESS = env_int("SIGNUP_MAIL_PER_ADDRESS", 3)
 # Signers' IP addresses are kept only as an HMAC-SHA256 with this key, which
 # lets staff see that signatures came from one address without storing it.
 IP_HASH_SALT = env_str("IP_HASH_SALT") or f"ip-hash:{SECRET_KEY}"

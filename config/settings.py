@@ -283,6 +283,10 @@ IP_HASH_SALT = env_str("IP_HASH_SALT") or f"ip-hash:{SECRET_KEY}"
 # the client's address (e.g. HTTP_X_REAL_IP) for the rate limit and the IP hash.
 RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY") or None
 
+# Signers' private data is deleted this many days after a letter closes
+# (`manage.py purge_personal_data`, letters/retention.py).
+RETENTION_DAYS = env_int("RETENTION_DAYS", 365)
+
 # Country names as journalists write them ("South Korea", "Taiwan").
 COUNTRIES_FIRST_REPEAT = False
 

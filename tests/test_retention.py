@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from letters.models import Letter, Signature
 from letters.retention import letter_purge_date, personal_data_purge
-from signatories.models import Individual, Organization
+from signatories.models import Individual
 
 from .factories import make_individual, make_letter, make_organization, sign
 

@@ -41,3 +41,18 @@ def proxy_client_address_check(app_configs, **kwargs) -> list[Warning]:
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def staff_second_factor_check(app_configs, **kwargs) -> list[Warning]:
+    if not settings.STAFF_REQUIRE_2FA:
+        return [
+            Warning(
+                "Staff can sign in with a password alone, and the staff panel holds every signer's "
+                "e-mail address.",
+                hint="Set STAFF_REQUIRE_2FA=true once every staff member has set up /admin/2fa/ "
+                "(or been given a key with manage.py totp_device).",
+                id="undersigned.W003",
+            )
+        ]
+    return []

@@ -34,6 +34,7 @@ PRODUCTION = {
     "SECRET_KEY": "a-long-random-production-secret-key-used-only-by-this-test-0123456789",
     "ALLOWED_HOSTS": "letters.example.org",
     "SITE_URL": "https://letters.example.org",
+    "STAFF_REQUIRE_2FA": "true",
 }
 
 
@@ -64,6 +65,13 @@ def test_the_site_url_check_names_a_loopback_address(settings):
     assert [warning.id for warning in checks.site_url_check(None)] == ["undersigned.W001"]
     settings.SITE_URL = "https://letters.example.org"
     assert checks.site_url_check(None) == []
+
+
+def test_the_second_factor_check_wants_it_required(settings):
+    settings.STAFF_REQUIRE_2FA = False
+    assert [warning.id for warning in checks.staff_second_factor_check(None)] == ["undersigned.W003"]
+    settings.STAFF_REQUIRE_2FA = True
+    assert checks.staff_second_factor_check(None) == []
 
 
 def test_the_proxy_check_wants_the_client_address_header(settings):

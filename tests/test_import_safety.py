@@ -121,3 +121,21 @@ def test_an_xlsx_over_the_row_limit_is_refused_before_it_is_parsed(staff_client,
 
     assert not parse.called
     assert "The file has 6 rows" in " ".join(response.context["form"].errors["import_file"])
+
+
+def test_an_xlsx_whose_stated_size_counts_empty_formatted_rows_is_judged_by_its_filled_rows(
+    staff_client, letter, settings
+):
+    settings.IMPORT_MAX_ROWS = 5
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(HEADER.strip().split(","))
+    sheet.append(["individual", "Only Person", "", "", "", "2023-09-01"])
+    sheet.cell(row=60, column=1).number_format = "0.00"  # formatted, empty: the sheet says 60 rows
+    content = io.BytesIO()
+    workbook.save(content)
+
+    response = upload(staff_client, letter, content.getvalue(), "signatures.xlsx", file_format="1")
+
+    assert not response.context["form"].errors
+    assert "Only Person" in response.content.decode()

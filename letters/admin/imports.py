@@ -54,8 +54,8 @@ class UploadStorage(CacheStorage):
 def count_rows(upload, file_format: type) -> int:
     """
     Rows of an uploaded file without parsing it: lines of a CSV, the sheet's
-    stated size for an XLSX (counted row by row only when the file omits it).
-    Includes the header.
+    stated size for an XLSX (rows counted one by one, up to just past the
+    limit, when the file omits it or states more). Includes the header.
     """
     upload.seek(0)
     try:
@@ -66,9 +66,16 @@ def count_rows(upload, file_format: type) -> int:
                 return 0  # not an XLSX: the parser says so next
             try:
                 sheet = workbook.active
-                if sheet.max_row is not None:
+                if sheet.max_row is not None and sheet.max_row <= settings.IMPORT_MAX_ROWS + 1:
                     return sheet.max_row
-                return sum(1 for _ in sheet.iter_rows(max_row=settings.IMPORT_MAX_ROWS + 2))
+                # No stated size, or a large one (a spreadsheet program may count rows that were
+                # only formatted): count the rows holding something, stopping past the limit.
+                filled = 0
+                for row in sheet.iter_rows(values_only=True):
+                    filled += any(cell not in (None, "") for cell in row)
+                    if filled > settings.IMPORT_MAX_ROWS + 1:
+                        break
+                return filled
             finally:
                 workbook.close()
         lines, last = 0, b"\n"

@@ -139,3 +139,11 @@ def test_an_xlsx_whose_stated_size_counts_empty_formatted_rows_is_judged_by_its_
 
     assert not response.context["form"].errors
     assert "Only Person" in response.content.decode()
+
+
+@pytest.mark.parametrize("content", [b"not a workbook", b"PK\x03\x04broken zip", b""])
+def test_a_file_that_is_no_workbook_is_a_form_error_not_a_crash(staff_client, letter, content):
+    response = upload(staff_client, letter, content, "signatures.xlsx", file_format="1")
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    assert not Signature.objects.exists()

@@ -6,7 +6,6 @@ themselves are read and written by `letters.resources`.
 
 import datetime as dt
 import re
-import zipfile
 
 import openpyxl
 from django import forms
@@ -61,23 +60,9 @@ def count_rows(upload, file_format: type) -> int:
     try:
         if file_format is XLSX:
             try:
-                workbook = openpyxl.load_workbook(upload, read_only=True)
-            except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-                return 0  # not an XLSX: the parser says so next
-            try:
-                sheet = workbook.active
-                if sheet.max_row is not None and sheet.max_row <= settings.IMPORT_MAX_ROWS + 1:
-                    return sheet.max_row
-                # No stated size, or a large one (a spreadsheet program may count rows that were
-                # only formatted): count the rows holding something, stopping past the limit.
-                filled = 0
-                for row in sheet.iter_rows(values_only=True):
-                    filled += any(cell not in (None, "") for cell in row)
-                    if filled > settings.IMPORT_MAX_ROWS + 1:
-                        break
-                return filled
-            finally:
-                workbook.close()
+                return _count_xlsx_rows(upload)
+            except Exception:
+                return 0  # not a workbook openpyxl can stream: the parser says what is wrong next
         lines, last = 0, b"\n"
         for chunk in upload.chunks():
             lines += chunk.count(b"\n")
@@ -85,6 +70,24 @@ def count_rows(upload, file_format: type) -> int:
         return lines + (last != b"\n")
     finally:
         upload.seek(0)
+
+
+def _count_xlsx_rows(upload) -> int:
+    workbook = openpyxl.load_workbook(upload, read_only=True)
+    try:
+        sheet = workbook.active
+        if sheet.max_row is not None and sheet.max_row <= settings.IMPORT_MAX_ROWS + 1:
+            return sheet.max_row
+        # No stated size, or a large one (a spreadsheet program may count rows that were
+        # only formatted): count the rows holding something, stopping past the limit.
+        filled = 0
+        for row in sheet.iter_rows(values_only=True):
+            filled += any(cell not in (None, "") for cell in row)
+            if filled > settings.IMPORT_MAX_ROWS + 1:
+                break
+        return filled
+    finally:
+        workbook.close()
 
 
 class SignatureImportForm(ImportForm):

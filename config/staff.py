@@ -8,6 +8,7 @@ admin site.
 
 import base64
 
+import segno
 from axes.backends import AxesStandaloneBackend
 from django import forms
 from django.conf import settings
@@ -123,6 +124,7 @@ def two_factor_setup(request: HttpRequest, *, context: dict):
         "device": None if confirmed else device,
         "secret": totp_secret(device) if device and not confirmed else "",
         "config_url": device.config_url if device and not confirmed else "",
+        "qr_code": segno.make(device.config_url).svg_data_uri(scale=4) if device and not confirmed else "",
         "form": form,
         "required": settings.STAFF_REQUIRE_2FA,
     }

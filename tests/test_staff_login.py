@@ -128,6 +128,7 @@ def test_a_staff_member_sets_up_an_authenticator_app(staff_client, staff, settin
     assert page.status_code == 200
     device = TOTPDevice.objects.get(user=staff, confirmed=False)
     assert page.context["secret"] in page.content.decode()
+    assert '<img src="data:image/svg+xml' in page.content.decode()  # the QR code, no external request
 
     wrong = staff_client.post("/admin/2fa/", {"token": "000000" if code(device) != "000000" else "111111"})
     assert wrong.status_code == 400

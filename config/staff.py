@@ -117,14 +117,14 @@ def two_factor_setup(request: HttpRequest, *, context: dict):
             )
             return HttpResponseRedirect(reverse("admin:two_factor_setup"))
         form.add_error("token", "That code is not right. Check the app's clock and enter the current code.")
+    pending = device if confirmed is None else None
     context = {
         **context,
         "title": "Two-factor sign-in",
         "confirmed": confirmed,
-        "device": None if confirmed else device,
-        "secret": totp_secret(device) if device and not confirmed else "",
-        "config_url": device.config_url if device and not confirmed else "",
-        "qr_code": segno.make(device.config_url).svg_data_uri(scale=4) if device and not confirmed else "",
+        "secret": totp_secret(pending) if pending else "",
+        "config_url": pending.config_url if pending else "",
+        "qr_code": segno.make(pending.config_url).svg_data_uri(scale=4) if pending else "",
         "form": form,
         "required": settings.STAFF_REQUIRE_2FA,
     }

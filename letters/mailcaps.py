@@ -11,11 +11,15 @@ never the address itself. `letters.tasks` asks before every message.
 
 import hashlib
 import hmac
+import logging
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DatabaseError
 
 from signatories.normalize import canonical_email
+
+logger = logging.getLogger(__name__)
 
 WINDOW = 3600  # seconds
 
@@ -29,10 +33,16 @@ def mailbox_digest(address: str) -> str:
 def mail_allowed(address: str) -> bool:
     """Counts one message to `address`; False once this hour's allowance is used."""
     key = f"mail-cap:{mailbox_digest(address)}"
-    cache.add(key, 0, timeout=WINDOW)
     try:
-        sent = cache.incr(key)
-    except ValueError:  # expired between add() and incr()
-        cache.add(key, 1, timeout=WINDOW)
-        sent = 1
+        cache.add(key, 0, timeout=WINDOW)
+        try:
+            sent = cache.incr(key)
+        except ValueError:  # expired between add() and incr()
+            cache.add(key, 1, timeout=WINDOW)
+            sent = 1
+    except DatabaseError:
+        # The count lives in the database cache; if that is locked or gone, the
+        # message goes (as a signup does when its rate limit cannot be read).
+        logger.warning("Mail cap not checked: the cache is unavailable", exc_info=True)
+        return True
     return sent <= settings.SIGNUP_MAIL_PER_ADDRESS

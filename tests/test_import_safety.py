@@ -147,3 +147,27 @@ def test_a_file_that_is_no_workbook_is_a_form_error_not_a_crash(staff_client, le
     assert response.status_code == 200
     assert response.context["form"].errors
     assert not Signature.objects.exists()
+
+
+def test_an_xlsx_waits_and_imports_on_the_database_cache_that_production_uses(staff_client, letter, settings):
+    from django.core.cache import caches
+    from django.core.management import call_command
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "test_import_cache"}
+    }
+    call_command("createcachetable", verbosity=0)
+    assert type(caches["default"]).__name__ == "DatabaseCache"
+    workbook = openpyxl.Workbook()
+    workbook.active.append(HEADER.strip().split(","))
+    workbook.active.append(["individual", "Ana Pérez", "Lawyer", "", "AR", "2023-09-06"])
+    content = io.BytesIO()
+    workbook.save(content)
+
+    preview = upload(staff_client, letter, content.getvalue(), "signatures.xlsx", file_format="1")
+    form = preview.context["confirm_form"]
+    data = {name: form.initial[name] for name in form.fields}
+    done = staff_client.post("/admin/letters/signature/process_import/", data)
+
+    assert done.status_code == 302
+    assert Signature.objects.get(letter=letter).individual.name == "Ana Pérez"

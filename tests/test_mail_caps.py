@@ -84,3 +84,19 @@ def test_the_new_link_page_respects_the_cap_too(post, letter, settings):
     for _ in range(3):
         post(f"/letters/{letter.slug}/sign/new-link/", {"email": VICTIM})
     assert len(mail.outbox) == 1
+
+
+def test_the_cap_holds_on_the_database_cache_that_production_uses(post, settings, letter):
+    from django.core.cache import caches
+    from django.core.management import call_command
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "test_mail_cache"}
+    }
+    call_command("createcachetable", verbosity=0)
+    assert type(caches["default"]).__name__ == "DatabaseCache"
+
+    for n in range(5):
+        post(ORG_URL.format(slug=letter.slug), organization_submission(n), REMOTE_ADDR=f"198.51.100.{n}")
+
+    assert len(mail.outbox) == 3

@@ -281,6 +281,7 @@ def confirmation_resend_for_email(*, letter: Letter, email: str) -> bool:
         letter=letter,
         status=Signature.Status.PENDING,
         withdrawn_at__isnull=True,
+        erased_at__isnull=True,
     ).order_by("pk")
     pending = [signature for signature in candidates[:10] if _repeat_mail_allowed(signature, email)]
     if not pending:

@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth.models import Group
+from django.urls import resolve
 
 from letters.models import Signature
 from letters.resources import SignatureExportResource
@@ -109,9 +110,13 @@ CUSTOM_PAGES = [
     ("get", "/admin/letters/signature/invalidate/"),
     ("post", "/admin/letters/signature/invalidate/"),
     ("get", "/admin/signatories/organization/duplicates/"),
-    ("post", "/admin/signatories/organization/duplicates/resolve/"),
+    ("post", "/admin/signatories/organization/duplicates/dismiss/"),
+    ("get", "/admin/signatories/organization/merge/"),
+    ("post", "/admin/signatories/organization/merge/"),
     ("get", "/admin/signatories/individual/duplicates/"),
-    ("post", "/admin/signatories/individual/duplicates/resolve/"),
+    ("post", "/admin/signatories/individual/duplicates/dismiss/"),
+    ("get", "/admin/signatories/individual/merge/"),
+    ("post", "/admin/signatories/individual/merge/"),
     ("post", "/admin/signatories/organization/"),  # the merge action
     ("post", "/admin/signatories/individual/"),
     ("post", "/admin/letters/signature/"),  # the moderation actions
@@ -120,6 +125,8 @@ CUSTOM_PAGES = [
 
 @pytest.mark.parametrize(("method", "url"), CUSTOM_PAGES)
 def test_every_page_of_ours_refuses_a_staff_user_without_permissions(bare_staff_client, letter, method, url):
+    # Each is a page of its own, not an unknown address the admin reads as an object's id.
+    assert not resolve(url).url_name.endswith("_change")
     first, second = make_organization("Amnesty"), make_organization("amnesty")
     signature = sign(letter, make_individual(), status=Signature.Status.CONFIRMED)
     data = {
@@ -136,7 +143,8 @@ def test_every_page_of_ours_refuses_a_staff_user_without_permissions(bare_staff_
         "original_file_name": "x.csv",
     }
 
-    response = getattr(bare_staff_client, method)(url, data if method == "post" else None)
+    query = {"ids": f"{first.pk},{second.pk}", "keep": first.pk} if url.endswith("merge/") else None
+    response = getattr(bare_staff_client, method)(url, data if method == "post" else query)
 
     assert response.status_code in {302, 403}, response.status_code
     signature.refresh_from_db()

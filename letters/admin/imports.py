@@ -53,8 +53,8 @@ class UploadStorage(CacheStorage):
 def count_rows(upload, file_format: type) -> int:
     """
     Rows of an uploaded file without parsing it: lines of a CSV, the sheet's
-    stated size for an XLSX (rows counted one by one, up to just past the
-    limit, when the file omits it or states more). Includes the header.
+    stated size for an XLSX (its <row> elements counted when the file omits
+    it). Includes the header.
     """
     upload.seek(0)
     try:
@@ -72,20 +72,28 @@ def count_rows(upload, file_format: type) -> int:
         upload.seek(0)
 
 
+XML_ROW = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
+
+
 def _count_xlsx_rows(upload) -> int:
     workbook = openpyxl.load_workbook(upload, read_only=True)
     try:
         sheet = workbook.active
-        if sheet.max_row is not None and sheet.max_row <= settings.IMPORT_MAX_ROWS + 1:
+        if sheet.max_row is not None:  # the size the sheet states
             return sheet.max_row
-        # No stated size, or a large one (a spreadsheet program may count rows that were
-        # only formatted): count the rows holding something, stopping past the limit.
-        filled = 0
-        for row in sheet.iter_rows(values_only=True):
-            filled += any(cell not in (None, "") for cell in row)
-            if filled > settings.IMPORT_MAX_ROWS + 1:
-                break
-        return filled
+        # A file that does not state it (openpyxl's write-only mode, some exporters): count the
+        # sheet's <row> elements in its XML as it is decompressed, without parsing a cell
+        # (openpyxl's row iterator: 6 s for 20,000 rows on this machine; this: 0.3 s for 100,000),
+        # stopping past the limit.
+        rows, tail = 0, b""
+        with sheet._get_source() as source:  # openpyxl's read-only stream of the sheet's XML
+            while rows <= settings.IMPORT_MAX_ROWS + 1 and (chunk := source.read(1 << 16)):
+                data = tail + chunk
+                rows += len(XML_ROW.findall(data))
+                # A tag cut at the chunk's end is counted with the next chunk, never twice.
+                cut = data.rfind(b"<")
+                tail = data[cut:] if cut != -1 and not XML_ROW.match(data, cut) else b""
+        return rows
     finally:
         workbook.close()
 
@@ -120,7 +128,8 @@ class SignatureImportForm(ImportForm):
             self.add_error(
                 "import_file",
                 f"The file has {rows:,} rows; an import takes at most {settings.IMPORT_MAX_ROWS:,}. "
-                "Split it into smaller files.",
+                "Split it into smaller files (in a spreadsheet, empty rows that were formatted count too: "
+                "delete them).",
             )
         return data
 

@@ -30,14 +30,14 @@ def upload(client, letter, content: bytes, name: str = "signatures.csv", file_fo
     )
 
 
-def confirm(client, letter, import_file_name: str):
+def confirm(client, letter, import_file_name: str, file_format: str = "0"):
     return client.post(
         "/admin/letters/signature/process_import/",
         {
             "letter": letter.pk,
             "import_file_name": import_file_name,
             "original_file_name": "signatures.csv",
-            "format": "0",
+            "format": file_format,
             "resource": "0",
         },
     )
@@ -81,6 +81,15 @@ def test_the_upload_waits_in_the_cache_under_a_random_name_until_confirmed(staff
     # Used once: the same confirmation again imports nothing more.
     assert confirm(staff_client, letter, name).status_code == 400
     assert Signature.objects.filter(letter=letter).count() == 3
+
+
+@pytest.mark.parametrize("file_format", ["7", "-1", "x"])
+def test_a_confirmation_with_a_made_up_format_is_refused(staff_client, letter, file_format):
+    preview = upload(staff_client, letter, GOOD.encode("utf-8-sig"))
+    name = preview.context["confirm_form"].initial["import_file_name"]
+
+    assert confirm(staff_client, letter, name, file_format).status_code == 400
+    assert not Signature.objects.exists()
 
 
 def test_a_file_over_the_size_limit_is_refused_before_it_is_parsed(staff_client, letter, settings):

@@ -134,8 +134,17 @@ class SignatureImportForm(ImportForm):
         return data
 
 
+FORMATS = [CSV, XLSX]
+
+
 class SignatureConfirmImportForm(ConfirmImportForm):
     letter = forms.ModelChoiceField(queryset=Letter.objects.all(), widget=forms.HiddenInput)
+
+    def clean_format(self) -> str:
+        chosen = self.cleaned_data["format"]
+        if chosen not in {str(n) for n in range(len(FORMATS))}:
+            raise forms.ValidationError("Unknown file format. Upload the file again.")
+        return chosen
 
     def clean_import_file_name(self) -> str:
         name = self.cleaned_data["import_file_name"]
@@ -150,7 +159,7 @@ class SignatureImportExportMixin(ImportExportMixin):
     import_template_name = "admin/letters/signature/import.html"
     import_form_class = SignatureImportForm
     confirm_form_class = SignatureConfirmImportForm
-    formats = [CSV, XLSX]
+    formats = FORMATS
 
     def get_import_resource_classes(self, request: HttpRequest):
         return [SignatureImportResource]

@@ -12,7 +12,7 @@ ORGANIZER_APPS = ["letters", "signatories"]
 
 def create_organizer_group(apps, schema_editor):
     # Permissions are normally created after all migrations ran; a fresh
-    # database needs them now (the export permission is new in 0006).
+    # database needs them now (the export permission is new in 0007).
     for app_config in apps.get_app_configs():
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
@@ -29,7 +29,7 @@ def remove_organizer_group(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("letters", "0006_signature_export_permission"),
+        ("letters", "0007_signature_export_permission"),
         ("signatories", "0002_dismissed_duplicate"),
     ]
 

@@ -68,7 +68,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin site with the optional second factor (config/staff.py).
+    "config.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -78,6 +79,9 @@ INSTALLED_APPS = [
     "django_countries",
     "import_export",
     "django_tasks_db",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "signatories",
     "letters",
 ]
@@ -89,12 +93,32 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     # ?lang= on any public URL (letters/languages.py).
     "letters.languages.LanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Staff sign-in (config/staff.py). django-axes counts failed logins per user
+# name and client address (as letters.clients.client_ip computes it) and locks
+# that pair out for AXES_COOLOFF_HOURS; `manage.py axes_reset…` unlocks early.
+AUTHENTICATION_BACKENDS = [
+    "config.staff.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_HOURS", 1)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "letters.clients.client_ip"
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+# A TOTP code (django-otp) on every staff login, from an authenticator app set up at /admin/2fa/.
+STAFF_REQUIRE_2FA = env_bool("STAFF_REQUIRE_2FA")
+OTP_TOTP_ISSUER = "Undersigned"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -273,12 +297,19 @@ SIGNUP_CONFIRM_MAX_AGE = env_int("SIGNUP_CONFIRM_MAX_AGE", 7 * 24 * 3600)
 # Someone who knows an address could make the form mail it again and again:
 # one repeated message per signature and address in this many seconds.
 SIGNUP_REPEAT_MAIL_INTERVAL = env_int("SIGNUP_REPEAT_MAIL_INTERVAL", 300)
+# And at most this many messages an hour to one mailbox, across every signature
+# and letter (letters/mailcaps.py): the form cannot be used to flood an inbox.
+SIGNUP_MAIL_PER_ADDRESS = env_int("SIGNUP_MAIL_PER_ADDRESS", 3)
 # Signers' IP addresses are kept only as an HMAC-SHA256 with this key, which
 # lets staff see that signatures came from one address without storing it.
 IP_HASH_SALT = env_str("IP_HASH_SALT") or f"ip-hash:{SECRET_KEY}"
 # Behind a proxy every request comes from the proxy: name the header that holds
 # the client's address (e.g. HTTP_X_REAL_IP) for the rate limit and the IP hash.
 RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY") or None
+
+# Signers' private data is deleted this many days after a letter closes
+# (`manage.py purge_personal_data`, letters/retention.py).
+RETENTION_DAYS = env_int("RETENTION_DAYS", 365)
 
 # Country names as journalists write them ("South Korea", "Taiwan").
 COUNTRIES_FIRST_REPEAT = False
@@ -289,6 +320,16 @@ COUNTRIES_FIRST_REPEAT = False
 # instead of failing the export.
 IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True
 IMPORT_EXPORT_USE_TRANSACTIONS = True
+# The staff export needs the permission "letters.export_signature" (the library
+# builds the codename as f"{code}_{model}"); without this setting anyone with
+# access to the signature list could export it.
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
+# An upload waits for its confirmation in the shared cache under a random name,
+# never as a file that a posted name could point elsewhere (letters/admin/imports.py).
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "letters.admin.imports.UploadStorage"
+# Larger files are refused on the import form before they are parsed.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 20_000)
 
 # Security. Production behind a TLS-terminating proxy sets SECURE_PROXY_SSL_HEADER.
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -328,5 +369,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # WeasyPrint logs every step of every PDF at INFO.
         "weasyprint.progress": {"level": "WARNING"},
+        # django-axes announces itself at every start; lock-outs are warnings.
+        "axes": {"level": "WARNING"},
     },
 }

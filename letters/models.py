@@ -305,6 +305,9 @@ class Signature(models.Model):
                 violation_error_message="An approved signature needs the date it was signed.",
             ),
         ]
+        # The staff export carries e-mails, IP hashes and notes: its own permission
+        # (settings.IMPORT_EXPORT_EXPORT_PERMISSION_CODE), held by Organizers, not Moderators.
+        permissions = [("export_signature", "Can export signatures with private data")]
         indexes = [
             # The roster: SignatureQuerySet.on_roster filters on these three.
             models.Index(fields=["letter", "status", "signed_at"], name="signature_roster_idx"),

@@ -265,24 +265,34 @@ def confirmation_resend(*, signature: Signature) -> bool:
 
 def confirmation_resend_for_email(*, letter: Letter, email: str) -> bool:
     """
-    A signer lost the confirmation e-mail: send a new link to `email` if that
-    mailbox has an unconfirmed signature on `letter` (its own, or one it sent
-    for an organization). The caller shows the same page either way, so the
-    form never tells whether an address signed.
+    A signer lost the confirmation e-mail: send `email` one message with a new
+    link for each unconfirmed signature of that mailbox on `letter` (its own,
+    or those it sent for organizations). The caller shows the same page either
+    way, so the form never tells whether an address signed.
     """
+    from .tasks import send_links_email  # the task module imports this one
+
+    if not letter.is_accepting_signatures():
+        return False
     canonical = canonical_email(email)
-    candidates = Signature.objects.select_related("letter").filter(
+    candidates = Signature.objects.filter(
         Q(individual__canonical_email=canonical)
         | Q(organization__isnull=False, contact_email__iexact=email.strip()),
         letter=letter,
         status=Signature.Status.PENDING,
         withdrawn_at__isnull=True,
+        erased_at__isnull=True,
+    ).order_by("pk")
+    pending = [signature for signature in candidates[:10] if _repeat_mail_allowed(signature, email)]
+    if not pending:
+        return False
+    enqueue = partial(
+        send_links_email.enqueue,
+        letter_id=letter.pk,
+        signature_ids=[signature.pk for signature in pending],
     )
-    sent = False
-    for signature in candidates[:10]:
-        if _repeat_mail_allowed(signature, email):
-            sent = confirmation_resend(signature=signature) or sent
-    return sent
+    transaction.on_commit(enqueue, robust=True)
+    return True
 
 
 def _repeat_mail_allowed(signature: Signature, email: str) -> bool:
@@ -291,8 +301,9 @@ def _repeat_mail_allowed(signature: Signature, email: str) -> bool:
     and address every SIGNUP_REPEAT_MAIL_INTERVAL seconds: whoever knows
     someone's address cannot flood their inbox through the form.
     """
-    mailbox = hashlib.sha256(canonical_email(email).encode()).hexdigest()[:32]
-    key = f"signup-repeat-mail:{signature.pk}:{mailbox}"
+    from .mailcaps import mailbox_digest
+
+    key = f"signup-repeat-mail:{signature.pk}:{mailbox_digest(email)}"
     return cache.add(key, 1, timeout=settings.SIGNUP_REPEAT_MAIL_INTERVAL)
 
 

@@ -14,11 +14,13 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from signatories.normalize import canonical_email, clean_text
 
 from .languages import interface_language
-from .models import Signature
+from .mailcaps import mail_allowed
+from .models import Letter, Signature
 from .tokens import make_confirm_token, make_correction_token, make_manage_token
 
 logger = logging.getLogger(__name__)
@@ -53,6 +55,11 @@ def send_signature_email(
         logger.info("Signature %s is already %s; no confirmation sent", signature_id, signature.status)
         return
     message = signature_email(signature, kind, to=to, correction_id=correction_id)
+    if not mail_allowed(message.to[0]):
+        logger.warning(
+            "Mail cap of the address reached; the %s e-mail for signature %s was not sent", kind, signature_id
+        )
+        return
     try:
         message.send()
     except Exception:
@@ -115,6 +122,64 @@ def _signature_email(
         to=[to or address],
     )
     message.attach_alternative(render_to_string(f"letters/email/{kind}.html", context), "text/html")
+    return message
+
+
+@task
+def send_links_email(*, letter_id: int, signature_ids: list[int]) -> None:
+    """
+    One message with a new confirmation link for each of the pending
+    signatures of one mailbox on a letter (the new-link page), however many
+    there are; sent to the address on file of the first, in its signer's language.
+    """
+    letter = Letter.objects.filter(pk=letter_id).first()
+    signatures = list(
+        Signature.objects.select_related("letter", "individual", "organization")
+        .filter(pk__in=signature_ids, letter_id=letter_id, status=Signature.Status.PENDING, erased_at=None)
+        .order_by("pk")
+    )
+    if letter is None or not signatures:
+        logger.info("No pending signature left; no new links sent for letter %s", letter_id)
+        return
+    to = _address(signatures[0])
+    if not mail_allowed(to):
+        logger.warning("Mail cap of the address reached; new links for letter %s were not sent", letter_id)
+        return
+    language = signer_language(signatures[0])
+    with translation.override(language):
+        message = _links_email(letter, signatures, to=to, language=language)
+    try:
+        message.send()
+    except Exception:
+        logger.exception("Could not send new links for letter %s", letter_id)
+        raise
+    logger.info("Sent %s new links for letter %s", len(signatures), letter_id)
+
+
+def _links_email(letter, signatures: list[Signature], *, to: str, language: str) -> EmailMultiAlternatives:
+    context = {
+        "letter": letter,
+        "letter_url": f"{settings.SITE_URL}{letter.get_absolute_url()}?lang={language}",
+        "confirm_days": max(1, settings.SIGNUP_CONFIRM_MAX_AGE // 86400),
+        "entries": [
+            {
+                "signature": signature,
+                "signatory": signature.signatory,
+                "confirm_url": _link("letters:confirm", make_confirm_token(signature.pk), language),
+                "manage_url": _link("letters:manage", make_manage_token(signature.pk), language),
+            }
+            for signature in signatures
+        ],
+    }
+    title = Truncator(clean_text(letter.title)).chars(120)
+    subject = ngettext("Your confirmation link: {title}", "Your confirmation links: {title}", len(signatures))
+    message = EmailMultiAlternatives(
+        subject=subject.format(title=title),
+        body=render_to_string("letters/email/links.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+    )
+    message.attach_alternative(render_to_string("letters/email/links.html", context), "text/html")
     return message
 
 

@@ -163,3 +163,16 @@ def test_ipv6_addresses_count_per_network(post, settings, letter):
     assert post(URL, data(1), REMOTE_ADDR="2001:db8:1:2::1").status_code == 302
     assert post(URL, data(2), REMOTE_ADDR="2001:db8:1:2:ffff::9").status_code == 429
     assert post(URL, data(3), REMOTE_ADDR="2001:db8:1:3::1").status_code == 302
+
+
+def test_ipv4_visitors_of_a_dual_stack_listener_count_as_their_ipv4_address(post, settings, letter):
+    # A listener on [::] sees IPv4 visitors as ::ffff:a.b.c.d; as a /64 they were all one visitor.
+    settings.SIGNUP_RATE_LIMIT = "1/h"
+    settings.IP_HASH_SALT = "pepper"
+    assert post(URL, data(1), REMOTE_ADDR="::ffff:198.51.100.7").status_code == 302
+    assert post(URL, data(2), REMOTE_ADDR="::ffff:203.0.113.9").status_code == 302
+    assert post(URL, data(3), REMOTE_ADDR="198.51.100.7").status_code == 429
+
+    first, second = Signature.objects.order_by("pk")
+    assert first.ip_hash == hmac.new(b"pepper", b"198.51.100.7", hashlib.sha256).hexdigest()
+    assert second.ip_hash == ip_hash("203.0.113.9") != first.ip_hash

@@ -69,7 +69,7 @@ def _record_delivery(letter) -> None:
     delivery_record(letter=letter, as_of=dt.date(2023, 9, 21), recipient="The Ministry", note="", user=staff)
 
 
-def _public_texts(client, letter) -> dict[str, str]:
+def _public_texts(client, letter, *, pdf: bool = True) -> dict[str, str]:
     texts = {}
     urls = ["/", f"/letters/{letter.slug}/", f"/letters/{letter.slug}/?as_of=2023-09-21"]
     for suffix in ("print/", "signatories.csv", "signatories.json"):
@@ -83,7 +83,8 @@ def _public_texts(client, letter) -> dict[str, str]:
         assert response.status_code == 200, url
         body = b"".join(response.streaming_content) if response.streaming else response.content
         texts[url] = body.decode("utf-8-sig")
-    for url in (f"/letters/{letter.slug}/letter.pdf", f"/letters/{letter.slug}/deliveries/1/letter.pdf"):
+    pdfs = (f"/letters/{letter.slug}/letter.pdf", f"/letters/{letter.slug}/deliveries/1/letter.pdf")
+    for url in pdfs if pdf else ():
         response = client.get(url)
         assert response.status_code == 200, url
         pdf = b"".join(response.streaming_content) if response.streaming else response.content
@@ -160,3 +161,39 @@ def _public_texts_after_erasure(client, letter) -> dict[str, str]:
         ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
     ).stdout.decode()
     return texts
+
+
+# -- retention -----------------------------------------------------------------------
+
+# What the purge deletes; the rejection reason and an organization's notes are staff's own records.
+PURGED = [secret for secret in SECRETS if secret not in {SECRETS[4], SECRETS[10]}]
+
+
+def _stored_text() -> str:
+    from signatories.models import Individual, Organization
+
+    rows = [
+        *Signature.objects.values_list(),
+        *Individual.objects.values_list(),
+        *Organization.objects.values_list(),
+    ]
+    return repr(rows)
+
+
+def test_the_purge_deletes_the_private_data_and_changes_no_public_page(client, private_letter, settings):
+    from letters.models import Letter
+    from letters.retention import personal_data_purge
+
+    settings.RETENTION_DAYS = 365
+    Letter.objects.filter(pk=private_letter.pk).update(closes_at=dt.datetime(2023, 10, 1, tzinfo=dt.UTC))
+    _record_delivery(private_letter)
+    before = _public_texts(client, private_letter, pdf=False)
+    assert all(secret in _stored_text() for secret in PURGED)
+
+    personal_data_purge()
+
+    stored = _stored_text()
+    for secret in PURGED:
+        assert secret not in stored, secret
+    assert "secret-mail.example" not in stored
+    assert _public_texts(client, private_letter, pdf=False) == before

@@ -1,9 +1,12 @@
 """Letters in the staff panel: the list with its counts by status, and the change form's links."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.db.models import Count
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
@@ -11,6 +14,7 @@ from signatories.admin_search import BoundedSearchMixin
 
 from ..lifecycle import BUCKETS, bucket_q
 from ..models import Letter, LetterTranslation
+from ..retention import letter_purge_date
 
 
 def signatures_url(letter: Letter, queue: str = "all") -> str:
@@ -42,7 +46,7 @@ class LetterAdmin(BoundedSearchMixin, admin.ModelAdmin):
     list_filter = ["status", "language"]
     search_fields = ["title", "slug", "subject"]
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["counts", "links"]
+    readonly_fields = ["counts", "links", "retention"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "status"]}),
         ("Signatures", {"fields": ["counts", "links"]}),
@@ -56,6 +60,7 @@ class LetterAdmin(BoundedSearchMixin, admin.ModelAdmin):
                     "accepts_individuals",
                     "accepts_organizations",
                     "requires_approval",
+                    "retention",
                 ]
             },
         ),
@@ -95,6 +100,22 @@ class LetterAdmin(BoundedSearchMixin, admin.ModelAdmin):
         if letter.status == Letter.Status.DRAFT:
             return format_html('<a href="{}">preview</a>', letter.get_absolute_url())
         return format_html('<a href="{}">{}</a>', letter.get_absolute_url(), letter.get_absolute_url())
+
+    @admin.display(description="private data")
+    def retention(self, letter: Letter) -> str:
+        purge = letter_purge_date(letter) if letter.pk else None
+        if purge is None:
+            return (
+                f"Kept while the letter is open; deleted {settings.RETENTION_DAYS} days after it closes "
+                "(manage.py purge_personal_data)."
+            )
+        day = date_format(timezone.localtime(purge), "j F Y")
+        if purge <= timezone.now():
+            return (
+                f"Past retention since {day}: signers' e-mails, IP hashes, names and notes "
+                "are deleted by the daily purge."
+            )
+        return f"Signers' e-mails, IP hashes, names and notes will be deleted on {day}."
 
     @admin.display(description="links")
     def links(self, letter: Letter):

@@ -13,6 +13,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.options import ActionLocation
 from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -503,7 +504,7 @@ class SignatureAdmin(SignatureImportExportMixin, BoundedSearchMixin, admin.Model
         choose criteria, see how many match, confirm with a reason.
         """
         if not self.has_change_permission(request):
-            raise admin.exceptions.PermissionDenied
+            raise PermissionDenied
         form = InvalidationForm(
             request.POST or None, initial=request.GET.dict() if not request.POST else None
         )

@@ -13,12 +13,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from .. import exports, pagecache, ratelimits, word
+from ..clients import client_ip
 from ..deliveries import FrozenRoster, since_delivery
 from ..languages import date_language
 from ..models import Delivery, Letter
 from ..rosters import AsOfError, Roster, format_day
 from .public import bad_as_of, get_letter_for_visitor
-from .signup import client_ip
 
 
 def _plain_400(message: str) -> HttpResponse:

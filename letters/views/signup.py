@@ -1,6 +1,5 @@
 """Signing a letter: the form, e-mail confirmation, and the signer's own page."""
 
-import ipaddress
 import logging
 
 from django.conf import settings
@@ -13,28 +12,12 @@ from django.utils import timezone, translation
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from .. import languages, lifecycle, ratelimits, services, tokens
+from ..clients import client_ip
 from ..forms import CORRECTION_FORMS, FORMS, HONEYPOT_FIELD, NewLinkForm, WithdrawForm
 from ..models import Correction, Letter, Signature
 from .public import get_letter_for_visitor
 
 logger = logging.getLogger(__name__)
-
-
-def client_ip(request: HttpRequest) -> str:
-    """
-    The visitor's address: REMOTE_ADDR, or the header a proxy in front sets
-    (settings.RATELIMIT_IP_META_KEY, e.g. HTTP_X_REAL_IP). IPv6 addresses count
-    per /64 network, as one household or phone usually has a whole one.
-    """
-    meta_key = getattr(settings, "RATELIMIT_IP_META_KEY", None) or "REMOTE_ADDR"
-    value = request.META.get(meta_key, "").split(",")[0].strip()
-    try:
-        address = ipaddress.ip_address(value)
-    except ValueError:
-        return value
-    if address.version == 6:
-        return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
-    return str(address)
 
 
 def _rate_limited(request: HttpRequest, group: str) -> bool:

@@ -1,0 +1,48 @@
+"""
+How many messages one mailbox may receive from us: at most
+settings.SIGNUP_MAIL_PER_ADDRESS an hour, whatever signatures, letters or
+forms they come from. Anyone can type someone else's address into the form
+(ten organizations, ten letters, ten networks); the mailbox's owner gets a
+few messages, not a flood of text the attacker wrote.
+
+The count lives in the shared cache under an HMAC of the canonical address,
+never the address itself. `letters.tasks` asks before every message.
+"""
+
+import hashlib
+import hmac
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError
+
+from signatories.normalize import canonical_email
+
+logger = logging.getLogger(__name__)
+
+WINDOW = 3600  # seconds
+
+
+def mailbox_digest(address: str) -> str:
+    """The mailbox of `address` as a cache key may name it: keyed, so it cannot be looked up from a list."""
+    mailbox = canonical_email(address).encode()
+    return hmac.new(settings.SECRET_KEY.encode(), b"mailbox:" + mailbox, hashlib.sha256).hexdigest()[:40]
+
+
+def mail_allowed(address: str) -> bool:
+    """Counts one message to `address`; False once this hour's allowance is used."""
+    key = f"mail-cap:{mailbox_digest(address)}"
+    try:
+        cache.add(key, 0, timeout=WINDOW)
+        try:
+            sent = cache.incr(key)
+        except ValueError:  # expired between add() and incr()
+            cache.add(key, 1, timeout=WINDOW)
+            sent = 1
+    except DatabaseError:
+        # The count lives in the database cache; if that is locked or gone, the
+        # message goes (as a signup does when its rate limit cannot be read).
+        logger.warning("Mail cap not checked: the cache is unavailable", exc_info=True)
+        return True
+    return sent <= settings.SIGNUP_MAIL_PER_ADDRESS

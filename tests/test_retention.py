@@ -1,0 +1,137 @@
+"""Private data is deleted RETENTION_DAYS after a letter closes; what was printed stays."""
+
+import datetime as dt
+import io
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from letters.models import Letter, Signature
+from letters.retention import letter_purge_date, personal_data_purge
+from signatories.models import Individual
+
+from .factories import make_individual, make_letter, make_organization, sign
+
+pytestmark = pytest.mark.django_db
+
+
+def ago(days: float) -> dt.datetime:
+    return timezone.now() - dt.timedelta(days=days)
+
+
+def signed_by_jane(letter: Letter, **fields) -> Signature:
+    jane = Individual.objects.filter(name="Jane Doe").first() or make_individual(
+        "Jane Doe", email="jane@example.org", notes="met at the conference"
+    )
+    defaults = {
+        "contact_email": "jane@example.org",
+        "ip_hash": "a" * 64,
+        "signer_name": "Jane Doe",
+        "notes": "typed her name twice",
+        "contact_consent": True,
+    }
+    return sign(letter, jane, **(defaults | fields))
+
+
+def test_a_letter_closed_longer_ago_than_the_retention_loses_its_signers_private_data(settings):
+    settings.RETENTION_DAYS = 30
+    old = make_letter(slug="old", closes_at=ago(31))
+    signature = signed_by_jane(old)
+    org = make_organization("Org", contact_name="Ana Contact", contact_email="ana@org.example")
+    org_signature = sign(old, org, signer_name="Ana Contact", contact_email="ana@org.example")
+
+    outcome = personal_data_purge()
+
+    assert (outcome.signatures, outcome.individuals, outcome.organizations) == (2, 1, 1)
+    signature.refresh_from_db()
+    org_signature.refresh_from_db()
+    assert (signature.contact_email, signature.ip_hash, signature.signer_name, signature.notes) == ("",) * 4
+    assert signature.contact_consent is False
+    assert (org_signature.signer_name, org_signature.contact_email) == ("", "")
+    jane = signature.individual
+    jane.refresh_from_db()
+    assert (jane.email, jane.canonical_email, jane.notes) == ("", "", "")
+    assert jane.name == "Jane Doe"  # the printed name stays
+    org.refresh_from_db()
+    assert (org.contact_name, org.contact_email, org.name) == ("", "", "Org")
+    # Status and dates, which make the rosters, are untouched.
+    assert signature.status == Signature.Status.APPROVED and signature.signed_at is not None
+
+
+def test_a_letter_still_within_retention_is_untouched(settings):
+    settings.RETENTION_DAYS = 30
+    signature = signed_by_jane(make_letter(slug="recent", closes_at=ago(29)))
+    still_open = sign(make_letter(slug="open"), make_organization(), contact_email="jane@example.org")
+
+    assert personal_data_purge().signatures == 0
+
+    signature.refresh_from_db()
+    still_open.refresh_from_db()
+    assert signature.contact_email == still_open.contact_email == "jane@example.org"
+    assert signature.individual.email == "jane@example.org"
+
+
+def test_a_person_who_signed_a_letter_still_within_retention_keeps_their_address(settings):
+    settings.RETENTION_DAYS = 30
+    old = signed_by_jane(make_letter(slug="old", closes_at=ago(400)))
+    signed_by_jane(make_letter(slug="current"))
+
+    personal_data_purge()
+
+    old.refresh_from_db()
+    assert old.contact_email == ""  # the old signature's copy goes
+    assert Individual.objects.get(name="Jane Doe").email == "jane@example.org"  # the person's stays
+
+
+def test_a_letter_closed_by_status_without_a_closing_date_counts_from_its_last_save(settings):
+    settings.RETENTION_DAYS = 30
+    letter = make_letter(slug="closed", status=Letter.Status.CLOSED)
+    signature = signed_by_jane(letter)
+    Letter.objects.filter(pk=letter.pk).update(updated_at=ago(31))
+    letter.refresh_from_db()
+
+    assert letter_purge_date(letter) == letter.updated_at + dt.timedelta(days=30)
+    assert personal_data_purge().signatures == 1
+    signature.refresh_from_db()
+    assert signature.contact_email == ""
+
+
+def test_drafts_and_open_letters_without_a_closing_date_never_expire(settings):
+    settings.RETENTION_DAYS = 0
+    assert letter_purge_date(make_letter(slug="draft", status=Letter.Status.DRAFT)) is None
+    assert letter_purge_date(make_letter(slug="open")) is None
+
+
+def test_the_command_dry_run_says_what_it_would_purge_and_changes_nothing(settings):
+    settings.RETENTION_DAYS = 30
+    signature = signed_by_jane(make_letter(slug="old", closes_at=ago(31)))
+    out = io.StringIO()
+
+    call_command("purge_personal_data", "--dry-run", stdout=out)
+
+    assert out.getvalue().startswith("Would purge 1 signatures, 1 individuals and 0 organizations")
+    assert "old" in out.getvalue()
+    signature.refresh_from_db()
+    assert signature.contact_email == "jane@example.org"
+
+    call_command("purge_personal_data", stdout=out)
+    signature.refresh_from_db()
+    assert signature.contact_email == ""
+
+    again = io.StringIO()
+    call_command("purge_personal_data", stdout=again)
+    assert again.getvalue().startswith("Purged 0 signatures, 0 individuals and 0 organizations")
+
+
+def test_the_letter_admin_page_says_when_its_data_will_be_purged(staff_client, settings):
+    settings.RETENTION_DAYS = 365
+    closing = dt.datetime(2031, 3, 1, 12, tzinfo=dt.UTC)
+    letter = make_letter(slug="closing", closes_at=closing)
+
+    html = staff_client.get(f"/admin/letters/letter/{letter.pk}/change/").content.decode()
+    assert "will be deleted on 29 February 2032" in html
+
+    Letter.objects.filter(pk=letter.pk).update(closes_at=None)
+    html = staff_client.get(f"/admin/letters/letter/{letter.pk}/change/").content.decode()
+    assert "deleted 365 days after it closes" in html

@@ -35,6 +35,7 @@ from signatories.normalize import clean_text
 
 from . import exports, pagecache
 from .models import Correction, Letter, Signature
+from .retention import SIGNATURE_PRIVATE_FIELDS
 
 # The states staff sort signatures into, as lookups on a signature: the letter
 # list and the dashboard count them, the queue filters by them.
@@ -322,22 +323,10 @@ def signature_erase(*, signature: Signature, user=None) -> Signature:
         forget = {signature.contact_email, signature.signer_name, signature.signatory.name}
         signature.erased_at = now
         signature.withdrawn_at = signature.withdrawn_at or now
-        signature.contact_email = signature.signer_name = signature.ip_hash = signature.notes = ""
-        signature.withdrawal_reason = ""
-        signature.contact_consent = False
-        _save(
-            signature,
-            [
-                "erased_at",
-                "withdrawn_at",
-                "contact_email",
-                "signer_name",
-                "ip_hash",
-                "notes",
-                "withdrawal_reason",
-                "contact_consent",
-            ],
-        )
+        # The same private fields a retention purge empties.
+        for field, empty in SIGNATURE_PRIVATE_FIELDS.items():
+            setattr(signature, field, empty)
+        _save(signature, ["erased_at", "withdrawn_at", *SIGNATURE_PRIVATE_FIELDS])
         forget |= {
             value
             for correction in signature.corrections.all()

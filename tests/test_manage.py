@@ -58,9 +58,10 @@ def test_opening_the_link_never_changes_anything(client, signature):
 
 
 def test_the_old_withdrawal_links_lead_to_the_signers_page(client, signature):
-    response = client.get(f"/withdraw/{make_manage_token(signature.pk)}/")
+    token = make_manage_token(signature.pk)
+    response = client.get(f"/withdraw/{token}/")
     assert response.status_code == 302
-    assert response["Location"] == url(signature)
+    assert response["Location"] == f"/manage/{token}/"
 
 
 def test_the_button_withdraws_and_the_roster_follows_the_as_of_rule(client, post, signature):

@@ -80,9 +80,10 @@ db: install | var
 messages: install sysdeps
 	$(MANAGE) compilemessages --ignore=.venv --ignore=var -v 0
 
+# The web server and the task worker that sends e-mail, together; Ctrl-C stops both (bin/dev).
 run: install sysdeps db messages
 	$(MANAGE) load_demo --if-empty
-	$(MANAGE) runserver $(HOST):$(PORT)
+	HOST=$(HOST) PORT=$(PORT) $(PY) bin/dev
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -1,0 +1,64 @@
+"""
+How the staff panel writes a moment: in the letter's own time zone, with the
+zone's abbreviation, one unambiguous format everywhere ("21 Sep 2023, 14:05
+KST"). Lists, pages and the dashboard call `local_time`; templates use the
+`in_zone` filter of `letters_admin`; forms use `ZonedDateTimeInput`.
+"""
+
+import datetime as dt
+import zoneinfo
+
+from django import forms
+from django.utils.html import format_html
+
+FORMAT = "%d %b %Y, %H:%M"
+INPUT_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def zone_of(where) -> zoneinfo.ZoneInfo:
+    """A letter's zone, or a zone given by name or as tzinfo."""
+    if isinstance(where, dt.tzinfo):
+        return where
+    if isinstance(where, str):
+        return zoneinfo.ZoneInfo(where)
+    return where.tzinfo  # a Letter
+
+
+def local_time(moment: dt.datetime | None, where) -> str:
+    """`moment` in the zone of `where` (a letter, a zone name or a tzinfo): "21 Sep 2023, 14:05 KST"."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(zone_of(where))
+    return f"{local.strftime(FORMAT).lstrip('0')} {abbreviation(local)}"
+
+
+def abbreviation(local: dt.datetime) -> str:
+    """ "KST", "CEST"; zones without a letter abbreviation get their offset, "UTC+04"."""
+    name = local.tzname() or ""
+    return f"UTC{name}" if name[:1] in {"+", "-"} else name
+
+
+def zone_label(where, moment: dt.datetime | None = None) -> str:
+    """ "Europe/Zurich (CET)": the zone's name and its abbreviation now (or at `moment`)."""
+    zone = zone_of(where)
+    short = abbreviation((moment or dt.datetime.now(dt.UTC)).astimezone(zone))
+    name = str(getattr(zone, "key", zone))
+    return name if short == name else f"{name} ({short})"
+
+
+class ZonedDateTimeInput(forms.DateTimeInput):
+    """
+    One <input type="datetime-local"> whose value is in the zone the form is
+    rendered in (the admin activates the letter's zone), with that zone named
+    beside it, so nobody has to guess what "09:00" means.
+    """
+
+    input_type = "datetime-local"
+
+    def __init__(self, zone: str, attrs=None) -> None:
+        self.zone = zone
+        super().__init__(attrs=attrs, format=INPUT_FORMAT)
+
+    def render(self, name, value, attrs=None, renderer=None):
+        html = super().render(name, value, attrs, renderer)
+        return format_html('{} <span class="timezone">{}</span>', html, zone_label(self.zone))

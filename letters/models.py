@@ -10,6 +10,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from signatories.models import Individual, Organization
 
@@ -316,7 +317,7 @@ class Signature(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.signatory} on {self.letter_id}"
+        return f"{self.signatory} — signature on “{Truncator(self.letter.title).chars(40)}”"
 
     def save(self, *args, **kwargs) -> None:
         # A signature that is or was approved changes the public list: its

@@ -1,0 +1,108 @@
+"""
+The organizer's console at 1280×800, in Debian's chromium: log in, the
+dashboard, the queue with every column on screen, approving; and screenshots
+of the public pages and the PDF's roster page for people to look at.
+"""
+
+import datetime as dt
+import subprocess
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from letters.models import Letter, Signature
+
+from .conftest import ARTIFACTS
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+VIEWPORT = {"width": 1280, "height": 800}
+
+
+@pytest.fixture
+def demo(transactional_db, settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115, PTH123
+    letter = Letter.objects.get(slug="veltrana-civic-space")
+    # Two waiting for approval, as the queue usually has.
+    for signature in Signature.objects.filter(letter=letter, status=Signature.Status.APPROVED)[:2]:
+        Signature.objects.filter(pk=signature.pk).update(
+            status=Signature.Status.CONFIRMED, approved_at=None, notes="Signed twice with different titles."
+        )
+    return letter
+
+
+@pytest.fixture
+def staff_page(browser, live_server, django_user_model):
+    django_user_model.objects.create_superuser("organizer", "organizer@example.org", "a-long-password")
+    context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT)
+    page = context.new_page()
+    page.set_default_timeout(10000)
+    page.goto("/admin/login/")
+    page.get_by_label("Username").fill("organizer")
+    page.get_by_label("Password").fill("a-long-password")
+    page.get_by_role("button", name="Log in").click()
+    yield page
+    context.close()
+
+
+def test_an_organizer_sees_the_dashboard_and_the_whole_queue_and_approves(demo, staff_page, screenshot):
+    page = staff_page
+    page.goto("/admin/")
+    expect(page.locator("#site-name")).to_have_text("Undersigned")
+    card = page.locator(f"#letter-{demo.slug}")
+    expect(card.get_by_role("link", name="2 awaiting approval")).to_be_visible()
+    screenshot(page, "console-dashboard")
+
+    card.get_by_role("link", name="2 awaiting approval").click()
+    rows = page.locator("#result_list tbody tr")
+    expect(rows).to_have_count(2)
+    # Every column, Warnings the last, lies inside the 1280 px window.
+    header = page.locator("#result_list thead th.column-warnings")
+    box = header.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= VIEWPORT["width"]
+    table = page.locator("#result_list").bounding_box()
+    assert table["x"] + table["width"] <= VIEWPORT["width"]
+    screenshot(page, "console-queue")
+
+    page.locator("#result_list tbody tr").first.locator("input.action-select").check()
+    page.locator("select[name=action]").select_option("approve")
+    page.get_by_role("button", name="Run").click()
+    expect(page.locator(".messagelist")).to_contain_text("1 signature approved")
+    expect(page.locator("#result_list tbody tr")).to_have_count(1)
+
+
+def test_public_pages_and_the_pdf_roster_page_are_pictured(page, demo, live_server):
+    page.set_viewport_size(VIEWPORT)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(f"/letters/{demo.slug}/")
+    expect(page.locator("h1")).to_contain_text("Protect civic space")
+    page.screenshot(path=str(ARTIFACTS / "letter-page.png"), full_page=True)
+    page.goto(f"/letters/{demo.slug}/sign/")
+    page.screenshot(path=str(ARTIFACTS / "sign-page.png"), full_page=True)
+
+    response = page.request.get(f"/letters/{demo.slug}/letter.pdf?as_of={dt.date.today():%Y-%m-%d}")
+    assert response.ok
+    pdf = ARTIFACTS / "letter.pdf"
+    pdf.write_bytes(response.body())
+    pages = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    last = int(next(line.split()[-1] for line in pages.splitlines() if line.startswith("Pages:")))
+    # The roster starts after the letter: picture the last page, which lists names.
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            "60",
+            "-f",
+            str(last),
+            "-l",
+            str(last),
+            "-singlefile",
+            str(pdf),
+            str(ARTIFACTS / "pdf-roster-page"),
+        ],
+        check=True,
+    )
+    assert (ARTIFACTS / "pdf-roster-page.png").stat().st_size > 10_000

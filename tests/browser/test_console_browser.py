@@ -73,6 +73,29 @@ def test_an_organizer_sees_the_dashboard_and_the_whole_queue_and_approves(demo, 
     expect(page.locator("#result_list tbody tr")).to_have_count(1)
 
 
+@pytest.mark.parametrize(
+    "name, path",
+    [
+        ("import", "/admin/letters/signature/import/"),
+        ("reject-in-bulk", "/admin/letters/signature/invalidate/"),
+        ("duplicates", "/admin/signatories/organization/duplicates/"),
+        ("letter", "/admin/letters/letter/1/change/"),
+    ],
+)
+def test_custom_admin_pages_look_like_the_admin(demo, staff_page, screenshot, name, path):
+    page = staff_page
+    page.goto(path.replace("/1/", f"/{demo.pk}/"))
+    crumbs = page.locator("nav[aria-label=Breadcrumbs] ol.breadcrumbs")
+    expect(crumbs.get_by_role("link", name="Home")).to_be_visible()
+    # The admin's own buttons: styled, never the browser's grey default.
+    for button in page.locator("#content button, #content input[type=submit]").all():
+        assert button.evaluate("b => getComputedStyle(b).backgroundColor") not in {
+            "rgb(239, 239, 239)",
+            "rgb(240, 240, 240)",
+        }
+    screenshot(page, f"console-{name}")
+
+
 def test_public_pages_and_the_pdf_roster_page_are_pictured(page, demo, live_server):
     page.set_viewport_size(VIEWPORT)
     ARTIFACTS.mkdir(exist_ok=True)

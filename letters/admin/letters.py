@@ -2,7 +2,6 @@
 
 import zoneinfo
 
-from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.db.models import Count
@@ -19,7 +18,7 @@ from signatories.admin_search import BoundedSearchMixin
 from ..lifecycle import BUCKETS, bucket_q
 from ..models import Letter, LetterTranslation
 from ..retention import letter_purge_date
-from .times import ZonedDateTimeInput, local_time
+from .times import ZonedDateTimeField, local_time
 
 
 def signatures_url(letter: Letter, queue: str = "all") -> str:
@@ -99,11 +98,11 @@ class LetterAdmin(BoundedSearchMixin, admin.ModelAdmin):
         if db_field.name in {"opens_at", "closes_at"}:
             # One input in the zone changeform_view activated, named beside it,
             # instead of the admin's split date and time in an unnamed zone.
-            return forms.DateTimeField(
+            return ZonedDateTimeField(
+                zone=timezone.get_current_timezone_name(),
                 required=False,
                 label=capfirst(db_field.verbose_name),
-                widget=ZonedDateTimeInput(timezone.get_current_timezone_name()),
-                help_text="In the letter’s time zone (Presentation, below).",
+                help_text="In the letter’s time zone (Presentation, below), e.g. “21 Sep 2023, 14:05”.",
             )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 

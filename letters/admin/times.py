@@ -12,7 +12,8 @@ from django import forms
 from django.utils.html import format_html
 
 FORMAT = "%d %b %Y, %H:%M"
-INPUT_FORMAT = "%Y-%m-%dT%H:%M"
+# What a time input accepts: the format it shows, and ISO.
+INPUT_FORMATS = [FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"]
 
 
 def zone_of(where) -> zoneinfo.ZoneInfo:
@@ -48,17 +49,28 @@ def zone_label(where, moment: dt.datetime | None = None) -> str:
 
 class ZonedDateTimeInput(forms.DateTimeInput):
     """
-    One <input type="datetime-local"> whose value is in the zone the form is
-    rendered in (the admin activates the letter's zone), with that zone named
-    beside it, so nobody has to guess what "09:00" means.
+    A text input showing a time as the rest of the panel writes it ("7 Nov
+    2026, 09:00") in the zone the form is rendered in (the admin activates the
+    letter's zone), with that zone named beside it. Not the browser's
+    datetime-local, which writes 11/07/2026 or 07/11/2026 by the reader's locale.
     """
-
-    input_type = "datetime-local"
 
     def __init__(self, zone: str, attrs=None) -> None:
         self.zone = zone
-        super().__init__(attrs=attrs, format=INPUT_FORMAT)
+        attrs = {"size": 20, "placeholder": "21 Sep 2023, 14:05", **(attrs or {})}
+        super().__init__(attrs=attrs, format=FORMAT)
+
+    def format_value(self, value):
+        text = super().format_value(value)
+        return text.lstrip("0") if text else text
 
     def render(self, name, value, attrs=None, renderer=None):
         html = super().render(name, value, attrs, renderer)
         return format_html('{} <span class="timezone">{}</span>', html, zone_label(self.zone))
+
+
+class ZonedDateTimeField(forms.DateTimeField):
+    """A moment entered in the current zone, in the panel's format or ISO."""
+
+    def __init__(self, *, zone: str, **kwargs) -> None:
+        super().__init__(input_formats=INPUT_FORMATS, widget=ZonedDateTimeInput(zone), **kwargs)

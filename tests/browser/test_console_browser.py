@@ -5,6 +5,7 @@ of the public pages and the PDF's roster page for people to look at.
 """
 
 import datetime as dt
+import io
 import subprocess
 
 import pytest
@@ -23,7 +24,7 @@ VIEWPORT = {"width": 1280, "height": 800}
 @pytest.fixture
 def demo(transactional_db, settings, tmp_path):
     settings.VAR_DIR = tmp_path
-    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115, PTH123
+    call_command("load_demo", stdout=io.StringIO())
     letter = Letter.objects.get(slug="veltrana-civic-space")
     # Two waiting for approval, as the queue usually has.
     for signature in Signature.objects.filter(letter=letter, status=Signature.Status.APPROVED)[:2]:

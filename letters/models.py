@@ -556,3 +556,17 @@ class LetterTranslation(models.Model):
     @property
     def footnotes_html(self) -> str:
         return split_footnotes(self.body_html)[1]
+
+
+class DigestSubscription(models.Model):
+    """A staff member who asked for the daily digest: one e-mail per open letter (letters/digest.py)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_subscription"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The next digest covers what happened since then (the last 24 hours the first time).
+    last_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    def __str__(self) -> str:
+        return f"Daily digest for {self.user}"

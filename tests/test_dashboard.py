@@ -80,5 +80,5 @@ def test_its_queries_do_not_grow_with_the_letters(staff_client, letter, django_a
     with django_assert_num_queries(len(one)):
         response = staff_client.get("/admin/")
     assert len(response.context["dashboard"]["open"]) == 3
-    # The session and the user; the letters, their week's activity, their deliveries; recent actions.
-    assert len(one) == 6
+    # Session, user; letters, their week's activity, their deliveries; the digest switch; recent actions.
+    assert len(one) == 7

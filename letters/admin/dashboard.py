@@ -11,13 +11,15 @@ import functools
 import operator
 from dataclasses import dataclass, field
 
+from django.contrib import messages
 from django.db.models import Count, Q
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
 
 from ..lifecycle import BUCKETS, bucket_q
-from ..models import Delivery, Letter, Signature
+from ..models import Delivery, DigestSubscription, Letter, Signature
 from .times import local_time
 
 
@@ -49,7 +51,7 @@ def queue_url(letter: Letter, bucket: str) -> str:
     )
 
 
-def dashboard(request: HttpRequest) -> dict[str, list[LetterCard]]:
+def dashboard(request: HttpRequest) -> dict:
     counts = {f"n_{key}": Count("signatures", filter=bucket_q(key, "signatures__")) for key in BUCKETS}
     letters = list(Letter.objects.annotate(**counts).order_by("closes_at", "title"))
     open_letters = [letter for letter in letters if letter.status == Letter.Status.OPEN]
@@ -80,7 +82,23 @@ def dashboard(request: HttpRequest) -> dict[str, list[LetterCard]]:
         "open": cards[Letter.Status.OPEN],
         "closed": list(reversed(cards[Letter.Status.CLOSED])),
         "drafts": cards[Letter.Status.DRAFT],
+        "digest": DigestSubscription.objects.filter(user=request.user).exists(),
     }
+
+
+@require_POST
+def digest_toggle(request: HttpRequest):
+    """The dashboard's button: the daily digest by e-mail, on or off, for the user pressing it."""
+    if request.POST.get("digest") == "on":
+        if not request.user.email:
+            messages.error(request, "Add an e-mail address to your account first: the digest is sent there.")
+        else:
+            DigestSubscription.objects.get_or_create(user=request.user)
+            messages.success(request, f"You will get the daily digest at {request.user.email}.")
+    else:
+        DigestSubscription.objects.filter(user=request.user).delete()
+        messages.success(request, "The daily digest is off.")
+    return HttpResponseRedirect(reverse("admin:index"))
 
 
 def _week_start(letter: Letter) -> dt.datetime:

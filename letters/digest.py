@@ -87,10 +87,9 @@ def send_digest(*, user_id: int) -> int:
         if not digest.is_worth_sending:
             continue
         context = {"digest": digest, "letter": letter, "since": since, "site_url": settings.SITE_URL}
+        counts = f"{digest.new} new, {digest.awaiting} awaiting approval"
         EmailMessage(
-            subject=f"Daily digest: {letter.title[:80]} — {digest.new} new, {digest.awaiting} awaiting approval"[
-                :200
-            ],
+            subject=f"Daily digest: {letter.title[:80]} — {counts}",
             body=render_to_string("letters/digest_email.txt", context),
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[subscription.user.email],

@@ -66,7 +66,7 @@ def test_the_reason_pages_have_breadcrumbs(staff_client, pages, action):
 def test_the_merge_page_has_breadcrumbs(staff_client, pages):
     ids = [make_individual("Ana Pérez").pk, make_individual("Ana Perez").pk]
     response = staff_client.post(
-        "/admin/signatories/individual/", {"action": "merge_selected", ACTION_CHECKBOX_NAME: ids}
+        "/admin/signatories/individual/", {"action": "merge_selected", ACTION_CHECKBOX_NAME: ids}, follow=True
     )
     assert response.status_code == 200
     assert "Merge individuals" in breadcrumbs(response.content.decode())

@@ -216,7 +216,14 @@ class SignatureAdmin(SignatureImportExportMixin, BoundedSearchMixin, admin.Model
     # is printed under the name), how to reach them, which letter, the state,
     # when (in the letter's zone) and what staff should look at.
     list_display = ["signatory", "email", "letter_title", "status_label", "when_submitted", "warnings"]
-    list_display_links = ["signatory"]
+    list_display_links = None  # the signatory's name links to the signature; the line under it does not
+
+    def get_list_display(self, request: HttpRequest):
+        # The queue of one letter (the dashboard's links) needs no letter column.
+        if request.GET.get("letter"):
+            return [name for name in self.list_display if name != "letter_title"]
+        return self.list_display
+
     list_filter = [QueueFilter, "letter", KindFilter, "source", "submitted_at", "signed_at"]
     list_select_related = ["letter", "individual", "organization"]
     ordering = ["submitted_at", "pk"]
@@ -290,7 +297,10 @@ class SignatureAdmin(SignatureImportExportMixin, BoundedSearchMixin, admin.Model
         if signatory.country:
             details.append(signatory.country.name)
         return format_html(
-            '{}<span class="secondary">{}</span>', name, " · ".join(str(d) for d in details if d)
+            '<a href="{}">{}</a><span class="secondary">{}</span>',
+            reverse("admin:letters_signature_change", args=[signature.pk]),
+            name,
+            " · ".join(str(d) for d in details if d),
         )
 
     @admin.display(description="e-mail", ordering="contact_email")

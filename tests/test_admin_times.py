@@ -112,3 +112,14 @@ def test_the_queue_and_deliveries_show_times_in_the_letters_zone(staff_client, s
     assert "p.m." not in queue and "a.m." not in queue
     assert local_time(delivery.recorded_at, letter) in deliveries
     assert local_time(delivery.recorded_at, letter) in recorded
+
+
+def test_what_django_renders_by_itself_has_the_same_format(staff_client):
+    letter = make_letter()
+    moment = dt.datetime(2023, 9, 21, 17, 55, tzinfo=dt.UTC)
+    signature = sign(letter, make_individual(), status=Signature.Status.CONFIRMED, submitted_at=moment)
+
+    html = staff_client.get(f"/admin/letters/signature/{signature.pk}/change/").content.decode()
+
+    assert "p.m." not in html and "a.m." not in html
+    assert "21 Sep 2023, 17:55 UTC" in html

@@ -82,3 +82,12 @@ def test_its_queries_do_not_grow_with_the_letters(staff_client, letter, django_a
     assert len(response.context["dashboard"]["open"]) == 3
     # Session, user; letters, their week's activity, their deliveries; the digest switch; recent actions.
     assert len(one) == 7
+
+
+def test_a_moderator_sees_the_dashboard_without_the_import(moderator_client, letter):
+    fill(letter)
+
+    html = moderator_client.get("/admin/").content.decode()
+
+    assert f'id="letter-{letter.slug}"' in html
+    assert "/admin/letters/signature/import/" not in html

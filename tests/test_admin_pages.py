@@ -96,3 +96,11 @@ def test_the_invalidation_preview_shows_times_in_the_letters_zone(staff_client):
     )
 
     assert "21 Sep 2023, 14:05 KST" in response.content.decode()
+
+
+def test_the_queue_says_which_part_of_which_letter_it_shows(staff_client, pages):
+    letter, _ = pages
+    html = staff_client.get(f"/admin/letters/signature/?letter={letter.pk}&queue=awaiting").content.decode()
+    assert "<h1>Signatures: awaiting approval — “Protect civic space”</h1>" in html
+    html = staff_client.get("/admin/letters/signature/").content.decode()
+    assert "<h1>Signatures: awaiting approval</h1>" in html

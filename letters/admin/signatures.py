@@ -218,6 +218,16 @@ class SignatureAdmin(SignatureImportExportMixin, BoundedSearchMixin, admin.Model
     list_display = ["signatory", "email", "letter_title", "status_label", "when_submitted", "warnings"]
     list_display_links = None  # the signatory's name links to the signature; the line under it does not
 
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        # The page says which part of the queue, and of which letter, it shows.
+        queue = request.GET.get("queue") or ("all" if request.GET.get("q") else QueueFilter.default)
+        part = BUCKETS[queue][0] if queue in BUCKETS else "all"
+        title = f"Signatures: {part}"
+        letter_id = request.GET.get("letter", "")
+        if letter_id.isdigit() and (letter := Letter.objects.filter(pk=letter_id).first()):
+            title += f" — “{Truncator(letter.title).chars(60)}”"
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
     def get_list_display(self, request: HttpRequest):
         # The queue of one letter (the dashboard's links) needs no letter column.
         if request.GET.get("letter"):

@@ -123,9 +123,11 @@ def test_public_pages_and_the_pdf_roster_page_are_pictured(page, demo, live_serv
     assert response.ok
     pdf = ARTIFACTS / "letter.pdf"
     pdf.write_bytes(response.body())
-    pages = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
-    last = int(next(line.split()[-1] for line in pages.splitlines() if line.startswith("Pages:")))
-    # The roster starts after the letter: picture the last page, which lists names.
+    text = subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True)
+    # The page where the list starts, with its heading and both sections' headings.
+    first = next(
+        n for n, page in enumerate(text.stdout.split("\f"), start=1) if "Signatory organizations" in page
+    )
     subprocess.run(
         [
             "pdftoppm",
@@ -133,9 +135,9 @@ def test_public_pages_and_the_pdf_roster_page_are_pictured(page, demo, live_serv
             "-r",
             "60",
             "-f",
-            str(last),
+            str(first),
             "-l",
-            str(last),
+            str(first),
             "-singlefile",
             str(pdf),
             str(ARTIFACTS / "pdf-roster-page"),

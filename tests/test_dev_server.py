@@ -8,10 +8,12 @@ import html
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -92,5 +94,41 @@ def test_it_serves_sends_and_confirms_from_the_console_link():
             process.wait(timeout=30)
         server.close()
     assert process.returncode == 0
-    leftovers = subprocess.run(["pgrep", "-f", f"127.0.0.1:{server.port}"], capture_output=True, text=True)
-    assert leftovers.stdout == ""
+    assert processes_with(f"VAR_DIR={server.work}") == []
+
+
+def test_when_the_web_server_cannot_start_the_worker_is_stopped_too():
+    server = LiveServer()
+    env = {k: v for k, v in server.env.items() if k != "SITE_URL"} | {"DEBUG": "true"}
+    try:
+        server.prepare()
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", server.port))
+            taken.listen()
+            result = subprocess.run(
+                [sys.executable, "bin/dev", f"127.0.0.1:{server.port}"],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=90,
+                start_new_session=True,
+            )
+    finally:
+        server.close()
+    assert result.returncode != 0
+    assert "The web server stopped" in result.stdout
+    # Nothing of it is left running: the worker went with the server.
+    assert processes_with(f"VAR_DIR={server.work}") == []
+
+
+def processes_with(variable: str) -> list[int]:
+    """Processes whose environment holds `variable` (ours: started with this test's VAR_DIR)."""
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if variable.encode() + b"\0" in environ.read_bytes() + b"\0":
+                found.append(int(environ.parent.name))
+        except OSError:
+            continue
+    return found

@@ -104,3 +104,9 @@ def test_the_queue_says_which_part_of_which_letter_it_shows(staff_client, pages)
     assert "<h1>Signatures: awaiting approval — “Protect civic space”</h1>" in html
     html = staff_client.get("/admin/letters/signature/").content.decode()
     assert "<h1>Signatures: awaiting approval</h1>" in html
+
+
+@pytest.mark.parametrize("value", ["²", "1; DROP"])
+def test_a_strange_letter_in_the_queue_address_is_not_an_error(staff_client, pages, value):
+    response = staff_client.get("/admin/letters/signature/", {"letter": value})
+    assert response.status_code in {200, 302}

@@ -224,7 +224,11 @@ class SignatureAdmin(SignatureImportExportMixin, BoundedSearchMixin, admin.Model
         part = BUCKETS[queue][0] if queue in BUCKETS else "all"
         title = f"Signatures: {part}"
         letter_id = request.GET.get("letter", "")
-        if letter_id.isdigit() and (letter := Letter.objects.filter(pk=letter_id).first()):
+        if (
+            letter_id.isascii()
+            and letter_id.isdigit()
+            and (letter := Letter.objects.filter(pk=letter_id).first())
+        ):
             title += f" — “{Truncator(letter.title).chars(60)}”"
         return super().changelist_view(request, {"title": title, **(extra_context or {})})
 

@@ -11,14 +11,13 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
-from django.utils.text import capfirst
 
 from signatories.admin_search import BoundedSearchMixin
 
 from ..lifecycle import BUCKETS, bucket_q
 from ..models import Letter, LetterTranslation
 from ..retention import letter_purge_date
-from .times import ZonedDateTimeField, local_time
+from .times import LetterZoneAdminMixin, local_time
 
 
 def signatures_url(letter: Letter, queue: str = "all") -> str:
@@ -44,7 +43,7 @@ class LetterTranslationInline(admin.StackedInline):
 
 
 @admin.register(Letter)
-class LetterAdmin(BoundedSearchMixin, admin.ModelAdmin):
+class LetterAdmin(LetterZoneAdminMixin, BoundedSearchMixin, admin.ModelAdmin):
     inlines = [LetterTranslationInline]
     list_display = ["title", "status", "awaiting_count", "approved_count", "counts", "closes", "public_page"]
     list_filter = ["status", "language"]
@@ -75,16 +74,8 @@ class LetterAdmin(BoundedSearchMixin, admin.ModelAdmin):
         counts = {f"n_{key}": Count("signatures", filter=bucket_q(key, "signatures__")) for key in BUCKETS}
         return super().get_queryset(request).annotate(**counts)
 
-    def changeform_view(self, request: HttpRequest, object_id=None, form_url="", extra_context=None):
-        # Opening and closing times are read and written in the letter's own
-        # zone (the one chosen in this very form when it is being changed).
-        with timezone.override(self._zone(request, object_id)):
-            response = super().changeform_view(request, object_id, form_url, extra_context)
-            if hasattr(response, "render"):
-                response.render()
-        return response
-
-    def _zone(self, request: HttpRequest, object_id) -> str:
+    def letter_zone(self, request: HttpRequest, object_id) -> str:
+        # The letter's own zone: the one chosen in this very form when it is being changed.
         chosen = request.POST.get("timezone", "")
         try:
             zoneinfo.ZoneInfo(chosen)
@@ -93,18 +84,6 @@ class LetterAdmin(BoundedSearchMixin, admin.ModelAdmin):
             pass
         letter = self.get_object(request, object_id) if object_id else None
         return letter.timezone if letter else settings.TIME_ZONE
-
-    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
-        if db_field.name in {"opens_at", "closes_at"}:
-            # One input in the zone changeform_view activated, named beside it,
-            # instead of the admin's split date and time in an unnamed zone.
-            return ZonedDateTimeField(
-                zone=timezone.get_current_timezone_name(),
-                required=False,
-                label=capfirst(db_field.verbose_name),
-                help_text="In the letter’s time zone (Presentation, below), e.g. “21 Sep 2023, 14:05”.",
-            )
-        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     @admin.display(description="closes", ordering="closes_at")
     def closes(self, letter: Letter) -> str:

@@ -2,14 +2,19 @@
 How the staff panel writes a moment: in the letter's own time zone, with the
 zone's abbreviation, one unambiguous format everywhere ("21 Sep 2023, 14:05
 KST"). Lists, pages and the dashboard call `local_time`; templates use the
-`in_zone` filter of `letters_admin`; forms use `ZonedDateTimeInput`.
+`in_zone` filter of `letters_admin`; change forms take `LetterZoneAdminMixin`.
 """
 
 import datetime as dt
 import zoneinfo
 
 from django import forms
+from django.conf import settings
+from django.db import models
+from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import capfirst
 
 FORMAT = "%d %b %Y, %H:%M"
 # What a time input accepts: the format it shows, and ISO.
@@ -74,3 +79,34 @@ class ZonedDateTimeField(forms.DateTimeField):
 
     def __init__(self, *, zone: str, **kwargs) -> None:
         super().__init__(input_formats=INPUT_FORMATS, widget=ZonedDateTimeInput(zone), **kwargs)
+
+
+class LetterZoneAdminMixin:
+    """
+    A ModelAdmin whose change form reads and writes times in the zone of the
+    object's letter: Django renders read-only times in it (config/formats adds
+    the abbreviation), and every editable moment becomes a ZonedDateTimeField,
+    one input with the zone named beside it.
+    """
+
+    def letter_zone(self, request: HttpRequest, object_id) -> str:
+        obj = self.get_object(request, object_id) if object_id else None
+        letter = getattr(obj, "letter", None)
+        return letter.timezone if letter is not None else settings.TIME_ZONE
+
+    def changeform_view(self, request: HttpRequest, object_id=None, form_url="", extra_context=None):
+        with timezone.override(self.letter_zone(request, object_id)):
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            if hasattr(response, "render"):
+                response.render()  # inside the zone: a TemplateResponse renders late
+        return response
+
+    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
+        if isinstance(db_field, models.DateTimeField) and db_field.editable:
+            return ZonedDateTimeField(
+                zone=timezone.get_current_timezone_name(),
+                required=not db_field.blank,
+                label=capfirst(db_field.verbose_name),
+                help_text=db_field.help_text or "In the letter’s time zone, e.g. “21 Sep 2023, 14:05”.",
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)

@@ -123,3 +123,13 @@ def test_what_django_renders_by_itself_has_the_same_format(staff_client):
 
     assert "p.m." not in html and "a.m." not in html
     assert "21 Sep 2023, 17:55 UTC" in html
+
+
+def test_a_new_letter_takes_its_times_in_the_zone_chosen_for_it(staff_client):
+    assert '<span class="timezone">UTC</span>' in staff_client.get("/admin/letters/letter/add/").content.decode()
+    data = letter_form_data(make_letter(slug="model"), slug="new-one", timezone="Europe/Zurich")
+
+    response = staff_client.post("/admin/letters/letter/add/", data | {"opens_at": "1 Dec 2026, 09:00"})
+
+    assert response.status_code == 302
+    assert Letter.objects.get(slug="new-one").opens_at == dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)

@@ -381,3 +381,7 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+if not PRODUCTION:
+    # On the `make run` console, Django's own DEBUG-only console handler would
+    # print every "django" message a second time beside the root handler's.
+    LOGGING["loggers"]["django"] = {"level": env_str("LOG_LEVEL", "INFO")}

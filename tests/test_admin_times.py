@@ -126,7 +126,8 @@ def test_what_django_renders_by_itself_has_the_same_format(staff_client):
 
 
 def test_a_new_letter_takes_its_times_in_the_zone_chosen_for_it(staff_client):
-    assert '<span class="timezone">UTC</span>' in staff_client.get("/admin/letters/letter/add/").content.decode()
+    form = staff_client.get("/admin/letters/letter/add/").content.decode()
+    assert '<span class="timezone">UTC</span>' in form
     data = letter_form_data(make_letter(slug="model"), slug="new-one", timezone="Europe/Zurich")
 
     response = staff_client.post("/admin/letters/letter/add/", data | {"opens_at": "1 Dec 2026, 09:00"})

@@ -39,6 +39,9 @@ def letter_form_data(letter: Letter, **changes) -> dict:
         "timezone": letter.timezone,
         "language": letter.language,
         "section_order": letter.section_order,
+        # The translations inline, empty.
+        "translations-TOTAL_FORMS": "0",
+        "translations-INITIAL_FORMS": "0",
     }
     return data | changes
 

@@ -568,5 +568,10 @@ class DigestSubscription(models.Model):
     # The next digest covers what happened since then (the last 24 hours the first time).
     last_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
+    class Meta:
+        # Each staff member switches their own digest on the dashboard; no
+        # permission gives anyone a say over another's.
+        default_permissions = ()
+
     def __str__(self) -> str:
         return f"Daily digest for {self.user}"

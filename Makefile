@@ -26,7 +26,7 @@ APT_TEST := chromium postgresql redis-server
 .PHONY: help install sysdeps sysdeps-test run demo test lint format migrations-check pytest bench audit clean messages
 
 help:
-	@echo "make run     set up .venv and the database, load the demo, serve on http://$(HOST):$(PORT)"
+	@echo "make run     set up .venv and the database, load the demo, serve on http://$(HOST):$(PORT) with the e-mail worker"
 	@echo "make test    set up, then ruff, migrations check and the whole test suite (browser tests too)"
 	@echo "make bench   benchmarks: roster pages and exports, signup load (SQLite and PostgreSQL)"
 	@echo "make audit   pip-audit of requirements.txt (needs network access to the vulnerability database)"
@@ -80,9 +80,10 @@ db: install | var
 messages: install sysdeps
 	$(MANAGE) compilemessages --ignore=.venv --ignore=var -v 0
 
+# The web server and the task worker that sends e-mail, together; Ctrl-C stops both (bin/dev).
 run: install sysdeps db messages
 	$(MANAGE) load_demo --if-empty
-	$(MANAGE) runserver $(HOST):$(PORT)
+	HOST=$(HOST) PORT=$(PORT) $(PY) bin/dev
 
 lint: install
 	$(VENV)/bin/ruff check .

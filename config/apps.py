@@ -2,6 +2,9 @@ from django.contrib.admin.apps import AdminConfig
 
 
 class StaffAdminConfig(AdminConfig):
-    """django.contrib.admin with our admin site (config/staff.py): the optional second factor."""
+    """
+    django.contrib.admin with our admin site (config/site.py): Undersigned's
+    dashboard of letters, on config/staff.py's sign-in with the optional second factor.
+    """
 
-    default_site = "config.staff.StaffAdminSite"
+    default_site = "config.site.UndersignedAdminSite"

@@ -65,7 +65,14 @@ if PRODUCTION and not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 # The public address of the site, used for links in e-mails sent outside a request.
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# In development it follows the address `make run` serves on (HOST, PORT).
+HOST = env_str("HOST", "127.0.0.1")
+PORT = env_int("PORT", 8000)
+_dev_host = "127.0.0.1" if HOST in {"0.0.0.0", "::", ""} else HOST  # noqa: S104 - bind-all is no link
+_dev_host = f"[{_dev_host}]" if ":" in _dev_host else _dev_host
+SITE_URL = env_str(
+    "SITE_URL", "http://127.0.0.1:8000" if PRODUCTION else f"http://{_dev_host}:{PORT}"
+).rstrip("/")
 
 INSTALLED_APPS = [
     # The admin site with the optional second factor (config/staff.py).
@@ -250,6 +257,8 @@ LANGUAGES = [
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
+# Moments written one unambiguous way: "21 Sep 2023, 14:05 KST" (config/formats).
+FORMAT_MODULE_PATH = ["config.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -265,12 +274,11 @@ STORAGES = {
     },
 }
 
-# E-mail: printed to the console in development, SMTP from the environment in production.
+# E-mail: printed to the console in development (readable, links whole: config/mail.py),
+# SMTP from the environment in production.
 EMAIL_BACKEND_PATH = env_str(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.smtp.EmailBackend"
-    if PRODUCTION
-    else "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else "config.mail.ConsoleEmailBackend",
 )
 MAILERS = {"default": {"BACKEND": EMAIL_BACKEND_PATH}}
 if EMAIL_BACKEND_PATH == "django.core.mail.backends.smtp.EmailBackend":
@@ -373,3 +381,7 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+if not PRODUCTION:
+    # On the `make run` console, Django's own DEBUG-only console handler would
+    # print every "django" message a second time beside the root handler's.
+    LOGGING["loggers"]["django"] = {"level": env_str("LOG_LEVEL", "INFO")}

@@ -99,7 +99,9 @@ class StaticOnlyFetcher(URLFetcher):
 def render_pdf(roster: Roster, paper: str, versions: LetterVersions | None = None) -> bytes:
     html = print_html(roster, paper, versions)
     document = HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=StaticOnlyFetcher())
-    return document.write_pdf()
+    # PDF/UA-1: a tagged PDF (headings, lists, reading order, language), so
+    # that screen readers can follow the letter and its list.
+    return document.write_pdf(pdf_variant="pdf/ua-1")
 
 
 @functools.cache

@@ -82,12 +82,12 @@ def country_choices() -> list[tuple[str, str]]:
 
 
 class CountryChoiceField(forms.ChoiceField):
-    """ISO 3166 codes by name in the page's language, optional."""
+    """ISO 3166 codes by name in the page's language, optional (the label says so)."""
 
     widget = CountrySelect
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(choices=country_choices, required=False, label=_("Country"), **kwargs)
+        super().__init__(choices=country_choices, required=False, label=_("Country (optional)"), **kwargs)
 
     def __deepcopy__(self, memo):
         # Every form instance deep-copies its fields; the 250 choices never

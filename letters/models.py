@@ -10,6 +10,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from signatories.models import Individual, Organization
 
@@ -316,7 +317,7 @@ class Signature(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.signatory} on {self.letter_id}"
+        return f"{self.signatory} — signature on “{Truncator(self.letter.title).chars(40)}”"
 
     def save(self, *args, **kwargs) -> None:
         # A signature that is or was approved changes the public list: its
@@ -555,3 +556,22 @@ class LetterTranslation(models.Model):
     @property
     def footnotes_html(self) -> str:
         return split_footnotes(self.body_html)[1]
+
+
+class DigestSubscription(models.Model):
+    """A staff member who asked for the daily digest: one e-mail per open letter (letters/digest.py)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_subscription"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The next digest covers what happened since then (the last 24 hours the first time).
+    last_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        # Each staff member switches their own digest on the dashboard; no
+        # permission gives anyone a say over another's.
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"Daily digest for {self.user}"

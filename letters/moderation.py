@@ -30,8 +30,15 @@ from . import lifecycle
 from .lifecycle import Outcome, TransitionError
 from .models import Correction, Letter, Signature
 
-# "Several signatures from one address within an hour": this many, the row itself included.
-IP_BURST_SIZE = 3
+# "N signatures from one network within an hour": this many, the row itself
+# included. One IP address is one network (an office, a campus, an event's
+# Wi-Fi, a mobile carrier's NAT, 127.0.0.1 in development) rather than one
+# person, so a few signatures an hour from one address are normal: colleagues
+# passing a letter round sign a handful an hour. 20 is more than that, and
+# below the signup rate limit (SIGNUP_RATE_LIMIT, 30 an hour per address and
+# letter) where the form stops one address anyway — a script reaches it within
+# minutes, and staff then see the batch together with a link to reject it.
+IP_BURST_SIZE = 20
 IP_BURST_WINDOW = dt.timedelta(hours=1)
 
 
@@ -51,7 +58,8 @@ def with_warnings(queryset: QuerySet) -> QuerySet:
     - `warn_listed`: the organization is already listed on the letter by
       another signature (another claim on it);
     - `warn_correction`: a correction of the printed entry awaits approval;
-    - `warn_ip`: IP_BURST_SIZE or more signatures of the letter from one IP hash within an hour.
+    - `warn_ip`: how many signatures of the letter came from the same IP hash (one network)
+      within an hour either side; the queue warns from IP_BURST_SIZE.
     """
     others = Signature.objects.filter(letter=OuterRef("letter")).exclude(pk=OuterRef("pk"))
     same_mailbox = (

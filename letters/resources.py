@@ -447,9 +447,17 @@ def parse_day(value) -> dt.date:
 
 
 class SignatureExportResource(SignatureColumnsMixin, EscapedExportMixin, resources.ModelResource):
-    """The staff export: the import columns, then the private and workflow fields."""
+    """
+    The staff export: the import columns, then the private and workflow fields.
+    Times are in the letter's zone: in CSV written with their offset
+    ("2026-11-20 00:00:00+01:00"), in XLSX as real date and time cells (which
+    cannot hold a zone: the `time_zone` column names it).
+    """
+
+    TIMES = ("submitted_at", "confirmed_at", "approved_at", "rejected_at", "withdrawn_at")
 
     letter = Field(column_name="letter", readonly=True)
+    time_zone = Field(column_name="time_zone", readonly=True)
     contact_email = Field(attribute="contact_email", column_name="contact_email")
     signer_name = Field(attribute="signer_name", column_name="signer_name")
 
@@ -474,12 +482,28 @@ class SignatureExportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
             "ip_hash",
             "notes",
         )
-        fields = (*IMPORT_COLUMNS, "letter", *private)
+        fields = (*IMPORT_COLUMNS, "letter", "time_zone", *private)
         export_order = fields
 
     @classmethod
     def get_display_name(cls) -> str:
         return "Signatures with private fields (staff)"
+
+    def export_field(self, field, instance: Signature, **kwargs):
+        # XLSX and other binary formats ask for native values: real cells.
+        native = kwargs.get("force_native_type", False)
+        if field.attribute in self.TIMES:
+            moment = getattr(instance, field.attribute)
+            if moment is None:
+                return "" if not native else None
+            local = moment.astimezone(instance.letter.tzinfo)
+            return local.replace(tzinfo=None) if native else local.isoformat(sep=" ", timespec="seconds")
+        if native and field.column_name == "signed_on" and instance.signed_at is not None:
+            return instance.letter.local_date(instance.signed_at)
+        return super().export_field(field, instance, **kwargs)
+
+    def dehydrate_time_zone(self, signature: Signature) -> str:
+        return signature.letter.timezone
 
     def dehydrate_letter(self, signature: Signature) -> str:
         return signature.letter.slug

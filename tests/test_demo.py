@@ -45,3 +45,21 @@ def test_load_demo_if_empty_does_not_load_twice(tmp_path, settings, capsys):
     output = capsys.readouterr().out
     passwords = [line for line in output.splitlines() if "password" in line]
     assert len(passwords) == 2 and passwords[0] == passwords[1]
+
+
+def test_the_demo_closed_letter_has_a_realistic_list(tmp_path, settings):
+    settings.VAR_DIR = tmp_path
+    call_command("load_demo")
+    closed = Letter.objects.get(slug="open-data-courts-2025")
+
+    roster = Roster(closed)
+
+    assert roster.counts["individuals"] >= 8 and roster.counts["organizations"] >= 5
+    names = [entry.name for entry in roster.entries()]
+    assert "Marta Kowalczyk" not in names  # withdrew while it was open
+    signed = {closed.local_date(s.signed_at) for s in closed.signatures.all()}
+    assert all(
+        closed.local_date(closed.opens_at) <= day < closed.local_date(closed.closes_at) for day in signed
+    )
+    # An organization that signed both letters is one organization.
+    assert closed.signatures.filter(organization__name="Front Line Solidarity").exists()

@@ -107,6 +107,9 @@ def test_a_reason_and_a_criterion_are_required(staff_client, letter, flood):
 
 
 def test_the_queue_links_an_address_burst_to_the_invalidation_page(staff_client, letter, flood):
+    for i in range(15):  # twenty from one network within the hour, with the flood's five
+        moment = T0 + dt.timedelta(minutes=2 * i + 1)
+        sign(letter, make_individual(), moment, status="confirmed", ip_hash="bot", submitted_at=moment)
     page = staff_client.get(URL, {"letter": letter.pk, "ip_hash": "bot"})
     assert page.status_code == 200
     assert 'value="bot"' in page.content.decode()

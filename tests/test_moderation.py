@@ -81,15 +81,25 @@ def test_it_warns_of_an_email_used_by_another_signature_of_the_letter(staff_clie
     assert not rows[alone.pk].warn_email
 
 
-def test_it_warns_of_several_signatures_from_one_address_within_an_hour(staff_client, letter):
-    burst = [confirmed(letter, make_individual(), minutes=m, ip_hash="abc") for m in (0, 20, 40)]
+def test_it_warns_of_many_signatures_from_one_network_within_an_hour(staff_client, letter):
+    burst = [confirmed(letter, make_individual(), minutes=m * 2, ip_hash="abc") for m in range(20)]
     spread = [confirmed(letter, make_individual(), minutes=m, ip_hash="def") for m in (0, 120)]
 
     rows = {row.pk: row for row in listed(staff_client.get(QUEUE))}
 
-    assert all(rows[s.pk].warn_ip == 3 for s in burst)
-    assert all(rows[s.pk].warn_ip < 3 for s in spread)
-    assert "3 signatures from one address within an hour" in staff_client.get(QUEUE).content.decode()
+    assert all(rows[s.pk].warn_ip == 20 for s in burst)
+    assert all(rows[s.pk].warn_ip < 20 for s in spread)
+    assert "20 signatures from one network within an hour" in staff_client.get(QUEUE).content.decode()
+
+
+def test_an_office_signing_together_is_not_flagged(staff_client, letter):
+    # Colleagues behind one address (or everyone on 127.0.0.1 in development).
+    office = [confirmed(letter, make_individual(), minutes=m * 4, ip_hash="office") for m in range(8)]
+
+    html = staff_client.get(QUEUE).content.decode()
+
+    assert len(office) == 8
+    assert "from one network" not in html
 
 
 def test_it_warns_of_an_organization_close_to_an_existing_one(staff_client, letter):

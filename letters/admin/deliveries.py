@@ -6,13 +6,14 @@ from django.utils.html import format_html
 
 from ..deliveries import delivery_record
 from ..models import Delivery
+from .times import local_time
 
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
     """Staff record a delivery (letter, day, recipient, note); after that it can be read, never changed."""
 
-    list_display = ["letter", "number", "as_of", "recipient", "recorded_at", "recorded_by"]
+    list_display = ["letter", "number", "as_of", "recipient", "recorded", "recorded_by"]
     list_filter = ["letter"]
     list_select_related = ["letter", "recorded_by"]
     date_hierarchy = "as_of"
@@ -24,7 +25,7 @@ class DeliveryAdmin(admin.ModelAdmin):
         "recipient",
         "note",
         "recorded_by",
-        "recorded_at",
+        "recorded",
         "signatory_count",
         "pdf_sha256",
         "public_page",
@@ -44,6 +45,10 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(description="recorded at", ordering="recorded_at")
+    def recorded(self, obj: Delivery) -> str:
+        return local_time(obj.recorded_at, obj.letter)
 
     @admin.display(description="signatories")
     def signatory_count(self, obj: Delivery) -> int:

@@ -160,6 +160,8 @@ class SignatureImportExportMixin(ImportExportMixin):
     import_form_class = SignatureImportForm
     confirm_form_class = SignatureConfirmImportForm
     formats = FORMATS
+    # A byte-order mark, so that Excel reads the CSV as UTF-8 ("Pérez", not "PÃ©rez").
+    to_encoding = "utf-8-sig"
 
     def get_import_resource_classes(self, request: HttpRequest):
         return [SignatureImportResource]

@@ -1,5 +1,7 @@
 """Letters in the staff panel: the list with its counts by status, and the change form's links."""
 
+import zoneinfo
+
 from django.conf import settings
 from django.contrib import admin
 from django.db.models import Count
@@ -15,6 +17,7 @@ from signatories.admin_search import BoundedSearchMixin
 from ..lifecycle import BUCKETS, bucket_q
 from ..models import Letter, LetterTranslation
 from ..retention import letter_purge_date
+from .times import LetterZoneAdminMixin, local_time
 
 
 def signatures_url(letter: Letter, queue: str = "all") -> str:
@@ -40,9 +43,9 @@ class LetterTranslationInline(admin.StackedInline):
 
 
 @admin.register(Letter)
-class LetterAdmin(BoundedSearchMixin, admin.ModelAdmin):
+class LetterAdmin(LetterZoneAdminMixin, BoundedSearchMixin, admin.ModelAdmin):
     inlines = [LetterTranslationInline]
-    list_display = ["title", "status", "awaiting_count", "approved_count", "counts", "public_page"]
+    list_display = ["title", "status", "awaiting_count", "approved_count", "counts", "closes", "public_page"]
     list_filter = ["status", "language"]
     search_fields = ["title", "slug", "subject"]
     prepopulated_fields = {"slug": ["title"]}
@@ -70,6 +73,21 @@ class LetterAdmin(BoundedSearchMixin, admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest):
         counts = {f"n_{key}": Count("signatures", filter=bucket_q(key, "signatures__")) for key in BUCKETS}
         return super().get_queryset(request).annotate(**counts)
+
+    def letter_zone(self, request: HttpRequest, object_id) -> str:
+        # The letter's own zone: the one chosen in this very form when it is being changed.
+        chosen = request.POST.get("timezone", "")
+        try:
+            zoneinfo.ZoneInfo(chosen)
+            return chosen
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            pass
+        letter = self.get_object(request, object_id) if object_id else None
+        return letter.timezone if letter else settings.TIME_ZONE
+
+    @admin.display(description="closes", ordering="closes_at")
+    def closes(self, letter: Letter) -> str:
+        return local_time(letter.closes_at, letter)
 
     def get_fieldsets(self, request: HttpRequest, obj=None):
         if obj is None:  # nothing to count or link to before the letter exists

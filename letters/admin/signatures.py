@@ -30,6 +30,7 @@ from ..models import Correction, Letter, Signature
 from ..services import confirmation_resend
 from .imports import SignatureImportExportMixin
 from .letters import signatures_url
+from .times import local_time
 
 
 class QueueFilter(admin.SimpleListFilter):
@@ -211,18 +212,32 @@ class QueueChangeList(ChangeList):
 
 @admin.register(Signature)
 class SignatureAdmin(SignatureImportExportMixin, BoundedSearchMixin, admin.ModelAdmin):
-    list_display = [
-        "signatory_name",
-        "kind",
-        "title_or_signer",
-        "email",
-        "country",
-        "letter_title",
-        "status",
-        "submitted_at",
-        "confirmed_at",
-        "warnings",
-    ]
+    # Six columns that fit a 1280 px screen beside the filters: who (with what
+    # is printed under the name), how to reach them, which letter, the state,
+    # when (in the letter's zone) and what staff should look at.
+    list_display = ["signatory", "email", "letter_title", "status_label", "when_submitted", "warnings"]
+    list_display_links = None  # the signatory's name links to the signature; the line under it does not
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        # The page says which part of the queue, and of which letter, it shows.
+        queue = request.GET.get("queue") or ("all" if request.GET.get("q") else QueueFilter.default)
+        part = BUCKETS[queue][0] if queue in BUCKETS else "all"
+        title = f"Signatures: {part}"
+        letter_id = request.GET.get("letter", "")
+        if (
+            letter_id.isascii()
+            and letter_id.isdigit()
+            and (letter := Letter.objects.filter(pk=letter_id).first())
+        ):
+            title += f" — “{Truncator(letter.title).chars(60)}”"
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
+    def get_list_display(self, request: HttpRequest):
+        # The queue of one letter (the dashboard's links) needs no letter column.
+        if request.GET.get("letter"):
+            return [name for name in self.list_display if name != "letter_title"]
+        return self.list_display
+
     list_filter = [QueueFilter, "letter", KindFilter, "source", "submitted_at", "signed_at"]
     list_select_related = ["letter", "individual", "organization"]
     ordering = ["submitted_at", "pk"]
@@ -286,32 +301,49 @@ class SignatureAdmin(SignatureImportExportMixin, BoundedSearchMixin, admin.Model
         actions.pop("delete_selected", None)
         return actions
 
-    @admin.display(description="name", ordering="individual__name")
-    def signatory_name(self, signature: Signature) -> str:
+    @admin.display(description="signatory", ordering="individual__name")
+    def signatory(self, signature: Signature):
         signatory = signature.signatory
-        return str(signatory.display_name if signature.organization_id else signatory.name)
-
-    @admin.display(description="type")
-    def kind(self, signature: Signature) -> str:
-        return "organization" if signature.organization_id else "individual"
-
-    @admin.display(description="title / signed by")
-    def title_or_signer(self, signature: Signature) -> str:
-        if signature.individual_id:
-            return signature.individual.title
-        return signature.signer_name
+        if signature.organization_id:
+            name, details = signatory.display_name, ["organization", f"signed by {signature.signer_name}"]
+        else:
+            name, details = signatory.name, ["individual", signatory.title]
+        if signatory.country:
+            details.append(signatory.country.name)
+        return format_html(
+            '<a href="{}">{}</a><span class="secondary">{}</span>',
+            reverse("admin:letters_signature_change", args=[signature.pk]),
+            name,
+            " · ".join(str(d) for d in details if d),
+        )
 
     @admin.display(description="e-mail", ordering="contact_email")
     def email(self, signature: Signature) -> str:
         return signature.contact_email or (signature.individual.email if signature.individual_id else "")
 
-    @admin.display(description="country")
-    def country(self, signature: Signature) -> str:
-        return signature.signatory.country.name if signature.signatory.country else ""
-
     @admin.display(description="letter", ordering="letter__title")
     def letter_title(self, signature: Signature) -> str:
-        return Truncator(signature.letter.title).chars(40)
+        return Truncator(signature.letter.title).chars(32)
+
+    @admin.display(description="status", ordering="status")
+    def status_label(self, signature: Signature):
+        label = {
+            Signature.Status.PENDING: "unconfirmed",
+            Signature.Status.CONFIRMED: "awaiting approval",
+            Signature.Status.APPROVED: "approved",
+            Signature.Status.REJECTED: "rejected",
+        }[signature.status]
+        if signature.withdrawn_at:
+            label += ", withdrawn"
+        return label
+
+    @admin.display(description="submitted", ordering="submitted_at")
+    def when_submitted(self, signature: Signature):
+        submitted = local_time(signature.submitted_at, signature.letter)
+        if not signature.confirmed_at:
+            return submitted
+        confirmed = local_time(signature.confirmed_at, signature.letter)
+        return format_html('{}<span class="secondary">confirmed {}</span>', submitted, confirmed)
 
     @admin.display(description="warnings")
     def warnings(self, signature: Signature):
@@ -343,7 +375,7 @@ class SignatureAdmin(SignatureImportExportMixin, BoundedSearchMixin, admin.Model
                 + "?"
                 + urlencode({"letter": signature.letter_id, "ip_hash": signature.ip_hash})
             )
-            found.append((invalidate, f"{signature.warn_ip} signatures from one address within an hour"))
+            found.append((invalidate, f"{signature.warn_ip} signatures from one network within an hour"))
         return format_html_join(
             "",
             '<div class="warning">⚠ {}</div>',

@@ -48,7 +48,7 @@ def test_an_individual_signs_confirms_and_is_listed(page, live_server, mailoutbo
 def test_an_organization_signs_and_awaits_approval(page, live_server, mailoutbox):
     make_letter(slug="civic-space", title="Protect civic space", requires_approval=False)
     page.goto("/letters/civic-space/sign/")
-    page.get_by_role("link", name="On behalf of an organization").click()
+    page.get_by_label("On behalf of an organization").check()
     page.get_by_label("Name of the organization").fill("Asociación Pro Derechos Humanos")
     page.get_by_label("Acronym (optional)").fill("APDH")
     page.get_by_label("Country").select_option("AR")

@@ -140,6 +140,30 @@ ORGANIZATIONS = [
 ]
 
 
+# The closed letter's list: (name, sort name if not derived, title, country, days after opening).
+COURTS_INDIVIDUALS = [
+    ("Helena Brandt", "", "Judge (retired), Federal Administrative Court", "DE", 0),
+    ("Kwame Mensah", "", "Director, Open Courts Initiative Ghana", "GH", 0),
+    ("Lucía Fernández Ortega", "", "Profesora de Derecho Procesal, Universidad de Salamanca", "ES", 1),
+    ("Park Ji-woo", "Park Ji-woo", "Legal technologist, Seoul", "KR", 2),
+    ("Aoife Gallagher", "", "Court reporter, The Irish Times", "IE", 3),
+    ("Rahul Menon", "", "Advocate, High Court of Kerala", "IN", 5),
+    ("Marta Kowalczyk", "", "Data journalist", "PL", 8),
+    ("Jonas Vermeulen", "", "Researcher in legal informatics, KU Leuven", "BE", 12),
+    ("Sofía Ramírez", "", "", "MX", 15),
+    ("Émile Fortin", "", "Avocat, Barreau du Québec", "CA", 21),
+]
+# (name, acronym, country, days after opening)
+COURTS_ORGANIZATIONS = [
+    ("Open Knowledge Foundation", "OKF", "GB", 0),
+    ("Transparency Network for Justice", "TNJ", "NL", 1),
+    ("Asociación Civil por la Igualdad y la Justicia", "ACIJ", "AR", 2),
+    ("Legal Information Institute Network", "", "", 4),
+    ("Centre for Law & Democracy", "CLD", "CA", 6),
+    ("Front Line Solidarity", "FLS", "IE", 9),
+]
+
+
 class Command(BaseCommand):
     help = "Load a fictional open letter with about 60 signatures, and a staff login to moderate it."
 
@@ -179,7 +203,7 @@ class Command(BaseCommand):
             LetterTranslation(letter=letter, status=LetterTranslation.Status.READY, **text)
             for text in TRANSLATIONS
         )
-        Letter.objects.create(
+        closed = Letter.objects.create(
             slug="open-data-courts-2025",
             title="Publish the courts' judgments as open data",
             subject="Re: Public access to judgments",
@@ -272,7 +296,43 @@ class Command(BaseCommand):
             rejection_reason="Not a real person.",
             contact_email="mm@example.com",
         )
+        self.load_closed(closed)
         return letter
+
+    def load_closed(self, letter: Letter) -> None:
+        """The closed letter's signatories: approved while it was open, one withdrawn before it closed."""
+        signatures = []
+        for i, (name, sort_name, title, country, days) in enumerate(COURTS_INDIVIDUALS):
+            signed = letter.opens_at + dt.timedelta(days=days, hours=2 + i % 7, minutes=i * 11 % 60)
+            person = Individual.objects.create(
+                name=name, sort_name=sort_name, title=title, country=country, email=f"courts{i}@example.org"
+            )
+            signatures.append(self._approved(letter, signed, individual=person))
+        for i, (name, acronym, country, days) in enumerate(COURTS_ORGANIZATIONS):
+            signed = letter.opens_at + dt.timedelta(days=days, hours=3 + i % 5)
+            org = Organization.objects.filter(name=name).first() or Organization.objects.create(
+                name=name, acronym=acronym, country=country, contact_email=f"courts-org{i}@example.org"
+            )
+            signatures.append(self._approved(letter, signed, organization=org, signer_name="Demo signer"))
+        Signature.objects.bulk_create(signatures)
+        withdrawn = Signature.objects.get(letter=letter, individual__name="Marta Kowalczyk")
+        withdrawn.withdrawn_at = letter.opens_at + dt.timedelta(days=30)
+        withdrawn.withdrawal_reason = "Took up a post at the ministry."
+        withdrawn.save()
+
+    @staticmethod
+    def _approved(letter: Letter, signed: dt.datetime, **fields) -> Signature:
+        return Signature(
+            letter=letter,
+            status=Signature.Status.APPROVED,
+            source=Signature.Source.FORM,
+            submitted_at=signed - dt.timedelta(minutes=4),
+            confirmed_at=signed,
+            signed_at=signed,
+            approved_at=signed + dt.timedelta(hours=5),
+            public_consent=True,
+            **fields,
+        )
 
     def print_login(self) -> None:
         User = get_user_model()

@@ -1,0 +1,147 @@
+"""
+The staff panel's first page (config.apps.UndersignedAdminSite.index): a
+dashboard of letters. Each open letter with its signatures by status (awaiting approval
+first, each count a link into that part of the queue), new signatures today
+and this week, the last delivery and links to its outputs; then closed letters
+and drafts. Three queries whatever the number of letters.
+"""
+
+import datetime as dt
+import functools
+import operator
+from dataclasses import dataclass, field
+
+from django.contrib import messages
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
+
+from ..lifecycle import BUCKETS, bucket_q
+from ..models import Delivery, DigestSubscription, Letter, Signature
+from .times import local_time
+
+
+@dataclass
+class Count_:
+    key: str
+    label: str
+    count: int
+    url: str
+
+
+@dataclass
+class LetterCard:
+    letter: Letter
+    counts: list[Count_]
+    today: int = 0
+    week: int = 0
+    last_delivery: Delivery | None = None
+    last_delivery_at: str = ""
+    closes_at: str = ""
+    links: list[tuple[str, str]] = field(default_factory=list)
+
+
+def queue_url(letter: Letter, bucket: str) -> str:
+    return (
+        reverse("admin:letters_signature_changelist")
+        + "?"
+        + urlencode({"letter": letter.pk, "queue": bucket})
+    )
+
+
+def dashboard(request: HttpRequest) -> dict:
+    counts = {f"n_{key}": Count("signatures", filter=bucket_q(key, "signatures__")) for key in BUCKETS}
+    letters = list(Letter.objects.annotate(**counts).order_by("closes_at", "title"))
+    open_letters = [letter for letter in letters if letter.status == Letter.Status.OPEN]
+    activity = _activity(open_letters)
+    deliveries = _last_deliveries(letters)
+    can_import = request.user.has_perm("letters.add_signature")
+
+    cards = {status: [] for status in Letter.Status.values}
+    for letter in letters:
+        today, week = activity.get(letter.pk, (0, 0))
+        delivery = deliveries.get(letter.pk)
+        cards[letter.status].append(
+            LetterCard(
+                letter=letter,
+                counts=[
+                    Count_(key, label, getattr(letter, f"n_{key}"), queue_url(letter, key))
+                    for key, (label, _) in BUCKETS.items()
+                ],
+                today=today,
+                week=week,
+                last_delivery=delivery,
+                last_delivery_at=local_time(delivery.recorded_at, letter) if delivery else "",
+                closes_at=local_time(letter.closes_at, letter),
+                links=_links(letter, can_import),
+            )
+        )
+    return {
+        "open": cards[Letter.Status.OPEN],
+        "closed": list(reversed(cards[Letter.Status.CLOSED])),
+        "drafts": cards[Letter.Status.DRAFT],
+        "digest": DigestSubscription.objects.filter(user=request.user).exists(),
+    }
+
+
+@require_POST
+def digest_toggle(request: HttpRequest):
+    """The dashboard's button: the daily digest by e-mail, on or off, for the user pressing it."""
+    if request.POST.get("digest") == "on":
+        if not request.user.email:
+            messages.error(request, "Add an e-mail address to your account first: the digest is sent there.")
+        else:
+            DigestSubscription.objects.get_or_create(user=request.user)
+            messages.success(request, f"You will get the daily digest at {request.user.email}.")
+    else:
+        DigestSubscription.objects.filter(user=request.user).delete()
+        messages.success(request, "The daily digest is off.")
+    return HttpResponseRedirect(reverse("admin:index"))
+
+
+def _week_start(letter: Letter) -> dt.datetime:
+    """Monday 00:00 of this week in the letter's zone."""
+    today = letter.today()
+    return letter.start_of_day(today - dt.timedelta(days=today.weekday()))
+
+
+def _activity(letters: list[Letter]) -> dict[int, tuple[int, int]]:
+    """New signatures (submitted) today and this week, each in its letter's zone: one query."""
+    if not letters:
+        return {}
+    since_monday = [Q(letter_id=letter.pk, submitted_at__gte=_week_start(letter)) for letter in letters]
+    since_midnight = [
+        Q(letter_id=letter.pk, submitted_at__gte=letter.start_of_day(letter.today())) for letter in letters
+    ]
+    rows = (
+        Signature.objects.filter(functools.reduce(operator.or_, since_monday))
+        .values("letter_id")
+        .order_by("letter_id")
+        .annotate(week=Count("pk"), today=Count("pk", filter=functools.reduce(operator.or_, since_midnight)))
+    )
+    return {row["letter_id"]: (row["today"], row["week"]) for row in rows}
+
+
+def _last_deliveries(letters: list[Letter]) -> dict[int, Delivery]:
+    latest: dict[int, Delivery] = {}
+    for delivery in Delivery.objects.listing().filter(letter__in=letters).order_by("letter_id", "-number"):
+        latest.setdefault(delivery.letter_id, delivery)
+    return latest
+
+
+def _links(letter: Letter, can_import: bool) -> list[tuple[str, str]]:
+    slug = letter.slug
+    links = [
+        ("Public page" if letter.status != Letter.Status.DRAFT else "Preview", letter.get_absolute_url()),
+        ("Print", reverse("letters:print", args=[slug])),
+        ("PDF", reverse("letters:pdf", args=[slug])),
+        ("CSV", reverse("letters:csv", args=[slug])),
+    ]
+    if can_import:
+        links.append(
+            ("Import", reverse("admin:letters_signature_import") + "?" + urlencode({"letter": letter.pk}))
+        )
+    links.append(("Edit", reverse("admin:letters_letter_change", args=[letter.pk])))
+    return links

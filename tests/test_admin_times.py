@@ -125,7 +125,8 @@ def test_what_django_renders_by_itself_has_the_same_format(staff_client):
     html = staff_client.get(f"/admin/letters/signature/{signature.pk}/change/").content.decode()
 
     assert "p.m." not in html and "a.m." not in html
-    assert "21 Sep 2023, 17:55 UTC" in html
+    # In the letter's zone (New York), as every time of a signature's page.
+    assert "21 Sep 2023, 13:55 EDT" in html
 
 
 def test_a_new_letter_takes_its_times_in_the_zone_chosen_for_it(staff_client):

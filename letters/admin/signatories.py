@@ -192,7 +192,7 @@ class DuplicatesMixin(admin.ModelAdmin):
 class OrganizationAdmin(DuplicatesMixin, BoundedSearchMixin, admin.ModelAdmin):
     kind = DismissedDuplicate.Kind.ORGANIZATION
     list_display = ["name", "acronym", "country", "website", "updated_at"]
-    list_filter = ["country"]
+    # No country filter: it would list every country on the page; the search finds them.
     search_fields = ["name", "acronym", "sort_name", "contact_name", "contact_email"]
     ordering = ["name"]
     fieldsets = [
@@ -211,7 +211,7 @@ class OrganizationAdmin(DuplicatesMixin, BoundedSearchMixin, admin.ModelAdmin):
 class IndividualAdmin(DuplicatesMixin, BoundedSearchMixin, admin.ModelAdmin):
     kind = DismissedDuplicate.Kind.INDIVIDUAL
     list_display = ["name", "sort_name", "title", "country", "email", "updated_at"]
-    list_filter = ["country"]
+    # No country filter: it would list every country on the page; the search finds them.
     search_fields = ["name", "sort_name", "title", "email", "canonical_email"]
     ordering = ["name"]
     fieldsets = [

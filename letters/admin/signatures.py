@@ -11,7 +11,7 @@ what the lifecycle decides read-only. Staff may still add a signature by hand
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.contrib.admin.options import ActionLocation
+from django.contrib.admin.options import ActionLocation, IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseRedirect
@@ -30,7 +30,7 @@ from ..models import Correction, Letter, Signature
 from ..services import confirmation_resend
 from .imports import SignatureImportExportMixin
 from .letters import signatures_url
-from .times import local_time
+from .times import LetterZoneAdminMixin, local_time
 
 
 class QueueFilter(admin.SimpleListFilter):
@@ -69,6 +69,22 @@ class QueueFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         value = self.effective_value()
         return queryset if value == "all" else queryset.filter(bucket_q(value))
+
+
+def letter_id(value) -> int | None:
+    """A letter's id from a query string, or None for anything no database can hold (a 500 on SQLite)."""
+    value = str(value)
+    return int(value) if value.isascii() and value.isdigit() and int(value) < 2**63 else None
+
+
+class LetterListFilter(admin.RelatedFieldListFilter):
+    """The letter filter: an id no database can hold is refused like any other bad parameter."""
+
+    def queryset(self, request, queryset):
+        values = self.lookup_val if isinstance(self.lookup_val, list) else [self.lookup_val]
+        if any(letter_id(value) is None for value in values if value is not None):
+            raise IncorrectLookupParameters("That is not a letter.")
+        return super().queryset(request, queryset)
 
 
 class KindFilter(admin.SimpleListFilter):
@@ -211,7 +227,7 @@ class QueueChangeList(ChangeList):
 
 
 @admin.register(Signature)
-class SignatureAdmin(SignatureImportExportMixin, BoundedSearchMixin, admin.ModelAdmin):
+class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSearchMixin, admin.ModelAdmin):
     # Six columns that fit a 1280 px screen beside the filters: who (with what
     # is printed under the name), how to reach them, which letter, the state,
     # when (in the letter's zone) and what staff should look at.
@@ -223,12 +239,12 @@ class SignatureAdmin(SignatureImportExportMixin, BoundedSearchMixin, admin.Model
         queue = request.GET.get("queue") or ("all" if request.GET.get("q") else QueueFilter.default)
         part = BUCKETS[queue][0] if queue in BUCKETS else "all"
         title = f"Signatures: {part}"
-        letter_id = request.GET.get("letter", "")
-        if (
-            letter_id.isascii()
-            and letter_id.isdigit()
-            and (letter := Letter.objects.filter(pk=letter_id).first())
-        ):
+        raw = request.GET.get("letter")
+        pk = letter_id(raw) if raw is not None else None
+        if raw is not None and pk is None:
+            # As the admin answers any lookup it cannot use.
+            return HttpResponseRedirect(f"{request.path}?e=1")
+        if pk is not None and (letter := Letter.objects.filter(pk=pk).first()):
             title += f" — “{Truncator(letter.title).chars(60)}”"
         return super().changelist_view(request, {"title": title, **(extra_context or {})})
 
@@ -238,7 +254,14 @@ class SignatureAdmin(SignatureImportExportMixin, BoundedSearchMixin, admin.Model
             return [name for name in self.list_display if name != "letter_title"]
         return self.list_display
 
-    list_filter = [QueueFilter, "letter", KindFilter, "source", "submitted_at", "signed_at"]
+    list_filter = [
+        QueueFilter,
+        ("letter", LetterListFilter),
+        KindFilter,
+        "source",
+        "submitted_at",
+        "signed_at",
+    ]
     list_select_related = ["letter", "individual", "organization"]
     ordering = ["submitted_at", "pk"]
     search_fields = [

@@ -85,8 +85,9 @@ def test_criteria_combine_domain_window_and_status(staff_client, letter, flood):
         {
             "letter": letter.pk,
             "email_domain": "@SPAM.example",
-            "submitted_from": "2023-09-01T12:01",
-            "submitted_until": "2023-09-01T12:07",
+            # On the letter's clock (New York, UTC-4): 12:01 to 12:07 UTC.
+            "submitted_from": "2023-09-01T08:01",
+            "submitted_until": "1 Sep 2023, 08:07",
             "statuses": ["approved", "confirmed"],
             "preview": "1",
         },

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.text import Truncator
@@ -30,7 +31,7 @@ from ..models import Correction, Letter, Signature
 from ..services import confirmation_resend
 from .imports import SignatureImportExportMixin
 from .letters import signatures_url
-from .times import LetterZoneAdminMixin, local_time
+from .times import FORMAT, INPUT_FORMATS, LetterZoneAdminMixin, local_time
 
 
 class QueueFilter(admin.SimpleListFilter):
@@ -172,11 +173,14 @@ class InvalidationForm(forms.Form):
     )
     submitted_from = forms.DateTimeField(
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-        help_text="Server time (UTC unless TIME_ZONE says otherwise).",
+        input_formats=INPUT_FORMATS,
+        widget=forms.DateTimeInput(attrs={"placeholder": "21 Sep 2023, 14:05"}, format=FORMAT),
+        help_text="In the letter’s time zone, like every time in this panel.",
     )
     submitted_until = forms.DateTimeField(
-        required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        required=False,
+        input_formats=INPUT_FORMATS,
+        widget=forms.DateTimeInput(attrs={"placeholder": "21 Sep 2023, 18:00"}, format=FORMAT),
     )
     statuses = forms.MultipleChoiceField(
         required=False,
@@ -196,6 +200,11 @@ class InvalidationForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if letter := data.get("letter"):
+            for name in ("submitted_from", "submitted_until"):
+                if data.get(name):
+                    # Staff typed a time on the letter's clock, not the server's.
+                    data[name] = timezone.make_naive(data[name]).replace(tzinfo=letter.tzinfo)
         start, end = data.get("submitted_from"), data.get("submitted_until")
         if start and end and end <= start:
             self.add_error("submitted_until", "The end of the window must come after its start.")

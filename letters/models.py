@@ -24,6 +24,25 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"“{value}” is not a time zone name such as Europe/London.")
 
 
+class MarkdownBody:
+    """A letter's text, or a translation's: the Markdown body as safe HTML, the notes apart."""
+
+    body: str
+
+    @cached_property
+    def body_html(self) -> str:
+        """The body as safe HTML, footnotes included at its end."""
+        return render_markdown(self.body)
+
+    @property
+    def body_text_html(self) -> str:
+        return split_footnotes(self.body_html)[0]
+
+    @property
+    def footnotes_html(self) -> str:
+        return split_footnotes(self.body_html)[1]
+
+
 class LetterQuerySet(models.QuerySet):
     def public(self) -> "LetterQuerySet":
         return self.exclude(status=Letter.Status.DRAFT)
@@ -36,7 +55,7 @@ class LetterQuerySet(models.QuerySet):
         return self.update(roster_version=F("roster_version") + 1)
 
 
-class Letter(models.Model):
+class Letter(MarkdownBody, models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         OPEN = "open", "Open for signatures"
@@ -116,19 +135,6 @@ class Letter(models.Model):
     @cached_property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
-
-    @cached_property
-    def body_html(self) -> str:
-        """The body as safe HTML, footnotes included at its end."""
-        return render_markdown(self.body)
-
-    @property
-    def body_text_html(self) -> str:
-        return split_footnotes(self.body_html)[0]
-
-    @property
-    def footnotes_html(self) -> str:
-        return split_footnotes(self.body_html)[1]
 
     def today(self) -> dt.date:
         """Today in the letter's time zone."""
@@ -492,7 +498,7 @@ class LetterTranslationQuerySet(models.QuerySet):
         return self.filter(status=LetterTranslation.Status.READY)
 
 
-class LetterTranslation(models.Model):
+class LetterTranslation(MarkdownBody, models.Model):
     """The letter's text in another language; the list of signatories is the letter's own."""
 
     class Status(models.TextChoices):
@@ -544,18 +550,6 @@ class LetterTranslation(models.Model):
         # British and US English are one language to read the letter in.
         if self.letter_id is not None and self.language.split("-")[0] == self.letter.language.split("-")[0]:
             raise ValidationError({"language": "The letter itself is written in this language."})
-
-    @cached_property
-    def body_html(self) -> str:
-        return render_markdown(self.body)
-
-    @property
-    def body_text_html(self) -> str:
-        return split_footnotes(self.body_html)[0]
-
-    @property
-    def footnotes_html(self) -> str:
-        return split_footnotes(self.body_html)[1]
 
 
 class DigestSubscription(models.Model):

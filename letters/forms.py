@@ -97,7 +97,15 @@ class CountryChoiceField(forms.ChoiceField):
         return result
 
 
-class SignatureForm(forms.Form):
+class PublicForm(forms.Form):
+    """A form of the public pages: labels without the colon Django adds."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class SignatureForm(PublicForm):
     """What every signature asks for. Subclasses add the signatory's fields in front."""
 
     email = forms.EmailField(
@@ -118,10 +126,6 @@ class SignatureForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
 
     def service_arguments(self) -> dict:
         """The form's data as keyword arguments of `letters.services.signature_submit`."""
@@ -196,7 +200,7 @@ class OrganizationSignatureForm(SignatureForm):
 FORMS = {form.kind: form for form in (IndividualSignatureForm, OrganizationSignatureForm)}
 
 
-class NewLinkForm(forms.Form):
+class NewLinkForm(PublicForm):
     email = forms.EmailField(
         label=_("E-mail address"),
         max_length=254,
@@ -204,27 +208,19 @@ class NewLinkForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-
 
 # -- The signer's page (/manage/<token>/) ---------------------------------------
 
 
-class IndividualCorrectionForm(forms.Form):
+class IndividualCorrectionForm(PublicForm):
     """A new printed entry for an individual's signature."""
 
     name = LineField(is_name=True, label=_("Your name"), max_length=200)
     title = LineField(label=_("Title or affiliation (optional)"), max_length=400, required=False)
     country = CountryChoiceField()
 
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
 
-
-class OrganizationCorrectionForm(forms.Form):
+class OrganizationCorrectionForm(PublicForm):
     """A new printed entry for an organization's signature."""
 
     name = LineField(is_name=True, label=_("Name of the organization"), max_length=300)
@@ -234,15 +230,11 @@ class OrganizationCorrectionForm(forms.Form):
     )
     country = CountryChoiceField()
 
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-
 
 CORRECTION_FORMS = {"individual": IndividualCorrectionForm, "organization": OrganizationCorrectionForm}
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(PublicForm):
     reason = forms.CharField(
         label=_("Reason (optional, seen only by the organizers)"),
         max_length=500,

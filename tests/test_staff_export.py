@@ -7,20 +7,10 @@ import io
 import openpyxl
 import pytest
 
-from letters.resources import SignatureExportResource
-
 from .factories import make_individual, make_letter, sign
+from .test_export import export
 
 pytestmark = pytest.mark.django_db
-
-
-def export(staff_client, file_format: int) -> bytes:
-    data = {"format": str(file_format), "resource": "0"}
-    for name in SignatureExportResource().get_export_order():
-        data[f"signatureexportresource_{name}"] = "on"
-    response = staff_client.post("/admin/letters/signature/export/?queue=all", data)
-    assert response.status_code == 200
-    return response.content
 
 
 @pytest.fixture

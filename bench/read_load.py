@@ -17,9 +17,7 @@ retransmissions, TIME-WAIT sockets): the evidence for or against a connection-le
 """
 
 import argparse
-import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -28,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.wrk import run_wrk
 from tests.live import LiveServer
 
 LUA_DONE = """
@@ -41,21 +40,6 @@ done = function(summary, latency, requests)
 end
 """
 TCP_COUNTERS = ["TcpExtListenOverflows", "TcpExtListenDrops", "TcpExtTCPSynRetrans", "TcpExtTW"]
-
-
-def run_wrk(url: str, script: Path, duration: int, connections: int) -> dict:
-    result = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", str(script), url],
-        capture_output=True,
-        text=True,
-        timeout=duration + 60,
-    )
-    match = re.search(r"WRK_JSON (\{.*\})", result.stdout)
-    if not match:
-        raise RuntimeError(f"wrk printed no summary:\n{result.stdout}\n{result.stderr}")
-    data = json.loads(match.group(1))
-    data["rps"] = data["requests"] / (data["duration_us"] / 1e6)
-    return data
 
 
 def tcp_counters() -> dict[str, int]:

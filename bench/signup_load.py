@@ -20,7 +20,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import urllib.parse
 import urllib.request
@@ -29,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.wrk import run_wrk
 from tests.live import LiveServer
 
 LUA_DONE = """
@@ -73,18 +73,9 @@ def post_script(path: Path, body_format: str, headers: dict[str, str]) -> Path:
     return path
 
 
-def run_wrk(url: str, script: Path, duration: int, connections: int) -> dict:
-    result = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", str(script), url],
-        capture_output=True,
-        text=True,
-        timeout=duration + 60,
-    )
-    match = re.search(r"WRK_JSON (\{.*\})", result.stdout)
-    if not match:
-        raise RuntimeError(f"wrk printed no summary:\n{result.stdout}\n{result.stderr}")
-    data = json.loads(match.group(1))
-    data["rps"] = data["requests"] / (data["duration_us"] / 1e6)
+def run_wrk_counting(url: str, script: Path, duration: int, connections: int) -> dict:
+    """run_wrk, plus the signups the server accepted (every answer but an error status)."""
+    data = run_wrk(url, script, duration, connections)
     data["accepted"] = data["requests"] - data["status_errors"]
     return data
 
@@ -157,7 +148,7 @@ def main() -> None:
         ]
         results = {}
         for what, url, script in measurements:
-            results[what] = run_wrk(url, script, args.duration, args.connections)
+            results[what] = run_wrk_counting(url, script, args.duration, args.connections)
         stored = int(
             server.python(
                 "from letters.models import Signature\n"

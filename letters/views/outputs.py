@@ -1,6 +1,7 @@
 """What a letter is delivered as: print version, PDF, press CSV, JSON and deliveries."""
 
 import datetime as dt
+import functools
 import json
 
 from django.conf import settings
@@ -23,6 +24,21 @@ from .public import bad_as_of, get_letter_for_visitor
 
 def _plain_400(message: str) -> HttpResponse:
     return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
+
+def roster_download(view):
+    """A download of a letter's roster as of `?as_of=`: a malformed or future day is a plain 400."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, slug: str) -> HttpResponse:
+        letter = get_letter_for_visitor(request, slug)
+        try:
+            roster = Roster.for_request(letter, request.GET.get("as_of"))
+        except AsOfError as error:
+            return _plain_400(str(error))
+        return view(request, roster)
+
+    return wrapper
 
 
 def _revalidated(response: HttpResponse, etag: str) -> HttpResponse:
@@ -93,12 +109,9 @@ def _pdf_budget_spent(request: HttpRequest, roster: Roster, retry_after: int) ->
 
 
 @require_safe
-def word_document(request: HttpRequest, slug: str) -> HttpResponse:
-    letter = get_letter_for_visitor(request, slug)
-    try:
-        roster = Roster.for_request(letter, request.GET.get("as_of"))
-    except AsOfError as error:
-        return _plain_400(str(error))
+@roster_download
+def word_document(request: HttpRequest, roster: Roster) -> HttpResponse:
+    letter = roster.letter
     versions = request.letter_versions
     etag = pagecache.etag_for(pagecache.page_key(roster, "docx", word.layout_version()))
     live = pagecache.is_live(request)
@@ -113,13 +126,9 @@ def word_document(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
-def signatories_csv(request: HttpRequest, slug: str) -> HttpResponse:
-    letter = get_letter_for_visitor(request, slug)
-    try:
-        roster = Roster.for_request(letter, request.GET.get("as_of"))
-    except AsOfError as error:
-        return _plain_400(str(error))
-    filename = exports.dated_filename(letter.slug, roster.as_of, "csv", what="signatories")
+@roster_download
+def signatories_csv(request: HttpRequest, roster: Roster) -> HttpResponse:
+    filename = exports.dated_filename(roster.letter.slug, roster.as_of, "csv", what="signatories")
     return pagecache.respond(
         request,
         pagecache.page_key(roster, "csv"),
@@ -131,13 +140,8 @@ def signatories_csv(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
-def signatories_json(request: HttpRequest, slug: str) -> HttpResponse:
-    letter = get_letter_for_visitor(request, slug)
-    try:
-        roster = Roster.for_request(letter, request.GET.get("as_of"))
-    except AsOfError as error:
-        return _plain_400(str(error))
-
+@roster_download
+def signatories_json(request: HttpRequest, roster: Roster) -> HttpResponse:
     def body() -> list[bytes]:
         return [json.dumps(exports.roster_json(roster), cls=DjangoJSONEncoder, ensure_ascii=False).encode()]
 

@@ -1,0 +1,22 @@
+"""wrk, run for a fixed time against one URL; its Lua `done` hook prints a WRK_JSON summary line."""
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+
+def run_wrk(url: str, script: Path, duration: int, connections: int) -> dict:
+    """The summary of one wrk run, with its requests per second ("rps")."""
+    result = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        timeout=duration + 60,
+    )
+    match = re.search(r"WRK_JSON (\{.*\})", result.stdout)
+    if not match:
+        raise RuntimeError(f"wrk printed no summary:\n{result.stdout}\n{result.stderr}")
+    data = json.loads(match.group(1))
+    data["rps"] = data["requests"] / (data["duration_us"] / 1e6)
+    return data

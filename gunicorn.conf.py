@@ -20,6 +20,9 @@ worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
 # (capped by net.core.somaxconn): far above 16 or 100 concurrent clients.
 backlog = int(os.environ.get("GUNICORN_BACKLOG", "2048"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+# Load the application once in the master and fork the workers from it: they
+# share what config/wsgi.py loads at start-up, and a recycled worker is ready at once.
+preload_app = True
 graceful_timeout = 20
 keepalive = 5
 # Recycle workers now and then so a slow leak never grows without bound.

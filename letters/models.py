@@ -320,6 +320,11 @@ class Signature(models.Model):
             models.Index(fields=["letter", "status", "signed_at"], name="signature_roster_idx"),
             # The moderation queue: confirmed signatures of a letter, oldest first.
             models.Index(fields=["letter", "status", "submitted_at"], name="signature_queue_idx"),
+            # A signatory's signatures on a letter (signing again, merging). The
+            # partial unique constraints above cannot serve these look-ups on
+            # SQLite, which only uses a partial index for a literal condition.
+            models.Index(fields=["individual", "letter"], name="signature_individual_idx"),
+            models.Index(fields=["organization", "letter"], name="signature_organization_idx"),
         ]
 
     def __str__(self) -> str:

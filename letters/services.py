@@ -133,46 +133,55 @@ def signature_submit(
     # each here would also race), and the related rows are in hand.
     signature.full_clean(exclude=lifecycle.RELATED, validate_unique=False, validate_constraints=False)
     entry = {name: getattr(submitted, name) for name in lifecycle.PRINTED_FIELDS[kind]}
-    with transaction.atomic():
-        signatory, notes, is_new = _signatory_for(submitted)
-        for _ in range(3):
-            if existing := _own_live_signature(letter, signatory, signature.contact_email):
+    for _ in range(3):
+        if kind == INDIVIDUAL:
+            # An individual is found by the mailbox, which the table keeps
+            # unique: looked up before the write transaction (on SQLite,
+            # writers take turns for as long as it lasts), with the database's
+            # constraints catching a signer who races themself.
+            known, notes = _individual_for(submitted)
+        with transaction.atomic():
+            if kind == ORGANIZATION:
+                known, notes = _organization_for(submitted)
+            existing = known and _own_live_signature(letter, known, signature.contact_email)
+            if existing:
                 _submitted_again(existing, entry=entry, email=signature.contact_email)
                 return Submission(existing, created=False)
-            setattr(signature, kind, signatory)
+            if known is None and not _inserted(submitted):
+                continue  # two first signatures from one mailbox: the other one's signatory is it
+            setattr(signature, kind, known or submitted)
             signature.notes = "\n".join(notes)
-            if lifecycle.signature_create(signature=signature) is not None:
-                break
-            # Another request of the same signer won the race: theirs is the signature.
-        else:
-            raise RuntimeError("The signature could not be stored; try again.")
-        if not is_new:
-            # Someone already on file, who may spell the entry differently now:
-            # the signature's own link confirms what was submitted with it.
-            lifecycle.correction_propose(
-                signature=signature, entry=entry, confirmed=False, with_signature=True
-            )
-        signature_email_enqueue(signature_id=signature.pk, kind="confirm")
-        return Submission(signature, created=True)
+            if lifecycle.signature_create(signature=signature) is None:
+                continue  # another request of the same signer won the race: theirs is the signature
+            if known is not None:
+                # Someone already on file, who may spell the entry differently now:
+                # the signature's own link confirms what was submitted with it.
+                lifecycle.correction_propose(
+                    signature=signature, entry=entry, confirmed=False, with_signature=True
+                )
+            signature_email_enqueue(signature_id=signature.pk, kind="confirm")
+            return Submission(signature, created=True)
+    raise RuntimeError("The signature could not be stored; try again.")
 
 
-def _signatory_for(submitted: Individual | Organization) -> tuple[Individual | Organization, list[str], bool]:
+# Staff read a signature's notes in the queue: the first few near records by
+# name, and whether there are more (a common name has hundreds of namesakes).
+NEAR_NOTES = 3
+
+
+def _individual_for(submitted: Individual) -> tuple[Individual | None, list[str]]:
+    """The individual on file that `submitted` is (by `signatories.identity`), if any; notes for staff."""
+    matches = identity.individual_matches(submitted, fuzzy=False, near=NEAR_NOTES + 1)
+    if matches and matches[0].same:
+        return matches[0].record, []
+    return None, _near_notes(matches)
+
+
+def _organization_for(submitted: Organization) -> tuple[Organization | None, list[str]]:
     """
-    The signatory on file that `submitted` is (by `signatories.identity`), else
-    `submitted` saved as a new one; notes for staff; whether it is new.
+    The organization on file that `submitted` is (by `signatories.identity`),
+    if any; notes for staff. Called inside the write transaction.
     """
-    if isinstance(submitted, Individual):
-        matches = identity.individual_matches(submitted, fuzzy=False)
-        if matches and matches[0].same:
-            return matches[0].record, [], False
-        try:
-            with transaction.atomic():
-                submitted.save(force_insert=True)
-        except IntegrityError:
-            # Two first signatures from one mailbox at the same moment.
-            return Individual.objects.get(canonical_email=submitted.canonical_email), [], False
-        return submitted, [_near_note(match) for match in matches], True
-
     if connection.vendor == "postgresql":
         # Nothing unique in the table stops two simultaneous first signatures
         # of one new organization from creating it twice; this lock, held
@@ -189,9 +198,25 @@ def _signatory_for(submitted: Individual | Organization) -> tuple[Individual | O
                 f"Submitted as “{submitted.display_name}”; signed for organization #{match.record.pk} "
                 f"“{match.record.display_name}”: {match.reason}."
             )
-        return match.record, notes, False
-    submitted.save(force_insert=True)
-    return submitted, [_near_note(match) for match in matches], True
+        return match.record, notes
+    return None, _near_notes(matches)
+
+
+def _inserted(submitted: Individual | Organization) -> bool:
+    """Saves a new signatory; False when the database refuses it (its mailbox was just taken)."""
+    try:
+        with transaction.atomic():
+            submitted.save(force_insert=True)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _near_notes(matches: list[identity.Match]) -> list[str]:
+    notes = [_near_note(match) for match in matches[:NEAR_NOTES]]
+    if len(matches) > NEAR_NOTES:
+        notes.append("… and more with the same or a similar name.")
+    return notes
 
 
 def _near_note(match: identity.Match) -> str:

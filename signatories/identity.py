@@ -200,19 +200,21 @@ def organization_same(candidate: Organization) -> Match | None:
 
 
 def individual_matches(
-    candidate: Individual, *, on_letter: QuerySet | None = None, fuzzy: bool = True
+    candidate: Individual, *, on_letter: QuerySet | None = None, fuzzy: bool = True, near: int = 20
 ) -> list[Match]:
     """
     Individuals that are `candidate` (first) or probably are, with why.
     `on_letter`: the individuals who have signed the letter in question, among
-    whom an equal name without an e-mail is the same person.
+    whom an equal name without an e-mail is the same person. `near`: how many
+    namesakes from the rest of the table to look at, at most.
     """
     people = Individual.objects.exclude(pk=candidate.pk)
     # The same: the mailbox's owner, and namesakes already on the letter (all
-    # of them, however many namesakes the rest of the table holds); then near ones.
-    records = (
-        list(people.filter(canonical_email=candidate.canonical_email)) if candidate.canonical_email else []
-    )
+    # of them, however many namesakes the rest of the table holds); then near
+    # ones, in the order of the name's index (an OR of both would collect every
+    # namesake of a common name to sort them).
+    email = candidate.canonical_email
+    records = list(people.filter(canonical_email=email)) if email else []
     on_letter_pks: set[int] = set()
     if on_letter is not None:
         on_the_letter = list(
@@ -220,7 +222,8 @@ def individual_matches(
         )
         on_letter_pks = {person.pk for person in on_the_letter}
         records += on_the_letter
-    records += people.filter(name_key=candidate.name_key).order_by("pk")[:20]
+    if near:
+        records += people.filter(name_key=candidate.name_key).order_by("pk")[:near]
     if fuzzy:
         records += _fuzzy_candidates(Individual, candidate.name_key, _code(candidate.country), candidate.pk)
 

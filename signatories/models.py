@@ -101,7 +101,9 @@ class Individual(Signatory):
     email = models.EmailField(max_length=254, blank=True)
 
     # Derived on save.
-    canonical_email = models.CharField(max_length=254, editable=False, blank=True)
+    # Indexed on its own as well: SQLite cannot look a bound value up in the
+    # partial unique index below.
+    canonical_email = models.CharField(max_length=254, editable=False, blank=True, db_index=True)
     name_key = models.CharField(max_length=200, editable=False, db_index=True)
 
     class Meta:

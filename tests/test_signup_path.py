@@ -1,0 +1,106 @@
+"""
+The signup path on a viral day (issue #14): what a signup costs the database,
+whatever the size of the tables and however common the signer's name.
+"""
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+
+from letters.models import Signature
+from signatories import identity
+from signatories.models import Individual
+
+from .factories import make_individual, make_letter, sign
+
+pytestmark = pytest.mark.django_db
+
+URL = "/letters/civic-space/sign/"
+
+
+def data(email: str, name: str = "Maria Garcia") -> dict:
+    return {"name": name, "country": "ES", "email": email, "public_consent": "on"}
+
+
+@pytest.fixture
+def letter(db):
+    return make_letter(slug="civic-space")
+
+
+def statements(post, url: str, fields: dict) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        response = post(url, fields)
+    assert response.status_code == 302
+    return [query["sql"] for query in queries.captured_queries]
+
+
+def test_a_common_name_costs_a_signup_no_more_queries(post, letter):
+    before = statements(post, URL, data("first@example.org"))
+    for number in range(30):
+        make_individual("Maria Garcia", email=f"maria{number}@example.org")
+    after = statements(post, URL, data("second@example.org"))
+    assert len(after) == len(before)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's one writer at a time")
+@pytest.mark.django_db(transaction=True)
+@override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}})
+def test_the_write_transaction_holds_only_the_writes(client):
+    # On SQLite every writer waits while one transaction lasts: the look-ups
+    # run before it starts, so it holds the rows a signup adds and nothing else.
+    make_letter(slug="civic-space")
+    make_individual("Maria Garcia", email="maria@example.org")
+    sql = statements(client.post, URL, data("ana@example.org"))
+    begin = next(i for i, s in enumerate(sql) if s.startswith("BEGIN"))
+    end = next(i for i, s in enumerate(sql) if s.startswith("COMMIT"))
+    writes = [s.split(" (")[0] for s in sql[begin + 1 : end] if not s.startswith(("SAVEPOINT", "RELEASE"))]
+    assert writes == [
+        'INSERT INTO "signatories_individual"',
+        'INSERT INTO "letters_signature"',
+        'INSERT INTO "django_tasks_database_dbtaskresult"',
+    ]
+
+
+def test_staff_read_a_few_namesakes_and_that_there_are_more(post, letter):
+    for number in range(6):
+        make_individual("Maria Garcia", email=f"maria{number}@example.org")
+    post(URL, data("new@example.org"))
+    notes = Signature.objects.get(individual__email="new@example.org").notes.splitlines()
+    assert len(notes) == 4
+    assert all(note.startswith("Possible duplicate of individual #") for note in notes[:3])
+    assert notes[3] == "… and more with the same or a similar name."
+
+
+def test_the_mailbox_is_found_however_many_namesakes_come_first(letter):
+    for number in range(25):
+        make_individual("Maria Garcia", email=f"maria{number}@example.org")
+    owner = make_individual("Maria Garcia", email="owner@example.org")
+    candidate = Individual(name="Maria Garcia", email="Owner@Example.org")
+    candidate.refresh_derived_fields()
+    match = identity.individual_matches(candidate, fuzzy=False, near=3)[0]
+    assert (match.record, match.same) == (owner, True)
+
+
+def test_signing_again_finds_the_signer_whatever_the_letter_size(post, letter):
+    person = make_individual("Jane Doe", email="jane@example.org")
+    sign(letter, person, status="pending")
+    post(URL, data("jane@example.org", name="Jane Doe"))
+    assert Signature.objects.filter(letter=letter).count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query planner")
+@pytest.mark.parametrize(
+    "queryset",
+    [
+        # The mailbox's owner: the partial unique index cannot serve a bound value.
+        lambda letter: Individual.objects.filter(canonical_email="jane@example.org"),
+        # The signer's signature on the letter, not every signature of the letter.
+        lambda letter: Signature.objects.filter(letter=letter, individual_id=1),
+        lambda letter: Signature.objects.filter(letter=letter, organization_id=1),
+    ],
+)
+def test_the_signup_lookups_use_an_index_not_a_table_scan(letter, queryset):
+    plan = queryset(letter).explain()
+    assert "SCAN" not in plan, plan
+    assert "individual_idx" in plan or "organization_idx" in plan or "canonical_email" in plan, plan

@@ -6,10 +6,22 @@ import subprocess
 from pathlib import Path
 
 
-def run_wrk(url: str, script: Path, duration: int, connections: int) -> dict:
+def run_wrk(url: str, script: Path, duration: int, connections: int, headers: dict | None = None) -> dict:
     """The summary of one wrk run, with its requests per second ("rps")."""
+    header_args = [arg for name, value in (headers or {}).items() for arg in ("-H", f"{name}: {value}")]
     result = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", str(script), url],
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{duration}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            *header_args,
+            url,
+        ],
         capture_output=True,
         text=True,
         timeout=duration + 60,

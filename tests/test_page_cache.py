@@ -5,6 +5,7 @@ visitor can observe, visitors get ETags and a public max-age, staff the live pag
 """
 
 import datetime as dt
+import gzip
 import time
 
 import pytest
@@ -231,3 +232,41 @@ def test_a_page_stored_more_than_a_day_ago_goes_at_the_next_store(client, letter
     client.get("/letters/civic-space/print/")
     assert not os.path.exists(old)
     assert pagecache.stored_count() == 1
+
+
+GZIPPED = {name: url for name, url in OUTPUTS.items() if name != "PDF"}
+
+
+@pytest.mark.parametrize("url", GZIPPED.values(), ids=GZIPPED.keys())
+def test_a_browser_that_accepts_gzip_gets_the_same_body_compressed(client, letter, url):
+    for number in range(200):
+        sign(letter, make_individual(f"Signer Number{number}", title="Professor of Comparative Law"))
+    plain = client.get(url)
+    plain_body = body(plain)
+    compressed = client.get(url, headers={"accept-encoding": "gzip, deflate, br"})
+    compressed_body = body(compressed)
+    assert "Content-Encoding" not in plain.headers
+    assert compressed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(compressed_body) == plain_body
+    assert len(compressed_body) < len(plain_body) / 2
+    for response in (plain, compressed):
+        assert "Accept-Encoding" in response.headers["Vary"]
+    # Each body has its own ETag, and each revalidates to a 304.
+    assert compressed.headers["ETag"] != plain.headers["ETag"]
+    again = client.get(url, headers={"accept-encoding": "gzip", "if-none-match": compressed.headers["ETag"]})
+    assert again.status_code == 304
+    assert again.headers["Content-Encoding"] == "gzip"
+
+
+def test_the_compressed_body_is_made_once_per_state_of_the_list(client, letter):
+    sign(letter, make_individual("Anna Early"))
+    url = OUTPUTS["print page"]
+    client.get(url)
+    stored = pagecache.stored_count()
+    client.get(url, headers={"accept-encoding": "gzip"})
+    assert pagecache.stored_count() == stored + 1
+    client.get(url, headers={"accept-encoding": "gzip"})
+    assert pagecache.stored_count() == stored + 1
+    sign(letter, make_individual("Zora Newcomer"), signed_at=dt.datetime.now(dt.UTC))
+    newest = client.get(url, headers={"accept-encoding": "gzip"})
+    assert b"Zora Newcomer" in gzip.decompress(body(newest))

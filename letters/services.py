@@ -134,6 +134,9 @@ def signature_submit(
     signature.full_clean(exclude=lifecycle.RELATED, validate_unique=False, validate_constraints=False)
     entry = {name: getattr(submitted, name) for name in lifecycle.PRINTED_FIELDS[kind]}
     for _ in range(3):
+        # A lost race (below) gives up the whole transaction, which wrote
+        # nothing else, and starts again: no savepoints on the signup path.
+        submitted.pk, submitted._state.adding = None, True
         if kind == INDIVIDUAL:
             # An individual is found by the mailbox, which the table keeps
             # unique: looked up before the write transaction (on SQLite,
@@ -151,7 +154,7 @@ def signature_submit(
                 continue  # two first signatures from one mailbox: the other one's signatory is it
             setattr(signature, kind, known or submitted)
             signature.notes = "\n".join(notes)
-            if lifecycle.signature_create(signature=signature) is None:
+            if lifecycle.signature_create(signature=signature, savepoint=False) is None:
                 continue  # another request of the same signer won the race: theirs is the signature
             if known is not None:
                 # Someone already on file, who may spell the entry differently now:
@@ -203,9 +206,12 @@ def _organization_for(submitted: Organization) -> tuple[Organization | None, lis
 
 
 def _inserted(submitted: Individual | Organization) -> bool:
-    """Saves a new signatory; False when the database refuses it (its mailbox was just taken)."""
+    """
+    Saves a new signatory; False when the database refuses it (its mailbox was
+    just taken), and the transaction is then rolled back when it ends.
+    """
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             submitted.save(force_insert=True)
     except IntegrityError:
         return False

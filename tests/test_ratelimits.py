@@ -1,6 +1,7 @@
 """Rate-limit counters (letters/ratelimits.py): shared by every process, no write on the site's database."""
 
 import pytest
+from django.conf import settings
 
 from letters import ratelimits
 
@@ -47,3 +48,28 @@ def test_rates_are_read_as_django_ratelimit_writes_them(rate):
 def test_a_wrong_rate_is_refused(rate):
     with pytest.raises(ratelimits.RateError):
         ratelimits.parse_rate(rate)
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="counts in Redis (bin/with-redis)")
+def test_a_redis_count_is_one_round_trip_and_expires_with_its_window():
+    from django.core.cache import caches
+
+    redis = caches["default"]
+    client = redis._cache.get_client(None, write=True)
+    sent = []
+    original = client.connection_pool.get_connection
+
+    def counting(*args, **kwargs):
+        sent.append(args)
+        return original(*args, **kwargs)
+
+    client.connection_pool.get_connection = counting
+    try:
+        ratelimits.hit("sign:1", "203.0.113.9", "3/m")
+        ratelimits.hit("sign:1", "203.0.113.9", "3/m")
+    finally:
+        client.connection_pool.get_connection = original
+    assert len(sent) == 2  # one connection use (one pipeline) per hit
+    (key,) = client.keys("*rl:60:*")
+    assert 1 <= client.ttl(key) <= 61
+    assert int(client.get(key)) == 2

@@ -7,8 +7,10 @@ visitor can observe, visitors get ETags and a public max-age, staff the live pag
 import datetime as dt
 import gzip
 import time
+from unittest import mock
 
 import pytest
+from django.contrib.sessions.middleware import SessionMiddleware
 
 from letters import exports, pagecache
 from letters.models import Letter, Signature
@@ -270,3 +272,42 @@ def test_the_compressed_body_is_made_once_per_state_of_the_list(client, letter):
     sign(letter, make_individual("Zora Newcomer"), signed_at=dt.datetime.now(dt.UTC))
     newest = client.get(url, headers={"accept-encoding": "gzip"})
     assert b"Zora Newcomer" in gzip.decompress(body(newest))
+
+
+STORED_PAGES = [
+    "/letters/civic-space/",
+    "/letters/civic-space/?lang=fr",
+    "/letters/civic-space/?q=anna",
+    "/letters/civic-space/print/?paper=letter",
+    "/letters/civic-space/signatories.csv",
+    "/letters/civic-space/signatories.json",
+    "/letters/civic-space/embed/",
+    "/letters/civic-space/?as_of=2999-01-01",
+    "/letters/no-such-letter/",
+]
+
+
+@pytest.mark.parametrize("url", STORED_PAGES)
+def test_visitors_without_a_session_get_what_the_whole_stack_would_send(client, letter, url):
+    # Issue #14: a viral letter's readers are answered before the session and
+    # login middlewares; nothing they receive may differ from the full stack's.
+    sign(letter, make_individual("Anna Early"))
+    with mock.patch.object(SessionMiddleware, "process_request", autospec=True) as sessions:
+        fast = client.get(url, headers={"accept-encoding": "gzip"})
+        fast_body = body(fast)
+    assert sessions.call_count == 0
+    client.cookies["sessionid"] = "not-a-session"
+    full = client.get(url, headers={"accept-encoding": "gzip"})
+    assert full.status_code == fast.status_code
+    assert body(full) == fast_body
+    ignored = {"Date", "Set-Cookie"}
+    assert {k: v for k, v in fast.headers.items() if k not in ignored} == {
+        k: v for k, v in full.headers.items() if k not in ignored
+    }
+
+
+def test_a_signed_in_organizer_is_never_answered_before_the_session(staff_client, letter):
+    sign(letter, make_individual("Anna Early"))
+    response = staff_client.get("/letters/civic-space/")
+    assert "private" in response.headers["Cache-Control"]
+    assert pagecache.stored_count() == 0

@@ -53,6 +53,7 @@ def _not_modified(request: HttpRequest, etag: str) -> HttpResponse | None:
     return _revalidated(response, etag) if response is not None else None
 
 
+@pagecache.stored_page
 @require_safe
 def print_version(request: HttpRequest, slug: str) -> HttpResponse:
     letter = get_letter_for_visitor(request, slug)
@@ -125,6 +126,7 @@ def word_document(request: HttpRequest, roster: Roster) -> HttpResponse:
     return pagecache.private_headers(response) if live else pagecache.public_headers(response, etag)
 
 
+@pagecache.stored_page
 @require_safe
 @roster_download
 def signatories_csv(request: HttpRequest, roster: Roster) -> HttpResponse:
@@ -139,6 +141,7 @@ def signatories_csv(request: HttpRequest, roster: Roster) -> HttpResponse:
     )
 
 
+@pagecache.stored_page
 @require_safe
 @roster_download
 def signatories_json(request: HttpRequest, roster: Roster) -> HttpResponse:

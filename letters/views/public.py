@@ -64,6 +64,7 @@ def index(request: HttpRequest) -> HttpResponse:
     )
 
 
+@pagecache.stored_page
 @require_safe
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
     letter = get_letter_for_visitor(request, slug)
@@ -90,6 +91,7 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
     return pagecache.respond(request, key, page, content_type="text/html; charset=utf-8")
 
 
+@pagecache.stored_page
 @require_safe
 @xframe_options_exempt
 @csp_override({**settings.SECURE_CSP, "frame-ancestors": ["*"]})

@@ -311,3 +311,19 @@ def test_a_signed_in_organizer_is_never_answered_before_the_session(staff_client
     response = staff_client.get("/letters/civic-space/")
     assert "private" in response.headers["Cache-Control"]
     assert pagecache.stored_count() == 0
+
+
+def test_the_letter_a_page_reads_is_the_letter_the_orm_reads(rf, letter):
+    # get_letter_for_visitor turns its one compiled query's row into the Letter itself.
+    from django.contrib.auth.models import AnonymousUser
+
+    from letters.views.public import get_letter_for_visitor
+
+    request = rf.get("/letters/civic-space/")
+    request.user = AnonymousUser()
+    read = get_letter_for_visitor(request, "civic-space")
+    expected = Letter.objects.get(pk=letter.pk)
+    for field in Letter._meta.concrete_fields:
+        assert getattr(read, field.attname) == getattr(expected, field.attname), field.name
+    assert read.created_at.tzinfo is not None
+    assert (read.newest_delivery, read.has_translations) == (None, False)

@@ -212,12 +212,14 @@ def respond(
     content_type: str,
     headers: dict[str, str] | None = None,
     stream: bool = False,
+    compress: bool = True,
 ) -> HttpResponse:
     """
     The response for a public body under `key`: 304 when the visitor has it,
     else the stored file, else rendered (by `render`, as byte chunks), stored
-    and sent (streamed when `stream`). Without a key it is rendered each time (a search). Staff get it
-    rendered and marked private.
+    and sent (streamed when `stream`; gzip-compressed for a client that accepts
+    it unless not `compress`). Without a key it is rendered each time (a
+    search). Staff get it rendered and marked private.
     """
     if is_live(request) or key is None:
         if stream:
@@ -228,7 +230,7 @@ def respond(
             patch_cache_control(response, public=True, max_age=settings.PUBLIC_CACHE_SECONDS)
             return response
         return private_headers(response)
-    gzipped = bool(ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")))
+    gzipped = compress and bool(ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")))
     etag = etag_for(key, gzipped=gzipped)
     if (not_modified := get_conditional_response(request, etag=etag)) is not None:
         return _variant_headers(public_headers(not_modified, etag), gzipped)

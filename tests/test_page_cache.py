@@ -6,9 +6,11 @@ visitor can observe, visitors get ETags and a public max-age, staff the live pag
 
 import datetime as dt
 import gzip
+import io
 import time
 from unittest import mock
 
+import docx
 import pytest
 from django.contrib.sessions.middleware import SessionMiddleware
 
@@ -20,6 +22,7 @@ from .factories import make_individual, make_letter, make_organization, sign
 pytestmark = pytest.mark.django_db
 
 OUTPUTS = {
+    "Word": "/letters/civic-space/letter.docx",
     "letter page": "/letters/civic-space/",
     "print page": "/letters/civic-space/print/",
     "CSV": "/letters/civic-space/signatories.csv",
@@ -43,7 +46,10 @@ def fake_pdf(monkeypatch):
 
 
 def body(response) -> bytes:
-    return b"".join(response.streaming_content) if response.streaming else response.content
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    if content.startswith(b"PK"):  # a Word document: its text
+        return "\n".join(p.text for p in docx.Document(io.BytesIO(content)).paragraphs).encode()
+    return content
 
 
 def sign_up(client, email: str = "pending@example.org", name: str = "Pending Person"):
@@ -236,7 +242,7 @@ def test_a_page_stored_more_than_a_day_ago_goes_at_the_next_store(client, letter
     assert pagecache.stored_count() == 1
 
 
-GZIPPED = {name: url for name, url in OUTPUTS.items() if name != "PDF"}
+GZIPPED = {name: url for name, url in OUTPUTS.items() if name not in {"PDF", "Word"}}
 
 
 @pytest.mark.parametrize("url", GZIPPED.values(), ids=GZIPPED.keys())
@@ -327,3 +333,20 @@ def test_the_letter_a_page_reads_is_the_letter_the_orm_reads(rf, letter):
         assert getattr(read, field.attname) == getattr(expected, field.attname), field.name
     assert read.created_at.tzinfo is not None
     assert (read.newest_delivery, read.has_translations) == (None, False)
+
+
+def test_a_word_document_is_built_once_per_state_of_the_list(client, letter, monkeypatch):
+    # Issue #14: each download built the whole document again (seconds for 10,000 names).
+    from letters import word
+
+    built = []
+    original = word.letter_docx
+    monkeypatch.setattr(word, "letter_docx", lambda *args: built.append(1) or original(*args))
+    sign(letter, make_individual("Anna Early"))
+    url = OUTPUTS["Word"]
+    first = client.get(url, headers={"accept-encoding": "gzip"})
+    first_body = body(first)
+    assert "Content-Encoding" not in first.headers  # a .docx is compressed already
+    assert first.headers["Content-Disposition"].startswith('attachment; filename="civic-space')
+    assert body(client.get(url)) == first_body
+    assert len(built) == 1

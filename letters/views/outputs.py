@@ -109,21 +109,23 @@ def _pdf_budget_spent(request: HttpRequest, roster: Roster, retry_after: int) ->
     return response
 
 
+@pagecache.stored_page
 @require_safe
 @roster_download
 def word_document(request: HttpRequest, roster: Roster) -> HttpResponse:
-    letter = roster.letter
+    """Built once per state of the list, like the CSV: a 10,000-name document costs seconds to build."""
     versions = request.letter_versions
-    etag = pagecache.etag_for(pagecache.page_key(roster, "docx", word.layout_version()))
-    live = pagecache.is_live(request)
-    if not live and (not_modified := get_conditional_response(request, etag=etag)) is not None:
-        return pagecache.public_headers(not_modified, etag)
-    response = HttpResponse(word.letter_docx(roster, versions), content_type=word.CONTENT_TYPE)
     filename = exports.dated_filename(
-        letter.slug, roster.as_of, "docx", language=versions.translated_language
+        roster.letter.slug, roster.as_of, "docx", language=versions.translated_language
     )
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return pagecache.private_headers(response) if live else pagecache.public_headers(response, etag)
+    return pagecache.respond(
+        request,
+        pagecache.page_key(roster, "docx", word.layout_version()),
+        lambda: [word.letter_docx(roster, versions)],
+        content_type=word.CONTENT_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        compress=False,  # a .docx is a zip file already
+    )
 
 
 @pagecache.stored_page

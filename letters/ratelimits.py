@@ -3,8 +3,8 @@ Fixed-window counters for rate limits (signing, new links, PDF renders), shared
 by every process that serves the site, without a write transaction on the
 site's database.
 
-- With REDIS_URL: in Redis (the cache's own connection: INCR and EXPIRE in
-  one round trip), which every host shares.
+- With REDIS_URL: in Redis (the cache's own connection: SET NX EX and INCR
+  in one round trip), which every host shares.
 - On SQLite (one host by nature): in a small SQLite file of their own beside
   the database (RATELIMIT_FILE), one autocommitted UPSERT per hit with
   `synchronous=OFF`. Its lock is not the database's, so counting a signer never
@@ -87,17 +87,18 @@ def _incr(name: str, expires: float, period: int) -> int:
 
 def _redis_incr(name: str, period: int) -> int:
     """
-    One round trip to Redis: INCR, and the window's expiry if it has none yet.
-    (The cache API's add, exists, incr would be three; each costs a signup
-    as much as a query.) Written under the cache's own key and read back by
-    it alike: Django's Redis serializer stores integers as they are.
+    One round trip to Redis: the window's counter created with its expiry if
+    missing (SET NX EX, any Redis version), then INCR. (The cache API's add,
+    exists, incr would be three; each costs a signup as much as a query.)
+    Written under the cache's own key and read back by it alike: Django's
+    Redis serializer stores integers as they are.
     """
     redis = caches["default"]
     key = redis.make_and_validate_key(name)
     pipeline = redis._cache.get_client(key, write=True).pipeline(transaction=False)
+    pipeline.set(key, 0, ex=period + 1, nx=True)
     pipeline.incr(key)
-    pipeline.expire(key, period + 1, nx=True)
-    count, _ = pipeline.execute()
+    _, count = pipeline.execute()
     return count
 
 

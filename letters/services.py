@@ -133,38 +133,62 @@ def signature_submit(
     # each here would also race), and the related rows are in hand.
     signature.full_clean(exclude=lifecycle.RELATED, validate_unique=False, validate_constraints=False)
     entry = {name: getattr(submitted, name) for name in lifecycle.PRINTED_FIELDS[kind]}
-    for _ in range(3):
+    for attempt in range(3):
         # A lost race (below) gives up the whole transaction, which wrote
         # nothing else, and starts again: no savepoints on the signup path.
         submitted.pk, submitted._state.adding = None, True
+        signature.pk, signature._state.adding = None, True
+        known, notes = None, []
         if kind == INDIVIDUAL:
             # An individual is found by the mailbox, which the table keeps
             # unique: looked up before the write transaction (on SQLite,
             # writers take turns for as long as it lasts), with the database's
             # constraints catching a signer who races themself.
             known, notes = _individual_for(submitted)
-        with transaction.atomic():
-            if kind == ORGANIZATION:
-                known, notes = _organization_for(submitted)
-            existing = known and _own_live_signature(letter, known, signature.contact_email)
-            if existing:
-                _submitted_again(existing, entry=entry, email=signature.contact_email)
-                return Submission(existing, created=False)
-            if known is None and not _inserted(submitted):
-                continue  # two first signatures from one mailbox: the other one's signatory is it
-            setattr(signature, kind, known or submitted)
-            signature.notes = "\n".join(notes)
-            if lifecycle.signature_create(signature=signature, savepoint=False) is None:
-                continue  # another request of the same signer won the race: theirs is the signature
-            if known is not None:
-                # Someone already on file, who may spell the entry differently now:
-                # the signature's own link confirms what was submitted with it.
-                lifecycle.correction_propose(
-                    signature=signature, entry=entry, confirmed=False, with_signature=True
-                )
-            signature_email_enqueue(signature_id=signature.pk, kind="confirm")
-            return Submission(signature, created=True)
+        try:
+            stored = _store(letter, kind, submitted, known, notes, signature, entry)
+        except IntegrityError:
+            # The record found was merged away before the commit (foreign keys
+            # are checked then): look again.
+            if attempt == 2:
+                raise
+            continue
+        if stored is not None:
+            return stored
     raise RuntimeError("The signature could not be stored; try again.")
+
+
+def _store(
+    letter: Letter,
+    kind: str,
+    submitted: Individual | Organization,
+    known: Individual | Organization | None,
+    notes: list[str],
+    signature: Signature,
+    entry: dict,
+) -> Submission | None:
+    """The write transaction of `signature_submit`: None when a race was lost and it must start again."""
+    with transaction.atomic():
+        if kind == ORGANIZATION:
+            known, notes = _organization_for(submitted)
+        existing = known and _own_live_signature(letter, known, signature.contact_email)
+        if existing:
+            _submitted_again(existing, entry=entry, email=signature.contact_email)
+            return Submission(existing, created=False)
+        if known is None and not _inserted(submitted):
+            return None  # two first signatures from one mailbox: the other one's signatory is it
+        setattr(signature, kind, known or submitted)
+        signature.notes = "\n".join(notes)
+        if lifecycle.signature_create(signature=signature, savepoint=False) is None:
+            return None  # another request of the same signer won the race: theirs is the signature
+        if known is not None:
+            # Someone already on file, who may spell the entry differently now:
+            # the signature's own link confirms what was submitted with it.
+            lifecycle.correction_propose(
+                signature=signature, entry=entry, confirmed=False, with_signature=True
+            )
+        signature_email_enqueue(signature_id=signature.pk, kind="confirm")
+        return Submission(signature, created=True)
 
 
 # Staff read a signature's notes in the queue: the first few near records by

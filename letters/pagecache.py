@@ -41,6 +41,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import MiddlewareNotUsed
 from django.core.handlers.exception import convert_exception_to_response
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.loader import get_template
@@ -311,8 +312,13 @@ class StoredPagesMiddleware:
         handler = convert_exception_to_response(view)
         names = list(settings.MIDDLEWARE)
         later = names[names.index(f"{__name__}.{type(self).__name__}") + 1 :]
+        # As Django's handler builds its chain (load_middleware), for middlewares
+        # that are plain callables: those kept here have no process_view hook.
         for name in reversed([name for name in later if name not in SKIPPED_FOR_ANONYMOUS]):
-            handler = convert_exception_to_response(import_string(name)(handler))
+            try:
+                handler = convert_exception_to_response(import_string(name)(handler))
+            except MiddlewareNotUsed:
+                continue
         return handler
 
     def __call__(self, request: HttpRequest) -> HttpResponse:

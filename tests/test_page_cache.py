@@ -351,3 +351,17 @@ def test_a_word_document_is_built_once_per_state_of_the_list(client, letter, mon
     assert first.headers["Content-Disposition"].startswith('attachment; filename="civic-space')
     assert body(client.get(url)) == first_body
     assert len(built) == 1
+
+
+def test_the_anonymous_chain_keeps_only_middlewares_without_view_hooks(settings):
+    # StoredPagesMiddleware calls the view itself: a middleware with a
+    # process_view hook added later would be skipped for anonymous readers.
+    from django.utils.module_loading import import_string
+
+    names = list(settings.MIDDLEWARE)
+    later = names[names.index("letters.pagecache.StoredPagesMiddleware") + 1 :]
+    kept = [import_string(name) for name in later if name not in pagecache.SKIPPED_FOR_ANONYMOUS]
+    assert kept
+    for middleware in kept:
+        assert not hasattr(middleware, "process_view"), middleware
+        assert not hasattr(middleware, "process_template_response"), middleware

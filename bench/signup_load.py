@@ -28,19 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.wrk import run_wrk
+from bench.wrk import LUA_DONE, run_wrk
 from tests.live import LiveServer
-
-LUA_DONE = """
-done = function(summary, latency, requests)
-  io.write(string.format(
-    'WRK_JSON {"requests": %d, "duration_us": %d, "status_errors": %d, "socket_errors": %d, '
-    .. '"timeouts": %d, "p50_us": %d, "p99_us": %d}\\n',
-    summary.requests, summary.duration, summary.errors.status,
-    summary.errors.connect + summary.errors.read + summary.errors.write, summary.errors.timeout,
-    latency:percentile(50), latency:percentile(99)))
-end
-"""
 
 LUA_POST = """
 local counter = 0

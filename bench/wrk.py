@@ -5,6 +5,18 @@ import re
 import subprocess
 from pathlib import Path
 
+# The `done` hook every wrk script of the benchmarks ends with: the summary run_wrk reads.
+LUA_DONE = """
+done = function(summary, latency, requests)
+  io.write(string.format(
+    'WRK_JSON {"requests": %d, "duration_us": %d, "status_errors": %d, "socket_errors": %d, '
+    .. '"timeouts": %d, "p50_us": %d, "p99_us": %d, "bytes": %d}\\n',
+    summary.requests, summary.duration, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write, summary.errors.timeout,
+    latency:percentile(50), latency:percentile(99), summary.bytes))
+end
+"""
+
 
 def run_wrk(url: str, script: Path, duration: int, connections: int, headers: dict | None = None) -> dict:
     """The summary of one wrk run, with its requests per second ("rps")."""

@@ -24,7 +24,7 @@ spike; staff always get the live page, never stored.
 A visitor whose browser accepts gzip (every browser, every CDN) is sent the
 body compressed, as WhiteNoise sends static files: compressed once per state
 and stored beside the plain body, so that the print page of 10,000 names
-crosses the network as 200 kB instead of 1.8 MB without costing a request any
+crosses the network as 60 kB instead of 1.8 MB without costing a request any
 CPU.
 """
 
@@ -32,6 +32,7 @@ import fcntl
 import gzip
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -49,7 +50,6 @@ from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.module_loading import import_string
-from django.utils.regex_helper import _lazy_re_compile
 
 from .rosters import Roster
 
@@ -58,7 +58,7 @@ from .rosters import Roster
 IN_MEMORY_MAX_BYTES = 256 * 1024
 FILE_BLOCK_BYTES = 256 * 1024
 
-ACCEPTS_GZIP = _lazy_re_compile(r"\bgzip\b")  # as django.middleware.gzip reads Accept-Encoding
+ACCEPTS_GZIP = re.compile(r"\bgzip\b")  # as django.middleware.gzip reads Accept-Encoding
 
 # Exports whose bytes depend on the list alone: not on today, nor on the language.
 DATA_KINDS = {"csv", "json"}

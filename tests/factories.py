@@ -45,3 +45,16 @@ def sign(
     return Signature.objects.create(
         letter=letter, status=status, signed_at=signed_at, public_consent=True, **{kind: signatory}, **fields
     )
+
+
+def sign_in_several_scripts(letter: Letter) -> Letter:
+    """Signers whose names are in Latin, Hangul and Arabic (right to left) script, and an organization."""
+    sign(
+        letter,
+        make_individual("Lee Yanghee", sort_name="Lee Yanghee", title="Professor, Sungkyunkwan University"),
+    )
+    sign(letter, make_individual("이양희", sort_name="이양희", title="성균관대학교 교수"))
+    sign(letter, make_individual("فاطمة الزهراء العلوي", sort_name="العلوي", title="باحثة"))
+    sign(letter, make_individual("Tomás Ojea-Quintana", title="Former UN Special Rapporteur"))
+    sign(letter, make_organization("Asociación Pro Derechos Humanos", acronym="APDH"))
+    return letter

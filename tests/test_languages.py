@@ -20,7 +20,7 @@ from letters.models import Letter, LetterTranslation, Signature
 from letters.rosters import Roster
 from letters.tokens import make_confirm_token, make_manage_token
 
-from .factories import make_individual, make_letter, make_organization, sign
+from .factories import make_individual, make_letter, make_organization, sign, sign_in_several_scripts
 
 pytestmark = pytest.mark.django_db
 
@@ -43,15 +43,7 @@ NAMES = ["Lee Yanghee", "이양희", "فاطمة الزهراء العلوي", "
 
 @pytest.fixture
 def signed(letter):
-    sign(
-        letter,
-        make_individual("Lee Yanghee", sort_name="Lee Yanghee", title="Professor, Sungkyunkwan University"),
-    )
-    sign(letter, make_individual("이양희", sort_name="이양희", title="성균관대학교 교수"))
-    sign(letter, make_individual("فاطمة الزهراء العلوي", sort_name="العلوي", title="باحثة"))
-    sign(letter, make_individual("Tomás Ojea-Quintana", title="Former UN Special Rapporteur"))
-    sign(letter, make_organization("Asociación Pro Derechos Humanos", acronym="APDH"))
-    return letter
+    return sign_in_several_scripts(letter)
 
 
 @pytest.fixture

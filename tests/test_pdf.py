@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from letters import exports
 from letters.rosters import Roster
 
-from .factories import make_individual, make_organization, sign
+from .factories import make_individual, make_organization, sign, sign_in_several_scripts
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -20,15 +20,8 @@ BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u200e\u20
 
 @pytest.fixture
 def signed(letter):
-    sign(
-        letter,
-        make_individual("Lee Yanghee", sort_name="Lee Yanghee", title="Professor, Sungkyunkwan University"),
-    )
-    sign(letter, make_individual("이양희", sort_name="이양희", title="성균관대학교 교수"))
-    sign(letter, make_individual("فاطمة الزهراء العلوي", sort_name="العلوي", title="باحثة"))
-    sign(letter, make_individual("Tomás Ojea-Quintana", title="Former UN Special Rapporteur"))
+    sign_in_several_scripts(letter)
     sign(letter, make_individual("陈伟玲", sort_name="陈伟玲"))
-    sign(letter, make_organization("Asociación Pro Derechos Humanos", acronym="APDH"))
     sign(letter, make_organization("ACAT - Belgique"))
     sign(letter, make_organization("東京人権ネットワーク"))
     return letter

@@ -4,6 +4,8 @@ for a fixed time, beside two ceilings served by the same gunicorn in the same ru
 
 - /healthz               the stack's request ceiling (one SELECT 1);
 - /bench/one-insert      exactly one durable INSERT per request (bench/views.py);
+- /bench/load/signup-floor  what any signup request costs before it learns who signs: the signup's
+                         CSRF check, letter, rate limit and form, then that one INSERT (bench/views.py);
 - /letters/<slug>/sign/  real signups: form validation, rate limit, individual + signature rows,
                          the confirmation e-mail queued as a task (never sent on the request path).
 
@@ -175,6 +177,11 @@ def main() -> None:
                     work / "insert.lua", "email=%s", {"Content-Type": "application/x-www-form-urlencoded"}
                 ),
             ),
+            (
+                "signup floor (form, one INSERT)",
+                f"{server.url}/bench/load/signup-floor",
+                post_script(work / "floor.lua", body, form_headers),
+            ),
             ("signup", sign_url, post_script(work / "signup.lua", body, form_headers)),
         ]
         results = {}
@@ -203,6 +210,13 @@ def main() -> None:
             f" | {errors} | {data['accepted']} | {stored_cell}"
         )
     signup, ceiling = results["signup"], results["one INSERT (write ceiling)"]
+    floor = results["signup floor (form, one INSERT)"]
+    print(
+        f"{engine} | signup floor / one INSERT: {floor['rps'] / ceiling['rps']:.2f}x"
+        " (the most a signup that checks its form on the request can reach)"
+        f" | signup / signup floor: {signup['rps'] / floor['rps']:.2f}x"
+        f" | signup / one INSERT: {signup['rps'] / ceiling['rps']:.2f}x"
+    )
     checks = [
         ("signups/s >= 330", signup["rps"] >= 330),
         ("signups/s >= half the one-INSERT ceiling", signup["rps"] >= ceiling["rps"] / 2),

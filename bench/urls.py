@@ -1,4 +1,7 @@
-"""The site's URLs plus /bench/one-insert, the ceiling bench/signup_load.py compares signing with."""
+"""
+The site's URLs plus the two views bench/signup_load.py compares signing with:
+/bench/one-insert (the ceiling) and /bench/<slug>/signup-floor (what any signup request costs).
+"""
 
 from django.urls import include, path
 
@@ -6,5 +9,6 @@ from . import views
 
 urlpatterns = [
     path("bench/one-insert", views.one_insert),
+    path("bench/<slug:slug>/signup-floor", views.signup_floor),
     path("", include("config.urls")),
 ]

@@ -4,11 +4,19 @@ Views that exist only for bench/signup_load.py, mounted by bench/urls.py
 They measure the ceilings the signup path is compared with.
 """
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+
+from letters import ratelimits
+from letters.clients import client_ip
+from letters.forms import FORMS
+from letters.views.public import get_letter_for_visitor
 
 CREATE_TABLE = (
     "CREATE TABLE IF NOT EXISTS bench_insert (payload varchar(254) NOT NULL, created_at varchar(40) NOT NULL)"
@@ -25,3 +33,25 @@ def one_insert(request: HttpRequest) -> HttpResponse:
             [request.POST.get("email", "")[:254], timezone.now().isoformat()],
         )
     return HttpResponse(status=204)
+
+
+@require_POST
+def signup_floor(request: HttpRequest, slug: str) -> HttpResponse:
+    """
+    What any signup request costs before it learns who signs: the signup's own
+    CSRF check, letter, rate limit and form, then one INSERT (of the address),
+    the same as the one-INSERT view, and the same redirect. No design that
+    keeps those on the request can make a signup cheaper than this.
+    """
+    letter = get_letter_for_visitor(request, slug)
+    if ratelimits.hit(f"sign:{letter.pk}", client_ip(request), settings.SIGNUP_RATE_LIMIT)[0]:
+        return HttpResponse(status=429)
+    form = FORMS["individual"](request.POST)
+    if not form.is_valid():
+        return HttpResponse(status=400)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO bench_insert (payload, created_at) VALUES (%s, %s)",
+            [form.cleaned_data["email"], timezone.now().isoformat()],
+        )
+    return redirect(f"{reverse('letters:sign_done', args=[letter.slug])}?as=individual")

@@ -4,7 +4,6 @@ Views that exist only for bench/signup_load.py, mounted by bench/urls.py
 They measure the ceilings the signup path is compared with.
 """
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -13,10 +12,9 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from letters import ratelimits
-from letters.clients import client_ip
 from letters.forms import FORMS
 from letters.views.public import get_letter_for_visitor
+from letters.views.signup import _rate_limited
 
 CREATE_TABLE = (
     "CREATE TABLE IF NOT EXISTS bench_insert (payload varchar(254) NOT NULL, created_at varchar(40) NOT NULL)"
@@ -44,7 +42,7 @@ def signup_floor(request: HttpRequest, slug: str) -> HttpResponse:
     keeps those on the request can make a signup cheaper than this.
     """
     letter = get_letter_for_visitor(request, slug)
-    if ratelimits.hit(f"sign:{letter.pk}", client_ip(request), settings.SIGNUP_RATE_LIMIT)[0]:
+    if _rate_limited(request, f"sign:{letter.pk}"):  # the signup's own count
         return HttpResponse(status=429)
     form = FORMS["individual"](request.POST)
     if not form.is_valid():

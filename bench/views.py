@@ -1,7 +1,7 @@
 """
 Views that exist only for bench/signup_load.py, mounted by bench/urls.py
 (DJANGO_SETTINGS_MODULE=bench.settings).
-They measure the ceilings the signup path is compared with.
+They measure what the signup path is compared with: the one-INSERT ceiling and the signup floor.
 """
 
 from django.db import connection, transaction
@@ -25,12 +25,17 @@ CREATE_TABLE = (
 @require_POST
 def one_insert(request: HttpRequest) -> HttpResponse:
     """Exactly one durable INSERT per request: the ceiling of a request that writes once."""
+    _insert_one(request.POST.get("email", ""))
+    return HttpResponse(status=204)
+
+
+def _insert_one(payload: str) -> None:
+    """The one durable INSERT both views make."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO bench_insert (payload, created_at) VALUES (%s, %s)",
-            [request.POST.get("email", "")[:254], timezone.now().isoformat()],
+            [payload[:254], timezone.now().isoformat()],
         )
-    return HttpResponse(status=204)
 
 
 @require_POST
@@ -47,9 +52,5 @@ def signup_floor(request: HttpRequest, slug: str) -> HttpResponse:
     form = FORMS["individual"](request.POST)
     if not form.is_valid():
         return HttpResponse(status=400)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO bench_insert (payload, created_at) VALUES (%s, %s)",
-            [form.cleaned_data["email"], timezone.now().isoformat()],
-        )
+    _insert_one(form.cleaned_data["email"])
     return redirect(f"{reverse('letters:sign_done', args=[letter.slug])}?as=individual")

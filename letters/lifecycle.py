@@ -35,7 +35,7 @@ from signatories.normalize import clean_text
 
 from . import exports, pagecache
 from .models import Correction, Letter, Signature
-from .retention import SIGNATURE_PRIVATE_FIELDS
+from .retention import ERASED, SIGNATURE_PRIVATE_FIELDS, history_scrub, private_values
 
 # The states staff sort signatures into, as lookups on a signature: the letter
 # list and the dashboard count them, the queue filters by them.
@@ -305,9 +305,6 @@ def signature_withdraw(*, signature: Signature, reason: str = "", user=None) -> 
     return signature
 
 
-ERASED = "[erased]"
-
-
 def signature_erase(*, signature: Signature, user=None) -> Signature:
     """
     "Remove my name from every list, including earlier days": the signature
@@ -322,7 +319,7 @@ def signature_erase(*, signature: Signature, user=None) -> Signature:
         if signature.erased_at is not None:
             return signature
         now = timezone.now()
-        forget = {signature.contact_email, signature.signer_name, signature.signatory.name}
+        forget = private_values(signature) | {signature.signatory.name}
         signature.erased_at = now
         signature.withdrawn_at = signature.withdrawn_at or now
         # The same private fields a retention purge empties.
@@ -370,7 +367,7 @@ def _erase_signatory(signature: Signature) -> set[str]:
 
 def _scrub_history(signature: Signature, forget: set[str]) -> None:
     """The admin history of the signature and its signatory, and any entry naming them, without the names."""
-    words = sorted((value for value in forget if value and len(value) >= 3), key=len, reverse=True)
+    words = {value for value in forget if value and len(value) >= 3}
     signature_type = ContentType.objects.get_for_model(Signature)
     own = Q(content_type=signature_type, object_id=str(signature.pk)) | Q(
         content_type=ContentType.objects.get_for_model(type(signature.signatory)),
@@ -380,9 +377,7 @@ def _scrub_history(signature: Signature, forget: set[str]) -> None:
     for word in words:
         naming |= Q(change_message__contains=word) | Q(object_repr__contains=word)
     for entry in LogEntry.objects.filter(own | naming if words else own):
-        for word in words:
-            entry.change_message = entry.change_message.replace(word, ERASED)
-            entry.object_repr = entry.object_repr.replace(word, ERASED)
+        history_scrub(entry, words)
         if entry.content_type_id == signature_type.pk and entry.object_id == str(signature.pk):
             entry.object_repr = f"Signature #{signature.pk} ({ERASED})"
         entry.save(update_fields=["change_message", "object_repr"])

@@ -19,6 +19,7 @@ from signatories.models import DismissedDuplicate, Individual, Organization
 
 from . import lifecycle
 from .models import Signature
+from .retention import INDIVIDUAL_PRIVATE_FIELDS, ORGANIZATION_PRIVATE_FIELDS
 
 ORGANIZATION_FILL_FIELDS = ["acronym", "country", "website", "sort_name", "contact_name", "contact_email"]
 INDIVIDUAL_FILL_FIELDS = ["title", "country", "sort_name", "email"]
@@ -62,8 +63,15 @@ def individual_merge(*, keep: Individual, duplicates: list[Individual], user) ->
     return _merge(keep=keep, duplicates=duplicates, user=user, fill_fields=INDIVIDUAL_FILL_FIELDS)
 
 
+# Never written into the admin history, which the retention purge keeps: the
+# signatures moved to the kept record hold the addresses they signed with.
+PRIVATE_FIELDS = {*INDIVIDUAL_PRIVATE_FIELDS, *ORGANIZATION_PRIVATE_FIELDS}
+
+
 def _describe_record(record, fields: list[str]) -> str:
-    values = [f"{name}: {getattr(record, name)}" for name in ["name", *fields] if getattr(record, name)]
+    """What a merged-away record printed, for the admin history."""
+    shown = [name for name in ["name", *fields] if name not in PRIVATE_FIELDS]
+    values = [f"{name}: {getattr(record, name)}" for name in shown if getattr(record, name)]
     return f"#{record.pk} " + "; ".join(str(value) for value in values)
 
 

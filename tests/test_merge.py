@@ -37,6 +37,22 @@ def test_merging_moves_every_signature_to_the_kept_organization(staff, letter):
     assert "amnesty international" in deletion.change_message and "Merged into" in deletion.change_message
 
 
+def test_the_merge_history_keeps_what_a_record_printed_and_none_of_its_private_data(staff, letter):
+    # The admin history outlives the retention purge: a merged-away record's
+    # address, or an organization's contact, must not survive there.
+    keep = make_individual("Ana Lima", email="ana@work.example")
+    duplicate = make_individual("Ana  Lima", title="Lawyer", email="ana.home@secret.example")
+    keep_org = make_organization("Article 19")
+    org = make_organization("ARTICLE 19", contact_name="Rui Private", contact_email="rui@secret.example")
+
+    individual_merge(keep=keep, duplicates=[duplicate], user=staff)
+    organization_merge(keep=keep_org, duplicates=[org], user=staff)
+
+    history = repr(list(LogEntry.objects.values_list("object_repr", "change_message")))
+    assert "secret.example" not in history and "Rui Private" not in history
+    assert "Lawyer" in history and "ARTICLE 19" in history
+
+
 def test_a_letter_signed_by_both_lists_the_name_once_from_the_earlier_day(staff, letter):
     keep = make_organization("Human Rights Watch")
     duplicate = make_organization("Human Rights Watch Inc")

@@ -135,3 +135,45 @@ def test_the_letter_admin_page_says_when_its_data_will_be_purged(staff_client, s
     Letter.objects.filter(pk=letter.pk).update(closes_at=None)
     html = staff_client.get(f"/admin/letters/letter/{letter.pk}/change/").content.decode()
     assert "deleted 365 days after it closes" in html
+
+
+def _history() -> str:
+    from django.contrib.admin.models import LogEntry
+
+    return repr(list(LogEntry.objects.values_list("object_repr", "change_message")))
+
+
+def test_the_purge_also_deletes_what_the_admin_history_quotes_of_a_signer(settings, staff):
+    from letters import lifecycle
+
+    settings.RETENTION_DAYS = 30
+    signature = signed_by_jane(make_letter(slug="old", closes_at=ago(31)))
+    reason = "She fears for her brother in detention"
+    lifecycle.signature_withdraw(signature=signature, user=staff, reason=reason)
+    lifecycle.signatures_withdraw(
+        signatures=Signature.objects.filter(pk=sign(signature.letter, make_individual("Ann Roe")).pk),
+        user=staff,
+        reason="Her employer threatened her",
+    )
+    assert reason in _history() and "Her employer threatened her" in _history()
+
+    personal_data_purge()
+
+    history = _history()
+    assert reason not in history and "Her employer threatened her" not in history
+    assert "Marked withdrawn" in history  # what staff did, and when, stays
+    assert "Jane Doe" in history  # the printed name is not private
+
+
+def test_an_erasure_also_deletes_the_withdrawal_reason_the_admin_history_quotes(staff):
+    from letters import lifecycle
+
+    signature = signed_by_jane(make_letter(slug="open"))
+    reason = "Arrested relatives; asked us to remove her"
+    lifecycle.signature_withdraw(signature=signature, user=staff, reason=reason)
+
+    lifecycle.signature_erase(signature=signature)
+
+    history = _history()
+    assert reason not in history and "Jane Doe" not in history
+    assert "Marked withdrawn" in history  # what staff did, and when, stays

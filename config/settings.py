@@ -345,6 +345,12 @@ IMPORT_EXPORT_TMP_STORAGE_CLASS = "letters.admin.imports.UploadStorage"
 # Larger files are refused on the import form before they are parsed.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 5 * 1024 * 1024)
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 20_000)
+# A file in a request too large for any upload the site takes is thrown away unread (letters/uploads.py).
+FILE_UPLOAD_HANDLERS = [
+    "letters.uploads.RefuseOversizedFiles",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # Security. Production behind a TLS-terminating proxy sets SECURE_PROXY_SSL_HEADER.
 SECURE_CONTENT_TYPE_NOSNIFF = True

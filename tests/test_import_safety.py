@@ -1,5 +1,6 @@
 """The staff import cannot be pointed at other files, and refuses files too big to parse safely."""
 
+import contextlib
 import io
 import tempfile
 from pathlib import Path
@@ -8,6 +9,7 @@ from unittest import mock
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from import_export.formats.base_formats import XLSX
 
 from letters.admin.imports import count_rows
@@ -102,6 +104,46 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_parsed(staff_client,
     assert "The file is 289 bytes; an import takes at most 100 bytes." in errors
     assert "confirm_form" not in response.context
     assert not Signature.objects.exists()
+
+
+@contextlib.contextmanager
+def stored_chunks():
+    """What Django's own upload handlers keep, in memory or in a temporary file."""
+    received = []
+    keep = mock.Mock(side_effect=lambda chunk, start: received.append(chunk))
+    with (
+        mock.patch("django.core.files.uploadhandler.MemoryFileUploadHandler.receive_data_chunk", keep),
+        mock.patch("django.core.files.uploadhandler.TemporaryFileUploadHandler.receive_data_chunk", keep),
+    ):
+        yield received
+
+
+def test_a_file_far_over_the_size_limit_is_never_stored_in_memory_or_on_disk(staff_client, letter, settings):
+    # Django keeps an upload in memory up to 2.5 MB and then writes it to a
+    # temporary file, whatever its size, before any form can refuse it.
+    settings.IMPORT_MAX_BYTES = 100
+    with stored_chunks() as stored:
+        response = upload(staff_client, letter, GOOD.encode() * 1000)
+
+    assert stored == []
+    assert response.status_code == 200
+    errors = " ".join(response.context["form"].errors["import_file"]).replace("\xa0", " ")
+    assert "an import takes at most 100 bytes. Split it into smaller files." in errors
+    assert "The upload is 28" in errors  # about 289 kB, the form's other fields included
+    assert not Signature.objects.exists()
+
+
+def test_a_file_posted_by_a_visitor_is_never_stored(staff_client, letter):
+    form = {"kind": "individual", "name": "Ann Roe", "email": "ann@example.org", "public_consent": "on"}
+    with stored_chunks() as stored:
+        response = Client().post(
+            f"/letters/{letter.slug}/sign/", {**form, "attachment": SimpleUploadedFile("a.bin", b"x" * 4096)}
+        )
+        assert response.status_code == 302  # the signature itself goes through
+        assert stored == []
+        # Staff's import of a file within the limit is read as before.
+        upload(staff_client, letter, GOOD.encode())
+        assert b"".join(stored) == GOOD.encode()
 
 
 def test_a_csv_over_the_row_limit_is_refused_before_it_is_parsed(staff_client, letter, settings):

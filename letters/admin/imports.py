@@ -22,6 +22,7 @@ from import_export.tmp_storages import CacheStorage
 
 from ..models import Letter
 from ..resources import IMPORT_COLUMNS, SignatureExportResource, SignatureImportResource
+from ..uploads import refused_upload
 
 
 class UploadStorage(CacheStorage):
@@ -105,18 +106,28 @@ class SignatureImportForm(ImportForm):
     )
     field_order = ["letter", "resource", "import_file", "format"]
 
-    def __init__(self, formats, resources, **kwargs):
+    def __init__(self, formats, resources, refused_upload: int | None = None, **kwargs):
         super().__init__(formats, resources, **kwargs)
         self.formats = formats
+        # The size of an upload too large to be read at all (letters/uploads.py).
+        self.refused_upload = refused_upload
+        if refused_upload:
+            self.fields["import_file"].required = False  # clean_import_file says why it is missing
 
     def clean_import_file(self):
         upload = self.cleaned_data["import_file"]
+        if self.refused_upload:
+            raise forms.ValidationError(self._too_large("upload", self.refused_upload))
         if upload.size > settings.IMPORT_MAX_BYTES:
-            raise forms.ValidationError(
-                f"The file is {filesizeformat(upload.size)}; an import takes at most "
-                f"{filesizeformat(settings.IMPORT_MAX_BYTES)}. Split it into smaller files."
-            )
+            raise forms.ValidationError(self._too_large("file", upload.size))
         return upload
+
+    @staticmethod
+    def _too_large(what: str, size: int) -> str:
+        return (
+            f"The {what} is {filesizeformat(size)}; an import takes at most "
+            f"{filesizeformat(settings.IMPORT_MAX_BYTES)}. Split it into smaller files."
+        )
 
     def clean(self):
         data = super().clean()
@@ -174,6 +185,9 @@ class SignatureImportExportMixin(ImportExportMixin):
         return request.user.has_perms(
             ["letters.add_signature", "signatories.add_individual", "signatories.add_organization"]
         )
+
+    def get_import_form_kwargs(self, request: HttpRequest):
+        return {**super().get_import_form_kwargs(request), "refused_upload": refused_upload(request)}
 
     def get_import_form_initial(self, request: HttpRequest):
         initial = super().get_import_form_initial(request)

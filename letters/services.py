@@ -198,7 +198,7 @@ NEAR_NOTES = 3
 
 def _individual_for(submitted: Individual) -> tuple[Individual | None, list[str]]:
     """The individual on file that `submitted` is (by `signatories.identity`), if any; notes for staff."""
-    matches = identity.individual_matches(submitted, fuzzy=False, near=NEAR_NOTES + 1)
+    matches = identity.individual_matches(submitted, fuzzy=False, near=NEAR_NOTES + 1, near_when_found=False)
     if matches and matches[0].same:
         return matches[0].record, []
     return None, _near_notes(matches)
@@ -265,7 +265,10 @@ def _own_live_signature(letter: Letter, signatory, email: str) -> Signature | No
         status=Signature.Status.REJECTED
     )
     if isinstance(signatory, Individual):
-        return live.filter(individual=signatory).first()
+        signature = live.filter(individual=signatory).first()
+        if signature is not None:
+            signature.individual = signatory  # in hand: not read again
+        return signature
     mailbox = canonical_email(email)
     claims = live.filter(organization=signatory).order_by("pk")
     return next((claim for claim in claims if canonical_email(claim.contact_email) == mailbox), None)

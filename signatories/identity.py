@@ -200,13 +200,19 @@ def organization_same(candidate: Organization) -> Match | None:
 
 
 def individual_matches(
-    candidate: Individual, *, on_letter: QuerySet | None = None, fuzzy: bool = True, near: int = 20
+    candidate: Individual,
+    *,
+    on_letter: QuerySet | None = None,
+    fuzzy: bool = True,
+    near: int = 20,
+    near_when_found: bool = True,
 ) -> list[Match]:
     """
     Individuals that are `candidate` (first) or probably are, with why.
     `on_letter`: the individuals who have signed the letter in question, among
     whom an equal name without an e-mail is the same person. `near`: how many
-    namesakes from the rest of the table to look at, at most.
+    namesakes from the rest of the table to look at, at most; none once the
+    mailbox's owner is found if not `near_when_found` (a returning signer).
     """
     people = Individual.objects.exclude(pk=candidate.pk)
     # The same: the mailbox's owner, and namesakes already on the letter (all
@@ -222,7 +228,7 @@ def individual_matches(
         )
         on_letter_pks = {person.pk for person in on_the_letter}
         records += on_the_letter
-    if near:
+    if near and (near_when_found or not records):
         records += people.filter(name_key=candidate.name_key).order_by("pk")[:near]
     if fuzzy:
         records += _fuzzy_candidates(Individual, candidate.name_key, _code(candidate.country), candidate.pk)

@@ -90,6 +90,16 @@ def test_signing_again_finds_the_signer_whatever_the_letter_size(post, letter):
     assert Signature.objects.filter(letter=letter).count() == 1
 
 
+def test_a_returning_signer_found_by_the_mailbox_costs_no_look_up_of_namesakes(post, letter):
+    # Their mailbox says who they are: the namesakes are notes for staff about a new signer.
+    person = make_individual("Maria Garcia", email="maria@example.org")
+    make_individual("Maria Garcia", email="another.maria@example.org")
+    sign(letter, person, status="pending")
+    sql = statements(post, URL, data("maria@example.org"))
+    reads = [s for s in sql if s.startswith("SELECT") and 'FROM "signatories_individual" WHERE' in s]
+    assert len(reads) == 1 and "canonical_email" in reads[0], reads
+
+
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query planner")
 @pytest.mark.parametrize(
     "queryset",

@@ -37,6 +37,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.contrib.auth.models import User  # noqa: E402
 from django.core.cache import caches  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -70,6 +71,19 @@ def baseline(letter: Letter) -> None:
         .order_by("organization__collation_key", "organization__name", "pk")
         .values_list("organization__name", "organization__acronym", "organization__country", "signed_at")
     )
+
+
+def awaiting_approval(letter: Letter) -> None:
+    """Make `letter`'s individuals a moderation queue: confirmed, with addresses, from one network."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE letters_signature SET status = 'confirmed', ip_hash = 'one-network',"
+            " submitted_at = signed_at,"
+            " contact_email = (SELECT email FROM signatories_individual WHERE id = individual_id),"
+            " contact_mailbox = (SELECT canonical_email FROM signatories_individual WHERE id = individual_id)"
+            " WHERE letter_id = %s AND individual_id IS NOT NULL",
+            [letter.pk],
+        )
 
 
 def get(client: Client, url: str) -> int:
@@ -129,6 +143,15 @@ def main() -> None:
     pagecache.clear()
     healthz = median_seconds(lambda: get(client, "/healthz"), args.repeat * 20)
     row("/healthz (test client)", 0, healthz, None)
+    # Staff see the queue on a client of their own (staff always get the live public pages).
+    staff = Client()
+    staff.force_login(User.objects.create_superuser("bench", "bench@example.org", "pw"))
+    small = populate(100, slug="queue-of-100")
+    awaiting_approval(small)
+    queue_of_100 = median_seconds(
+        lambda: get(staff, f"/admin/letters/signature/?letter={small.pk}"), args.repeat
+    )
+    row("moderation queue of 100 (staff)", 100, queue_of_100, None)
     for n in [int(size) for size in args.sizes.split(",")]:
         letter = populate(n)
         base = median_seconds(lambda letter=letter: baseline(letter), args.repeat)
@@ -169,6 +192,19 @@ def main() -> None:
                 )
             )
             print(" | ".join(rows[-1]), flush=True)
+        # Last, as it takes the letter's individuals off its list: the queue's first page,
+        # warnings included, against the same page of a letter of 100.
+        awaiting_approval(letter)
+        url = f"/admin/letters/signature/?letter={letter.pk}"
+        seconds = median_seconds(lambda url=url: get(staff, url), args.repeat)
+        row(
+            "moderation queue (staff)",
+            n,
+            seconds,
+            queue_of_100,
+            "<= 3x a letter of 100",
+            seconds <= 3 * queue_of_100,
+        )
 
     letter = populate(args.pdf_size) if args.pdf_size else None
     if letter is not None:

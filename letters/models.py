@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from signatories.models import Individual, Organization
+from signatories.normalize import canonical_email
 
 from .markdown import render_markdown, split_footnotes
 
@@ -168,6 +169,8 @@ class SignatureQuerySet(models.QuerySet):
         list stale.
         """
         kwargs.setdefault("updated_at", timezone.now())
+        if isinstance(kwargs.get("contact_email"), str):
+            kwargs.setdefault("contact_mailbox", canonical_email(kwargs["contact_email"]))
         with transaction.atomic():
             pks = list(self.values_list("pk", flat=True))
             if not pks:
@@ -180,6 +183,13 @@ class SignatureQuerySet(models.QuerySet):
             if letters:
                 Letter.objects.filter(pk__in=letters).roster_changed()
         return changed
+
+    def bulk_create(self, objs, *args, **kwargs) -> list:
+        """QuerySet.bulk_create() that derives each signature's contact_mailbox, as save() does."""
+        objs = list(objs)
+        for signature in objs:
+            signature.refresh_derived_fields()
+        return super().bulk_create(objs, *args, **kwargs)
 
     def on_roster(self, letter: Letter, *, as_of: dt.date | None = None) -> "SignatureQuerySet":
         """
@@ -266,6 +276,9 @@ class Signature(models.Model):
     # Private: the person who signed (for an organization, its representative).
     signer_name = models.CharField(max_length=200, blank=True)
     contact_email = models.EmailField(max_length=254, blank=True)
+    # contact_email as `signatories.normalize.canonical_email` reads it ("J.Doe+x@Gmail.com"
+    # is "jdoe@gmail.com"), derived on save: the queue finds one mailbox's signatures by it.
+    contact_mailbox = models.CharField(max_length=254, blank=True, editable=False)
     ip_hash = models.CharField(max_length=64, blank=True, db_index=True)
     notes = models.TextField(blank=True)
     # Changes whenever the row does: rosters fingerprint themselves with it, so
@@ -325,12 +338,22 @@ class Signature(models.Model):
             # SQLite, which only uses a partial index for a literal condition.
             models.Index(fields=["individual", "letter"], name="signature_individual_idx"),
             models.Index(fields=["organization", "letter"], name="signature_organization_idx"),
+            # Signatures of a letter from one network within an hour: the
+            # queue's warning and bulk invalidation. Without it the database
+            # compared the time of every signature from that network.
+            models.Index(fields=["letter", "ip_hash", "submitted_at"], name="signature_network_idx"),
+            # Signatures of a letter from one mailbox: the queue's warning.
+            models.Index(fields=["letter", "contact_mailbox"], name="signature_mailbox_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.signatory} — signature on “{Truncator(self.letter.title).chars(40)}”"
 
     def save(self, *args, **kwargs) -> None:
+        self.refresh_derived_fields()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "contact_email" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "contact_mailbox"}
         # A signature that is or was approved changes the public list: its
         # letter's roster_version goes up in the same transaction.
         if self.status == self.Status.APPROVED or getattr(self, "_was_public", False):
@@ -347,6 +370,10 @@ class Signature(models.Model):
             if self.status == self.Status.APPROVED or getattr(self, "_was_public", False):
                 Letter.objects.filter(pk=self.letter_id).roster_changed()
             return super().delete(*args, **kwargs)
+
+    def refresh_derived_fields(self) -> None:
+        """contact_mailbox from contact_email: save(), bulk_create() and update() keep it so."""
+        self.contact_mailbox = canonical_email(self.contact_email) if self.contact_email else ""
 
     @classmethod
     def from_db(cls, db, field_names, values, **kwargs):

@@ -45,6 +45,10 @@ IP_BURST_WINDOW = dt.timedelta(hours=1)
 # -- Warnings of the queue ----------------------------------------------------
 
 
+# The annotations of `with_warnings`.
+WARNINGS = ["warn_email", "warn_ip", "warn_organization", "warn_namesake", "warn_listed", "warn_correction"]
+
+
 def with_warnings(queryset: QuerySet) -> QuerySet:
     """
     Annotate each signature with the warnings staff see in the queue:
@@ -62,11 +66,7 @@ def with_warnings(queryset: QuerySet) -> QuerySet:
       within an hour either side; the queue warns from IP_BURST_SIZE.
     """
     others = Signature.objects.filter(letter=OuterRef("letter")).exclude(pk=OuterRef("pk"))
-    same_mailbox = (
-        others.exclude(contact_email="")
-        .alias(mailbox=identity.canonical_email_sql("contact_email"))
-        .filter(mailbox=OuterRef("mailbox"))
-    )
+    same_mailbox = others.filter(contact_mailbox=OuterRef("contact_mailbox"))
     burst = (
         Signature.objects.filter(
             letter=OuterRef("letter"),
@@ -80,7 +80,12 @@ def with_warnings(queryset: QuerySet) -> QuerySet:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    namesake_on_letter = others.filter(individual__in=identity.namesakes())
+    # From the few namesakes (by the name's index) to a signature of theirs on
+    # the letter, never from every signature of the letter to its signatory's
+    # name: nested, so SQLite cannot choose the slow order without statistics.
+    namesake_on_letter = identity.namesakes().filter(
+        Exists(Signature.objects.filter(individual=OuterRef("pk"), letter=OuterRef(OuterRef("letter"))))
+    )
     listed_claim = others.filter(
         organization=OuterRef("organization"),
         status=Signature.Status.APPROVED,
@@ -88,9 +93,9 @@ def with_warnings(queryset: QuerySet) -> QuerySet:
         erased_at__isnull=True,
     )
     correction = Correction.objects.filter(signature=OuterRef("pk"), status=Correction.Status.CONFIRMED)
-    return queryset.alias(mailbox=identity.canonical_email_sql("contact_email")).annotate(
+    return queryset.annotate(
         warn_email=Case(
-            When(contact_email="", then=Value(False)),
+            When(contact_mailbox="", then=Value(False)),
             default=Exists(same_mailbox),
         ),
         warn_ip=Case(

@@ -31,6 +31,7 @@ from .models import Letter, Signature
 # What a purge empties on each signature: private, never printed.
 SIGNATURE_PRIVATE_FIELDS = {
     "contact_email": "",
+    "contact_mailbox": "",
     "ip_hash": "",
     "signer_name": "",
     "notes": "",

@@ -16,28 +16,25 @@ PRODUCT.md, "One signatory, one lifecycle":
 Every answer carries its reason. The pairwise rules (`organization_relation`,
 `individual_relation`) decide; the look-ups below only find the candidates
 they are asked about, and the duplicates pages pair records with them. The
-moderation queue needs a few of the rules as SQL (`canonical_email_sql`,
-`near_organizations`, `namesakes_on_letter`), so that it costs the same few
-queries for ten rows or three hundred; tests/test_identity.py keeps the SQL and
-the Python in step.
+moderation queue needs a few of the rules as SQL (`near_organizations`,
+`namesakes`), so that it costs the same few queries for ten rows or three
+hundred; tests/test_identity.py keeps the SQL and the Python in step. (A
+signature's mailbox is stored, `Signature.contact_mailbox`, derived with
+`normalize.canonical_email`, so the queue finds it by an index.)
 """
 
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import CharField, Q, QuerySet, Value
-from django.db.models.expressions import Case, When
-from django.db.models.functions import Concat, Lower, Replace, StrIndex, Substr, Trim
-from django.db.models.lookups import Exact, GreaterThan, In
+from django.db.models import Q, QuerySet, Value
+from django.db.models.functions import Concat, Lower
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from .models import DismissedDuplicate, Individual, Organization
 from .normalize import (
-    DOTLESS_PROVIDERS,
     FREE_MAIL_PROVIDERS,
-    PLUS_TAG_PROVIDERS,
     canonical_email,
     email_domain,
     website_domain,
@@ -267,29 +264,6 @@ def claim_address(email: str, website: str) -> str:
 
 
 # -- The same rules as SQL, for the moderation queue --------------------------
-
-
-def canonical_email_sql(field: str) -> Case:
-    """
-    `normalize.canonical_email` as a database expression, so the queue compares
-    signers' mailboxes inside one query ("J.Doe+x@Gmail.com" is "jdoe@gmail.com").
-    """
-    email = Lower(Trim(field))
-    at = StrIndex(email, Value("@"))
-    local = Substr(email, 1, at - 1)
-    domain = Substr(email, at + 1)
-    plus = StrIndex(local, Value("+"))
-    untagged = Case(When(GreaterThan(plus, 0), then=Substr(local, 1, plus - 1)), default=local)
-    return Case(
-        When(Exact(at, 0), then=email),
-        When(
-            In(domain, sorted(DOTLESS_PROVIDERS)),
-            then=Concat(Replace(untagged, Value("."), Value("")), Value("@gmail.com")),
-        ),
-        When(In(domain, sorted(PLUS_TAG_PROVIDERS)), then=Concat(untagged, Value("@"), domain)),
-        default=email,
-        output_field=CharField(),
-    )
 
 
 def near_organizations(outer: str = "organization") -> QuerySet:

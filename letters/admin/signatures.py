@@ -1,7 +1,7 @@
 """
 Signatures in the staff panel. The list opens on the moderation queue:
-confirmed signatures waiting for approval, oldest first, with warnings computed
-in the same query (`letters.moderation.with_warnings`). Every change of a
+confirmed signatures waiting for approval, oldest first, with the warnings of
+the page's rows (`letters.moderation.with_warnings`, in one more query). Every change of a
 signature is a `letters.lifecycle` transition, offered as an action on the
 list and on the change form; the change form of an existing signature shows
 what the lifecycle decides read-only. Staff may still add a signature by hand
@@ -223,10 +223,22 @@ class InvalidationForm(forms.Form):
 
 
 class QueueChangeList(ChangeList):
-    """The signature list, plus the near-spelling check of the page's organizations (two queries in all)."""
+    """
+    The signature list, then the warnings of the page's signatures
+    (`moderation.with_warnings`) and the near-spelling check of its
+    organizations: a fixed number of queries, each as long as the page. (Asked
+    of the sorted list itself, the database worked out every warning of every
+    signature of the letter before it sorted: 11 s for 10,000 signatures.)
+    """
 
     def get_results(self, request: HttpRequest) -> None:
         super().get_results(request)
+        page = {signature.pk: signature for signature in self.result_list}
+        fields = moderation.WARNINGS
+        for pk, *values in moderation.with_warnings(Signature.objects.filter(pk__in=page)).values_list(
+            "pk", *fields
+        ):
+            page[pk].__dict__.update(zip(fields, values, strict=True))
         organizations = [
             signature.organization for signature in self.result_list if signature.organization_id
         ]
@@ -315,14 +327,6 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
     change_list_template = "admin/letters/signature/change_list.html"
 
     # -- the list ------------------------------------------------------------
-
-    def get_queryset(self, request: HttpRequest):
-        queryset = super().get_queryset(request)
-        match = getattr(request, "resolver_match", None)
-        if match is not None and match.url_name == "letters_signature_changelist":
-            # Only the list shows warnings; exports and forms skip the subqueries.
-            queryset = moderation.with_warnings(queryset)
-        return queryset
 
     def get_changelist(self, request: HttpRequest, **kwargs):
         return QueueChangeList

@@ -319,21 +319,29 @@ def signature_erase(*, signature: Signature, user=None) -> Signature:
         if signature.erased_at is not None:
             return signature
         now = timezone.now()
-        forget = private_values(signature) | {signature.signatory.name}
+        # Who the signer is, scrubbed from any entry of the history; what they
+        # wrote (notes, a reason), only from the entries about them: free text
+        # such as "Approved" also stands in entries about other signers.
+        names = {
+            signature.contact_email,
+            signature.contact_mailbox,
+            signature.signer_name,
+            signature.ip_hash,
+            signature.signatory.name,
+        }
+        texts = private_values(signature) - names
         signature.erased_at = now
         signature.withdrawn_at = signature.withdrawn_at or now
         # The same private fields a retention purge empties.
         for field, empty in SIGNATURE_PRIVATE_FIELDS.items():
             setattr(signature, field, empty)
         _save(signature, ["erased_at", "withdrawn_at", *SIGNATURE_PRIVATE_FIELDS])
-        forget |= {
-            value
-            for correction in signature.corrections.all()
-            for value in (correction.name, correction.title)
-        }
+        for correction in signature.corrections.all():
+            names.add(correction.name)
+            texts.add(correction.title)
         signature.corrections.all().delete()
-        forget |= _erase_signatory(signature)
-        _scrub_history(signature, forget)
+        held_names, held_texts = _erase_signatory(signature)
+        _scrub_history(signature, names | held_names, texts | held_texts)
         _log(user, [signature], "Erased at the signer’s request.")
         # Pages and PDFs of earlier states print the name: none is served again (the
         # roster's version moved on), and none is kept.
@@ -342,32 +350,37 @@ def signature_erase(*, signature: Signature, user=None) -> Signature:
     return signature
 
 
-def _erase_signatory(signature: Signature) -> set[str]:
+def _erase_signatory(signature: Signature) -> tuple[set[str], set[str]]:
     """
     Empty what the signatory's record holds of the signer when no signature
     that is not erased still needs it: a person's name, title and address; an
     organization's contact (its name is its own, public, and off the lists
-    already). Returns what it held.
+    already). Returns what it held: the names and addresses, and the texts.
     """
     signatory = signature.signatory
     if signatory.signatures.filter(erased_at__isnull=True).exists():
-        return set()
-    held = {signatory.notes}
+        return set(), set()
+    texts = {signatory.notes}
     signatory.notes = ""
     if isinstance(signatory, Individual):
-        held |= {signatory.name, signatory.title, signatory.email, signatory.sort_name}
+        names = {signatory.name, signatory.email, signatory.canonical_email, signatory.sort_name}
+        texts.add(signatory.title)
         signatory.name = f"Erased signatory #{signatory.pk}"
         signatory.title = signatory.email = signatory.sort_name = signatory.country = ""
     else:
-        held |= {signatory.contact_name, signatory.contact_email}
+        names = {signatory.contact_name, signatory.contact_email}
         signatory.contact_name = signatory.contact_email = ""
     signatory.save()
-    return held
+    return names, texts
 
 
-def _scrub_history(signature: Signature, forget: set[str]) -> None:
-    """The admin history of the signature and its signatory, and any entry naming them, without the names."""
-    words = {value for value in forget if value and len(value) >= 3}
+def _scrub_history(signature: Signature, names: set[str], texts: set[str]) -> None:
+    """
+    The admin history without the signer: `names` (names, addresses) out of
+    any entry that quotes them, `texts` (notes, a reason, a title) out of the
+    entries of the signature and its signatory.
+    """
+    words = {value for value in names if value and len(value) >= 3}
     signature_type = ContentType.objects.get_for_model(Signature)
     own = Q(content_type=signature_type, object_id=str(signature.pk)) | Q(
         content_type=ContentType.objects.get_for_model(type(signature.signatory)),
@@ -376,8 +389,13 @@ def _scrub_history(signature: Signature, forget: set[str]) -> None:
     naming = Q()
     for word in words:
         naming |= Q(change_message__contains=word) | Q(object_repr__contains=word)
+    signatory_type = ContentType.objects.get_for_model(type(signature.signatory))
     for entry in LogEntry.objects.filter(own | naming if words else own):
-        history_scrub(entry, words)
+        is_own = (entry.content_type_id, entry.object_id) in {
+            (signature_type.pk, str(signature.pk)),
+            (signatory_type.pk, str(signature.signatory.pk)),
+        }
+        history_scrub(entry, words | texts if is_own else words)
         if entry.content_type_id == signature_type.pk and entry.object_id == str(signature.pk):
             entry.object_repr = f"Signature #{signature.pk} ({ERASED})"
         entry.save(update_fields=["change_message", "object_repr"])

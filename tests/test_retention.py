@@ -177,3 +177,21 @@ def test_an_erasure_also_deletes_the_withdrawal_reason_the_admin_history_quotes(
     history = _history()
     assert reason not in history and "Jane Doe" not in history
     assert "Marked withdrawn" in history  # what staff did, and when, stays
+
+
+def test_an_erasure_leaves_the_history_of_other_signers_as_it_was(staff):
+    from django.contrib.admin.models import LogEntry
+
+    from letters import lifecycle
+
+    letter = make_letter(slug="open")
+    other = sign(letter, make_individual("Ann Roe"), status=Signature.Status.CONFIRMED)
+    lifecycle.signatures_approve(signatures=Signature.objects.filter(pk=other.pk), user=staff)
+    signature = signed_by_jane(letter, notes="Lawyer")
+    # What she wrote is free text that other entries can hold too.
+    lifecycle.signature_withdraw(signature=signature, user=staff, reason="Approved")
+
+    lifecycle.signature_erase(signature=signature)
+
+    assert LogEntry.objects.get(object_id=str(other.pk)).change_message == "Approved."
+    assert LogEntry.objects.get(object_id=str(signature.pk)).change_message == "Marked withdrawn: [erased]"

@@ -278,7 +278,8 @@ class Signature(models.Model):
     contact_email = models.EmailField(max_length=254, blank=True)
     # contact_email as `signatories.normalize.canonical_email` reads it ("J.Doe+x@Gmail.com"
     # is "jdoe@gmail.com"), derived on save: the queue finds one mailbox's signatures by it.
-    contact_mailbox = models.CharField(max_length=254, blank=True, editable=False)
+    # (254 × 3: casefold() may turn one character into three, "ﬃ" into "ffi".)
+    contact_mailbox = models.CharField(max_length=762, blank=True, editable=False)
     ip_hash = models.CharField(max_length=64, blank=True, db_index=True)
     notes = models.TextField(blank=True)
     # Changes whenever the row does: rosters fingerprint themselves with it, so

@@ -101,7 +101,8 @@ class Individual(Signatory):
     email = models.EmailField(max_length=254, blank=True)
 
     # Derived on save.
-    canonical_email = models.CharField(max_length=254, editable=False, blank=True)
+    # 254 × 3: casefold() may turn one character of the address into three ("ﬃ" into "ffi").
+    canonical_email = models.CharField(max_length=762, editable=False, blank=True)
     name_key = models.CharField(max_length=200, editable=False, db_index=True)
 
     class Meta:

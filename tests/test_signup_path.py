@@ -140,3 +140,12 @@ def test_a_signer_merged_away_between_look_up_and_commit_still_signs(monkeypatch
     signature = Signature.objects.get()
     assert signature.individual.email == "jane@example.org"
     assert signature.individual_id != jane.pk
+
+
+def test_an_address_that_grows_when_normalized_still_signs(post, letter):
+    # casefold() writes "ß" as "ss": 168 characters become 328, over an address's 254.
+    address = "a@" + ".".join(["ß" * 40] * 4) + ".de"
+    response = post(URL, data(address))
+    assert response.status_code == 302
+    signature = Signature.objects.get(letter=letter)
+    assert signature.contact_mailbox == signature.individual.canonical_email == address.casefold()

@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='signature',
             name='contact_mailbox',
-            field=models.CharField(blank=True, editable=False, max_length=254),
+            field=models.CharField(blank=True, editable=False, max_length=762),
         ),
         migrations.RunPython(fill_mailboxes, migrations.RunPython.noop),
         migrations.AddIndex(

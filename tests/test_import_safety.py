@@ -235,3 +235,10 @@ def test_an_xlsx_waits_and_imports_on_the_database_cache_that_production_uses(st
 
     assert done.status_code == 302
     assert Signature.objects.get(letter=letter).individual.name == "Ana Pérez"
+
+
+def test_a_file_from_a_staff_session_without_its_second_factor_is_never_stored(staff_client, letter, settings):
+    settings.STAFF_REQUIRE_2FA = True  # and this session gave only the password
+    with stored_chunks() as stored:
+        upload(staff_client, letter, GOOD.encode())
+    assert stored == []

@@ -195,3 +195,36 @@ def test_an_erasure_leaves_the_history_of_other_signers_as_it_was(staff):
 
     assert LogEntry.objects.get(object_id=str(other.pk)).change_message == "Approved."
     assert LogEntry.objects.get(object_id=str(signature.pk)).change_message == "Marked withdrawn: [erased]"
+
+
+def test_history_written_before_the_purge_cleaned_it_is_cleaned_by_a_migration(staff):
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.admin.models import DELETION, LogEntry
+
+    from letters import lifecycle
+
+    migration = importlib.import_module("letters.migrations.0012_admin_history_without_private_data")
+    letter = make_letter(slug="old", closes_at=ago(400))
+    purged = signed_by_jane(letter)
+    kept = sign(letter, make_individual("Ann Roe"))
+    lifecycle.signature_withdraw(signature=purged, user=staff, reason="Her employer threatened her")
+    lifecycle.signature_withdraw(signature=kept, user=staff, reason="Signed the wrong letter")
+    # As an earlier purge left it: the signature emptied, its history not.
+    Signature.objects.filter(pk=purged.pk).update(withdrawal_reason="")
+    gone = make_individual("Ann  Roe", email="ann.home@secret.example")
+    LogEntry.objects.log_actions(
+        staff.pk,
+        [gone],
+        DELETION,
+        "Merged into #2 “Ann Roe”. Held #3 name: Ann  Roe; email: ann.home@secret.example",
+    )
+
+    migration.scrub(apps, None)
+
+    history = _history()
+    assert "Her employer threatened her" not in history and "secret.example" not in history
+    assert "Marked withdrawn: [erased]" in history
+    assert "Signed the wrong letter" in history  # still on its signature: the purge's to delete
+    assert "Held #3 name: Ann  Roe" in history

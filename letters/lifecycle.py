@@ -381,22 +381,21 @@ def _scrub_history(signature: Signature, names: set[str], texts: set[str]) -> No
     entries of the signature and its signatory.
     """
     words = {value for value in names if value and len(value) >= 3}
-    signature_type = ContentType.objects.get_for_model(Signature)
-    own = Q(content_type=signature_type, object_id=str(signature.pk)) | Q(
-        content_type=ContentType.objects.get_for_model(type(signature.signatory)),
-        object_id=str(signature.signatory.pk),
+    signature_key = (ContentType.objects.get_for_model(Signature).pk, str(signature.pk))
+    signatory_key = (
+        ContentType.objects.get_for_model(type(signature.signatory)).pk,
+        str(signature.signatory.pk),
     )
+    own = Q()
+    for content_type_id, object_id in (signature_key, signatory_key):
+        own |= Q(content_type_id=content_type_id, object_id=object_id)
     naming = Q()
     for word in words:
         naming |= Q(change_message__contains=word) | Q(object_repr__contains=word)
-    signatory_type = ContentType.objects.get_for_model(type(signature.signatory))
     for entry in LogEntry.objects.filter(own | naming if words else own):
-        is_own = (entry.content_type_id, entry.object_id) in {
-            (signature_type.pk, str(signature.pk)),
-            (signatory_type.pk, str(signature.signatory.pk)),
-        }
-        history_scrub(entry, words | texts if is_own else words)
-        if entry.content_type_id == signature_type.pk and entry.object_id == str(signature.pk):
+        key = (entry.content_type_id, entry.object_id)
+        history_scrub(entry, words | texts if key in (signature_key, signatory_key) else words)
+        if key == signature_key:
             entry.object_repr = f"Signature #{signature.pk} ({ERASED})"
         entry.save(update_fields=["change_message", "object_repr"])
 

@@ -269,9 +269,7 @@ def _own_live_signature(letter: Letter, signatory, email: str) -> Signature | No
         if signature is not None:
             signature.individual = signatory  # in hand: not read again
         return signature
-    mailbox = canonical_email(email)
-    claims = live.filter(organization=signatory).order_by("pk")
-    return next((claim for claim in claims if canonical_email(claim.contact_email) == mailbox), None)
+    return live.filter(organization=signatory, contact_mailbox=canonical_email(email)).order_by("pk").first()
 
 
 def _submitted_again(existing: Signature, *, entry: dict, email: str) -> None:

@@ -1,6 +1,7 @@
 """Benchmark letters: `populate(n)` makes a letter with n approved signatures."""
 
 import datetime as dt
+import random
 
 from django.utils import timezone
 
@@ -32,6 +33,37 @@ LAST = [
     "Nowak",
     "Müller",
 ]
+
+
+SYLLABLES = ["ka", "ro", "mi", "an", "el", "os", "ta", "ri", "na", "lu", "be", "do", "sa", "ne", "ja", "vi"]
+SYLLABLES += ["mar", "ter", "son", "li", "ng", "ez", "ov", "ic"]
+
+
+def populate_people(n: int, seed: int = 1) -> None:
+    """
+    n individuals on file with names as a large roll has them: 300 first
+    names, 3,000 surnames, a third with a second surname; namesakes, and
+    names a letter or two apart, as often as such names make them.
+    """
+    rng = random.Random(seed)
+
+    def word(shortest: int, longest: int) -> str:
+        return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(shortest, longest))).title()
+
+    firsts = [word(2, 3) for _ in range(300)]
+    lasts = [word(2, 4) for _ in range(3000)]
+    for start in range(0, n, 5000):
+        people = []
+        for i in range(start, min(n, start + 5000)):
+            second = f" {word(2, 4)}" if rng.random() < 0.3 else ""
+            person = Individual(
+                name=f"{rng.choice(firsts)} {rng.choice(lasts)}{second}",
+                country="FR",
+                email=f"roll{seed}-{i}@example.org",
+            )
+            person.refresh_derived_fields()
+            people.append(person)
+        Individual.objects.bulk_create(people)
 
 
 def populate(n: int, slug: str = "") -> Letter:

@@ -43,9 +43,10 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
-from bench.data import populate  # noqa: E402
+from bench.data import populate, populate_people  # noqa: E402
 from letters import pagecache  # noqa: E402
 from letters.models import Letter, Signature  # noqa: E402
+from signatories.models import Individual  # noqa: E402
 
 
 def median_seconds(fn, repeat: int) -> float:
@@ -126,6 +127,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000", help="comma-separated numbers of signatures")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--pdf-size", type=int, default=1000)
+    parser.add_argument(
+        "--roll", type=int, default=100000, help="people with real-looking names, for duplicates"
+    )
     args = parser.parse_args()
 
     call_command("migrate", verbosity=0)
@@ -210,6 +214,18 @@ def main() -> None:
             "<= 3x a letter of 100",
             seconds <= 3 * queue_of_100,
         )
+
+    # The individuals' duplicates page, which reads the whole table. On the
+    # bench's letters, whose names differ by a number, it soon has its 200
+    # pairs; a roll of real-looking names has few, so it reads every name.
+    url = "/admin/signatories/individual/duplicates/"
+    people = Individual.objects.count()
+    seconds = median_seconds(lambda: get(staff, url), args.repeat)
+    row("duplicates page (staff), names a number apart", people, seconds, None, "< 5 s", seconds < 5)
+    populate_people(args.roll)
+    people = Individual.objects.count()
+    seconds = median_seconds(lambda: get(staff, url), args.repeat)
+    row("duplicates page (staff), with a roll of names", people, seconds, None, "< 5 s", seconds < 5)
 
     letter = populate(args.pdf_size) if args.pdf_size else None
     if letter is not None:

@@ -23,6 +23,7 @@ signature's mailbox is stored, `Signature.contact_mailbox`, derived with
 `normalize.canonical_email`, so the queue finds it by an index.)
 """
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -350,65 +351,129 @@ def _dismissed(kind: str) -> set[tuple[int, int]]:
     return set(DismissedDuplicate.objects.filter(kind=kind).values_list("first_id", "second_id"))
 
 
-def _candidate_pairs(records: list[Signatory], blocks: Iterable[Iterable[str]]) -> set[tuple[int, int]]:
-    """Pairs of records that share a block (an exact key) or whose name keys are a letter or two apart."""
-    by_block: dict[str, list[int]] = defaultdict(list)
-    for record, record_blocks in zip(records, blocks, strict=True):
-        for block in record_blocks:
-            by_block[block].append(record.pk)
-    pairs = {
-        (min(a, b), max(a, b))
-        for members in by_block.values()
-        for i, a in enumerate(members)
-        for b in members[i + 1 :]
-    }
-    keys = [record.name_key for record in records]
-    for i, record in enumerate(records):
-        if limit := max_distance(len(record.name_key)):
-            for _, _distance, j in process.extract(
-                record.name_key, keys[i + 1 :], scorer=Levenshtein.distance, score_cutoff=limit, limit=None
-            ):
-                other = records[i + 1 + j].pk
-                pairs.add((min(record.pk, other), max(record.pk, other)))
-    return pairs
+@functools.cache
+def _segments(length: int, parts: int) -> tuple[tuple[int, int], ...]:
+    """(start, length) of `parts` consecutive segments of a key of `length`, the last ones a letter longer."""
+    base, longer = divmod(length, parts)
+    found, start = [], 0
+    for part in range(parts):
+        size = base + (part >= parts - longer)
+        found.append((start, size))
+        start += size
+    return tuple(found)
+
+
+class CloseSpellings:
+    """
+    The keys, among those given, whose spelling is close to a key
+    (`_close_spelling`'s limit, countries aside), found without measuring the
+    key against every other.
+
+    The filter is the pigeonhole rule of Pass-Join (Li, Deng, Wang and Feng,
+    VLDB 2011): cut a key into k + 1 segments; a key at most k edits away
+    leaves one segment untouched, at most k places from where it was, so it
+    holds that segment there. Each key is filed by its segments, looked up by
+    the slices of another that could be one, and only those candidates are
+    measured, by rapidfuzz. Keys of MIN_FUZZY_LENGTH letters or more are filed
+    for one edit, those of 16 or more for two as well (a 15- and a 16-letter
+    key may be one edit apart). tests/test_duplicates.py checks it against
+    measuring every pair.
+    """
+
+    def __init__(self, keys: Iterable[str]):
+        self._filed: dict[int, dict[tuple[int, int, str], list[str]]] = {
+            1: defaultdict(list),
+            2: defaultdict(list),
+        }
+        for key in set(keys):
+            for k in range(1, max_distance(len(key)) + 1):
+                for part, (start, size) in enumerate(_segments(len(key), k + 1)):
+                    self._filed[k][len(key), part, key[start : start + size]].append(key)
+
+    def near(self, key: str) -> set[str]:
+        candidates: set[str] = set()
+        for k in range(1, max_distance(len(key)) + 1):
+            filed = self._filed[k]
+            for length in range(len(key) - k, len(key) + k + 1):
+                for part, (start, size) in enumerate(_segments(length, k + 1)):
+                    for at in range(max(0, start - k), min(start + k, len(key) - size) + 1):
+                        candidates.update(filed.get((length, part, key[at : at + size]), ()))
+        candidates.discard(key)
+        most = max_distance(len(key))
+        found = process.extract(key, candidates, scorer=Levenshtein.distance, score_cutoff=most, limit=None)
+        # Two edits are near only between keys of 16 letters or more.
+        return {other for other, distance, _ in found if distance <= min(most, max_distance(len(other)))}
 
 
 def _duplicate_pairs(
-    records: list[Signatory], blocks, relation, kind: str, limit: int
+    model, fields: list[str], blocks, relation, kind: str, limit: int
 ) -> list[DuplicatePair]:
-    by_pk = {record.pk: record for record in records}
+    """
+    Up to `limit` pairs of `model`'s records that `relation` finds the same or
+    near, newest first: those are the ones that just arrived from a form or a
+    file. Candidates are records that share a block (an exact key, from
+    `blocks(row)`) or whose name keys are a letter or two apart; each record is
+    compared with the older candidates only, so the page stops as soon as it
+    has `limit` pairs. The rules read `fields` of each record; only the
+    records shown are read in full.
+    """
+    rows = {row["pk"]: row for row in model.objects.values("pk", "name_key", *fields)}
+    by_block: dict[str, list[int]] = defaultdict(list)
+    by_key: dict[str, list[int]] = defaultdict(list)
+    row_blocks = {}
+    for pk, row in rows.items():
+        row_blocks[pk] = blocks(row)
+        by_key[row["name_key"]].append(pk)
+        for block in row_blocks[pk]:
+            by_block[block].append(pk)
+    spellings = CloseSpellings(by_key)
     dismissed = _dismissed(kind)
-    pairs = []
-    # Newest records first: those are the ones that just arrived from a form or a file.
-    for a, b in sorted(_candidate_pairs(records, blocks) - dismissed, key=lambda pair: (-pair[1], -pair[0])):
-        _same, reasons = relation(by_pk[a], by_pk[b])
+
+    @functools.cache
+    def record(pk: int) -> Signatory:
+        return model(**rows[pk])
+
+    def candidates():
+        for b in sorted(rows, reverse=True):
+            older = {a for block in row_blocks[b] for a in by_block[block] if a < b}
+            older.update(a for key in spellings.near(rows[b]["name_key"]) for a in by_key[key] if a < b)
+            yield from ((a, b) for a in sorted(older, reverse=True) if (a, b) not in dismissed)
+
+    found = []
+    for a, b in candidates():
+        _same, reasons = relation(record(a), record(b))
         if reasons:
-            pairs.append(DuplicatePair(by_pk[a], by_pk[b], reasons))
-            if len(pairs) >= limit:
+            found.append((a, b, reasons))
+            if len(found) >= limit:
                 break
-    return pairs
+    shown = model.objects.in_bulk({pk for a, b, _ in found for pk in (a, b)})
+    return [DuplicatePair(shown[a], shown[b], reasons) for a, b, reasons in found]
 
 
 def organization_duplicates(limit: int = 200) -> list[DuplicatePair]:
     """Pairs of organizations that are the same or probably the same, for staff to merge or dismiss."""
-    records = list(Organization.objects.order_by("pk"))
 
-    def blocks(org: Organization) -> list[str]:
-        acronym = org.acronym.casefold()
-        found = [f"name:{org.name_key.removeprefix('the ')}", f"acronym:{org.name_key}"]
+    def blocks(org: dict) -> list[str]:
+        acronym = org["acronym"].casefold()
+        found = [f"name:{org['name_key'].removeprefix('the ')}", f"acronym:{org['name_key']}"]
         return found + ([f"acronym:{acronym}"] if acronym else [])
 
     return _duplicate_pairs(
-        records, map(blocks, records), organization_relation, DismissedDuplicate.Kind.ORGANIZATION, limit
+        Organization,
+        ["acronym", "country"],
+        blocks,
+        organization_relation,
+        DismissedDuplicate.Kind.ORGANIZATION,
+        limit,
     )
 
 
 def individual_duplicates(limit: int = 200) -> list[DuplicatePair]:
     """Pairs of individuals on file that are probably the same person, for staff to merge or dismiss."""
-    records = list(Individual.objects.order_by("pk"))
     return _duplicate_pairs(
-        records,
-        ([f"name:{person.name_key}"] for person in records),
+        Individual,
+        ["canonical_email", "country"],
+        lambda person: [f"name:{person['name_key']}"],
         individual_relation,
         DismissedDuplicate.Kind.INDIVIDUAL,
         limit,

@@ -1,10 +1,17 @@
 """The possible-duplicates page: which pairs it proposes, merging and dismissing from it."""
 
+import itertools
+import random
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rapidfuzz.distance import Levenshtein
 
 from letters.models import Signature
+from signatories import identity
 from signatories.identity import individual_duplicates, organization_duplicates
-from signatories.models import DismissedDuplicate, Organization
+from signatories.models import DismissedDuplicate, Individual, Organization
 
 from .factories import make_individual, make_organization, sign
 
@@ -102,3 +109,91 @@ def test_the_organization_list_links_to_the_duplicates_page(staff_client):
         "/admin/signatories/individual/duplicates/"
         in staff_client.get("/admin/signatories/individual/").content.decode()
     )
+
+
+# -- Names a letter or two apart, without comparing every name with every other --
+
+# Few letters, so that keys often land a letter or two apart.
+keys_strategy = st.lists(st.text(alphabet="ab c", min_size=5, max_size=21), max_size=40)
+
+
+def measured(keys: list[str]) -> dict[str, set[str]]:
+    """Every pair measured: for each key, the others close to it."""
+    close = {key: set() for key in keys}
+    for a, b in itertools.combinations(set(keys), 2):
+        limit = min(identity.max_distance(len(a)), identity.max_distance(len(b)))
+        if limit and Levenshtein.distance(a, b) <= limit:
+            close[a].add(b)
+            close[b].add(a)
+    return close
+
+
+def found(keys: list[str]) -> dict[str, set[str]]:
+    spellings = identity.CloseSpellings(keys)
+    return {key: spellings.near(key) for key in keys}
+
+
+@settings(max_examples=300, deadline=None)
+@given(keys_strategy)
+def test_close_spellings_are_found_as_if_every_pair_were_measured(keys):
+    assert found(keys) == measured(keys)
+
+
+@pytest.mark.parametrize("length", [8, 15, 16, 17, 30])
+def test_every_edit_at_every_place_is_found(length):
+    key = "abcdefghijklmnopqrstuvwxyz0123456789"[:length]
+    edited = {key[:at] + key[at + 1 :] for at in range(length)}  # one letter deleted
+    edited |= {key[:at] + "_" + key[at:] for at in range(length + 1)}  # one inserted
+    edited |= {key[:at] + "_" + key[at + 1 :] for at in range(length)}  # one replaced
+    if length >= 16:  # two edits, anywhere
+        edited |= {e[:at] + "~" + e[at + 1 :] for e in list(edited) for at in range(len(e))}
+    keys = [key, *sorted(edited - {key})]
+    assert found(keys) == measured(keys)
+
+
+def test_names_are_measured_against_their_neighbours_not_the_whole_table(monkeypatch):
+    # 3,000 people: measuring every pair would take 4.5 million comparisons
+    # (minutes of the duplicates page at 100,000). Each name is measured
+    # against the few that share a piece of it.
+    rng = random.Random(14)
+    names = [
+        "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(8, 30)))
+        for _ in range(3000)
+    ]
+    misspelled = {name: name[:-1] + ("x" if name[-1] != "x" else "y") for name in names[:50]}
+    names += misspelled.values()  # fifty pairs a letter apart
+    people = [Individual(name=name) for name in names]
+    for person in people:
+        person.refresh_derived_fields()
+    Individual.objects.bulk_create(people)
+    measured = []
+    extract = identity.process.extract
+
+    def counting(query, choices, **kwargs):
+        choices = list(choices)
+        measured.extend(choices)
+        return extract(query, choices, **kwargs)
+
+    monkeypatch.setattr(identity.process, "extract", counting)
+    pairs = individual_duplicates(limit=1000)
+    assert {frozenset(pair) for pair in misspelled.items()} <= pair_names(pairs)
+    assert len(measured) < 20 * len(names)
+
+
+def test_the_newest_pairs_come_first_and_the_page_stops_at_its_limit():
+    made = [
+        (
+            make_organization(f"Friends of the Earth {city}"),
+            make_organization(f"Friends of the Earth {city}s"),
+        )
+        for city in ("Basel", "Geneva", "Zurich")
+    ]
+    newest_first = [frozenset((a.name, b.name)) for a, b in reversed(made)]
+    assert [frozenset((p.first.name, p.second.name)) for p in organization_duplicates()] == newest_first
+    assert [
+        frozenset((p.first.name, p.second.name)) for p in organization_duplicates(limit=2)
+    ] == newest_first[:2]
+    # A record paired with older ones: with the newest of them first.
+    latest = make_organization("Friends of the Earth Zurichs")  # the same name as the last one
+    assert [p.first.pk for p in organization_duplicates(limit=2)] == [made[2][1].pk, made[2][0].pk]
+    assert {p.second.pk for p in organization_duplicates(limit=2)} == {latest.pk}

@@ -331,9 +331,10 @@ def confirmation_resend_for_email(*, letter: Letter, email: str) -> bool:
     if not letter.is_accepting_signatures():
         return False
     canonical = canonical_email(email)
+    if not canonical:
+        return False
     candidates = Signature.objects.filter(
-        Q(individual__canonical_email=canonical)
-        | Q(organization__isnull=False, contact_email__iexact=email.strip()),
+        Q(individual__canonical_email=canonical) | Q(organization__isnull=False, contact_mailbox=canonical),
         letter=letter,
         status=Signature.Status.PENDING,
         withdrawn_at__isnull=True,

@@ -211,6 +211,20 @@ def test_a_signer_who_lost_the_email_asks_for_a_new_link(client, run_tasks, lett
     assert signature.status == Signature.Status.CONFIRMED
 
 
+def test_a_new_link_finds_an_organizations_claim_by_its_mailbox_as_an_individuals(client, run_tasks, letter):
+    # The same mailbox, however it is written: one rule (identity.canonical) for claims and people alike.
+    claim = sign(
+        letter, make_organization("Open Society"), status="pending", contact_email="Ana.Lopez+sign@gmail.com"
+    )
+    response = run_tasks(client.post, "/letters/civic-space/sign/new-link/", {"email": "analopez@gmail.com"})
+    assert response.status_code == 200
+    [message] = mail.outbox
+    assert message.to == ["Ana.Lopez+sign@gmail.com"]  # the address on file, not the one typed
+    assert re.search(r"/confirm/([^/\s]+)/", message.body).group(1)
+    claim.refresh_from_db()
+    assert claim.status == Signature.Status.PENDING
+
+
 def test_asking_for_a_new_link_never_tells_whether_an_address_signed(client, run_tasks, letter):
     confirmed = sign(letter, make_individual("Con Firmed", email="confirmed@example.org"))
     assert confirmed.status == Signature.Status.APPROVED

@@ -426,7 +426,7 @@ def _duplicate_pairs(
         by_key[row["name_key"]].append(pk)
         for block in row_blocks[pk]:
             by_block[block].append(pk)
-    spellings = CloseSpellings(by_key)
+    near = functools.cache(CloseSpellings(by_key).near)  # once per name, however many namesakes
     dismissed = _dismissed(kind)
 
     @functools.cache
@@ -436,7 +436,7 @@ def _duplicate_pairs(
     def candidates():
         for b in sorted(rows, reverse=True):
             older = {a for block in row_blocks[b] for a in by_block[block] if a < b}
-            older.update(a for key in spellings.near(rows[b]["name_key"]) for a in by_key[key] if a < b)
+            older.update(a for key in near(rows[b]["name_key"]) for a in by_key[key] if a < b)
             yield from ((a, b) for a in sorted(older, reverse=True) if (a, b) not in dismissed)
 
     found = []

@@ -197,3 +197,9 @@ def test_the_newest_pairs_come_first_and_the_page_stops_at_its_limit():
     latest = make_organization("Friends of the Earth Zurichs")  # the same name as the last one
     assert [p.first.pk for p in organization_duplicates(limit=2)] == [made[2][1].pk, made[2][0].pk]
     assert {p.second.pk for p in organization_duplicates(limit=2)} == {latest.pk}
+
+
+def test_an_organization_named_by_its_acronym_is_not_its_own_duplicate():
+    # Its name and its acronym file it twice under the same key: it was once paired with itself.
+    make_organization("WWF", acronym="WWF", country="CH")
+    assert organization_duplicates() == []

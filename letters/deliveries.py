@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from .exports import DEFAULT_PAPER, pdf_of_read_roster
+from .lifecycle import merged_targets
 from .models import Delivery, Letter, Signature
 from .rosters import Roster, RosterEntry, Section
 
@@ -160,7 +161,7 @@ def since_delivery(delivery: Delivery, as_of: dt.date | None = None) -> SinceDel
     )
     now_by_id = dict(zip(ids, roster.entries(), strict=True))
     # A delivered signature retired by a merge is the same person as the one that stands for it now.
-    stands_for = _merged_into(list(delivered.entries_by_signature))
+    stands_for = merged_targets(list(delivered.entries_by_signature))
     then_by_id = {stands_for.get(pk, pk): entry for pk, entry in delivered.entries_by_signature.items()}
 
     result = SinceDelivery(delivery=delivery, delivered=delivered, roster=roster)
@@ -179,24 +180,6 @@ def since_delivery(delivery: Delivery, as_of: dt.date | None = None) -> SinceDel
         if pk in then_by_id and _printed(then_by_id[pk]) != _printed(entry)
     ]
     return result
-
-
-def _merged_into(pks: list[int]) -> dict[int, int]:
-    """{signature: the signature that stands for it after merges}, following chains of merges."""
-    found: dict[int, int] = {}
-    current = dict(
-        Signature.objects.filter(pk__in=pks, merged_into__isnull=False).values_list("pk", "merged_into")
-    )
-    while current:
-        for pk, target in current.items():
-            found[pk] = target
-        followed = dict(
-            Signature.objects.filter(pk__in=current.values(), merged_into__isnull=False).values_list(
-                "pk", "merged_into"
-            )
-        )
-        current = {pk: followed[target] for pk, target in current.items() if target in followed}
-    return found
 
 
 def _printed(entry: RosterEntry) -> tuple[str, str, str]:

@@ -307,47 +307,101 @@ def signature_withdraw(*, signature: Signature, reason: str = "", user=None) -> 
 
 def signature_erase(*, signature: Signature, user=None) -> Signature:
     """
-    "Remove my name from every list, including earlier days": the signature
-    leaves the lists of every day and the public pages of past deliveries; the
-    signer's private data (address, IP hash, names, notes, the corrections they
-    proposed) is deleted, and so is the signatory record's when no other
-    signature needs it. The admin history keeps that an erasure happened and
-    loses the name and the address. Nothing brings it back.
+    "Remove my name from every list, including earlier days": the signer's
+    entry on the letter (`entry_signatures`: the signature, the ones merged
+    with it, and a person's other periods on the letter) leaves the lists of
+    every day and the public pages of past deliveries; the signer's private
+    data (address, IP hash, names, notes, the corrections they proposed) is
+    deleted, and so is the signatory record's when no other signature needs
+    it. The admin history keeps that an erasure happened and loses the name
+    and the address. Nothing brings it back.
     """
     with transaction.atomic():
         signature = _lock_one(signature)
         if signature.erased_at is not None:
             return signature
         now = timezone.now()
+        group = [signature, *(other for other in entry_signatures(signature) if other.pk != signature.pk)]
         # Who the signer is, scrubbed from any entry of the history; what they
         # wrote (notes, a reason), only from the entries about them: free text
         # such as "Approved" also stands in entries about other signers.
-        names = {
-            signature.contact_email,
-            signature.contact_mailbox,
-            signature.signer_name,
-            signature.ip_hash,
-            signature.signatory.name,
-        }
-        texts = private_values(signature) - names
-        signature.erased_at = now
-        signature.withdrawn_at = signature.withdrawn_at or now
-        # The same private fields a retention purge empties.
-        for field, empty in SIGNATURE_PRIVATE_FIELDS.items():
-            setattr(signature, field, empty)
-        _save(signature, ["erased_at", "withdrawn_at", *SIGNATURE_PRIVATE_FIELDS])
-        for correction in signature.corrections.all():
-            names.add(correction.name)
-            texts.add(correction.title)
-        signature.corrections.all().delete()
+        names = {signature.signatory.name}
+        texts = set()
+        for each in group:
+            names |= {each.contact_email, each.contact_mailbox, each.signer_name, each.ip_hash}
+            texts |= private_values(each)
+            each.erased_at = now
+            each.withdrawn_at = each.withdrawn_at or now
+            # The same private fields a retention purge empties.
+            for field, empty in SIGNATURE_PRIVATE_FIELDS.items():
+                setattr(each, field, empty)
+            _save(each, ["erased_at", "withdrawn_at", *SIGNATURE_PRIVATE_FIELDS])
+            for correction in each.corrections.all():
+                names.add(correction.name)
+                texts.add(correction.title)
+            each.corrections.all().delete()
         held_names, held_texts = _erase_signatory(signature)
-        _scrub_history(signature, names | held_names, texts | held_texts)
-        _log(user, [signature], "Erased at the signer’s request.")
+        for each in group:
+            _scrub_history(each, names | held_names, (texts | held_texts) - names)
+        _log(user, group, "Erased at the signer’s request.")
         # Pages and PDFs of earlier states print the name: none is served again (the
         # roster's version moved on), and none is kept.
         letter_id = signature.letter_id
         transaction.on_commit(lambda: (pagecache.forget_letter(letter_id), exports.forget_pdfs(letter_id)))
     return signature
+
+
+def entry_signatures(signature: Signature) -> list[Signature]:
+    """
+    The signatures, locked, that are the signer's entry on the letter, as an
+    erasure removes it: a person's every signature on it (each period, and
+    those a merge folded into another, which it moved to the person kept); for
+    an organization's claim, those merged with it (other people may sign for
+    the organization).
+    """
+    others = Signature.objects.select_for_update(of=("self",)).select_related(
+        "letter", "individual", "organization"
+    )
+    if signature.individual_id:
+        return list(others.filter(letter_id=signature.letter_id, individual_id=signature.individual_id))
+    root = signature_standing(signature)
+    found, frontier = {root.pk}, {root.pk}
+    while frontier:
+        frontier = (
+            set(Signature.objects.filter(merged_into__in=frontier).values_list("pk", flat=True)) - found
+        )
+        found |= frontier
+    return list(others.filter(pk__in=found))
+
+
+def merged_targets(pks: list[int]) -> dict[int, int]:
+    """{signature: the signature that stands for it after merges}, following merges of merges."""
+    found: dict[int, int] = {}
+    current = dict(
+        Signature.objects.filter(pk__in=pks, merged_into__isnull=False).values_list("pk", "merged_into")
+    )
+    while current:
+        for pk, target in current.items():
+            found[pk] = target
+        followed = dict(
+            Signature.objects.filter(pk__in=current.values(), merged_into__isnull=False).values_list(
+                "pk", "merged_into"
+            )
+        )
+        current = {pk: followed[target] for pk, target in current.items() if target in followed}
+    return found
+
+
+def signature_standing(signature: Signature) -> Signature:
+    """
+    The signature that is the signer's entry now: `signature`, or the one a
+    merge kept in its place. The signer's page acts on it, so the links of
+    every e-mail keep working after staff merge duplicates.
+    """
+    target = merged_targets([signature.pk]).get(signature.pk)
+    if target is None:
+        return signature
+    return Signature.objects.select_related("letter", "individual", "organization").get(pk=target)
 
 
 def _erase_signatory(signature: Signature) -> tuple[set[str], set[str]]:

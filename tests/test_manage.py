@@ -9,6 +9,7 @@ from django.core import mail
 from django.utils import timezone
 
 from letters.deliveries import delivery_record
+from letters.merging import individual_merge
 from letters.models import Correction, Signature
 from letters.tokens import make_confirm_token, make_manage_token, read_manage_token
 from signatories.models import Individual
@@ -250,6 +251,72 @@ def test_an_erased_name_leaves_every_list_of_every_day_and_its_private_data_goes
     person = Individual.objects.get(pk=signature.individual_id)
     assert "Jane" not in person.name and person.email == "" and person.title == ""
     assert other.individual.name == "Other Person"
+
+
+def jane_merged_into_an_imported_row(letter, staff) -> tuple[Signature, Signature]:
+    """Jane signed on the web; staff merged her into the row a spreadsheet had brought, which is kept."""
+    imported = sign(letter, make_individual("Jane Doe"), signed_at=dt.datetime(2023, 9, 1, tzinfo=dt.UTC))
+    web = sign(
+        letter,
+        make_individual("Jane  Doe", email="jane@example.org"),
+        signed_at=dt.datetime(2023, 9, 10, tzinfo=dt.UTC),
+        contact_email="jane@example.org",
+    )
+    individual_merge(keep=imported.individual, duplicates=[web.individual], user=staff)
+    web.refresh_from_db()
+    assert web.merged_into_id == imported.pk
+    return imported, web
+
+
+def test_after_a_merge_the_signers_link_erases_the_entry_that_stands_for_theirs(client, letter, staff):
+    # The links of every e-mail name the signature the merge retired.
+    imported, web = jane_merged_into_an_imported_row(letter, staff)
+    assert "Jane Doe" in client.get(url(web)).content.decode()
+
+    response = client.post(url(web), {"action": "erase", "confirm": "yes"})
+
+    assert response.status_code == 302
+    for day in ["2023-09-05", "2023-09-21"]:
+        body = client.get(f"/letters/civic-space/signatories.json?as_of={day}").content.decode()
+        assert "Jane" not in body, day
+    for signature in (imported, web):
+        signature.refresh_from_db()
+        assert signature.erased_at is not None
+        assert signature.contact_email == ""
+    assert not Individual.objects.filter(email="jane@example.org").exists()
+    assert not Individual.objects.filter(name__contains="Jane").exists()
+
+
+def test_after_a_merge_the_signers_link_withdraws_the_entry_that_stands_for_theirs(
+    client, post, letter, staff
+):
+    imported, web = jane_merged_into_an_imported_row(letter, staff)
+
+    assert post(url(web), {"action": "withdraw"}).status_code == 302
+
+    imported.refresh_from_db()
+    assert imported.withdrawn_at is not None
+    assert "Jane" not in client.get("/letters/civic-space/signatories.json").content.decode()
+
+
+def test_erasing_takes_the_name_off_the_days_of_an_earlier_period_too(client, letter):
+    # Signed, withdrew, signed again: "every list, including earlier days" covers both periods.
+    jane = make_individual("Jane Doe", email="jane@example.org")
+    first = sign(
+        letter,
+        jane,
+        signed_at=dt.datetime(2023, 9, 1, tzinfo=dt.UTC),
+        withdrawn_at=dt.datetime(2023, 9, 5, tzinfo=dt.UTC),
+    )
+    again = sign(letter, jane, signed_at=dt.datetime(2023, 9, 10, tzinfo=dt.UTC))
+    assert "Jane Doe" in client.get("/letters/civic-space/signatories.json?as_of=2023-09-02").content.decode()
+
+    client.post(url(again), {"action": "erase", "confirm": "yes"})
+
+    for day in ["2023-09-02", "2023-09-21"]:
+        assert "Jane" not in client.get(f"/letters/civic-space/signatories.json?as_of={day}").content.decode()
+    first.refresh_from_db()
+    assert first.erased_at is not None
 
 
 def test_nothing_brings_an_erased_signature_back(client, signature, staff_client):

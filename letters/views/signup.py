@@ -239,6 +239,8 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
         signature = None
     if signature is None:
         return render(request, "letters/manage_invalid.html", status=400)
+    # After staff merged duplicates, the link acts on the entry that stands for this signature.
+    signature = lifecycle.signature_standing(signature)
 
     languages.activate_for_letter(request, signature.letter, default=signature.language)
     kind = "organization" if signature.is_organization else "individual"

@@ -316,7 +316,8 @@ class RosterPage(Roster):
         roster = super().for_request(letter, raw_as_of)
         page = cls(letter, roster.as_of, search=search or "")
         if raw_page not in (None, ""):
-            if not raw_page.isdigit() or not 1 <= int(raw_page) <= page.pages:
+            # ASCII digits only, and few of them: "²" is a digit to isdigit() but not to int().
+            if not re.fullmatch(r"[0-9]{1,9}", raw_page) or not 1 <= int(raw_page) <= page.pages:
                 raise AsOfError(
                     _("There is no page “%(page)s” of this list: it has %(pages)s.")
                     % {"page": raw_page[:20], "pages": page.pages}

@@ -41,7 +41,7 @@ def test_later_pages_carry_the_next_individuals_in_order(client, long_letter):
     assert "Organization 4" in html
 
 
-@pytest.mark.parametrize("page", ["0", "4", "x", "-1", "1e3"])
+@pytest.mark.parametrize("page", ["0", "4", "x", "-1", "1e3", "²", "%C2%B2", "9" * 5000, "1%00"])
 def test_a_page_that_does_not_exist_is_a_400(client, long_letter, page):
     response = client.get(f"{URL}?page={page}")
     assert response.status_code == 400

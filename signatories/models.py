@@ -36,7 +36,9 @@ class Signatory(models.Model):
         """Tidy the texts and derive the keys. Call before bulk_create/bulk_update, which bypass save()."""
         self.name = clean_text(self.name)
         self.sort_name = clean_text(self.sort_name)
-        self.name_key = name_key(self.name)
+        # Normalizing can lengthen a name ("ﷺ" spells out as 18 letters): the key
+        # keeps what its column holds, ample to tell names apart.
+        self.name_key = name_key(self.name)[: self._meta.get_field("name_key").max_length]
         self.collation_key = collation_key(self.effective_sort_name)
 
     @property

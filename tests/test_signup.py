@@ -128,6 +128,22 @@ def test_an_organization_signs(post, letter):
     assert "review" in message.body
 
 
+@pytest.mark.parametrize(
+    ("url", "data"),
+    [
+        (URL, individual_data(name="ﷺ" * 12)),  # one character, 18 letters once spelled out
+        (URL, individual_data(name="ß" * 101)),  # "ss" once case-folded
+        (ORG_URL, organization_data(organization_name="ﷺ" * 17)),
+    ],
+)
+def test_a_name_that_normalizing_lengthens_is_stored(post, letter, url, data):
+    # PostgreSQL refused the identity key, longer than its column: a 500 for the signer.
+    assert post(url, data).status_code == 302
+    signatory = Signature.objects.get().signatory
+    assert signatory.name in (data.get("organization_name"), data["name"])
+    assert 0 < len(signatory.name_key) <= type(signatory)._meta.get_field("name_key").max_length
+
+
 def test_errors_show_next_to_the_field_and_keep_what_was_typed(post, letter):
     response = post(URL, individual_data(email="not-an-address", public_consent=""))
     assert response.status_code == 400
@@ -457,3 +473,19 @@ def test_a_letter_that_closes_while_the_form_is_filled_in_stores_nothing(post, l
     assert response.status_code == 403
     assert "does not accept signatures" in response.content.decode()
     assert not Signature.objects.exists()
+
+
+def test_keys_stored_longer_than_their_column_are_cut_by_a_migration(letter):
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL never held such keys: it refused them")
+    migration = importlib.import_module("signatories.migrations.0005_name_keys_within_their_columns")
+    person = make_individual("ﷺ" * 12)
+    Individual.objects.filter(pk=person.pk).update(name_key="x" * 250)  # as SQLite kept it
+    migration.cut(apps, None)
+    person.refresh_from_db()
+    assert person.name_key == "x" * 200

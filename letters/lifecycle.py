@@ -218,11 +218,20 @@ def signature_enter(
     return signature
 
 
+# No letter was signed earlier; a date before it is a typing slip (and the
+# year 1 has no start of day in a zone west of UTC, which every list computes).
+EARLIEST_DAY = dt.date(1900, 1, 1)
+
+
 def entry_errors(letter: Letter, signatory: Individual | Organization, signed_at: dt.datetime) -> dict:
     """Why staff may not enter this signature, by field (the change form shows them); {} when they may."""
     kind = "organization" if isinstance(signatory, Organization) else "individual"
     if signed_at > timezone.now():
         return {"signed_at": "That moment has not come yet."}
+    if signed_at.date() <= EARLIEST_DAY:
+        return {
+            "signed_at": f"Enter a day after {EARLIEST_DAY:%-d %B %Y}: no letter here was signed earlier."
+        }
     accepts = letter.accepts_organizations if kind == "organization" else letter.accepts_individuals
     if not accepts:
         return {kind: f"This letter does not accept {kind} signatures."}

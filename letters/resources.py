@@ -432,18 +432,24 @@ def country_code(value: str) -> str:
 
 def parse_day(value) -> dt.date:
     if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = cell({"v": value}, "v")
-    if not text:
-        raise ValueError("The day it was signed is missing (signed_on, as YYYY-MM-DD).")
-    try:
-        if not ISO_DAY.fullmatch(text):
-            raise ValueError
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"“{text[:40]}” is not a day written YYYY-MM-DD, e.g. 2023-09-21.")
+        day = value.date()
+    elif isinstance(value, dt.date):
+        day = value
+    else:
+        text = cell({"v": value}, "v")
+        if not text:
+            raise ValueError("The day it was signed is missing (signed_on, as YYYY-MM-DD).")
+        try:
+            if not ISO_DAY.fullmatch(text):
+                raise ValueError
+            day = dt.date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"“{text[:40]}” is not a day written YYYY-MM-DD, e.g. 2023-09-21.")
+    if day <= lifecycle.EARLIEST_DAY:
+        raise ValueError(
+            f"{day.isoformat()} is too early: no letter here was signed before {lifecycle.EARLIEST_DAY.year}."
+        )
+    return day
 
 
 class SignatureExportResource(SignatureColumnsMixin, EscapedExportMixin, resources.ModelResource):

@@ -88,6 +88,20 @@ def test_a_file_with_three_bad_rows_stores_nothing_and_names_each_line(tmp_path,
     assert lines[2].startswith("Line 6:") and "YYYY-MM-DD" in lines[2]
 
 
+def test_a_day_before_any_letter_is_refused_with_its_line(tmp_path):
+    letter = make_letter(slug="new-york", timezone="America/New_York")
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="Nothing was imported"):
+        call_command(
+            "import_signatures",
+            letter.slug,
+            str(write(tmp_path, HEADER + "individual,Early Bird,,,,0001-01-01,,,\n")),
+            stderr=err,
+        )
+    assert "Line 2:" in err.getvalue() and "0001-01-01 is too early" in err.getvalue()
+    assert not Signature.objects.filter(letter=letter).exists()
+
+
 def test_an_xlsx_file_imports_like_a_csv(tmp_path, letter):
     workbook = openpyxl.Workbook()
     sheet = workbook.active

@@ -152,6 +152,23 @@ def test_entering_someone_already_listed_is_refused_next_to_the_field(staff_clie
     assert Signature.objects.filter(individual=person).count() == 1
 
 
+@pytest.mark.parametrize("typed", ["0001-01-01 00:00", "1899-12-31 23:00"])
+def test_a_day_before_any_letter_is_refused_next_to_the_field(staff_client, client, typed):
+    # Stored, the year 1 took down every list of a letter west of UTC (no start of day there).
+    letter = make_letter(slug="new-york", timezone="America/New_York")
+    person = make_individual("Paper Signer")
+
+    response = staff_client.post(
+        "/admin/letters/signature/add/",
+        {"letter": letter.pk, "individual": person.pk, "signed_at": typed, "public_consent": "on"},
+    )
+
+    assert response.status_code == 200
+    assert "Enter a day after 1 January 1900" in response.content.decode()
+    assert not Signature.objects.filter(individual=person).exists()
+    assert client.get("/letters/new-york/").status_code == 200
+
+
 def test_a_letter_id_no_database_can_hold_is_refused_not_a_500(staff_client):
     response = staff_client.get("/admin/letters/signature/?letter=" + "9" * 30)
     assert response.status_code in {200, 302}

@@ -29,6 +29,8 @@ keepalive = 5
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = 200
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
+# Without the client's address or the tokens of signers' links (config/gunicorn_logs.py).
+logger_class = "config.gunicorn_logs.AccessLogger"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 # Heartbeat files on a RAM disk, so a slow disk never gets a worker killed as hung.

@@ -383,7 +383,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # Every line without e-mail addresses or signers' link tokens (config/logs.py).
+    "formatters": {
+        "plain": {
+            "()": "config.logs.RedactingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
@@ -392,6 +398,8 @@ LOGGING = {
         "weasyprint.progress": {"level": "WARNING"},
         # django-axes announces itself at every start; lock-outs are warnings.
         "axes": {"level": "WARNING"},
+        # runserver's request lines (`make run`) through the same redacting handler.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 if not PRODUCTION:

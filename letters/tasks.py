@@ -60,12 +60,26 @@ def send_signature_email(
             "Mail cap of the address reached; the %s e-mail for signature %s was not sent", kind, signature_id
         )
         return
+    _send(message, f"the {kind} e-mail for signature {signature_id}")
+    logger.info("Sent the %s e-mail for signature %s", kind, signature_id)
+
+
+class MailNotSent(Exception):
+    """A message was not sent. Says which and why, never to whom."""
+
+
+def _send(message: EmailMultiAlternatives, what: str) -> None:
+    """
+    Send `message`; on failure log and raise MailNotSent, so the task backend
+    records the failure. The mail server's own error names the recipient (an
+    SMTP refusal quotes the address) and would reach the log and the task's
+    stored traceback: only its kind is kept.
+    """
     try:
         message.send()
-    except Exception:
-        logger.exception("Could not send the %s e-mail for signature %s", kind, signature_id)
-        raise
-    logger.info("Sent the %s e-mail for signature %s", kind, signature_id)
+    except Exception as error:
+        logger.error("Could not send %s: %s", what, type(error).__name__)
+        raise MailNotSent(f"Could not send {what}: {type(error).__name__}") from None
 
 
 def signature_email(
@@ -148,11 +162,7 @@ def send_links_email(*, letter_id: int, signature_ids: list[int]) -> None:
     language = signer_language(signatures[0])
     with translation.override(language):
         message = _links_email(letter, signatures, to=to, language=language)
-    try:
-        message.send()
-    except Exception:
-        logger.exception("Could not send new links for letter %s", letter_id)
-        raise
+    _send(message, f"new links for letter {letter_id}")
     logger.info("Sent %s new links for letter %s", len(signatures), letter_id)
 
 

@@ -4,12 +4,19 @@ reaches any public URL, whatever a signer or journalist opens.
 """
 
 import datetime as dt
+import logging
+import smtplib
 import subprocess
+import sys
+import traceback
+import types
 
 import pytest
 from django.contrib.auth.models import User
 
+from config.logs import RedactingFormatter
 from letters.models import Signature
+from letters.tokens import make_manage_token
 
 from .factories import make_individual, make_letter, make_organization, sign
 
@@ -197,3 +204,76 @@ def test_the_purge_deletes_the_private_data_and_changes_no_public_page(client, p
         assert secret not in stored, secret
     assert "secret-mail.example" not in stored
     assert _public_texts(client, private_letter, pdf=False) == before
+
+
+# -- Log lines ----------------------------------------------------------------
+
+
+def configured_formatter() -> logging.Formatter:
+    [handler] = [h for h in logging.getLogger().handlers if isinstance(h.formatter, RedactingFormatter)]
+    return handler.formatter
+
+
+def test_log_lines_blank_addresses_and_link_tokens_tracebacks_included():
+    token = make_manage_token(1)
+    try:
+        raise smtplib.SMTPRecipientsRefused({"secret.person@example.org": (550, b"5.1.1 no such user")})
+    except smtplib.SMTPException:
+        record = logging.getLogger("letters").makeRecord(
+            "letters",
+            logging.ERROR,
+            __file__,
+            1,
+            "Bad Request: /manage/%s/ for %s",
+            (token, "jane@example.org"),
+            sys.exc_info(),
+        )
+    line = configured_formatter().format(record)
+    assert "secret.person" not in line and "jane@example.org" not in line and token not in line
+    assert "/manage/[link]/" in line and "SMTPRecipientsRefused" in line
+
+
+def test_a_refused_address_reaches_neither_the_log_nor_the_tasks_record(letter, monkeypatch, caplog):
+    # An SMTP refusal quotes the recipient: the log and the task's stored traceback kept it.
+    from letters.tasks import MailNotSent, send_signature_email
+
+    def refuse(message):
+        raise smtplib.SMTPRecipientsRefused({message.to[0]: (550, b"5.1.1 no such user")})
+
+    monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", refuse)
+    signature = sign(
+        letter, make_individual("Secret Person", email="secret.person@example.org"), status="pending"
+    )
+    signature.contact_email = "secret.person@example.org"
+    signature.save()
+
+    with pytest.raises(MailNotSent) as raised:
+        send_signature_email.call(signature_id=signature.pk, kind="confirm")
+
+    stored = "".join(traceback.format_exception(raised.value))
+    assert "secret.person" not in stored and "SMTPRecipientsRefused" in stored
+    assert "secret.person" not in caplog.text and "SMTPRecipientsRefused" in caplog.text
+
+
+def test_the_access_log_keeps_neither_the_visitors_address_nor_a_signers_link():
+    from gunicorn.config import Config
+
+    from config.gunicorn_logs import AccessLogger
+
+    token = make_manage_token(1)
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "RAW_URI": f"/manage/{token}/?lang=de",
+        "PATH_INFO": f"/manage/{token}/",
+        "QUERY_STRING": "lang=de",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "203.0.113.9",
+        "HTTP_REFERER": f"https://undersigned.example/confirm/{token}/",
+    }
+    response = types.SimpleNamespace(status="302 Found", sent=0, headers=[("Location", f"/manage/{token}/")])
+    request = types.SimpleNamespace(headers=[("X-FORWARDED-FOR", "203.0.113.9"), ("COOKIE", "sessionid=x")])
+    logger = AccessLogger(Config())
+    atoms = logger.atoms_wrapper_class(logger.atoms(response, request, environ, dt.timedelta(milliseconds=3)))
+    line = Config().access_log_format % atoms
+    assert "203.0.113.9" not in line and token not in line and "sessionid" not in line
+    assert '"POST /manage/[link]/?lang=de HTTP/1.1" 302' in line

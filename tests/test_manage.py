@@ -408,3 +408,22 @@ def test_erasing_forgets_every_stored_page_and_pdf_of_the_letter(
         client.post(url(signature), {"action": "erase", "confirm": "yes"})
 
     assert not stored.exists()
+
+
+def test_the_signers_page_dates_a_withdrawal_by_the_letters_day_as_the_lists_do(client):
+    # 22:00 in New York is 02:00 the next day in UTC: the page said 22 September, the lists 21.
+    letter = make_letter(slug="new-york", timezone="America/New_York")
+    signature = sign(
+        letter,
+        make_individual("Jane Doe"),
+        signed_at=dt.datetime(2023, 9, 1, tzinfo=dt.UTC),
+        withdrawn_at=dt.datetime(2023, 9, 22, 2, tzinfo=dt.UTC),
+    )
+    html = client.get(url(signature)).content.decode()
+    assert "Withdrawn on 21 September 2023" in html
+    confirm_page = client.get(f"/confirm/{make_confirm_token(signature.pk)}/").content.decode()
+    assert "withdrawn on 21 September 2023" in confirm_page
+    assert (
+        "Jane Doe" not in client.get("/letters/new-york/signatories.json?as_of=2023-09-21").content.decode()
+    )
+    assert "Jane Doe" in client.get("/letters/new-york/signatories.json?as_of=2023-09-20").content.decode()

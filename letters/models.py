@@ -18,11 +18,23 @@ from signatories.normalize import canonical_email
 from .markdown import render_markdown, split_footnotes
 
 
-def validate_timezone(value: str) -> None:
+def is_timezone(value: str) -> bool:
+    """
+    Whether `value` names a time zone. zoneinfo reads the name as a path: an
+    unknown name, a path (../x, /etc/passwd), a folder (Europe), a file that is
+    no zone (zone.tab) or a name too long for a file each fail differently.
+    """
     try:
         zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(f"“{value}” is not a time zone name such as Europe/London.")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
+
+
+def validate_timezone(value: str) -> None:
+    if not is_timezone(value):
+        name = Truncator(value).chars(40)
+        raise ValidationError(f"“{name}” is not a time zone name such as Europe/London.", code="invalid")
 
 
 class MarkdownBody:

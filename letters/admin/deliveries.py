@@ -6,11 +6,12 @@ from django.utils.html import format_html
 
 from ..deliveries import delivery_record
 from ..models import Delivery
+from .params import GuardedListMixin
 from .times import local_time
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(GuardedListMixin, admin.ModelAdmin):
     """Staff record a delivery (letter, day, recipient, note); after that it can be read, never changed."""
 
     list_display = ["letter", "number", "as_of", "recipient", "recorded", "recorded_by"]

@@ -1,7 +1,5 @@
 """Letters in the staff panel: the list with its counts by status, and the change form's links."""
 
-import zoneinfo
-
 from django.conf import settings
 from django.contrib import admin
 from django.db.models import Count
@@ -15,8 +13,9 @@ from django.utils.http import urlencode
 from signatories.admin_search import BoundedSearchMixin
 
 from ..lifecycle import BUCKETS, bucket_q
-from ..models import Letter, LetterTranslation
+from ..models import Letter, LetterTranslation, is_timezone, validate_timezone
 from ..retention import letter_purge_date
+from .params import GuardedListMixin
 from .times import LetterZoneAdminMixin, local_time
 
 
@@ -43,7 +42,7 @@ class LetterTranslationInline(admin.StackedInline):
 
 
 @admin.register(Letter)
-class LetterAdmin(LetterZoneAdminMixin, BoundedSearchMixin, admin.ModelAdmin):
+class LetterAdmin(LetterZoneAdminMixin, GuardedListMixin, BoundedSearchMixin, admin.ModelAdmin):
     inlines = [LetterTranslationInline]
     list_display = ["title", "status", "awaiting_count", "approved_count", "counts", "closes", "public_page"]
     list_filter = ["status", "language"]
@@ -77,13 +76,18 @@ class LetterAdmin(LetterZoneAdminMixin, BoundedSearchMixin, admin.ModelAdmin):
     def letter_zone(self, request: HttpRequest, object_id) -> str:
         # The letter's own zone: the one chosen in this very form when it is being changed.
         chosen = request.POST.get("timezone", "")
-        try:
-            zoneinfo.ZoneInfo(chosen)
+        if is_timezone(chosen):
             return chosen
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            pass
         letter = self.get_object(request, object_id) if object_id else None
         return letter.timezone if letter else settings.TIME_ZONE
+
+    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "timezone":
+            # Checked by the form, beside the field: a name the model refused later would stay on the
+            # letter the page goes on to show (its "today", its times), and the page would fail.
+            field.validators.append(validate_timezone)
+        return field
 
     @admin.display(description="closes", ordering="closes_at")
     def closes(self, letter: Letter) -> str:

@@ -10,7 +10,7 @@ signatures, which belong to `letters`.
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -22,6 +22,7 @@ from signatories.admin_search import BoundedSearchMixin
 from signatories.models import DismissedDuplicate, Individual, Organization
 
 from .. import merging
+from .params import GuardedListMixin, database_id
 
 
 class MergeForm(forms.Form):
@@ -38,7 +39,10 @@ class MergeForm(forms.Form):
             if self.is_bound
             else self.initial.get("ids", "")
         )
-        pks = [int(pk) for pk in str(raw).split(",") if pk.strip().isdigit()][:20]
+        pieces = [piece.strip() for piece in str(raw).split(",") if piece.strip()]
+        # Ids no database can hold ("²", twenty nines): the view refuses the request (`refused`).
+        self.refused = [piece for piece in pieces if database_id(piece) is None]
+        pks = [pk for piece in pieces if (pk := database_id(piece)) is not None][:20]
         self.records = list(model.objects.filter(pk__in=pks).order_by("pk"))
         self.fields["keep"].choices = [(record.pk, f"#{record.pk} {record}") for record in self.records]
 
@@ -57,7 +61,7 @@ class MergeForm(forms.Form):
         return [record for record in self.records if record.pk != self.cleaned_data["keep"]]
 
 
-class DuplicatesMixin(admin.ModelAdmin):
+class DuplicatesMixin(GuardedListMixin, admin.ModelAdmin):
     """The merge page and action, and the possible-duplicates page, for organizations and individuals."""
 
     kind: str
@@ -128,9 +132,13 @@ class DuplicatesMixin(admin.ModelAdmin):
         """One pair of the duplicates page is two different signatories."""
         if not self.has_change_permission(request):
             raise PermissionDenied
-        try:
-            first, second = (int(request.POST[name]) for name in ("first", "second"))
-        except (KeyError, ValueError):
+        first, second = (database_id(request.POST.get(name, "")) for name in ("first", "second"))
+        # Two records of this list, each its own: anything else the page never offered.
+        if (
+            None in (first, second)
+            or first == second
+            or self.model.objects.filter(pk__in=[first, second]).count() != 2
+        ):
             self.message_user(request, "That pair is not one the page offered.", messages.ERROR)
             return HttpResponseRedirect(self._url("duplicates"))
         identity.duplicate_dismiss(kind=self.kind, first_id=first, second_id=second, user=request.user)
@@ -146,6 +154,9 @@ class DuplicatesMixin(admin.ModelAdmin):
             raise PermissionDenied
         data = request.POST if request.method == "POST" else (request.GET if "keep" in request.GET else None)
         form = MergeForm(data, initial={"ids": request.GET.get("ids", "")}, model=self.model)
+        if form.refused:
+            # The ids come from the list's selection or the duplicates page, never typed: not ours.
+            raise BadRequest(f"Not the id of a record: {', '.join(form.refused)[:60]}")
         plans = None
         if form.is_bound and form.is_valid():
             if request.method == "POST":

@@ -11,8 +11,7 @@ what the lifecycle decides read-only. Staff may still add a signature by hand
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.contrib.admin.options import ActionLocation, IncorrectLookupParameters
-from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.options import ActionLocation
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -31,7 +30,8 @@ from ..models import Correction, Letter, Signature
 from ..services import confirmation_resend
 from .imports import SignatureImportExportMixin
 from .letters import signatures_url
-from .times import FORMAT, INPUT_FORMATS, LetterZoneAdminMixin, local_time
+from .params import GuardedChangeList, GuardedListMixin, database_id
+from .times import FORMAT, LetterZoneAdminMixin, MomentField, local_time
 
 
 class QueueFilter(admin.SimpleListFilter):
@@ -70,22 +70,6 @@ class QueueFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         value = self.effective_value()
         return queryset if value == "all" else queryset.filter(bucket_q(value))
-
-
-def letter_id(value) -> int | None:
-    """A letter's id from a query string, or None for anything no database can hold (a 500 on SQLite)."""
-    value = str(value)
-    return int(value) if value.isascii() and value.isdigit() and int(value) < 2**63 else None
-
-
-class LetterListFilter(admin.RelatedFieldListFilter):
-    """The letter filter: an id no database can hold is refused like any other bad parameter."""
-
-    def queryset(self, request, queryset):
-        values = self.lookup_val if isinstance(self.lookup_val, list) else [self.lookup_val]
-        if any(letter_id(value) is None for value in values if value is not None):
-            raise IncorrectLookupParameters("That is not a letter.")
-        return super().queryset(request, queryset)
 
 
 class KindFilter(admin.SimpleListFilter):
@@ -171,15 +155,13 @@ class InvalidationForm(forms.Form):
     email_domain = forms.CharField(
         required=False, max_length=200, label="E-mail domain", help_text="e.g. example.com"
     )
-    submitted_from = forms.DateTimeField(
+    submitted_from = MomentField(
         required=False,
-        input_formats=INPUT_FORMATS,
         widget=forms.DateTimeInput(attrs={"placeholder": "21 Sep 2023, 14:05"}, format=FORMAT),
         help_text="In the letter’s time zone, like every time in this panel.",
     )
-    submitted_until = forms.DateTimeField(
+    submitted_until = MomentField(
         required=False,
-        input_formats=INPUT_FORMATS,
         widget=forms.DateTimeInput(attrs={"placeholder": "21 Sep 2023, 18:00"}, format=FORMAT),
     )
     statuses = forms.MultipleChoiceField(
@@ -222,7 +204,7 @@ class InvalidationForm(forms.Form):
         )
 
 
-class QueueChangeList(ChangeList):
+class QueueChangeList(GuardedChangeList):
     """
     The signature list, then the warnings of the page's signatures
     (`moderation.with_warnings`) and the near-spelling check of its
@@ -261,7 +243,7 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
         part = BUCKETS[queue][0] if queue in BUCKETS else "all"
         title = f"Signatures: {part}"
         raw = request.GET.get("letter")
-        pk = letter_id(raw) if raw is not None else None
+        pk = database_id(raw) if raw is not None else None
         if raw is not None and pk is None:
             # As the admin answers any lookup it cannot use.
             return HttpResponseRedirect(f"{request.path}?e=1")
@@ -277,7 +259,7 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
 
     list_filter = [
         QueueFilter,
-        ("letter", LetterListFilter),
+        "letter",
         KindFilter,
         "source",
         "submitted_at",
@@ -619,7 +601,7 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
 
 
 @admin.register(Correction)
-class CorrectionAdmin(admin.ModelAdmin):
+class CorrectionAdmin(GuardedListMixin, admin.ModelAdmin):
     """Corrections signers proposed to their printed entries: staff approve or reject the confirmed ones."""
 
     list_display = ["printed", "signature_link", "current", "status", "submitted_at", "confirmed_at"]
@@ -631,7 +613,8 @@ class CorrectionAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest):
         queryset = super().get_queryset(request)
         if signature := request.GET.get("signature", ""):
-            queryset = queryset.filter(signature=signature) if signature.isdigit() else queryset.none()
+            pk = database_id(signature)
+            queryset = queryset.filter(signature=pk) if pk is not None else queryset.none()
         return queryset
 
     def lookup_allowed(self, lookup, value, request=None) -> bool:

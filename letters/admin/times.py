@@ -10,15 +10,24 @@ import zoneinfo
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import capfirst
 
+from ..lifecycle import EARLIEST_DAY
+
 FORMAT = "%d %b %Y, %H:%M"
 # What a time input accepts: the format it shows, and ISO.
 INPUT_FORMATS = [FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"]
+# The days a time typed in the panel may fall on, on the letter's clock: after the day
+# before which no letter was signed (`lifecycle.EARLIEST_DAY`), before the last year of
+# Python's calendar. A time near either end of the calendar is moved off it by its
+# conversion to UTC (a New York 31 Dec 9999, 23:59) or by the day after it that lists
+# and windows compute, and the database refuses to store it: a 500.
+LATEST_DAY = dt.date(9999, 1, 1)
 
 
 def zone_of(where) -> zoneinfo.ZoneInfo:
@@ -74,11 +83,30 @@ class ZonedDateTimeInput(forms.DateTimeInput):
         return format_html('{} <span class="timezone">{}</span>', html, zone_label(self.zone))
 
 
-class ZonedDateTimeField(forms.DateTimeField):
+def validate_day(moment: dt.datetime | dt.date) -> None:
+    """A time (or day) whose day, on the clock it was typed on, is one the panel can store and count from."""
+    day = moment.date() if isinstance(moment, dt.datetime) else moment
+    if not EARLIEST_DAY < day < LATEST_DAY:
+        raise ValidationError(
+            f"Enter a day after {EARLIEST_DAY:%-d %B %Y} and before {LATEST_DAY:%-d %B %Y}.",
+            code="out_of_range",
+        )
+
+
+class MomentField(forms.DateTimeField):
+    """A moment typed in the panel's format or ISO, on a day `validate_day` allows."""
+
+    default_validators = [validate_day]
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(input_formats=INPUT_FORMATS, **kwargs)
+
+
+class ZonedDateTimeField(MomentField):
     """A moment entered in the current zone, in the panel's format or ISO."""
 
     def __init__(self, *, zone: str, **kwargs) -> None:
-        super().__init__(input_formats=INPUT_FORMATS, widget=ZonedDateTimeInput(zone), **kwargs)
+        super().__init__(widget=ZonedDateTimeInput(zone), **kwargs)
 
 
 class LetterZoneAdminMixin:

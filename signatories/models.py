@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -124,6 +125,22 @@ class Individual(Signatory):
 
     def __str__(self) -> str:
         return self.name
+
+    def validate_constraints(self, exclude=None) -> None:
+        super().validate_constraints(exclude)
+        # A form shows the address, never the mailbox derived from it, so Django
+        # leaves the mailbox's constraint out: check it by the address instead.
+        if exclude and "email" in exclude:
+            return
+        mailbox = canonical_email(self.email) if self.email.strip() else ""
+        other = mailbox and Individual.objects.filter(canonical_email=mailbox).exclude(pk=self.pk).first()
+        if other:
+            raise ValidationError(
+                {
+                    "email": f"#{other.pk} {other.name} has this mailbox already:"
+                    " one person, one record (merge them)."
+                }
+            )
 
     @property
     def display_name(self) -> str:

@@ -335,3 +335,24 @@ def test_a_delivery_of_an_impossible_day_is_refused(hostile, letter):
     assert response.status_code == 200
     assert "as_of" in response.context["adminform"].form.errors
     assert not letter.deliveries.exists()
+
+
+@pytest.mark.parametrize("typed", ["jane.doe@gmail.com", "JaneDoe+letters@gmail.com"])
+def test_a_second_person_with_the_same_mailbox_is_refused_beside_the_address(staff_client, typed):
+    # The mailbox (dots and +tags aside) is unique, the form shows the address: it was an IntegrityError.
+    from signatories.models import Individual
+
+    jane = Individual.objects.create(name="Jane Doe", email="janedoe@gmail.com")
+    other = Individual.objects.create(name="Other Person")
+
+    added = staff_client.post("/admin/signatories/individual/add/", {"name": "Jane D.", "email": typed})
+    changed = staff_client.post(
+        f"/admin/signatories/individual/{other.pk}/change/", {"name": "Other Person", "email": typed}
+    )
+
+    for response in (added, changed):
+        assert response.status_code == 200
+        assert f"#{jane.pk} Jane Doe has this mailbox already" in response.content.decode()
+    assert Individual.objects.count() == 2
+    other.refresh_from_db()
+    assert other.email == ""

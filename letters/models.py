@@ -117,6 +117,9 @@ class Letter(MarkdownBody, models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # When staff set the status to "closed" (None while it is not): retention
+    # counts from it, whatever is saved on the letter afterwards.
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Goes up whenever anything printed on the letter's list may have changed
     # (see SignatureQuerySet.update and Signature.save): never set by hand.
     roster_version = models.PositiveBigIntegerField(default=0, editable=False)
@@ -141,6 +144,14 @@ class Letter(MarkdownBody, models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        closed = self.status == self.Status.CLOSED
+        if closed != (self.closed_at is not None):
+            self.closed_at = timezone.now() if closed else None
+            if (fields := kwargs.get("update_fields")) is not None:
+                kwargs["update_fields"] = {*fields, "closed_at"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("letters:detail", args=[self.slug])

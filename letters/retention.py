@@ -88,9 +88,11 @@ def _history_purge(signatures: QuerySet) -> None:
 def letter_closed_at(letter: Letter) -> dt.datetime | None:
     """When `letter` stopped taking signatures, or None while it may still take them."""
     if letter.status == Letter.Status.CLOSED:
-        if letter.closes_at is not None and letter.closes_at <= letter.updated_at:
+        # Letters closed before closed_at was recorded count from their last save.
+        closed = letter.closed_at or letter.updated_at
+        if letter.closes_at is not None and letter.closes_at <= closed:
             return letter.closes_at
-        return letter.updated_at
+        return closed
     if letter.status == Letter.Status.OPEN and letter.closes_at is not None:
         return letter.closes_at
     return None

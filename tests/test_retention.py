@@ -84,17 +84,54 @@ def test_a_person_who_signed_a_letter_still_within_retention_keeps_their_address
     assert Individual.objects.get(name="Jane Doe").email == "jane@example.org"  # the person's stays
 
 
-def test_a_letter_closed_by_status_without_a_closing_date_counts_from_its_last_save(settings):
+def test_a_letter_closed_by_status_without_a_closing_date_counts_from_when_it_was_closed(settings):
     settings.RETENTION_DAYS = 30
     letter = make_letter(slug="closed", status=Letter.Status.CLOSED)
+    assert letter.closed_at is not None
     signature = signed_by_jane(letter)
-    Letter.objects.filter(pk=letter.pk).update(updated_at=ago(31))
+    Letter.objects.filter(pk=letter.pk).update(closed_at=ago(31))
     letter.refresh_from_db()
 
-    assert letter_purge_date(letter) == letter.updated_at + dt.timedelta(days=30)
+    assert letter_purge_date(letter) == letter.closed_at + dt.timedelta(days=30)
     assert personal_data_purge().signatures == 1
     signature.refresh_from_db()
     assert signature.contact_email == ""
+
+
+def test_saving_a_closed_letter_again_does_not_put_its_purge_off(settings):
+    # A translation or a typo fixed on a closed letter restarted its retention.
+    settings.RETENTION_DAYS = 30
+    letter = make_letter(slug="closed")
+    letter.status = Letter.Status.CLOSED
+    letter.save()
+    purge = letter_purge_date(letter)
+    Letter.objects.filter(pk=letter.pk).update(closed_at=ago(31), updated_at=ago(31))
+    signature = signed_by_jane(letter)
+    letter.refresh_from_db()
+    letter.title = "Protect civic space (corrected)"
+    letter.save()
+
+    assert purge is not None
+    assert letter_purge_date(letter) == letter.closed_at + dt.timedelta(days=30) < timezone.now()
+    assert personal_data_purge().signatures == 1
+    signature.refresh_from_db()
+    assert signature.contact_email == ""
+    letter.status = Letter.Status.OPEN  # reopened: no purge date until it closes again
+    letter.save()
+    assert letter.closed_at is None and letter_purge_date(letter) is None
+
+
+def test_a_letter_closed_before_the_day_was_recorded_counts_from_its_last_save():
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("letters.migrations.0013_letter_closed_at")
+    letter = make_letter(slug="closed", status=Letter.Status.CLOSED)
+    Letter.objects.filter(pk=letter.pk).update(closed_at=None, updated_at=ago(40))
+    migration.from_last_save(apps, None)
+    letter.refresh_from_db()
+    assert letter.closed_at == letter.updated_at
 
 
 def test_drafts_and_open_letters_without_a_closing_date_never_expire(settings):

@@ -152,6 +152,29 @@ def test_entering_someone_already_listed_is_refused_next_to_the_field(staff_clie
     assert Signature.objects.filter(individual=person).count() == 1
 
 
+def test_a_time_entered_by_hand_is_read_on_the_letters_clock(staff_client, client):
+    # The add page has no letter until one is chosen: "21 Sep 2023, 00:00" was read as UTC,
+    # the 20th in New York, and the name showed on the list of a day before it was signed.
+    letter = make_letter(slug="new-york", timezone="America/New_York")
+    person = make_individual("Paper Signer")
+
+    response = staff_client.post(
+        "/admin/letters/signature/add/",
+        {
+            "letter": letter.pk,
+            "individual": person.pk,
+            "signed_at": "21 Sep 2023, 00:00",
+            "public_consent": "on",
+        },
+    )
+
+    assert response.status_code == 302
+    signature = Signature.objects.get(individual=person)
+    assert signature.signed_at == dt.datetime(2023, 9, 21, 4, tzinfo=dt.UTC)
+    assert "Paper Signer" in client.get("/letters/new-york/?as_of=2023-09-21").content.decode()
+    assert "Paper Signer" not in client.get("/letters/new-york/?as_of=2023-09-20").content.decode()
+
+
 @pytest.mark.parametrize("typed", ["0001-01-01 00:00", "1899-12-31 23:00"])
 def test_a_day_before_any_letter_is_refused_next_to_the_field(staff_client, client, typed):
     # Stored, the year 1 took down every list of a letter west of UTC (no start of day there).

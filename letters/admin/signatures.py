@@ -109,9 +109,23 @@ class SignatureAddForm(forms.ModelForm):
         model = Signature
         fields = ["letter", "individual", "organization", "signed_at", "public_consent", "notes"]
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # No letter is chosen yet, so no zone to name beside the input: the time is read on the
+        # clock of the letter chosen (`clean`), as "as of a day" counts it.
+        field = self.fields["signed_at"]
+        field.widget = forms.DateTimeInput(
+            attrs={"placeholder": "21 Sep 2023, 14:05", "size": 20}, format=FORMAT
+        )
+        field.help_text = "In the chosen letter’s time zone, e.g. “21 Sep 2023, 14:05”."
+
     def clean(self):
         data = super().clean()
         letter, signed_at = data.get("letter"), data.get("signed_at")
+        if letter and signed_at:
+            # The field read the typed time on the panel's clock: the same time on the letter's.
+            typed = timezone.localtime(signed_at).replace(tzinfo=None)
+            signed_at = data["signed_at"] = typed.replace(tzinfo=letter.tzinfo)
         signatory = data.get("individual") or data.get("organization")
         if data.get("individual") and data.get("organization"):
             raise forms.ValidationError("Choose an individual or an organization, not both.")

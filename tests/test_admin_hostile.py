@@ -356,3 +356,22 @@ def test_a_second_person_with_the_same_mailbox_is_refused_beside_the_address(sta
     assert Individual.objects.count() == 2
     other.refresh_from_db()
     assert other.email == ""
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/letters/signature/?queue=all&source__exact=%00",
+        "/admin/letters/signature/?queue=all&status__exact=a%00b",
+        "/admin/letters/signature/?queue=all&q=%00",
+        "/admin/signatories/individual/?country=%00",
+        "/admin/signatories/individual/?q=Jane%00",
+        "/admin/letters/letter/?q=%00",
+        "/admin/letters/delivery/?recipient=%00",
+    ],
+)
+def test_a_nul_character_in_a_list_query_is_refused_not_a_500(staff_client, url):
+    # PostgreSQL refuses a NUL in any text it is asked to compare (DataError): SQLite did not.
+    staff_client.raise_request_exception = False
+    response = staff_client.get(url)
+    assert response.status_code in {200, 302, 400}, response.status_code

@@ -9,7 +9,8 @@ SQLite, DataError on PostgreSQL, ValueError from int()).
 string filter by any of the model's own columns (`?letter=`, `?letter__id__in=`,
 `?id=`, `?individual=`…) and checks the value only when the database reads it;
 this list refuses, as the admin refuses any lookup it cannot use ("?e=1"), a
-comparison of an id or an integer column with anything that is not one, and a
+comparison of an id or an integer column with anything that is not one, a NUL
+character (PostgreSQL refuses one in any text), and a
 date hierarchy's year, month or day no calendar holds (Django turns
 "?as_of__year=9999" into a day past the year 9999: a 500). The signature export
 builds its queryset from the same list, so it is guarded too.
@@ -95,6 +96,9 @@ class GuardedChangeList(ChangeList):
     def get_filters_params(self, params=None):
         lookup_params = super().get_filters_params(params)
         for key, values in lookup_params.items():
+            # PostgreSQL compares no text holding a NUL (a DataError): no filter holds one.
+            if any("\x00" in piece for piece in _pieces(values)):
+                raise IncorrectLookupParameters(f"{key}: a NUL character.")
             check = integer_check(self.model, key)
             if check is not None and any(check(piece) is None for piece in _pieces(values)):
                 raise IncorrectLookupParameters(f"{key}: not the id of a record or a number.")

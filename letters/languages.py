@@ -10,7 +10,7 @@ framework, in `request.LANGUAGE_CODE` (which page caches must key on).
 """
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from urllib.parse import urlencode
 
@@ -203,7 +203,11 @@ class LetterVersions:
         return f"{self.language}:{text.pk if text else 'main'}:{stamp}"
 
     def links(self, request: HttpRequest) -> list[Link]:
-        return language_links(request, self.languages, self.language)
+        # The letter's own text is in its own variant of the language ("en-us"): hreflang and lang say so.
+        return [
+            replace(link, language=self.letter.language) if link.language == self.main_language else link
+            for link in language_links(request, self.languages, self.language)
+        ]
 
 
 def with_texts(letters, language: str) -> list[Letter]:

@@ -609,3 +609,23 @@ def test_language_links_keep_only_the_pages_own_parameters(client, translated):
     html = client.get(f"/letters/civic-space/?{AS_OF}&lang=ko&ref=somewhere-else").content.decode()
     assert f'href="/letters/civic-space/?{AS_OF}&amp;lang=fr"' in html
     assert "somewhere-else" not in html
+
+
+def test_a_us_english_letter_is_named_as_such_in_another_languages_page(client):
+    # Its own version was called British English, and its alternate link said hreflang="en-gb".
+    letter = make_letter(slug="us", language=Letter.Language.EN_US)
+    LetterTranslation.objects.create(
+        letter=letter,
+        language="fr",
+        status=LetterTranslation.Status.READY,
+        title="Lettre",
+        subject="—",
+        salutation="—",
+        body="Nous vous écrivons.",
+        closing="—",
+    )
+    html = client.get("/letters/us/?lang=ko").content.decode()
+    assert "version-notice" in html
+    assert "영어(영국)" not in html and "영어" in html
+    assert '<link rel="alternate" hreflang="en-us" href="http://testserver/letters/us/?lang=en-gb">' in html
+    assert 'hreflang="en-gb"' not in html

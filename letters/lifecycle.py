@@ -350,8 +350,7 @@ def signature_erase(*, signature: Signature, user=None) -> Signature:
                 texts.add(correction.title)
             each.corrections.all().delete()
         held_names, held_texts = _erase_signatory(signature)
-        for each in group:
-            _scrub_history(each, names | held_names, (texts | held_texts) - names)
+        _scrub_history(group, names | held_names, (texts | held_texts) - names)
         _log(user, group, "Erased at the signer’s request.")
         # Pages and PDFs of earlier states print the name: none is served again (the
         # roster's version moved on), and none is kept.
@@ -437,29 +436,30 @@ def _erase_signatory(signature: Signature) -> tuple[set[str], set[str]]:
     return names, texts
 
 
-def _scrub_history(signature: Signature, names: set[str], texts: set[str]) -> None:
+def _scrub_history(signatures: list[Signature], names: set[str], texts: set[str]) -> None:
     """
-    The admin history without the signer: `names` (names, addresses) out of
-    any entry that quotes them, `texts` (notes, a reason, a title) out of the
-    entries of the signature and its signatory.
+    The admin history without the signer, in one pass: `names` (names,
+    addresses) out of any entry that quotes them, `texts` (notes, a reason, a
+    title) out of the entries of the `signatures` and their signatories.
     """
     words = {value for value in names if value and len(value) >= 3}
-    signature_key = (ContentType.objects.get_for_model(Signature).pk, str(signature.pk))
-    signatory_key = (
-        ContentType.objects.get_for_model(type(signature.signatory)).pk,
-        str(signature.signatory.pk),
-    )
+    signature_type = ContentType.objects.get_for_model(Signature).pk
+    erased = {(signature_type, str(signature.pk)): signature for signature in signatures}
+    own_keys = set(erased) | {
+        (ContentType.objects.get_for_model(type(signature.signatory)).pk, str(signature.signatory.pk))
+        for signature in signatures
+    }
     own = Q()
-    for content_type_id, object_id in (signature_key, signatory_key):
+    for content_type_id, object_id in own_keys:
         own |= Q(content_type_id=content_type_id, object_id=object_id)
     naming = Q()
     for word in words:
         naming |= Q(change_message__contains=word) | Q(object_repr__contains=word)
     for entry in LogEntry.objects.filter(own | naming if words else own):
         key = (entry.content_type_id, entry.object_id)
-        history_scrub(entry, words | texts if key in (signature_key, signatory_key) else words)
-        if key == signature_key:
-            entry.object_repr = f"Signature #{signature.pk} ({ERASED})"
+        history_scrub(entry, words | texts if key in own_keys else words)
+        if key in erased:
+            entry.object_repr = f"Signature #{erased[key].pk} ({ERASED})"
         entry.save(update_fields=["change_message", "object_repr"])
 
 

@@ -374,9 +374,9 @@ class CloseSpellings:
     leaves one segment untouched, at most k places from where it was, so it
     holds that segment there. Each key is filed by its segments, looked up by
     the slices of another that could be one, and only those candidates are
-    measured, by rapidfuzz. Keys of MIN_FUZZY_LENGTH letters or more are filed
-    for one edit, those of 16 or more for two as well (a 15- and a 16-letter
-    key may be one edit apart). tests/test_duplicates.py checks it against
+    measured, by rapidfuzz. Keys of MIN_FUZZY_LENGTH to 16 letters are filed
+    for one edit, those of 16 or more for two (a 15- and a 16-letter key may
+    be one edit apart). tests/test_duplicates.py checks it against
     measuring every pair.
     """
 
@@ -386,13 +386,14 @@ class CloseSpellings:
             2: defaultdict(list),
         }
         for key in set(keys):
-            for k in range(1, max_distance(len(key)) + 1):
+            # Filed for one edit only up to 16 letters: only keys of 15 or fewer look there.
+            for k in range(1 if len(key) <= 16 else 2, max_distance(len(key)) + 1):
                 for part, (start, size) in enumerate(_segments(len(key), k + 1)):
                     self._filed[k][len(key), part, key[start : start + size]].append(key)
 
     def near(self, key: str) -> set[str]:
         candidates: set[str] = set()
-        for k in range(1, max_distance(len(key)) + 1):
+        for k in range(1 if len(key) <= 16 else 2, max_distance(len(key)) + 1):
             filed = self._filed[k]
             for length in range(len(key) - k, len(key) + k + 1):
                 for part, (start, size) in enumerate(_segments(length, k + 1)):

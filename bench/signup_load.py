@@ -232,6 +232,36 @@ def main() -> None:
         print(f"{engine} | target: {name} | {'met' if ok else 'MISSED'}")
     for line in profile.splitlines():
         print(f"{engine} | profile: {line}")
+    if signup["rps"] < ceiling["rps"] / 2:
+        for line in what_would_close_it(signup["rps"], floor["rps"], ceiling["rps"]):
+            print(f"{engine} | what would close it: {line}")
+
+
+def what_would_close_it(signup: float, floor: float, ceiling: float) -> list[str]:
+    """
+    The missed signup goal in the units of the run: what one request costs,
+    counted in one-INSERT requests (each rate's inverse), beside what the goal allows.
+    """
+    lines = [
+        "the goal allows a signup to cost 2.0 one-INSERT requests;"
+        f" the signup floor costs {ceiling / floor:.1f}, a signup {ceiling / signup:.1f}"
+    ]
+    if floor < ceiling / 2:
+        lines.append(
+            "no signup that checks its form on the request can reach the goal on this machine: the floor,"
+            " which only checks the form and writes once, is already over it"
+        )
+        lines.append(
+            "closing it needs a request that stores the submission unchecked (checked later, by the worker);"
+            " a mistake could then no longer be shown beside its field, as the form shows it now,"
+            " and a queued design measured no faster once its worker runs (README, Performance)"
+        )
+    else:
+        lines.append(
+            f"a signup must shed {ceiling / signup - 2:.1f} one-INSERT requests' worth of work:"
+            " the profile's look-ups and INSERTs above are where it goes"
+        )
+    return lines
 
 
 if __name__ == "__main__":

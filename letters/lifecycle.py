@@ -375,9 +375,9 @@ def entry_signatures(signature: Signature) -> list[Signature]:
     root = signature_standing(signature)
     found, frontier = {root.pk}, {root.pk}
     while frontier:
-        frontier = (
-            set(Signature.objects.filter(merged_into__in=frontier).values_list("pk", flat=True)) - found
-        )
+        # Only the signer's own: other people's claims a merge folded in are theirs.
+        merged = Signature.objects.filter(merged_into__in=frontier, contact_mailbox=root.contact_mailbox)
+        frontier = set(merged.values_list("pk", flat=True)) - found
         found |= frontier
     return list(others.filter(pk__in=found))
 
@@ -403,13 +403,26 @@ def merged_targets(pks: list[int]) -> dict[int, int]:
 def signature_standing(signature: Signature) -> Signature:
     """
     The signature that is the signer's entry now: `signature`, or the one a
-    merge kept in its place. The signer's page acts on it, so the links of
-    every e-mail keep working after staff merge duplicates.
+    merge kept in its place when it is the same signer's (`same_signer`). The
+    signer's page acts on it, so the links of every e-mail keep working after
+    staff merge duplicates, and never reach someone else's entry.
     """
     target = merged_targets([signature.pk]).get(signature.pk)
     if target is None:
         return signature
-    return Signature.objects.select_related("letter", "individual", "organization").get(pk=target)
+    kept = Signature.objects.select_related("letter", "individual", "organization").get(pk=target)
+    return kept if same_signer(signature, kept) else signature
+
+
+def same_signer(signature: Signature, other: Signature) -> bool:
+    """
+    Whether two signatures that a merge joined were made by one signer: a
+    person's always (staff merged the records as one person); claims on an
+    organization only from one mailbox, since other people may sign for it.
+    """
+    if signature.individual_id is not None:
+        return True
+    return bool(signature.contact_mailbox) and signature.contact_mailbox == other.contact_mailbox
 
 
 def _erase_signatory(signature: Signature) -> tuple[set[str], set[str]]:

@@ -9,7 +9,7 @@ from django.core import mail
 from django.utils import timezone
 
 from letters.deliveries import delivery_record
-from letters.merging import individual_merge
+from letters.merging import individual_merge, organization_merge
 from letters.models import Correction, Signature
 from letters.tokens import make_confirm_token, make_manage_token, read_manage_token
 from signatories.models import Individual
@@ -297,6 +297,81 @@ def test_after_a_merge_the_signers_link_withdraws_the_entry_that_stands_for_thei
     imported.refresh_from_db()
     assert imported.withdrawn_at is not None
     assert "Jane" not in client.get("/letters/civic-space/signatories.json").content.decode()
+
+
+def amnesty_claimed_twice_then_merged(letter, staff) -> tuple[Signature, Signature]:
+    """The director's claim is listed; an impostor's from a free-mail address waits; staff merge a duplicate."""
+    amnesty = make_organization("Amnesty International", acronym="AI", website="https://amnesty.org")
+    duplicate = make_organization("Amnesty International Ltd")
+    early = dt.datetime(2023, 9, 1, 12, tzinfo=dt.UTC)
+    director = sign(
+        letter, amnesty, signed_at=early, contact_email="director@amnesty.org", signer_name="Dana Director"
+    )
+    impostor = sign(
+        letter,
+        amnesty,
+        status=Signature.Status.CONFIRMED,
+        signed_at=early,
+        confirmed_at=early,
+        contact_email="impostor@gmail.com",
+        signer_name="Ivan Impostor",
+    )
+    organization_merge(keep=amnesty, duplicates=[duplicate], user=staff)
+    impostor.refresh_from_db()
+    assert impostor.merged_into_id == director.pk
+    return director, impostor
+
+
+def test_after_an_organization_merge_another_claimants_link_does_not_reach_the_listed_claim(
+    client, letter, staff
+):
+    director, impostor = amnesty_claimed_twice_then_merged(letter, staff)
+
+    page = client.get(url(impostor)).content.decode()
+    assert "Dana Director" not in page and "Ivan Impostor" in page
+    client.post(url(impostor), {"action": "withdraw"})
+    client.post(url(impostor), {"action": "erase", "confirm": "yes"})
+
+    director.refresh_from_db()
+    assert (director.erased_at, director.withdrawn_at, director.signer_name) == (None, None, "Dana Director")
+    assert "Amnesty International" in client.get("/letters/civic-space/signatories.json").content.decode()
+
+
+def test_an_organizations_representative_erasing_leaves_another_claimants_signature_alone(
+    client, letter, staff
+):
+    director, impostor = amnesty_claimed_twice_then_merged(letter, staff)
+
+    client.post(url(director), {"action": "erase", "confirm": "yes"})
+
+    director.refresh_from_db()
+    impostor.refresh_from_db()
+    assert director.erased_at is not None
+    # Someone else's claim: not the director's to erase (staff keep it as evidence).
+    assert (impostor.erased_at, impostor.contact_email) == (None, "impostor@gmail.com")
+
+
+def test_after_an_organization_merge_the_representatives_own_retired_claim_leads_to_the_listed_one(
+    client, post, letter, staff
+):
+    amnesty = make_organization("Amnesty International", website="https://amnesty.org")
+    duplicate = make_organization("Amnesty International Ltd")
+    listed = sign(
+        letter, amnesty, signed_at=dt.datetime(2023, 9, 1, tzinfo=dt.UTC), contact_email="d@amnesty.org"
+    )
+    again = sign(
+        letter,
+        duplicate,
+        status=Signature.Status.CONFIRMED,
+        confirmed_at=dt.datetime(2023, 9, 9, tzinfo=dt.UTC),
+        contact_email="D@amnesty.org",
+    )
+    organization_merge(keep=amnesty, duplicates=[duplicate], user=staff)
+
+    assert post(url(again), {"action": "withdraw"}).status_code == 302
+
+    listed.refresh_from_db()
+    assert listed.withdrawn_at is not None
 
 
 def test_erasing_takes_the_name_off_the_days_of_an_earlier_period_too(client, letter):

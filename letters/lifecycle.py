@@ -493,10 +493,9 @@ def correction_propose(
     if entry == current:
         return None
     with transaction.atomic():
-        # A newer proposal replaces the ones still waiting.
-        signature.corrections.filter(
-            status__in=[Correction.Status.PENDING, Correction.Status.CONFIRMED], with_signature=with_signature
-        ).update(status=Correction.Status.SUPERSEDED, decided_at=timezone.now())
+        # Nothing waiting is replaced until the new proposal is confirmed
+        # (`_correction_confirmed`): anyone can type a signer's address into
+        # the form, and that must not cancel what the signer proved.
         correction = Correction(signature=signature, with_signature=with_signature, **entry)
         correction.full_clean(exclude=["signature", "decided_by"])
         correction.save()
@@ -527,6 +526,11 @@ def _correction_confirmed(correction: Correction, signature: Signature, now: dt.
     correction.confirmed_at = now
     correction.status = Correction.Status.CONFIRMED
     correction.save(update_fields=["status", "confirmed_at"])
+    # The newest proven proposal replaces the ones still waiting.
+    signature.corrections.filter(
+        status__in=[Correction.Status.PENDING, Correction.Status.CONFIRMED],
+        with_signature=correction.with_signature,
+    ).exclude(pk=correction.pk).update(status=Correction.Status.SUPERSEDED, decided_at=now)
     if correction.with_signature:
         prints_now = signature.status == Signature.Status.APPROVED
     else:

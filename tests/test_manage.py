@@ -8,6 +8,7 @@ from django.contrib.admin.models import LogEntry
 from django.core import mail
 from django.utils import timezone
 
+from letters import lifecycle
 from letters.deliveries import delivery_record
 from letters.merging import individual_merge, organization_merge
 from letters.models import Correction, Signature
@@ -200,6 +201,36 @@ def test_a_correction_waits_for_staff_where_the_letter_requires_approval(client,
     assert "awaits the organizers" in client.get(url(signature)).content.decode()
 
 
+def test_someone_typing_the_signers_address_into_the_form_does_not_cancel_her_proven_correction(
+    client, signature, django_capture_on_commit_callbacks
+):
+    client.post(url(signature), {"action": "correct", "name": "Jane Doe", "title": "Independent researcher"})
+    [hers] = Correction.objects.filter(signature=signature)
+    assert hers.status == Correction.Status.CONFIRMED
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/letters/civic-space/sign/",
+            {
+                "kind": "individual",
+                "name": "Jane Doe",
+                "title": "Anything",
+                "email": "jane@example.org",
+                "public_consent": "on",
+            },
+        )
+
+    hers.refresh_from_db()
+    assert hers.status == Correction.Status.CONFIRMED
+    assert "awaits the organizers" in client.get(url(signature)).content.decode()
+    # The stranger's proposal waits for a link only Jane receives; confirmed, it would replace hers.
+    [theirs] = Correction.objects.filter(signature=signature, status=Correction.Status.PENDING)
+    assert [m.to for m in mail.outbox][-1] == ["jane@example.org"]
+    lifecycle.correction_confirm(correction=theirs)
+    hers.refresh_from_db()
+    assert hers.status == Correction.Status.SUPERSEDED
+
+
 def test_an_empty_name_is_refused_next_to_the_field(client, signature):
     response = client.post(url(signature), {"action": "correct", "name": "  ", "title": "x"})
     assert response.status_code == 400
@@ -300,7 +331,7 @@ def test_after_a_merge_the_signers_link_withdraws_the_entry_that_stands_for_thei
 
 
 def amnesty_claimed_twice_then_merged(letter, staff) -> tuple[Signature, Signature]:
-    """The director's claim is listed; an impostor's from a free-mail address waits; staff merge a duplicate."""
+    """The director's claim is listed, an impostor's from free mail waits; staff merge a duplicate."""
     amnesty = make_organization("Amnesty International", acronym="AI", website="https://amnesty.org")
     duplicate = make_organization("Amnesty International Ltd")
     early = dt.datetime(2023, 9, 1, 12, tzinfo=dt.UTC)

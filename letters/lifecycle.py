@@ -713,19 +713,31 @@ def merge_plan(signatures: list[Signature]) -> list[LetterMergePlan]:
         kept, *others = sorted(on_letter, key=rank)
         plan = LetterMergePlan(kept.letter, kept, [], [], [], kept.signed_at, kept.withdrawn_at)
         span = _listed_span(kept)
+        listed = []
         for other in sorted(others, key=lambda s: s.signed_at or s.submitted_at):
-            other_span = _listed_span(other)
             if other.erased_at is not None:
                 plan.separate.append(other)
-            elif other_span is None or span is None:
+            elif _listed_span(other) is None or span is None:
                 plan.retired.append(other)
-            elif other_span[0] < span[1] and span[0] < other_span[1]:
-                plan.folded.append(other)
-                span = (min(span[0], other_span[0]), max(span[1], other_span[1]))
-                plan.signed_at = span[0]
-                plan.withdrawn_at = None if span[1].year == dt.MAXYEAR else span[1]
             else:
-                plan.separate.append(other)
+                listed.append(other)
+        # Fold until nothing overlaps the kept span: a span folded in can
+        # reach one that did not overlap before (1–5 Sep, 4–12 Sep, 10 Sep on).
+        folding = True
+        while folding:
+            folding = False
+            for other in list(listed):
+                start, end = _listed_span(other)
+                if start < span[1] and span[0] < end:
+                    listed.remove(other)
+                    plan.folded.append(other)
+                    span = (min(span[0], start), max(span[1], end))
+                    folding = True
+        if plan.folded:
+            plan.folded.sort(key=lambda s: s.signed_at)
+            plan.signed_at = span[0]
+            plan.withdrawn_at = None if span[1].year == dt.MAXYEAR else span[1]
+        plan.separate += listed
         plans.append(plan)
     return plans
 

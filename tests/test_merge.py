@@ -131,6 +131,24 @@ def test_someone_who_withdrew_and_signed_again_keeps_both_periods(staff, letter)
     assert listed == {1: 1, 3: 0, 5: 1}
 
 
+def test_merging_three_periods_that_overlap_in_a_chain_lists_the_name_once_every_day(staff, letter):
+    # 1–5 Sep, 4–12 Sep and from 10 Sep on: the first overlaps only the second, which overlaps the third.
+    def noon(day: int) -> dt.datetime:
+        return dt.datetime(2023, 9, day, 12, tzinfo=dt.UTC)
+
+    first, second, third = (make_individual("Ann Roe", email=f"ann@{n}.example") for n in range(3))
+    sign(letter, first, noon(1), withdrawn_at=noon(5))
+    sign(letter, second, noon(4), withdrawn_at=noon(12))
+    sign(letter, third, noon(10))
+
+    individual_merge(keep=third, duplicates=[first, second], user=staff)
+
+    listed = {
+        day: Signature.objects.on_roster(letter, as_of=dt.date(2023, 9, day)).count() for day in range(1, 20)
+    }
+    assert listed == dict.fromkeys(range(1, 20), 1)
+
+
 def test_merging_individuals_carries_the_email_over(staff, letter):
     keep = make_individual("Lee Yanghee")
     duplicate = make_individual("Yanghee Lee", email="lee@example.org", title="Professor")

@@ -112,8 +112,10 @@ class FrozenRoster(Roster):
 
     @property
     def section_types(self) -> list[str]:
-        types = super().section_types
-        return types + [t for t in dict.fromkeys(e.type for e in self.frozen_entries) if t not in types]
+        # As delivered: the frozen entries' order, whatever the letter's settings say now
+        # (then any section the letter has that the delivery had no entry in).
+        delivered = list(dict.fromkeys(entry["type"] for entry in self.delivery.entries))
+        return delivered + [t for t in super().section_types if t not in delivered]
 
     @cached_property
     def sections(self) -> list[Section]:

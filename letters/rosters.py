@@ -243,9 +243,10 @@ class Roster:
 
     @property
     def heading(self) -> str:
-        if self.letter.accepts_individuals and self.letter.accepts_organizations:
+        types = set(self.section_types)
+        if types == {self.INDIVIDUALS, self.ORGANIZATIONS}:
             heading = _("Signatory organizations and individuals (as of %(day)s)")
-        elif self.letter.accepts_organizations:
+        elif types == {self.ORGANIZATIONS}:
             heading = _("Signatory organizations (as of %(day)s)")
         else:
             heading = _("Signatories (as of %(day)s)")

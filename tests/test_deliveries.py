@@ -88,6 +88,32 @@ def test_a_delivery_stays_identical_after_a_title_edit_and_a_withdrawal(client, 
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    "edit",
+    [
+        {"section_order": "organizations"},
+        {"accepts_individuals": False},
+    ],
+)
+def test_the_delivery_page_keeps_its_order_and_heading_after_the_letters_settings_change(
+    client, delivered, signed, edit
+):
+    # As delivered: individuals first, under the heading of both kinds.
+    def shown() -> tuple[bool, bool]:
+        html = client.get("/letters/civic-space/deliveries/1/").content.decode()
+        return (
+            html.index("Tomás Ojea-Quintana") < html.index("Asociación Pro Derechos Humanos"),
+            "Signatory organizations and individuals" in html,
+        )
+
+    assert shown() == (True, True)
+    for name, value in edit.items():
+        setattr(signed, name, value)
+    signed.save()
+
+    assert shown() == (True, True)
+
+
 def test_a_recorded_delivery_is_never_changed(delivered):
     delivered.recipient = "Someone else"
     with pytest.raises(FrozenDeliveryError):

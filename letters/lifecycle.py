@@ -19,10 +19,11 @@ log entry when staff did it. The letter's `roster_version` follows by itself
 """
 
 import datetime as dt
+import re
 import unicodedata
 from dataclasses import dataclass
 
-from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.models import CHANGE, DELETION, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -333,8 +334,9 @@ def signature_erase(*, signature: Signature, user=None) -> Signature:
         group = [signature, *(other for other in entry_signatures(signature) if other.pk != signature.pk)]
         # Who the signer is, scrubbed from any entry of the history; what they
         # wrote (notes, a reason), only from the entries about them: free text
-        # such as "Approved" also stands in entries about other signers.
-        names = {signature.signatory.name}
+        # such as "Approved" also stands in entries about other signers. An
+        # organization's name is its own and public: it stays in the history.
+        names = {signature.signatory.name} if signature.individual_id else set()
         texts = set()
         for each in group:
             names |= {each.contact_email, each.contact_mailbox, each.signer_name, each.ip_hash}
@@ -349,8 +351,10 @@ def signature_erase(*, signature: Signature, user=None) -> Signature:
                 names.add(correction.name)
                 texts.add(correction.title)
             each.corrections.all().delete()
-        held_names, held_texts = _erase_signatory(signature)
-        _scrub_history(group, names | held_names, (texts | held_texts) - names)
+        held_names, held_texts = _erase_signatory(signature, names)
+        merged_away = _merged_away(signature.individual_id) if signature.individual_id else set()
+        _scrub_history(group, names | held_names, (texts | held_texts) - names, merged_away)
+        _scrub_notes(group, names | held_names, {signature.individual_id, *merged_away} - {None})
         _log(user, group, "Erased at the signer’s request.")
         # Pages and PDFs of earlier states print the name: none is served again (the
         # roster's version moved on), and none is kept.
@@ -425,16 +429,33 @@ def same_signer(signature: Signature, other: Signature) -> bool:
     return bool(signature.contact_mailbox) and signature.contact_mailbox == other.contact_mailbox
 
 
-def _erase_signatory(signature: Signature) -> tuple[set[str], set[str]]:
+def _erase_signatory(signature: Signature, signer: set[str]) -> tuple[set[str], set[str]]:
     """
     Empty what the signatory's record holds of the signer when no signature
     that is not erased still needs it: a person's name, title and address; an
     organization's contact (its name is its own, public, and off the lists
-    already). Returns what it held: the names and addresses, and the texts.
+    already). An organization's contact goes at once when it is the signer's
+    (`signer`: their names and addresses), whoever else signs for it.
+    Returns what it held: the names and addresses, and the texts.
     """
     signatory = signature.signatory
     if signatory.signatures.filter(erased_at__isnull=True).exists():
-        return set(), set()
+        if isinstance(signatory, Individual):
+            return set(), set()
+        theirs = {
+            field
+            for field, value in [
+                ("contact_name", signatory.contact_name),
+                ("contact_email", identity.canonical(signatory.contact_email)),
+            ]
+            if value and value in signer
+        }
+        if not theirs:
+            return set(), set()
+        held = {signatory.contact_name, signatory.contact_email}
+        signatory.contact_name = signatory.contact_email = ""
+        signatory.save(update_fields=["contact_name", "contact_email", "updated_at"])
+        return held, set()
     texts = {signatory.notes}
     signatory.notes = ""
     if isinstance(signatory, Individual):
@@ -449,19 +470,44 @@ def _erase_signatory(signature: Signature) -> tuple[set[str], set[str]]:
     return names, texts
 
 
-def _scrub_history(signatures: list[Signature], names: set[str], texts: set[str]) -> None:
+def _merged_away(individual_id: int) -> set[int]:
+    """The records of people merged into `individual_id`, and into those, as the merges' history says."""
+    individual_type = ContentType.objects.get_for_model(Individual).pk
+    found: set[int] = set()
+    frontier = {individual_id}
+    while frontier:
+        merged = Q()
+        for pk in frontier:
+            merged |= Q(change_message__startswith=f"Merged into #{pk} ")
+        ids = LogEntry.objects.filter(merged, content_type_id=individual_type, action_flag=DELETION)
+        frontier = {int(pk) for pk in ids.values_list("object_id", flat=True) if pk.isdigit()} - found
+        found |= frontier
+    return found
+
+
+def _scrub_history(
+    signatures: list[Signature], names: set[str], texts: set[str], merged_away: set[int] = frozenset()
+) -> None:
     """
     The admin history without the signer, in one pass: `names` (names,
     addresses) out of any entry that quotes them, `texts` (notes, a reason, a
-    title) out of the entries of the `signatures` and their signatories.
+    title) out of the entries of the `signatures` and their signatories, and
+    the entries of the records `merged_away` into the person's, which quote
+    how they spelled their name and title then, emptied but for the merge.
     """
     words = {value for value in names if value and len(value) >= 3}
     signature_type = ContentType.objects.get_for_model(Signature).pk
+    individual_type = ContentType.objects.get_for_model(Individual).pk
     erased = {(signature_type, str(signature.pk)): signature for signature in signatures}
-    own_keys = set(erased) | {
-        (ContentType.objects.get_for_model(type(signature.signatory)).pk, str(signature.signatory.pk))
-        for signature in signatures
-    }
+    away = {(individual_type, str(pk)) for pk in merged_away}
+    own_keys = (
+        set(erased)
+        | away
+        | {
+            (ContentType.objects.get_for_model(type(signature.signatory)).pk, str(signature.signatory.pk))
+            for signature in signatures
+        }
+    )
     own = Q()
     for content_type_id, object_id in own_keys:
         own |= Q(content_type_id=content_type_id, object_id=object_id)
@@ -473,7 +519,46 @@ def _scrub_history(signatures: list[Signature], names: set[str], texts: set[str]
         history_scrub(entry, words | texts if key in own_keys else words)
         if key in erased:
             entry.object_repr = f"Signature #{erased[key].pk} ({ERASED})"
+        elif key in away:
+            entry.object_repr = f"Individual #{entry.object_id} ({ERASED})"
+            if entry.action_flag == DELETION:
+                entry.change_message = entry.change_message.split(". Held ", 1)[0] + f". Held {ERASED}"
         entry.save(update_fields=["change_message", "object_repr"])
+
+
+# How a signature's notes name another record (letters.services, `_near_note`).
+NOTE_NAMING = r"#{pk} “[^”\n]*”(?: \([^)\n]*\))?"
+
+
+def _scrub_notes(signatures: list[Signature], names: set[str], individual_ids: set[int]) -> None:
+    """
+    Other signatures' notes without the signer: the notes that name their
+    record ("Possible duplicate of individual #12 “Jane Doe” (Belarus)") and
+    any quote of `names`, so that nothing ties the erased record to them.
+    """
+    words = sorted((value for value in names if value and len(value) >= 3), key=len, reverse=True)
+    naming = Q()
+    for pk in individual_ids:
+        naming |= Q(notes__contains=f"individual #{pk} “")
+    for word in words:
+        naming |= Q(notes__contains=word)
+    if not naming:
+        return
+    pattern = individual_ids and re.compile(
+        "individual (" + "|".join(NOTE_NAMING.format(pk=pk) for pk in individual_ids) + ")"
+    )
+    others = Signature.objects.filter(naming).exclude(pk__in=[signature.pk for signature in signatures])
+    changed = []
+    for other in others.only("pk", "notes"):
+        notes = other.notes
+        if pattern:
+            notes = pattern.sub(lambda m: f"individual {m.group(1).split(' ', 1)[0]} ({ERASED})", notes)
+        for word in words:
+            notes = notes.replace(word, ERASED)
+        if notes != other.notes:
+            other.notes = notes
+            changed.append(other)
+    Signature.objects.bulk_update(changed, ["notes"], batch_size=500)
 
 
 def correction_propose(

@@ -485,6 +485,81 @@ def test_erasing_an_organizations_signature_deletes_its_signers_data_not_its_nam
     assert "Open Society" not in client.get("/letters/civic-space/?as_of=2023-09-21").content.decode()
 
 
+def test_erasing_an_organizations_claim_deletes_its_signers_contact_though_others_claimed_it(
+    client, letter, staff
+):
+    organization = make_organization(
+        "Rights Watchers", contact_name="Ana Pérez", contact_email="Ana@RW.example"
+    )
+    ana = sign(letter, organization, signer_name="Ana Pérez", contact_email="ana@rw.example")
+    stranger = sign(
+        letter,
+        organization,
+        status=Signature.Status.REJECTED,
+        signer_name="Someone Else",
+        contact_email="someone@gmail.com",
+    )
+    LogEntry.objects.log_actions(staff.pk, [organization], 2, "Checked Rights Watchers on its website.")
+
+    client.post(url(ana), {"action": "erase", "confirm": "yes"})
+
+    organization.refresh_from_db()
+    assert (organization.name, organization.contact_name, organization.contact_email) == (
+        "Rights Watchers",
+        "",
+        "",
+    )
+    stranger.refresh_from_db()
+    assert (stranger.erased_at, stranger.signer_name) == (None, "Someone Else")
+    # The organization's name is its own, public: the history keeps it.
+    assert LogEntry.objects.filter(change_message="Checked Rights Watchers on its website.").exists()
+
+
+def test_erasing_takes_the_signer_out_of_other_signatures_notes(client, letter, post):
+    first = {"kind": "individual", "name": "Alícia Marchetti", "title": "Journalist", "country": "BY"}
+    post("/letters/civic-space/sign/", {**first, "email": "alicia@private.example", "public_consent": "on"})
+    alicia = Signature.objects.get(contact_email="alicia@private.example")
+    post(
+        "/letters/civic-space/sign/",
+        {
+            "kind": "individual",
+            "name": "ALICIA MARCHETTI",
+            "email": "other@example.org",
+            "public_consent": "on",
+        },
+    )
+    other = Signature.objects.get(contact_email="other@example.org")
+    assert f"individual #{alicia.individual_id} “Alícia Marchetti” (Belarus)" in other.notes
+
+    client.post(url(alicia), {"action": "erase", "confirm": "yes"})
+
+    other.refresh_from_db()
+    assert "Alícia" not in other.notes and "Belarus" not in other.notes
+    assert f"Possible duplicate of individual #{alicia.individual_id} ([erased])" in other.notes
+
+
+def test_erasing_after_a_merge_empties_the_history_of_the_record_merged_away(client, letter, staff):
+    imported = sign(
+        letter, make_individual("Alicia Marchetti"), signed_at=dt.datetime(2023, 9, 1, tzinfo=dt.UTC)
+    )
+    web = sign(
+        letter,
+        make_individual("Alícia Marchetti", title="Journalist, Minsk Daily", email="alicia@private.example"),
+        signed_at=dt.datetime(2023, 9, 4, tzinfo=dt.UTC),
+        contact_email="alicia@private.example",
+    )
+    individual_merge(keep=imported.individual, duplicates=[web.individual], user=staff)
+    assert LogEntry.objects.filter(change_message__contains="Minsk Daily").exists()
+
+    client.post(url(web), {"action": "erase", "confirm": "yes"})
+
+    history = repr(list(LogEntry.objects.values_list("object_repr", "change_message")))
+    assert "Alícia" not in history and "Alicia" not in history and "Minsk Daily" not in history, history
+    assert LogEntry.objects.filter(
+        change_message__startswith=f"Merged into #{imported.individual_id} "
+    ).exists()
+
+
 def test_a_moderator_sees_and_decides_corrections(moderator_client, letter):
     signature = sign(letter, make_individual("Jane Doe", title="Professor"))
     correction = Correction.objects.create(

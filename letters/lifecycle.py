@@ -242,12 +242,16 @@ def entry_errors(letter: Letter, signatory: Individual | Organization, signed_at
 
 
 def listed_signature(
-    letter: Letter, signatory: Individual | Organization, *, since: dt.datetime | None = None
+    letter: Letter,
+    signatory: Individual | Organization,
+    *,
+    since: dt.datetime | None = None,
+    other_than: int | None = None,
 ) -> Signature | None:
     """
-    A signature of `signatory` on `letter` that is live, or approved and still
-    listed at or after `since`: another one listed from `since` on would put
-    the name on the list twice.
+    A signature of `signatory` on `letter` (but `other_than`) that is live, or
+    approved and still listed at or after `since`: another one listed from
+    `since` on would put the name on the list twice.
     """
     kind = "organization" if isinstance(signatory, Organization) else "individual"
     live = Q(withdrawn_at__isnull=True) & ~Q(status=Signature.Status.REJECTED)
@@ -260,6 +264,7 @@ def listed_signature(
         )
     return (
         Signature.objects.filter(live, letter=letter, erased_at__isnull=True, **{kind: signatory})
+        .exclude(pk=other_than)
         .order_by("pk")
         .first()
     )
@@ -671,7 +676,9 @@ def signatures_approve(*, signatures: QuerySet, user) -> Outcome:
     with them. `signed_at` is left as it is (the moment of e-mail confirmation
     for a web signature), so approving late never moves a name to a later
     day's list. An organization already listed is not listed twice: its other
-    claims stay as they are, for staff to reject.
+    claims stay as they are, for staff to reject; nor is anyone listed on a
+    day they already are (`listed_signature`: a signature staff entered by
+    hand, another period, the one a merge kept).
     """
     now = timezone.now()
     total = signatures.count()
@@ -679,15 +686,20 @@ def signatures_approve(*, signatures: QuerySet, user) -> Outcome:
     with transaction.atomic():
         approved = []
         for row in _locked(signatures, approvable()):
-            if row.organization_id and (listed := listed_signature(row.letter, row.organization)):
+            signed_at = row.signed_at or row.confirmed_at or now
+            if listed := listed_signature(row.letter, row.signatory, since=signed_at, other_than=row.pk):
                 notes.append(
-                    f"{row.organization} is already on the list of “{row.letter}” "
-                    f"(signature #{listed.pk}): reject one of the two claims."
+                    f"{row.signatory} is already on the list of “{row.letter}” (signature #{listed.pk}): "
+                    + (
+                        "reject one of the two claims."
+                        if row.organization_id
+                        else "it cannot be listed twice."
+                    )
                 )
                 continue
             row.status = Signature.Status.APPROVED
             row.approved_at, row.approved_by = now, user
-            row.signed_at = row.signed_at or row.confirmed_at or now
+            row.signed_at = signed_at
             row.rejected_at, row.rejection_reason = None, ""
             _save(
                 row, ["status", "approved_at", "approved_by", "signed_at", "rejected_at", "rejection_reason"]

@@ -8,7 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from letters.merging import individual_merge
 from letters.models import Signature
+from letters.rosters import Roster
 from signatories.normalize import canonical_email
 
 from .factories import make_individual, make_letter, make_organization, sign
@@ -213,6 +215,67 @@ def test_approving_records_who_and_when_and_keeps_the_signing_time(staff_client,
     assert pending.status == Signature.Status.PENDING  # an unconfirmed e-mail is never approved
     entry = LogEntry.objects.get(object_id=str(signature.pk))
     assert entry.user == staff and "Approved" in entry.get_change_message()
+
+
+def approve(staff_client, *signatures):
+    return staff_client.post(
+        QUEUE + "?queue=all", {"action": "approve", "_selected_action": [s.pk for s in signatures]}
+    )
+
+
+def names_on(letter, day: int) -> list[str]:
+    return [entry.name for entry in Roster(letter, dt.date(2023, 9, day)).entries()]
+
+
+def test_a_second_claim_is_not_approved_onto_days_an_earlier_claim_was_listed(staff_client, letter):
+    amnesty = make_organization("Amnesty International")
+    sign(letter, amnesty, signed_at=T0, withdrawn_at=T0 + dt.timedelta(days=9), contact_email="a@amnesty.org")
+    second = confirmed(letter, amnesty, minutes=24 * 60, contact_email="b@amnesty.org")
+
+    response = approve(staff_client, second)
+
+    assert "already on the list" in str(list(response.wsgi_request._messages))
+    assert names_on(letter, 5) == ["Amnesty International"]
+    second.refresh_from_db()
+    assert second.status == Signature.Status.CONFIRMED
+
+
+def test_approving_a_rejected_web_signature_of_someone_entered_since_says_why_it_cannot(staff_client, letter):
+    ana = make_individual("Ana Pérez", email="ana@example.org")
+    rejected = sign(
+        letter,
+        ana,
+        status=Signature.Status.REJECTED,
+        submitted_at=T0,
+        confirmed_at=T0,
+        signed_at=T0,
+        rejected_at=T0,
+        rejection_reason="Looked fake",
+    )
+    sign(letter, ana, signed_at=T0 + dt.timedelta(days=1), source=Signature.Source.STAFF)
+
+    response = approve(staff_client, rejected)
+
+    assert response.status_code == 302
+    assert "it cannot be listed twice" in str(list(response.wsgi_request._messages))
+    rejected.refresh_from_db()
+    assert rejected.status == Signature.Status.REJECTED
+    assert names_on(letter, 5) == ["Ana Pérez"]
+
+
+def test_a_duplicate_a_merge_retired_is_not_approved_back_onto_the_list(staff_client, staff, letter):
+    kept, duplicate = make_individual("Ana Pérez", email="ana@example.org"), make_individual("Ana Perez")
+    sign(letter, kept, signed_at=T0)
+    retired = confirmed(letter, duplicate, minutes=24 * 60, source=Signature.Source.FORM)
+    individual_merge(keep=kept, duplicates=[duplicate], user=staff)
+    retired.refresh_from_db()
+    Signature.objects.filter(pk=retired.merged_into_id).update(withdrawn_at=T0 + dt.timedelta(days=9))
+
+    approve(staff_client, retired)
+
+    retired.refresh_from_db()
+    assert retired.status == Signature.Status.REJECTED
+    assert names_on(letter, 5) == ["Ana Pérez"] and names_on(letter, 20) == []
 
 
 def test_rejecting_asks_for_a_reason_first(staff_client, letter):

@@ -148,12 +148,17 @@ class Roster:
     def signatures(self):
         return Signature.objects.on_roster(self.letter, as_of=self.as_of)
 
-    @property
+    @cached_property
     def section_types(self) -> list[str]:
+        """
+        The kinds the letter accepts, and a kind it no longer accepts while
+        someone of it is on the day's list: closing the form to a kind takes
+        nobody off a list (PRODUCT.md, "as of").
+        """
         types = []
-        if self.letter.accepts_individuals:
+        if self.letter.accepts_individuals or self.signatures().individuals().exists():
             types.append(self.INDIVIDUALS)
-        if self.letter.accepts_organizations:
+        if self.letter.accepts_organizations or self.signatures().organizations().exists():
             types.append(self.ORGANIZATIONS)
         if self.letter.section_order == Letter.SectionOrder.ORGANIZATIONS_FIRST:
             types.reverse()
@@ -332,10 +337,6 @@ class RosterPage(Roster):
             individuals=Count("pk", filter=Q(individual__isnull=False)),
             organizations=Count("pk", filter=Q(organization__isnull=False)),
         )
-        if not self.letter.accepts_individuals:
-            counts["individuals"] = 0
-        if not self.letter.accepts_organizations:
-            counts["organizations"] = 0
         return counts | {"total": counts["individuals"] + counts["organizations"]}
 
     @property

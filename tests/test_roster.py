@@ -177,3 +177,21 @@ def test_fingerprint_changes_when_a_listed_signatory_is_edited(letter):
     person.title = "New title"
     person.save()
     assert Roster(letter, DAY).fingerprint() != before
+
+
+def test_closing_the_form_to_individuals_takes_nobody_off_any_list(client, letter):
+    # "Organizations only from now on": those who signed stay on every day's list, and every output agrees.
+    sign(letter, make_organization("Org One"), signed_at=at(9, 0))
+    sign(letter, make_individual("Ivy Person"), signed_at=at(10, 0))
+    letter.accepts_individuals = False
+    letter.save()
+
+    assert names(letter) == ["Ivy Person", "Org One"]
+    page = client.get("/letters/civic-space/?as_of=2023-09-21").content.decode()
+    assert "Ivy Person" in page and "1 individual and 1 organization" in page
+    data = client.get("/letters/civic-space/signatories.json?as_of=2023-09-21").json()
+    assert [row["name"] for row in data["signatories"]] == ["Ivy Person", "Org One"]
+    assert data["counts"] == {"individuals": 1, "organizations": 1, "total": 2}
+    assert "Ivy Person" in client.get("/letters/civic-space/embed/").content.decode()
+    sign_page = client.get("/letters/civic-space/sign/").content.decode()
+    assert 'value="individual"' not in sign_page

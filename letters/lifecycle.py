@@ -21,6 +21,7 @@ log entry when staff did it. The letter's `roster_version` follows by itself
 import datetime as dt
 import re
 import unicodedata
+import zoneinfo
 from dataclasses import dataclass
 
 from django.contrib.admin.models import CHANGE, DELETION, LogEntry
@@ -268,6 +269,28 @@ def listed_signature(
         .order_by("pk")
         .first()
     )
+
+
+def signatures_keep_their_days(*, letter: Letter, old_timezone: str) -> int:
+    """
+    Staff changed the letter's time zone (`Letter.save` calls this): a
+    signature dated by a day, as an import or staff enter one (the start of
+    the day in the letter's zone), stays on that day's list, now from the
+    start of the day in the new zone. A moment (a web signature's
+    confirmation, one entered with its time) stays the moment it was.
+    """
+    old_zone = zoneinfo.ZoneInfo(old_timezone)
+    dated = Signature.objects.filter(letter=letter, signed_at__isnull=False).exclude(
+        source=Signature.Source.FORM
+    )
+    moved = []
+    for signature in dated.only("pk", "signed_at").iterator(chunk_size=2000):
+        local = signature.signed_at.astimezone(old_zone)
+        if local.time() == dt.time.min:
+            signature.signed_at = letter.start_of_day(local.date())
+            moved.append(signature)
+    Signature.objects.bulk_update(moved, ["signed_at"], batch_size=1000)
+    return len(moved)
 
 
 # -- The signer: confirm, withdraw, erase, correct ----------------------------

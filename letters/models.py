@@ -151,7 +151,17 @@ class Letter(MarkdownBody, models.Model):
             self.closed_at = timezone.now() if closed else None
             if (fields := kwargs.get("update_fields")) is not None:
                 kwargs["update_fields"] = {*fields, "closed_at"}
-        super().save(*args, **kwargs)
+        old_timezone = None
+        fields = kwargs.get("update_fields")
+        if not self._state.adding and (fields is None or "timezone" in fields):
+            old_timezone = Letter.objects.filter(pk=self.pk).values_list("timezone", flat=True).first()
+        self.__dict__.pop("tzinfo", None)
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if old_timezone and old_timezone != self.timezone:
+                from .lifecycle import signatures_keep_their_days  # lifecycle builds on these models
+
+                signatures_keep_their_days(letter=self, old_timezone=old_timezone)
 
     def get_absolute_url(self) -> str:
         return reverse("letters:detail", args=[self.slug])

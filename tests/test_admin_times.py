@@ -1,6 +1,7 @@
 """Every time in the staff panel is in the letter's zone, named, in one format: "21 Sep 2023, 14:05 KST"."""
 
 import datetime as dt
+import io
 import re
 
 import pytest
@@ -138,3 +139,28 @@ def test_a_new_letter_takes_its_times_in_the_zone_chosen_for_it(staff_client):
 
     assert response.status_code == 302
     assert Letter.objects.get(slug="new-one").opens_at == dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
+
+
+def test_changing_the_letters_zone_keeps_imported_and_entered_days_and_web_moments(staff_client, tmp_path):
+    from django.core.management import call_command
+
+    letter = make_letter(slug="seoul", timezone="Asia/Seoul")
+    path = tmp_path / "signatures.csv"
+    path.write_text("type,name,signed_on\nindividual,Paper Signer,2023-09-03\n", encoding="utf-8")
+    call_command("import_signatures", "seoul", str(path), stdout=io.StringIO())
+    web_moment = dt.datetime(2023, 9, 2, 16, tzinfo=dt.UTC)  # 3 Sep, 01:00 in Seoul; 2 Sep in New York
+    sign(letter, make_individual("Web Signer"), signed_at=web_moment, source=Signature.Source.FORM)
+    version = Letter.objects.get(pk=letter.pk).roster_version
+
+    response = staff_client.post(
+        f"/admin/letters/letter/{letter.pk}/change/", letter_form_data(letter, timezone="America/New_York")
+    )
+
+    assert response.status_code == 302
+    data = staff_client.get("/letters/seoul/signatories.json").json()
+    assert {row["name"]: row["signed_on"] for row in data["signatories"]} == {
+        "Paper Signer": "2023-09-03",
+        "Web Signer": "2023-09-02",
+    }
+    assert Signature.objects.get(individual__name="Web Signer").signed_at == web_moment
+    assert Letter.objects.get(pk=letter.pk).roster_version > version

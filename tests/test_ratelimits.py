@@ -74,3 +74,44 @@ def test_a_redis_count_is_one_round_trip_and_expires_with_its_window(monkeypatch
     (key,) = client.keys("*rl:60:*")
     assert 1 <= client.ttl(key) <= 61
     assert int(client.get(key)) == 2
+
+
+def counter_names() -> str:
+    """Every name the counters hold, in Redis or in the counters file: what someone who reads them sees."""
+    if settings.REDIS_URL:
+        from django.core.cache import caches
+
+        client = caches["default"]._cache.get_client(None, write=False)
+        return " ".join(key.decode() for key in client.scan_iter("*"))
+    import sqlite3
+
+    with sqlite3.connect(settings.RATELIMIT_FILE) as db:
+        return " ".join(name for (name,) in db.execute("SELECT name FROM counter"))
+
+
+def test_a_counters_name_cannot_be_traced_back_to_the_address_without_the_key(client, letter):
+    import hashlib
+
+    data = {"name": "A B", "email": "a@example.org", "public_consent": "on"}
+    client.post("/letters/civic-space/sign/", data, REMOTE_ADDR="198.51.100.7")
+
+    names = counter_names()
+    assert names
+    for group in [f"sign:{letter.pk}", "sign"]:
+        assert hashlib.sha256(f"{group}\x00198.51.100.7".encode()).hexdigest()[:32] not in names
+
+
+def test_behind_a_proxy_that_appends_to_x_forwarded_for_the_client_cannot_pick_its_address(
+    client, letter, settings
+):
+    settings.SIGNUP_RATE_LIMIT = "2/h"
+    settings.RATELIMIT_IP_META_KEY = "HTTP_X_FORWARDED_FOR"
+    statuses = [
+        client.post(
+            "/letters/civic-space/sign/",
+            {"name": "A B", "email": f"a{n}@example.org", "public_consent": "on"},
+            HTTP_X_FORWARDED_FOR=f"10.9.9.{n}, 203.0.113.50",
+        ).status_code
+        for n in range(5)
+    ]
+    assert statuses == [302, 302, 429, 429, 429]

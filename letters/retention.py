@@ -37,6 +37,8 @@ SIGNATURE_PRIVATE_FIELDS = {
     "notes": "",
     "contact_consent": False,
     "withdrawal_reason": "",
+    # Staff's words about the signer ("looked fake"): theirs to keep no longer than the rest.
+    "rejection_reason": "",
 }
 INDIVIDUAL_PRIVATE_FIELDS = {"email": "", "canonical_email": "", "notes": ""}
 ORGANIZATION_PRIVATE_FIELDS = {"contact_name": "", "contact_email": ""}

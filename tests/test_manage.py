@@ -608,3 +608,17 @@ def test_the_signers_page_dates_a_withdrawal_by_the_letters_day_as_the_lists_do(
         "Jane Doe" not in client.get("/letters/new-york/signatories.json?as_of=2023-09-21").content.decode()
     )
     assert "Jane Doe" in client.get("/letters/new-york/signatories.json?as_of=2023-09-20").content.decode()
+
+
+def test_erasing_deletes_what_staff_wrote_of_a_rejected_signer(client, letter, staff):
+    jane = make_individual("Jane Doe", email="jane@example.org")
+    signature = sign(letter, jane, status=Signature.Status.CONFIRMED, contact_email="jane@example.org")
+    lifecycle.signatures_reject(
+        signatures=Signature.objects.filter(pk=signature.pk), user=staff, reason="Works for the ministry"
+    )
+
+    client.post(url(signature), {"action": "erase", "confirm": "yes"})
+
+    signature.refresh_from_db()
+    assert signature.rejection_reason == ""
+    assert not LogEntry.objects.filter(change_message__contains="ministry").exists()

@@ -165,12 +165,26 @@ def _render_once(key: str, render: Callable[[], Iterable[bytes]]):
         lock_path.unlink(missing_ok=True)
 
 
+# A process that only reads stored pages still culls now and then, so that a
+# file naming someone erased through another host goes within a day anyway.
+CULL_EVERY_SECONDS = 3600
+_last_cull = 0.0
+
+
+def _cull_now_and_then() -> None:
+    global _last_cull
+    if time.monotonic() - _last_cull > CULL_EVERY_SECONDS:
+        _cull()
+
+
 def _cull() -> None:
     """
     Past PAGE_CACHE_MAX_FILES the oldest third goes; a file older than a day
     always goes (its key holds the day: nobody can be sent it again, and it may
     hold a name erased since).
     """
+    global _last_cull
+    _last_cull = time.monotonic()
     files = sorted(_entries(), key=lambda entry: entry.stat().st_mtime)
     excess = max(1, len(files) // 3) if len(files) > settings.PAGE_CACHE_MAX_FILES else 0
     day_ago = time.time() - 24 * 3600
@@ -231,6 +245,7 @@ def respond(
             patch_cache_control(response, public=True, max_age=settings.PUBLIC_CACHE_SECONDS)
             return response
         return private_headers(response)
+    _cull_now_and_then()
     gzipped = compress and bool(ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")))
     etag = etag_for(key, gzipped=gzipped)
     if (not_modified := get_conditional_response(request, etag=etag)) is not None:

@@ -7,6 +7,7 @@ visitor can observe, visitors get ETags and a public max-age, staff the live pag
 import datetime as dt
 import gzip
 import io
+import os
 import time
 from unittest import mock
 
@@ -14,7 +15,7 @@ import docx
 import pytest
 from django.contrib.sessions.middleware import SessionMiddleware
 
-from letters import exports, pagecache
+from letters import exports, lifecycle, pagecache
 from letters.models import Letter, Signature
 
 from .factories import make_individual, make_letter, make_organization, sign
@@ -365,3 +366,27 @@ def test_the_anonymous_chain_keeps_only_middlewares_without_view_hooks(settings)
     for middleware in kept:
         assert not hasattr(middleware, "process_view"), middleware
         assert not hasattr(middleware, "process_template_response"), middleware
+
+
+def test_a_host_that_only_reads_still_drops_files_of_days_gone_within_a_day(
+    client, letter, settings, tmp_path, monkeypatch
+):
+    # Host B stored the CSV naming Jane; she erased her entry through host A, whose files went at once.
+    # Host B never stores again (its next visitors come for pages it has): its own files must still go.
+    settings.PAGE_CACHE_DIR = tmp_path / "host-b"
+    jane = sign(letter, make_individual("Jane Erased"), signed_at=dt.datetime(2023, 9, 1, tzinfo=dt.UTC))
+    assert b"Jane Erased" in b"".join(client.get("/letters/civic-space/signatories.csv").streaming_content)
+    settings.PAGE_CACHE_DIR = tmp_path / "host-a"
+    lifecycle.signature_erase(signature=jane)
+    settings.PAGE_CACHE_DIR = tmp_path / "host-b"
+    client.get("/letters/civic-space/")  # the new state, stored on host B
+    two_days_ago = time.time() - 2 * 86400
+    for path in (tmp_path / "host-b").rglob("*"):
+        if path.is_file():
+            os.utime(path, (two_days_ago, two_days_ago))
+    # Two days later, host B's visitors only read what it has stored.
+    monkeypatch.setattr(pagecache, "_last_cull", 0.0, raising=False)
+    client.get("/letters/civic-space/")
+
+    left = [p for p in (tmp_path / "host-b").rglob("*") if p.is_file() and b"Jane Erased" in p.read_bytes()]
+    assert left == []

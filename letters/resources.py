@@ -28,7 +28,7 @@ from import_export.fields import Field
 
 from signatories import identity
 from signatories.models import Individual, Organization
-from signatories.normalize import clean_text, has_control_characters
+from signatories.normalize import clean_text
 
 from . import lifecycle
 from .models import Letter, Signature
@@ -294,9 +294,13 @@ class ImportRow:
             line_errors["name"] = "The name is empty."
         elif len(self.name) > limit:
             line_errors["name"] = f"The name is longer than {limit} characters."
-        for column in ("name", "title", "acronym", "sort_name"):
-            if has_control_characters(getattr(self, column)) and column not in line_errors:
-                line_errors[column] = f"The {column.replace('_', ' ')} contains control characters."
+        # What will be printed follows the rule of the public form and the change forms.
+        for column, rule in (Organization if self.type == ORGANIZATION else Individual).PRINTED_LINES.items():
+            if column not in line_errors:
+                try:
+                    rule(getattr(self, column))
+                except ValidationError as error:
+                    line_errors[column] = error.messages[0]
         if self.type == ORGANIZATION and self.title:
             line_errors["title"] = (
                 "Organizations have no title; leave it empty (the acronym has its own column)."

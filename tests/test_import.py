@@ -288,3 +288,23 @@ def test_the_preview_names_the_existing_record_each_row_will_use(staff_client, l
     html = upload(staff_client, letter, GOOD).content.decode()
     assert f"existing organization #{amnesty.pk}" in html
     assert "new individual" in html
+
+
+@pytest.mark.parametrize(
+    ("cells", "message"),
+    [
+        ("individual,\u200b,", "Line 3: Enter a name with at least one letter."),
+        ("organization,- - -,", "Line 3: Enter a name with at least one letter."),
+        ("individual,\u202eLanoitanretni ytsenmA,", "Line 3: Write this on one line"),
+        ("individual,Ana Pérez,Professor\u202eevil", "Line 3: Write this on one line"),
+    ],
+)
+def test_a_name_the_public_form_refuses_is_refused_with_its_line(staff_client, letter, cells, message):
+    # The rule of a printed line is the public form's (signatories.normalize), not just "not empty".
+    text = HEADER + "individual,Fine Person,,,,2023-09-01,,,\n" + cells + ",,,2023-09-01,,,\n"
+
+    html = upload(staff_client, letter, text).content.decode()
+
+    assert "Confirm import" not in html
+    assert message in html
+    assert not Signature.objects.exists()

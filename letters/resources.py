@@ -165,6 +165,13 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
     def before_import(self, dataset, **kwargs) -> None:
         headers = [clean_text(str(header or "")).lower() for header in dataset.headers or []]
         dataset.headers = headers
+        twice = [column for column in dict.fromkeys(headers) if column and headers.count(column) > 1]
+        if twice:
+            # A row reads a column by its name: of two, it would silently take the last.
+            raise ValueError(
+                " ".join(f"The file has more than one “{column}” column." for column in twice)
+                + " Keep one of each (join a first name and a family name into one “name” column)."
+            )
         missing = [column for column in REQUIRED_COLUMNS if column not in headers]
         if missing:
             raise ValueError(

@@ -308,3 +308,14 @@ def test_a_name_the_public_form_refuses_is_refused_with_its_line(staff_client, l
     assert "Confirm import" not in html
     assert message in html
     assert not Signature.objects.exists()
+
+
+def test_a_column_named_twice_is_refused_before_any_row(staff_client, letter):
+    # First name and family name both headed "name": the importer read the last one only.
+    text = "type,Name,name ,signed_on\nindividual,Ana,Bob,2023-09-01\n"
+
+    html = upload(staff_client, letter, text).content.decode()
+
+    assert "Confirm import" not in html
+    assert "The file has more than one “name” column." in html
+    assert not Signature.objects.exists() and not Individual.objects.exists()

@@ -319,3 +319,24 @@ def test_a_column_named_twice_is_refused_before_any_row(staff_client, letter):
     assert "Confirm import" not in html
     assert "The file has more than one “name” column." in html
     assert not Signature.objects.exists() and not Individual.objects.exists()
+
+
+def test_a_file_that_is_not_utf8_says_how_to_save_it(staff_client, letter):
+    # Excel's plain "CSV" is Windows-1252 on many machines: "Pérez" is one byte 0xE9.
+    content = (HEADER + "individual,Ana Pérez,,,,2023-09-01,,,\n").encode("latin-1")
+
+    response = staff_client.post(
+        "/admin/letters/signature/import/",
+        {
+            "letter": letter.pk,
+            "resource": "0",
+            "format": "0",
+            "import_file": SimpleUploadedFile("s.csv", content),
+        },
+    )
+
+    assert response.context["form"].errors["import_file"] == [
+        "Save the file as UTF-8 (CSV UTF-8 in Excel) and import it again."
+    ]
+    assert "UnicodeDecodeError" not in response.content.decode()
+    assert not Signature.objects.exists()

@@ -427,9 +427,18 @@ def cell(row, column: str) -> str:
 
 
 def country_code(value: str) -> str:
-    """The ISO code for a code (KR, KOR) or an English name (South Korea); "" for neither."""
+    """
+    The ISO code for a code (KR, KOR) or an English name (South Korea); "" for
+    neither. Letters only: django-countries also reads ISO numeric codes ("12"
+    is Algeria), and a number in this column is rather a shifted column.
+    """
     value = clean_text(value)
-    if len(value) in (2, 3) and (code := countries.alpha2(value.upper())):
+    if (
+        len(value) in (2, 3)
+        and value.isascii()
+        and value.isalpha()
+        and (code := countries.alpha2(value.upper()))
+    ):
         return code
     code = countries.by_name(value)
     if not code:

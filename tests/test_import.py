@@ -340,3 +340,23 @@ def test_a_file_that_is_not_utf8_says_how_to_save_it(staff_client, letter):
     ]
     assert "UnicodeDecodeError" not in response.content.decode()
     assert not Signature.objects.exists()
+
+
+@pytest.mark.parametrize("country", ["12", "012", "410"])
+def test_a_number_in_the_country_column_is_refused_not_read_as_an_iso_numeric_code(tmp_path, letter, country):
+    # "12" is Algeria's numeric code, but in a sign-on sheet it is far more likely a shifted column.
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command(
+            "import_signatures",
+            letter.slug,
+            str(write(tmp_path, HEADER + f"individual,Ana Pérez,,,{country},2023-09-01,,,\n")),
+            stderr=err,
+        )
+    assert f"Line 2: “{country}” is neither a country code (KR) nor an English country name" in err.getvalue()
+    assert not Individual.objects.exists()
+
+
+def test_three_letter_codes_are_read(tmp_path, letter):
+    run_import(letter, write(tmp_path, HEADER + "individual,Ana Pérez,,,kor,2023-09-01,,,\n"))
+    assert Individual.objects.get().country == "KR"

@@ -71,7 +71,9 @@ class SignatureColumnsMixin(resources.Resource):
     website = Field(column_name="website", readonly=True)
 
     def dehydrate_type(self, signature: Signature) -> str:
-        return ORGANIZATION if signature.organization_id else INDIVIDUAL
+        if signature.organization_id:
+            return ORGANIZATION
+        return getattr(signature, "_import_kind", INDIVIDUAL)  # a row the import skips
 
     def dehydrate_name(self, signature: Signature) -> str:
         return signature.signatory.name if signature.signatory else ""
@@ -188,6 +190,14 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
         if not any(cell(row, column) for column in row):
             instance._import_skip = True  # a blank line
             return
+        if why := unlisted_in_file(row):
+            # A row of the staff export that was not on its letter's list: never listed here.
+            instance._import_skip = True
+            instance._import_kind = ORGANIZATION if cell(row, "type").lower() == ORGANIZATION else INDIVIDUAL
+            model = Organization if instance._import_kind == ORGANIZATION else Individual
+            setattr(instance, instance._import_kind, model(name=cell(row, "name")))  # shown, never saved
+            instance._import_match = f"line {line}: {why}: not imported"
+            return
         values = ImportRow.read(row, letter=self.letter)
         signatory, match_note = values.find_or_build_signatory()
         kind = values.type
@@ -250,6 +260,38 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
         kwargs["rollback_on_validation_errors"] = True
         kwargs["use_transactions"] = True
         return super().import_data(dataset, *args, **kwargs)
+
+
+# The staff export's columns that say a row was not on the list (SignatureExportResource).
+UNLISTED_COLUMNS = {"withdrawn_at": "withdrawn or erased", "erased_at": "erased"}
+
+
+def unlisted_in_file(row) -> str:
+    """
+    Why a row of the staff export was not on its letter's list — its `status`
+    is not approved, or it has a `withdrawn_at` (an erased signature has one
+    too) — or "" when the file does not say so (the press CSV has no such column).
+    """
+    status = cell(row, "status").casefold()
+    statuses = {
+        spelling: label.lower()
+        for value, label in Signature.Status.choices
+        for spelling in (value, label.casefold())
+    }
+    if status and status not in statuses:
+        raise ValidationError(
+            {
+                "status": f"“{cell(row, 'status')[:40]}” is not a status of the staff export ("
+                + ", ".join(Signature.Status.values)
+                + "); leave it empty for a signature to list."
+            }
+        )
+    if status and statuses[status] != Signature.Status.APPROVED.label.lower():
+        return f"{statuses[status]} in the file’s status column"
+    for column, what in UNLISTED_COLUMNS.items():
+        if cell(row, column):
+            return f"{what} in the file ({column})"
+    return ""
 
 
 def _how(signature: Signature) -> str:

@@ -360,3 +360,52 @@ def test_a_number_in_the_country_column_is_refused_not_read_as_an_iso_numeric_co
 def test_three_letter_codes_are_read(tmp_path, letter):
     run_import(letter, write(tmp_path, HEADER + "individual,Ana Pérez,,,kor,2023-09-01,,,\n"))
     assert Individual.objects.get().country == "KR"
+
+
+def test_the_staff_export_imports_again_without_its_unlisted_signatures(staff_client, letter):
+    # README: an export imports again. Its rejected, waiting, withdrawn and erased rows are not
+    # on the list: they are skipped, and the preview says which line and why.
+    from letters import lifecycle
+
+    from .test_export import export
+
+    day = dt.datetime(2023, 9, 1, 16, tzinfo=dt.UTC)
+    sign(letter, make_individual("Ana Pérez"), signed_at=day)
+    sign(
+        letter,
+        make_individual("Fake Impostor"),
+        signed_at=day,
+        status=Signature.Status.REJECTED,
+        confirmed_at=day,
+        rejected_at=day,
+        rejection_reason="impostor",
+    )
+    sign(letter, make_individual("Cy Waiting"), status=Signature.Status.CONFIRMED, confirmed_at=day)
+    sign(letter, make_individual("Bob Withdrew"), signed_at=day, withdrawn_at=day + dt.timedelta(days=1))
+    lifecycle.signature_erase(signature=sign(letter, make_individual("Carol Erased"), signed_at=day))
+    second = make_letter(slug="second-edition")
+
+    preview = upload(staff_client, second, export(staff_client, 0).decode("utf-8-sig"))
+
+    html = preview.content.decode()
+    assert "Confirm import" in html
+    assert html.count("not imported") == 4
+    assert "rejected in the file’s status column" in html
+    assert "confirmed, awaiting approval in the file’s status column" in html
+    assert html.count("withdrawn or erased in the file (withdrawn_at)") == 2
+    confirm_form = preview.context["confirm_form"]
+    staff_client.post(
+        "/admin/letters/signature/process_import/",
+        {name: confirm_form.initial[name] for name in confirm_form.fields},
+    )
+    assert [entry.name for entry in Roster(second, second.today()).entries()] == ["Ana Pérez"]
+    assert Signature.objects.filter(letter=second).count() == 1
+
+
+def test_a_status_the_export_never_writes_is_refused_with_its_line(staff_client, letter):
+    text = "type,name,signed_on,status\nindividual,Ana Pérez,2023-09-01,aproved\n"
+
+    html = upload(staff_client, letter, text).content.decode()
+
+    assert "Confirm import" not in html
+    assert "Line 2: “aproved” is not a status of the staff export" in html

@@ -247,7 +247,10 @@ class SignatureImportExportMixin(ImportExportMixin):
         totals = result.totals
         message = f"Imported {totals['new']} signatures."
         if totals["skip"]:
-            message += f" {totals['skip']} rows skipped (blank, or already signed this letter)."
+            message += (
+                f" {totals['skip']} rows skipped (blank, already signed this letter, or not on the list"
+                " in the file: not approved, withdrawn or erased)."
+            )
         self.message_user(request, message, messages.SUCCESS)
 
     def get_export_filename(self, request: HttpRequest, queryset, file_format):

@@ -5,7 +5,6 @@ from html import escape
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.forms.utils import flatatt
 from django.utils import translation
 from django.utils.safestring import mark_safe
@@ -13,7 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from signatories.normalize import has_control_characters
+from signatories.normalize import validate_printed_line, validate_printed_name
 
 # The honeypot: a field people never see (hidden by CSS, skipped by the
 # keyboard and screen readers) and form-filling bots fill in.
@@ -21,7 +20,7 @@ HONEYPOT_FIELD = "comment"
 
 
 class LineField(forms.CharField):
-    """One line of text: trimmed, Unicode NFC, no control characters or line breaks."""
+    """One line of text: trimmed, Unicode NFC, printable as `signatories.normalize` defines it."""
 
     def __init__(self, *, is_name: bool = False, **kwargs) -> None:
         self.is_name = is_name
@@ -32,15 +31,8 @@ class LineField(forms.CharField):
 
     def validate(self, value) -> None:
         super().validate(value)
-        if has_control_characters(value):
-            raise ValidationError(
-                _("Write this on one line, without line breaks or invisible control characters."),
-                code="control_characters",
-            )
-        if self.is_name and value and not any(char.isalnum() for char in value):
-            # Only punctuation, symbols or invisible characters would print as
-            # an empty or meaningless line on the list.
-            raise ValidationError(_("Enter a name with at least one letter."), code="no_letters")
+        # The rule of every printed line and name, wherever it is typed (signatories.normalize).
+        (validate_printed_name if self.is_name else validate_printed_line)(value)
 
 
 class CountrySelect(forms.Select):

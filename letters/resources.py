@@ -28,7 +28,7 @@ from import_export.fields import Field
 
 from signatories import identity
 from signatories.models import Individual, Organization
-from signatories.normalize import clean_text, has_control_characters
+from signatories.normalize import clean_text
 
 from . import lifecycle
 from .models import Letter, Signature
@@ -71,7 +71,9 @@ class SignatureColumnsMixin(resources.Resource):
     website = Field(column_name="website", readonly=True)
 
     def dehydrate_type(self, signature: Signature) -> str:
-        return ORGANIZATION if signature.organization_id else INDIVIDUAL
+        if signature.organization_id:
+            return ORGANIZATION
+        return getattr(signature, "_import_kind", INDIVIDUAL)  # a row the import skips
 
     def dehydrate_name(self, signature: Signature) -> str:
         return signature.signatory.name if signature.signatory else ""
@@ -165,6 +167,13 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
     def before_import(self, dataset, **kwargs) -> None:
         headers = [clean_text(str(header or "")).lower() for header in dataset.headers or []]
         dataset.headers = headers
+        twice = [column for column in dict.fromkeys(headers) if column and headers.count(column) > 1]
+        if twice:
+            # A row reads a column by its name: of two, it would silently take the last.
+            raise ValueError(
+                " ".join(f"The file has more than one “{column}” column." for column in twice)
+                + " Keep one of each (join a first name and a family name into one “name” column)."
+            )
         missing = [column for column in REQUIRED_COLUMNS if column not in headers]
         if missing:
             raise ValueError(
@@ -180,6 +189,14 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
         instance._import_line = line
         if not any(cell(row, column) for column in row):
             instance._import_skip = True  # a blank line
+            return
+        if why := unlisted_in_file(row):
+            # A row of the staff export that was not on its letter's list: never listed here.
+            instance._import_skip = True
+            instance._import_kind = ORGANIZATION if cell(row, "type").lower() == ORGANIZATION else INDIVIDUAL
+            model = Organization if instance._import_kind == ORGANIZATION else Individual
+            setattr(instance, instance._import_kind, model(name=cell(row, "name")))  # shown, never saved
+            instance._import_match = f"line {line}: {why}: not imported"
             return
         values = ImportRow.read(row, letter=self.letter)
         signatory, match_note = values.find_or_build_signatory()
@@ -245,6 +262,38 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
         return super().import_data(dataset, *args, **kwargs)
 
 
+# The staff export's columns that say a row was not on the list (SignatureExportResource).
+UNLISTED_COLUMNS = {"withdrawn_at": "withdrawn or erased", "erased_at": "erased"}
+
+
+def unlisted_in_file(row) -> str:
+    """
+    Why a row of the staff export was not on its letter's list — its `status`
+    is not approved, or it has a `withdrawn_at` (an erased signature has one
+    too) — or "" when the file does not say so (the press CSV has no such column).
+    """
+    status = cell(row, "status").casefold()
+    statuses = {
+        spelling: label.lower()
+        for value, label in Signature.Status.choices
+        for spelling in (value, label.casefold())
+    }
+    if status and status not in statuses:
+        raise ValidationError(
+            {
+                "status": f"“{cell(row, 'status')[:40]}” is not a status of the staff export ("
+                + ", ".join(Signature.Status.values)
+                + "); leave it empty for a signature to list."
+            }
+        )
+    if status and statuses[status] != Signature.Status.APPROVED.label.lower():
+        return f"{statuses[status]} in the file’s status column"
+    for column, what in UNLISTED_COLUMNS.items():
+        if cell(row, column):
+            return f"{what} in the file ({column})"
+    return ""
+
+
 def _how(signature: Signature) -> str:
     """ "signed online", "imported", "entered by staff", with the state when it is not listed."""
     how = {"form": "signed online", "import": "imported", "staff": "entered by staff"}[signature.source]
@@ -294,9 +343,13 @@ class ImportRow:
             line_errors["name"] = "The name is empty."
         elif len(self.name) > limit:
             line_errors["name"] = f"The name is longer than {limit} characters."
-        for column in ("name", "title", "acronym", "sort_name"):
-            if has_control_characters(getattr(self, column)) and column not in line_errors:
-                line_errors[column] = f"The {column.replace('_', ' ')} contains control characters."
+        # What will be printed follows the rule of the public form and the change forms.
+        for column, rule in (Organization if self.type == ORGANIZATION else Individual).PRINTED_LINES.items():
+            if column not in line_errors:
+                try:
+                    rule(getattr(self, column))
+                except ValidationError as error:
+                    line_errors[column] = error.messages[0]
         if self.type == ORGANIZATION and self.title:
             line_errors["title"] = (
                 "Organizations have no title; leave it empty (the acronym has its own column)."
@@ -416,9 +469,18 @@ def cell(row, column: str) -> str:
 
 
 def country_code(value: str) -> str:
-    """The ISO code for a code (KR, KOR) or an English name (South Korea); "" for neither."""
+    """
+    The ISO code for a code (KR, KOR) or an English name (South Korea); "" for
+    neither. Letters only: django-countries also reads ISO numeric codes ("12"
+    is Algeria), and a number in this column is rather a shifted column.
+    """
     value = clean_text(value)
-    if len(value) in (2, 3) and (code := countries.alpha2(value.upper())):
+    if (
+        len(value) in (2, 3)
+        and value.isascii()
+        and value.isalpha()
+        and (code := countries.alpha2(value.upper()))
+    ):
         return code
     code = countries.by_name(value)
     if not code:

@@ -5,7 +5,15 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django_countries.fields import CountryField
 
-from .normalize import canonical_email, clean_text, collation_key, derive_sort_name, name_key
+from .normalize import (
+    canonical_email,
+    clean_text,
+    collation_key,
+    derive_sort_name,
+    name_key,
+    validate_printed_line,
+    validate_printed_name,
+)
 
 
 class Signatory(models.Model):
@@ -18,6 +26,8 @@ class Signatory(models.Model):
     # Derived on save by refresh_derived_fields(); listed so that
     # save(update_fields=…) writes them too.
     DERIVED_FIELDS: tuple[str, ...] = ("name_key", "collation_key")
+    # What is printed on a list, and the rule each must follow (the public form's, `LineField`).
+    PRINTED_LINES: dict = {"name": validate_printed_name, "sort_name": validate_printed_line}
 
     notes = models.TextField(blank=True)
     collation_key = models.BinaryField(editable=False, default=b"")
@@ -32,6 +42,28 @@ class Signatory(models.Model):
         if update_fields := kwargs.get("update_fields"):
             kwargs["update_fields"] = {*update_fields, *self.DERIVED_FIELDS}
         super().save(*args, **kwargs)
+
+    def clean_fields(self, exclude=None) -> None:
+        """
+        The field checks, then the rule of a printed line on each printed field
+        not excluded (here rather than as field validators: those would need a
+        migration). The error stands beside the field in a change form.
+        """
+        try:
+            super().clean_fields(exclude)
+        except ValidationError as error:
+            errors = error.update_error_dict({})
+        else:
+            errors = {}
+        for field, rule in self.PRINTED_LINES.items():
+            if field in errors or (exclude and field in exclude):
+                continue
+            try:
+                rule(getattr(self, field))
+            except ValidationError as error:
+                errors[field] = error.error_list
+        if errors:
+            raise ValidationError(errors)
 
     def refresh_derived_fields(self) -> None:
         """Tidy the texts and derive the keys. Call before bulk_create/bulk_update, which bypass save()."""
@@ -48,6 +80,8 @@ class Signatory(models.Model):
 
 
 class Organization(Signatory):
+    PRINTED_LINES = {**Signatory.PRINTED_LINES, "acronym": validate_printed_line}
+
     name = models.CharField(max_length=300)
     acronym = models.CharField(max_length=50, blank=True)
     country = CountryField(blank=True)
@@ -88,6 +122,7 @@ class Organization(Signatory):
 
 class Individual(Signatory):
     DERIVED_FIELDS = ("canonical_email", "name_key", "collation_key")
+    PRINTED_LINES = {**Signatory.PRINTED_LINES, "title": validate_printed_line}
 
     name = models.CharField(max_length=200, help_text="As printed, e.g. “Tomás Ojea-Quintana”.")
     sort_name = models.CharField(

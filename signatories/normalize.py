@@ -1,6 +1,8 @@
 """
 Normalization of names and e-mail addresses: how signatories are sorted and
-how near-duplicates are recognised.
+how near-duplicates are recognised; and the one rule of what may be printed on
+a list (`validate_printed_line`, `validate_printed_name`), which the public
+forms, the staff change forms and the import all apply.
 """
 
 import re
@@ -9,6 +11,8 @@ import unicodedata
 from functools import cache
 from urllib.parse import urlsplit
 
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from pyuca import Collator
 
 # Words that follow a family name rather than being one ("Martin Luther King Jr.").
@@ -80,6 +84,24 @@ def has_control_characters(value: str) -> bool:
         if char in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069":
             return True
     return False
+
+
+def validate_printed_line(value: str) -> None:
+    """A line printed on a list (a title, an acronym): one line, no control or bidi-override characters."""
+    if has_control_characters(value):
+        raise ValidationError(
+            _("Write this on one line, without line breaks or invisible control characters."),
+            code="control_characters",
+        )
+
+
+def validate_printed_name(value: str) -> None:
+    """A printed name: a printed line with at least one letter or digit."""
+    validate_printed_line(value)
+    if value and not any(char.isalnum() for char in value):
+        # Only punctuation, symbols or invisible characters (a zero-width space)
+        # would print as an empty or meaningless line on the list.
+        raise ValidationError(_("Enter a name with at least one letter."), code="no_letters")
 
 
 def name_key(name: str) -> str:

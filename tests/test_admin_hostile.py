@@ -375,3 +375,31 @@ def test_a_nul_character_in_a_list_query_is_refused_not_a_500(staff_client, url)
     staff_client.raise_request_exception = False
     response = staff_client.get(url)
     assert response.status_code in {200, 302, 400}, response.status_code
+
+
+@pytest.mark.parametrize(
+    ("url", "data", "field", "message"),
+    [
+        ("individual", {"name": "\u200b"}, "name", "Enter a name with at least one letter."),
+        ("individual", {"name": "!!! ---"}, "name", "Enter a name with at least one letter."),
+        ("individual", {"name": "\u202eLanoitanretni ytsenmA"}, "name", "on one line"),
+        ("individual", {"name": "Ana Pérez", "title": "Professor\u202eevil"}, "title", "on one line"),
+        ("organization", {"name": "\u200b\u200b"}, "name", "Enter a name with at least one letter."),
+        ("organization", {"name": "Amnesty", "acronym": "A\u202eI"}, "acronym", "on one line"),
+    ],
+)
+def test_a_name_the_public_form_refuses_is_refused_beside_the_field_on_the_change_form(
+    staff_client, letter, url, data, field, message
+):
+    # One rule for a printed line (signatories.normalize): the list would print a blank or reversed entry.
+    record = make_individual("Ana Pérez") if url == "individual" else make_organization("Amnesty")
+    sign(letter, record)
+    before = getattr(record, field)
+
+    response = staff_client.post(f"/admin/signatories/{url}/{record.pk}/change/", data)
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert list(errors) == [field] and message in errors[field][0]
+    record.refresh_from_db()
+    assert getattr(record, field) == before

@@ -288,3 +288,124 @@ def test_the_preview_names_the_existing_record_each_row_will_use(staff_client, l
     html = upload(staff_client, letter, GOOD).content.decode()
     assert f"existing organization #{amnesty.pk}" in html
     assert "new individual" in html
+
+
+@pytest.mark.parametrize(
+    ("cells", "message"),
+    [
+        ("individual,\u200b,", "Line 3: Enter a name with at least one letter."),
+        ("organization,- - -,", "Line 3: Enter a name with at least one letter."),
+        ("individual,\u202eLanoitanretni ytsenmA,", "Line 3: Write this on one line"),
+        ("individual,Ana Pérez,Professor\u202eevil", "Line 3: Write this on one line"),
+    ],
+)
+def test_a_name_the_public_form_refuses_is_refused_with_its_line(staff_client, letter, cells, message):
+    # The rule of a printed line is the public form's (signatories.normalize), not just "not empty".
+    text = HEADER + "individual,Fine Person,,,,2023-09-01,,,\n" + cells + ",,,2023-09-01,,,\n"
+
+    html = upload(staff_client, letter, text).content.decode()
+
+    assert "Confirm import" not in html
+    assert message in html
+    assert not Signature.objects.exists()
+
+
+def test_a_column_named_twice_is_refused_before_any_row(staff_client, letter):
+    # First name and family name both headed "name": the importer read the last one only.
+    text = "type,Name,name ,signed_on\nindividual,Ana,Bob,2023-09-01\n"
+
+    html = upload(staff_client, letter, text).content.decode()
+
+    assert "Confirm import" not in html
+    assert "The file has more than one “name” column." in html
+    assert not Signature.objects.exists() and not Individual.objects.exists()
+
+
+def test_a_file_that_is_not_utf8_says_how_to_save_it(staff_client, letter):
+    # Excel's plain "CSV" is Windows-1252 on many machines: "Pérez" is one byte 0xE9.
+    content = (HEADER + "individual,Ana Pérez,,,,2023-09-01,,,\n").encode("latin-1")
+
+    response = staff_client.post(
+        "/admin/letters/signature/import/",
+        {
+            "letter": letter.pk,
+            "resource": "0",
+            "format": "0",
+            "import_file": SimpleUploadedFile("s.csv", content),
+        },
+    )
+
+    assert response.context["form"].errors["import_file"] == [
+        "Save the file as UTF-8 (CSV UTF-8 in Excel) and import it again."
+    ]
+    assert "UnicodeDecodeError" not in response.content.decode()
+    assert not Signature.objects.exists()
+
+
+@pytest.mark.parametrize("country", ["12", "012", "410"])
+def test_a_number_in_the_country_column_is_refused_not_read_as_an_iso_numeric_code(tmp_path, letter, country):
+    # "12" is Algeria's numeric code, but in a sign-on sheet it is far more likely a shifted column.
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command(
+            "import_signatures",
+            letter.slug,
+            str(write(tmp_path, HEADER + f"individual,Ana Pérez,,,{country},2023-09-01,,,\n")),
+            stderr=err,
+        )
+    assert f"Line 2: “{country}” is neither a country code (KR) nor an English country name" in err.getvalue()
+    assert not Individual.objects.exists()
+
+
+def test_three_letter_codes_are_read(tmp_path, letter):
+    run_import(letter, write(tmp_path, HEADER + "individual,Ana Pérez,,,kor,2023-09-01,,,\n"))
+    assert Individual.objects.get().country == "KR"
+
+
+def test_the_staff_export_imports_again_without_its_unlisted_signatures(staff_client, letter):
+    # README: an export imports again. Its rejected, waiting, withdrawn and erased rows are not
+    # on the list: they are skipped, and the preview says which line and why.
+    from letters import lifecycle
+
+    from .test_export import export
+
+    day = dt.datetime(2023, 9, 1, 16, tzinfo=dt.UTC)
+    sign(letter, make_individual("Ana Pérez"), signed_at=day)
+    sign(
+        letter,
+        make_individual("Fake Impostor"),
+        signed_at=day,
+        status=Signature.Status.REJECTED,
+        confirmed_at=day,
+        rejected_at=day,
+        rejection_reason="impostor",
+    )
+    sign(letter, make_individual("Cy Waiting"), status=Signature.Status.CONFIRMED, confirmed_at=day)
+    sign(letter, make_individual("Bob Withdrew"), signed_at=day, withdrawn_at=day + dt.timedelta(days=1))
+    lifecycle.signature_erase(signature=sign(letter, make_individual("Carol Erased"), signed_at=day))
+    second = make_letter(slug="second-edition")
+
+    preview = upload(staff_client, second, export(staff_client, 0).decode("utf-8-sig"))
+
+    html = preview.content.decode()
+    assert "Confirm import" in html
+    assert html.count("not imported") == 4
+    assert "rejected in the file’s status column" in html
+    assert "confirmed, awaiting approval in the file’s status column" in html
+    assert html.count("withdrawn or erased in the file (withdrawn_at)") == 2
+    confirm_form = preview.context["confirm_form"]
+    staff_client.post(
+        "/admin/letters/signature/process_import/",
+        {name: confirm_form.initial[name] for name in confirm_form.fields},
+    )
+    assert [entry.name for entry in Roster(second, second.today()).entries()] == ["Ana Pérez"]
+    assert Signature.objects.filter(letter=second).count() == 1
+
+
+def test_a_status_the_export_never_writes_is_refused_with_its_line(staff_client, letter):
+    text = "type,name,signed_on,status\nindividual,Ana Pérez,2023-09-01,aproved\n"
+
+    html = upload(staff_client, letter, text).content.decode()
+
+    assert "Confirm import" not in html
+    assert "Line 2: “aproved” is not a status of the staff export" in html

@@ -248,3 +248,32 @@ def test_a_file_from_a_staff_session_without_its_second_factor_is_never_stored(
             f"/letters/{letter.slug}/sign/", {**form, "file": SimpleUploadedFile("a.csv", b"x" * 99)}
         )
     assert stored == []
+
+
+@pytest.mark.slow
+def test_a_file_of_the_most_rows_taken_previews_and_imports_within_the_servers_timeout(staff_client, letter):
+    # gunicorn kills a request after GUNICORN_TIMEOUT (30 s): a file the form accepts must preview, and
+    # import, well within it (20 s here, a margin for a busier server), or the organizer gets a 502.
+    import time
+
+    from django.conf import settings as configured
+
+    assert configured.IMPORT_MAX_ROWS <= 1_000  # what the measure below holds for (README, Import)
+    rows = "".join(
+        f"individual,Person {n},Member of staff {n},,FR,2023-09-01,person{n}@example.org,,\n"
+        for n in range(configured.IMPORT_MAX_ROWS)
+    )
+
+    start = time.monotonic()
+    preview = upload(staff_client, letter, (HEADER + rows).encode())
+    previewed = time.monotonic() - start
+    form = preview.context["confirm_form"]
+    start = time.monotonic()
+    done = staff_client.post(
+        "/admin/letters/signature/process_import/", {name: form.initial[name] for name in form.fields}
+    )
+    imported = time.monotonic() - start
+
+    assert done.status_code == 302
+    assert Signature.objects.filter(letter=letter).count() == configured.IMPORT_MAX_ROWS
+    assert previewed < 20 and imported < 20, f"preview {previewed:.0f} s, import {imported:.0f} s"

@@ -216,6 +216,13 @@ class SignatureImportExportMixin(ImportExportMixin):
             initial["letter_title"] = import_form.cleaned_data["letter"].title
         return initial
 
+    def add_data_read_fail_error_to_form(self, form, e) -> None:
+        if isinstance(e, UnicodeDecodeError):
+            # Excel's plain "CSV" is in the computer's code page (Windows-1252), not UTF-8.
+            form.add_error("import_file", "Save the file as UTF-8 (CSV UTF-8 in Excel) and import it again.")
+            return
+        super().add_data_read_fail_error_to_form(form, e)
+
     def get_import_context_data(self, **kwargs):
         return {**super().get_import_context_data(**kwargs), "import_columns": IMPORT_COLUMNS}
 
@@ -240,7 +247,10 @@ class SignatureImportExportMixin(ImportExportMixin):
         totals = result.totals
         message = f"Imported {totals['new']} signatures."
         if totals["skip"]:
-            message += f" {totals['skip']} rows skipped (blank, or already signed this letter)."
+            message += (
+                f" {totals['skip']} rows skipped (blank, already signed this letter, or not on the list"
+                " in the file: not approved, withdrawn or erased)."
+            )
         self.message_user(request, message, messages.SUCCESS)
 
     def get_export_filename(self, request: HttpRequest, queryset, file_format):

@@ -194,3 +194,16 @@ def test_the_admin_action_asks_which_record_to_keep_then_says_what_will_happen(c
     assert done.status_code == 302
     assert list(Organization.objects.all()) == [second]
     assert Signature.objects.get().organization == second
+
+
+def test_a_kept_record_stored_before_todays_name_rules_makes_the_merge_say_so(staff, letter):
+    keep, duplicate = make_individual("Ana Pérez"), make_individual("Ana Perez")
+    Individual.objects.filter(pk=keep.pk).update(name="\u202eAna Pérez")  # saved before the rule existed
+    keep.refresh_from_db()
+    sign(letter, duplicate, EARLY)
+
+    with pytest.raises(MergeError, match="Correct it, then merge"):
+        individual_merge(keep=keep, duplicates=[duplicate], user=staff)
+
+    assert Individual.objects.filter(pk=duplicate.pk).exists()
+    assert Signature.objects.get(letter=letter).individual_id == duplicate.pk

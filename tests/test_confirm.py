@@ -225,6 +225,19 @@ def test_a_new_link_finds_an_organizations_claim_by_its_mailbox_as_an_individual
     assert claim.status == Signature.Status.PENDING
 
 
+def test_a_new_link_comes_in_the_language_the_signer_signed_in(client, run_tasks, letter):
+    # Its subject, sentences and links were in English whatever the language: missing from every catalogue.
+    pending(letter, language="fr")
+    run_tasks(client.post, "/letters/civic-space/sign/new-link/?lang=fr", {"email": "jane@example.org"})
+    [message] = mail.outbox
+    assert message.subject == "Votre lien de confirmation : Protect civic space"
+    assert "Quelqu’un, probablement vous, a demandé un nouveau lien de confirmation" in message.body
+    assert "Pour la confirmer, ouvrez ce lien dans les" in message.body
+    assert "Pour la corriger, la retirer ou l’effacer, maintenant ou plus tard, ouvrez :" in message.body
+    html = message.alternatives[0].content
+    assert "Confirmer cette signature" in html and "la corriger, la retirer ou l’effacer" in html
+
+
 def test_asking_for_a_new_link_never_tells_whether_an_address_signed(client, run_tasks, letter):
     confirmed = sign(letter, make_individual("Con Firmed", email="confirmed@example.org"))
     assert confirmed.status == Signature.Status.APPROVED

@@ -5,6 +5,7 @@ import io
 import re
 import subprocess
 import unicodedata
+from html import escape
 
 import docx
 import pytest
@@ -15,8 +16,9 @@ from django.test import Client, RequestFactory
 from django.utils import translation
 from pypdf import PdfReader
 
+from letters import tasks
 from letters.deliveries import delivery_record
-from letters.models import Letter, LetterTranslation, Signature
+from letters.models import Correction, Letter, LetterTranslation, Signature
 from letters.rosters import Roster
 from letters.tokens import make_confirm_token, make_manage_token
 
@@ -551,7 +553,7 @@ def every_page(signed, staff):
 
 
 @pytest.mark.parametrize("language", LANGUAGES[1:])
-def test_no_public_page_is_left_in_english(client, every_page, language):
+def test_no_public_page_is_left_in_english(client, every_page, language, settings):
     pages, words = every_page
     for method, url, data in pages:
         separator = "&" if "?" in url else "?"
@@ -568,6 +570,32 @@ def test_no_public_page_is_left_in_english(client, every_page, language):
         with translation.override(language):
             other = render_to_string(template, {}, request=request)
         assert untranslated(english, other, language, words) == [], (language, template)
+    # The e-mails to a signer, in the language they signed in.
+    settings.SIGNUP_MAIL_PER_ADDRESS = 100
+    pending = Signature.objects.get(individual__name="Pat Pending")
+    for english, other in zip(signer_emails(pending, "en-gb"), signer_emails(pending, language), strict=True):
+        assert untranslated(english, other, language, [*words, "Pat Q. Pending"]) == [], (language, other)
+
+
+def signer_emails(signature: Signature, language: str) -> list[str]:
+    """Every e-mail a signer may get, in `language`: subject and text lines as a page, then the HTML part."""
+    signature.language = language
+    signature.save(update_fields=["language"])
+    correction = Correction.objects.create(signature=signature, name="Pat Q. Pending")
+    signature.withdrawn_at = dt.datetime(2023, 9, 21, 12, tzinfo=dt.UTC)  # for the receipt, not saved
+    messages = [
+        tasks.signature_email(signature, kind, correction_id=correction.pk) for kind in tasks.SUBJECTS
+    ]
+    messages.append(tasks.signature_email(signature, "already-signed", to="someone@example.org"))
+    signature.withdrawn_at = None
+    mail.outbox.clear()
+    tasks.send_links_email.call(letter_id=signature.letter_id, signature_ids=[signature.pk])
+    messages.extend(mail.outbox)
+    pages = []
+    for message in messages:
+        lines = "".join(f"<p>{escape(line)}</p>" for line in [message.subject, *message.body.splitlines()])
+        pages += [f"<html><body>{lines}</body></html>", message.alternatives[0].content]
+    return pages
 
 
 def test_the_sweep_finds_a_string_left_in_english():

@@ -387,6 +387,16 @@ def test_a_korean_signer_gets_a_korean_email(post, signed):
     assert "서한: http://127.0.0.1:8000/letters/civic-space/?lang=ko" in message.body
 
 
+def test_an_arabic_signers_html_email_is_marked_arabic_and_right_to_left(post, signed):
+    # It said <html lang="en">: mail clients laid Arabic out left to right, screen readers read it as English.
+    post(
+        "/letters/civic-space/sign/?lang=ar",
+        {"kind": "individual", "name": "فاطمة", "email": "fatima@example.org", "public_consent": "on"},
+    )
+    [message] = mail.outbox
+    assert '<html lang="ar" dir="rtl">' in message.alternatives[0].content
+
+
 def test_sign_form_labels_and_errors_are_translated(client, signed):
     response = client.post("/letters/civic-space/sign/?lang=fr", {"kind": "individual", "email": "nope"})
     assert response.status_code == 400

@@ -387,6 +387,24 @@ def test_a_korean_signer_gets_a_korean_email(post, signed):
     assert "서한: http://127.0.0.1:8000/letters/civic-space/?lang=ko" in message.body
 
 
+def test_a_signers_emails_name_the_letter_by_its_title_in_their_language(post, translated):
+    # The Korean form said “시민 공간을 지켜 주십시오”; the e-mails said "Protect civic space" (main title).
+    post(
+        "/letters/civic-space/sign/?lang=ko",
+        {"kind": "individual", "name": "김민지", "email": "minji@example.org", "public_consent": "on"},
+    )
+    [confirmation] = mail.outbox
+    assert confirmation.subject == "서명을 확인해 주세요: 시민 공간을 지켜 주십시오"
+    signature = Signature.objects.get(individual__name="김민지")
+    tasks.send_links_email.call(letter_id=translated.pk, signature_ids=[signature.pk])
+    correction = Correction.objects.create(signature=signature, name="김민지 박사")
+    others = [tasks.signature_email(signature, kind, correction_id=correction.pk) for kind in tasks.SUBJECTS]
+    for message in [*mail.outbox, *others]:
+        assert "시민 공간을 지켜 주십시오" in message.subject
+        for text in (message.body, message.alternatives[0].content):
+            assert "“시민 공간을 지켜 주십시오”" in text and "Protect civic space" not in text
+
+
 def test_an_arabic_signers_html_email_is_marked_arabic_and_right_to_left(post, signed):
     # It said <html lang="en">: mail clients laid Arabic out left to right, screen readers read it as English.
     post(

@@ -170,6 +170,23 @@ def test_every_message_to_the_signer_links_to_their_page(signature, kind):
     assert "\n" not in message.subject
 
 
+def test_the_withdrawal_receipt_gives_the_letters_day_as_the_signers_page_does(client, letter):
+    # 22:00 in New York on 21 September: the page said "Retirée le 21 septembre 2023", the receipt the 22nd.
+    from letters.tasks import signature_email
+
+    signature = sign(
+        letter,
+        make_individual("Jeanne", email="jeanne@example.org"),
+        signed_at=dt.datetime(2023, 9, 1, tzinfo=dt.UTC),
+        withdrawn_at=dt.datetime(2023, 9, 22, 2, tzinfo=dt.UTC),
+        language="fr",
+    )
+    assert "21 septembre 2023" in client.get(url(signature)).content.decode()
+    message = signature_email(signature, "withdrawn")
+    for text in (message.body, message.alternatives[0].content):  # plain text and HTML
+        assert "21 septembre 2023" in text and "22 septembre" not in text
+
+
 def test_an_unknown_action_is_refused_and_changes_nothing(client, signature):
     response = client.post(url(signature), {"action": "approve"})
     assert response.status_code == 400

@@ -436,6 +436,16 @@ def test_too_many_attempts_is_said_in_the_visitors_language(client, signed, sett
     assert "시도 횟수 초과" in response.content.decode()
 
 
+def test_too_many_attempts_names_the_letter_by_its_title_in_the_pages_language(client, translated, settings):
+    # "…write to the organizers of “Protect civic space”" on an otherwise Korean page.
+    settings.SIGNUP_RATE_LIMIT = "1/h"
+    client.post("/letters/civic-space/sign/?lang=ko", {"kind": "individual"})
+    response = client.post("/letters/civic-space/sign/?lang=ko", {"kind": "individual"})
+    assert response.status_code == 429
+    html = response.content.decode()
+    assert "“시민 공간을 지켜 주십시오”" in html and "Protect civic space" not in html
+
+
 def test_error_pages_are_translated(client, rf):
     html = client.get("/nowhere/?lang=ja").content.decode()
     assert "ページが見つかりません" in html and '<html lang="ja"' in html

@@ -202,15 +202,17 @@ def confirm_correction(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 def confirm_resend(request: HttpRequest, token: str) -> HttpResponse:
     """A new confirmation link for the signature of an expired one."""
-    if _rate_limited(request, "confirm-resend"):
-        return _too_many(request)
     try:
         signature = _signature(tokens.read_confirm_token(token, allow_expired=True))
     except tokens.BadToken:
         signature = None
+    if signature is not None:
+        # Every answer in the signer's language, "too many attempts" too.
+        languages.activate_for_letter(request, signature.letter, default=signature.language)
+    if _rate_limited(request, "confirm-resend"):
+        return _too_many(request)
     if signature is None:
         return render(request, "letters/confirm_invalid.html", {"expired": False}, status=400)
-    languages.activate_for_letter(request, signature.letter, default=signature.language)
     sent = services.confirmation_resend(signature=signature)
     context = {"signature": signature, "letter": signature.letter, "sent": sent}
     return render(request, "letters/confirm_resent.html", context)

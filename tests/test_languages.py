@@ -296,6 +296,14 @@ def word_paragraphs(content: bytes) -> list:
     return docx.Document(io.BytesIO(content)).paragraphs
 
 
+def right_to_left(paragraph) -> bool:
+    return paragraph._p.pPr is not None and paragraph._p.pPr.find(docx.oxml.ns.qn("w:bidi")) is not None
+
+
+def run_language(run) -> str:
+    return run._r.rPr.find(docx.oxml.ns.qn("w:lang")).get(docx.oxml.ns.qn("w:val"))
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_word_document_is_in_each_language(client, signed, language):
     response = client.get(f"/letters/civic-space/letter.docx?{AS_OF}&lang={language}")
@@ -310,8 +318,25 @@ def test_the_word_document_is_in_each_language(client, signed, language):
     assert heading(language) in texts
     assert expected(language, "Individuals") in texts
     assert "Lee Yanghee\nProfessor, Sungkyunkwan University" in texts
-    rtl = [p._p.pPr is not None and p._p.pPr.find(docx.oxml.ns.qn("w:bidi")) is not None for p in paragraphs]
-    assert all(rtl) if language == "ar" else not any(rtl)
+    # The page's date, heading and roster in the page's direction; the letter's English text in its own.
+    rtl = [right_to_left(p) for p in paragraphs]
+    roster = texts.index(heading(language))
+    assert rtl[0] == rtl[roster] == all(rtl[roster:]) == (language == "ar")
+    assert not any(rtl[1:roster])
+
+
+def test_the_word_document_gives_the_letters_text_its_own_direction_and_language(client):
+    # As the print version does (<article lang dir>): the Word document gave the text the page's.
+    make_letter(slug="arabic", language=Letter.Language.AR, title="رسالة مفتوحة", body="نكتب إليكم.")
+    make_letter(slug="english", body="We write to you.")
+    arabic = word_paragraphs(client.get("/letters/arabic/letter.docx?lang=en-gb").content)
+    english = word_paragraphs(client.get("/letters/english/letter.docx?lang=ar").content)
+    body = next(p for p in arabic if p.text == "نكتب إليكم.")
+    assert right_to_left(body) and run_language(body.runs[0]) == "ar"
+    assert not right_to_left(arabic[0])  # the English page's date
+    body = next(p for p in english if p.text == "We write to you.")
+    assert not right_to_left(body) and run_language(body.runs[0]) == "en-gb"
+    assert right_to_left(english[0])  # the Arabic page's date
 
 
 def test_the_word_document_is_the_print_version(client, translated):

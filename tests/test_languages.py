@@ -627,7 +627,7 @@ def test_no_public_page_is_left_in_english(client, every_page, language, setting
         assert untranslated(english, other, language, words) == [], (language, url)
     # The pages a handler renders without a view: too many attempts, and a server error.
     request = RequestFactory().get("/")
-    for template in ["429.html", "400.html", "500.html"]:
+    for template in ["429.html", "400.html", "403_csrf.html", "500.html"]:
         with translation.override("en-gb"):
             english = render_to_string(template, {}, request=request)
         with translation.override(language):

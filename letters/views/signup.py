@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from .. import languages, lifecycle, ratelimits, services, tokens
@@ -132,6 +133,7 @@ def _signature(signature_id: int) -> Signature | None:
     return signatures.filter(pk=signature_id).first()
 
 
+@never_cache  # a signer's own entry: kept by no browser or proxy
 @require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """
@@ -166,6 +168,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "letters/confirm.html", context)
 
 
+@never_cache  # a signer's own entry: kept by no browser or proxy
 @require_http_methods(["GET", "HEAD", "POST"])
 def confirm_correction(request: HttpRequest, token: str) -> HttpResponse:
     """The link in a correction's own e-mail: shows the entry as proposed; the button (POST) confirms it."""
@@ -227,6 +230,7 @@ def withdraw(request: HttpRequest, token: str) -> HttpResponse:
 MANAGE_ACTIONS = ("correct", "withdraw", "erase")
 
 
+@never_cache  # a signer's own entry: kept by no browser or proxy
 @require_http_methods(["GET", "HEAD", "POST"])
 def manage(request: HttpRequest, token: str) -> HttpResponse:
     """

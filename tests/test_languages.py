@@ -4,8 +4,10 @@ import datetime as dt
 import io
 import re
 import subprocess
+import time
 import unicodedata
 from html import escape
+from unittest import mock
 
 import docx
 import pytest
@@ -20,7 +22,7 @@ from letters import tasks
 from letters.deliveries import delivery_record
 from letters.models import Correction, Letter, LetterTranslation, Signature
 from letters.rosters import Roster
-from letters.tokens import make_confirm_token, make_manage_token
+from letters.tokens import make_confirm_token, make_correction_token, make_manage_token
 
 from .factories import make_individual, make_letter, make_organization, sign, sign_in_several_scripts
 
@@ -558,6 +560,9 @@ def every_page(signed, staff):
     pending = sign(
         signed, make_individual("Pat Pending", email="pat@example.org"), status=Signature.Status.PENDING
     )
+    correction = Correction.objects.create(signature=listed, name="Tomás Ojea Quintana")
+    with mock.patch("django.core.signing.time.time", return_value=time.time() - 30 * 86400):
+        expired_correction = make_correction_token(correction.pk)
     slug = "/letters/civic-space"
     pages = [
         ("get", "/", None),
@@ -589,6 +594,7 @@ def every_page(signed, staff):
         ("post", f"/confirm/{make_confirm_token(pending.pk)}/new-link/", {}),
         ("get", f"/manage/{make_manage_token(listed.pk)}/", None),
         ("get", "/manage/not-a-token/", None),
+        ("get", f"/confirm-correction/{expired_correction}/", None),
     ]
     words = [
         "Protect civic space",

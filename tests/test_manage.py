@@ -2,6 +2,8 @@
 
 import datetime as dt
 import re
+import time
+from unittest import mock
 
 import pytest
 from django.contrib.admin.models import LogEntry
@@ -11,7 +13,7 @@ from django.utils import timezone
 from letters.deliveries import delivery_record
 from letters.merging import individual_merge
 from letters.models import Correction, Signature
-from letters.tokens import make_confirm_token, make_manage_token, read_manage_token
+from letters.tokens import make_confirm_token, make_correction_token, make_manage_token, read_manage_token
 from signatories.models import Individual
 
 from .factories import make_individual, make_letter, make_organization, sign
@@ -222,6 +224,21 @@ def test_an_empty_name_is_refused_next_to_the_field(client, signature):
     assert response.status_code == 400
     assert 'id="id_name_error"' in response.content.decode() or "errorlist" in response.content.decode()
     assert not Correction.objects.exists()
+
+
+def test_an_expired_correction_link_says_it_has_expired(client, signature):
+    # It said "This link is not valid", as for a damaged link, though the confirmation link says "expired".
+    correction = Correction.objects.create(signature=signature, name="Jane Q. Doe")
+    with mock.patch("django.core.signing.time.time", return_value=time.time() - 30 * 86400):
+        token = make_correction_token(correction.pk)
+    response = client.get(f"/confirm-correction/{token}/")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "This link has expired" in html and "This link is not valid" not in html
+    assert "Links to confirm a change work for a limited time" in html
+    assert client.post(f"/confirm-correction/{token}/").status_code == 400
+    correction.refresh_from_db()
+    assert correction.status == Correction.Status.PENDING
 
 
 # -- erase --------------------------------------------------------------------

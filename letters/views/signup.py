@@ -180,6 +180,9 @@ def confirm_correction(request: HttpRequest, token: str) -> HttpResponse:
             .filter(pk=tokens.read_correction_token(token))
             .first()
         )
+    except tokens.ExpiredToken:
+        context = {"expired": True, "correction": True}
+        return render(request, "letters/confirm_invalid.html", context, status=400)
     except tokens.BadToken:
         correction = None
     if correction is None or correction.signature.erased_at:

@@ -63,6 +63,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,local
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DJANGO_ENV=production")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# A form refused for its missing or stale CSRF cookie: our page, in the language of the page
+# the form was on (letters/views/public.py), not Django's English one.
+CSRF_FAILURE_VIEW = "letters.views.public.csrf_failure"
 
 # The public address of the site, used for links in e-mails sent outside a request.
 # In development it follows the address `make run` serves on (HOST, PORT).

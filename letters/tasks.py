@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 
 from signatories.normalize import canonical_email, clean_text
 
-from .languages import interface_language
+from .languages import LetterVersions, interface_language
 from .mailcaps import mail_allowed
 from .models import Letter, Signature
 from .tokens import make_confirm_token, make_correction_token, make_manage_token
@@ -98,10 +98,21 @@ def signer_language(signature: Signature) -> str:
     return interface_language(signature.language or signature.letter.language)
 
 
+def letter_title(letter: Letter, language: str) -> str:
+    """How a signer's e-mails name the letter: the title of its version in their language, else its own."""
+    return LetterVersions(letter, language).text.title
+
+
+def _subject_title(title: str) -> str:
+    """A subject is one line: whatever the letter's title holds, never a newline."""
+    return Truncator(clean_text(title)).chars(120)
+
+
 def _signature_email(
     signature: Signature, kind: str, *, to: str, correction_id: int | None, language: str
 ) -> EmailMultiAlternatives:
     letter = signature.letter
+    title = letter_title(letter, language)
     address = _address(signature)
     # Someone else naming an organization that has signed learns no more than
     # that, and never gets the link that would withdraw its signature.
@@ -110,6 +121,7 @@ def _signature_email(
         "own_signature": own_signature,
         "signature": signature,
         "letter": letter,
+        "letter_title": title,
         "signatory": signature.signatory,
         "needs_approval": signature.is_organization or letter.requires_approval,
         "letter_url": f"{settings.SITE_URL}{letter.get_absolute_url()}?lang={language}",
@@ -127,10 +139,9 @@ def _signature_email(
         ),
         "confirm_days": max(1, settings.SIGNUP_CONFIRM_MAX_AGE // 86400),
     }
-    # A subject is one line: whatever the letter's title holds, never a newline.
-    title = Truncator(clean_text(letter.title)).chars(120)
+    subject = SUBJECTS[kind] if own_signature else _("Already on file: {title}")
     message = EmailMultiAlternatives(
-        subject=str(SUBJECTS[kind] if own_signature else _("Already on file: {title}")).format(title=title),
+        subject=str(subject).format(title=_subject_title(title)),
         body=render_to_string(f"letters/email/{kind}.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to or address],
@@ -167,8 +178,10 @@ def send_links_email(*, letter_id: int, signature_ids: list[int]) -> None:
 
 
 def _links_email(letter, signatures: list[Signature], *, to: str, language: str) -> EmailMultiAlternatives:
+    title = letter_title(letter, language)
     context = {
         "letter": letter,
+        "letter_title": title,
         "letter_url": f"{settings.SITE_URL}{letter.get_absolute_url()}?lang={language}",
         "confirm_days": max(1, settings.SIGNUP_CONFIRM_MAX_AGE // 86400),
         "entries": [
@@ -181,10 +194,9 @@ def _links_email(letter, signatures: list[Signature], *, to: str, language: str)
             for signature in signatures
         ],
     }
-    title = Truncator(clean_text(letter.title)).chars(120)
     subject = ngettext("Your confirmation link: {title}", "Your confirmation links: {title}", len(signatures))
     message = EmailMultiAlternatives(
-        subject=subject.format(title=title),
+        subject=subject.format(title=_subject_title(title)),
         body=render_to_string("letters/email/links.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],

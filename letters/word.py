@@ -20,7 +20,7 @@ from docx.shared import Pt
 from docx.text.paragraph import Paragraph
 
 from .exports import layout_version as print_layout_version
-from .languages import LetterVersions
+from .languages import LetterVersions, interface_language
 from .rosters import Roster
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -54,10 +54,18 @@ def letter_docx(roster: Roster, versions: LetterVersions) -> bytes:
 
 
 class _Writer:
+    """
+    The heading, date and roster are the page's, in its language and direction;
+    the letter's own text (title to notes) is in its own, as on the print
+    version (<article lang dir>): an Arabic text stays right to left under an
+    English page, an English one left to right under an Arabic page.
+    """
+
     def __init__(self, roster: Roster, versions: LetterVersions) -> None:
         self.roster = roster
         self.text = versions.text
-        self.rtl = versions.dir == "rtl"
+        self.page_rtl = versions.dir == "rtl"
+        self.rtl = self.page_rtl
         self.document = Document()
         self._set_fonts(versions.language)
 
@@ -69,11 +77,7 @@ class _Writer:
             FONTS | {"eastAsia": EAST_ASIAN_FONTS.get(language, FONTS["eastAsia"])}
         ).items():
             fonts.set(qn(f"w:{attribute}"), name)
-        lang = OxmlElement("w:lang")
-        lang.set(qn("w:val"), language)
-        lang.set(qn("w:eastAsia"), language)
-        lang.set(qn("w:bidi"), language)
-        style.element.get_or_add_rPr().append(lang)
+        style.element.get_or_add_rPr().append(_lang(language))
 
     def paragraph(self, text: str = "", style: str | None = None) -> Paragraph:
         paragraph = self.document.add_paragraph(text, style=style)
@@ -85,6 +89,14 @@ class _Writer:
         # At the end of the line, as in the print version (left and right are physical in Word).
         date = self.paragraph(self.roster.as_of_text)
         date.alignment = WD_ALIGN_PARAGRAPH.LEFT if self.rtl else WD_ALIGN_PARAGRAPH.RIGHT
+        self.letter_text()
+        self.roster_sections()
+        return self.document
+
+    def letter_text(self) -> None:
+        """Title, subject, salutation, body, closing and notes, in the text's own direction and language."""
+        self.rtl = self.text.dir == "rtl"
+        first = len(self.document.paragraphs)
         self.heading(self.text.title, level=1)
         if self.text.subject:
             self.paragraph().add_run(self.text.subject).bold = True
@@ -95,8 +107,14 @@ class _Writer:
             self.paragraph(self.text.closing)
         if self.text.footnotes_html:
             self.notes(self.text.footnotes_html)
-        self.roster_sections()
-        return self.document
+        # Chinese and Japanese characters drawn as their language draws them, whatever the page's.
+        east_asian = EAST_ASIAN_FONTS.get(interface_language(self.text.language), FONTS["eastAsia"])
+        for paragraph in self.document.paragraphs[first:]:
+            for run in paragraph.runs:
+                properties = run._r.get_or_add_rPr()
+                properties.get_or_add_rFonts().set(qn("w:eastAsia"), east_asian)
+                properties.append(_lang(self.text.language))
+        self.rtl = self.page_rtl
 
     def heading(self, text: str, level: int) -> None:
         paragraph = self.document.add_heading(text, level=level)
@@ -207,3 +225,11 @@ class _Writer:
                 if entry.title:
                     paragraph.add_run().add_break()
                     paragraph.add_run(entry.title).font.size = Pt(9)
+
+
+def _lang(language: str):
+    """<w:lang>: the language Word checks the spelling of and reads aloud in, for every script."""
+    lang = OxmlElement("w:lang")
+    for attribute in ("val", "eastAsia", "bidi"):
+        lang.set(qn(f"w:{attribute}"), language)
+    return lang

@@ -128,6 +128,25 @@ def test_an_expired_link_says_so_and_offers_a_new_one(client, run_tasks, letter)
     assert signature.status == Signature.Status.CONFIRMED
 
 
+def test_an_expired_or_invalid_links_page_keeps_the_language_asked_for(client, letter):
+    # Its form posted to /confirm/<t>/new-link/ without ?lang=, and "See all letters" dropped it too.
+    token = old_token(pending(letter).pk, days=8)
+    html = client.get(f"/confirm/{token}/?lang=ko").content.decode()
+    assert f'action="/confirm/{token}/new-link/?lang=ko"' in html
+    for url in ["/confirm/not-a-token/?lang=ko", "/manage/not-a-token/?lang=ko"]:
+        assert '<p><a href="/?lang=ko">' in client.get(url).content.decode()
+
+
+def test_too_many_new_links_is_said_in_the_signers_language(client, letter, settings):
+    # The rate limit answered before the view switched to the signer's language: an English page.
+    settings.SIGNUP_RATE_LIMIT = "1/h"
+    token = old_token(pending(letter, language="ko").pk, days=8)
+    client.post(f"/confirm/{token}/new-link/")
+    response = client.post(f"/confirm/{token}/new-link/")
+    assert response.status_code == 429
+    assert "시도 횟수 초과" in response.content.decode()
+
+
 def test_a_link_within_its_lifetime_works(client, letter):
     signature = pending(letter)
     client.post(f"/confirm/{old_token(signature.pk, days=6)}/")
@@ -223,6 +242,19 @@ def test_a_new_link_finds_an_organizations_claim_by_its_mailbox_as_an_individual
     assert re.search(r"/confirm/([^/\s]+)/", message.body).group(1)
     claim.refresh_from_db()
     assert claim.status == Signature.Status.PENDING
+
+
+def test_a_new_link_comes_in_the_language_the_signer_signed_in(client, run_tasks, letter):
+    # Its subject, sentences and links were in English whatever the language: missing from every catalogue.
+    pending(letter, language="fr")
+    run_tasks(client.post, "/letters/civic-space/sign/new-link/?lang=fr", {"email": "jane@example.org"})
+    [message] = mail.outbox
+    assert message.subject == "Votre lien de confirmation : Protect civic space"
+    assert "Quelqu’un, probablement vous, a demandé un nouveau lien de confirmation" in message.body
+    assert "Pour la confirmer, ouvrez ce lien dans les" in message.body
+    assert "Pour la corriger, la retirer ou l’effacer, maintenant ou plus tard, ouvrez :" in message.body
+    html = message.alternatives[0].content
+    assert "Confirmer cette signature" in html and "la corriger, la retirer ou l’effacer" in html
 
 
 def test_asking_for_a_new_link_never_tells_whether_an_address_signed(client, run_tasks, letter):

@@ -5,6 +5,7 @@ import subprocess
 import pytest
 from django.core.exceptions import ValidationError
 
+from letters import lifecycle
 from letters.deliveries import delivery_record, since_delivery
 from letters.models import Delivery, FrozenDeliveryError, Signature
 from letters.rosters import Roster
@@ -160,6 +161,15 @@ def test_the_delivered_pdf_downloads_with_a_dated_name_and_etag(client, delivere
         "/letters/civic-space/deliveries/1/letter.pdf", headers={"if-none-match": response["ETag"]}
     )
     assert again.status_code == 304
+
+
+def test_a_delivered_pdf_kept_from_the_public_says_so_in_the_visitors_language(client, delivered):
+    # After a signer erased their name, a French visitor read a hard-coded English sentence.
+    lifecycle.signature_erase(signature=Signature.objects.get(individual__name="Tomás Ojea-Quintana"))
+    response = client.get(f"/letters/civic-space/deliveries/{delivered.number}/letter.pdf?lang=fr")
+    assert response.status_code == 410
+    assert response.content.decode().startswith("Ce PDF nomme des signataires qui ont depuis demandé")
+    assert response["Content-Language"] == "fr"
 
 
 def test_an_unknown_delivery_is_a_404(client, signed):

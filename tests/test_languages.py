@@ -4,7 +4,10 @@ import datetime as dt
 import io
 import re
 import subprocess
+import time
 import unicodedata
+from html import escape
+from unittest import mock
 
 import docx
 import pytest
@@ -15,10 +18,11 @@ from django.test import Client, RequestFactory
 from django.utils import translation
 from pypdf import PdfReader
 
+from letters import tasks
 from letters.deliveries import delivery_record
-from letters.models import Letter, LetterTranslation, Signature
+from letters.models import Correction, Letter, LetterTranslation, Signature
 from letters.rosters import Roster
-from letters.tokens import make_confirm_token, make_manage_token
+from letters.tokens import make_confirm_token, make_correction_token, make_manage_token
 
 from .factories import make_individual, make_letter, make_organization, sign, sign_in_several_scripts
 
@@ -294,6 +298,14 @@ def word_paragraphs(content: bytes) -> list:
     return docx.Document(io.BytesIO(content)).paragraphs
 
 
+def right_to_left(paragraph) -> bool:
+    return paragraph._p.pPr is not None and paragraph._p.pPr.find(docx.oxml.ns.qn("w:bidi")) is not None
+
+
+def run_language(run) -> str:
+    return run._r.rPr.find(docx.oxml.ns.qn("w:lang")).get(docx.oxml.ns.qn("w:val"))
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_word_document_is_in_each_language(client, signed, language):
     response = client.get(f"/letters/civic-space/letter.docx?{AS_OF}&lang={language}")
@@ -308,8 +320,25 @@ def test_the_word_document_is_in_each_language(client, signed, language):
     assert heading(language) in texts
     assert expected(language, "Individuals") in texts
     assert "Lee Yanghee\nProfessor, Sungkyunkwan University" in texts
-    rtl = [p._p.pPr is not None and p._p.pPr.find(docx.oxml.ns.qn("w:bidi")) is not None for p in paragraphs]
-    assert all(rtl) if language == "ar" else not any(rtl)
+    # The page's date, heading and roster in the page's direction; the letter's English text in its own.
+    rtl = [right_to_left(p) for p in paragraphs]
+    roster = texts.index(heading(language))
+    assert rtl[0] == rtl[roster] == all(rtl[roster:]) == (language == "ar")
+    assert not any(rtl[1:roster])
+
+
+def test_the_word_document_gives_the_letters_text_its_own_direction_and_language(client):
+    # As the print version does (<article lang dir>): the Word document gave the text the page's.
+    make_letter(slug="arabic", language=Letter.Language.AR, title="رسالة مفتوحة", body="نكتب إليكم.")
+    make_letter(slug="english", body="We write to you.")
+    arabic = word_paragraphs(client.get("/letters/arabic/letter.docx?lang=en-gb").content)
+    english = word_paragraphs(client.get("/letters/english/letter.docx?lang=ar").content)
+    body = next(p for p in arabic if p.text == "نكتب إليكم.")
+    assert right_to_left(body) and run_language(body.runs[0]) == "ar"
+    assert not right_to_left(arabic[0])  # the English page's date
+    body = next(p for p in english if p.text == "We write to you.")
+    assert not right_to_left(body) and run_language(body.runs[0]) == "en-gb"
+    assert right_to_left(english[0])  # the Arabic page's date
 
 
 def test_the_word_document_is_the_print_version(client, translated):
@@ -385,6 +414,34 @@ def test_a_korean_signer_gets_a_korean_email(post, signed):
     assert "서한: http://127.0.0.1:8000/letters/civic-space/?lang=ko" in message.body
 
 
+def test_a_signers_emails_name_the_letter_by_its_title_in_their_language(post, translated):
+    # The Korean form said “시민 공간을 지켜 주십시오”; the e-mails said "Protect civic space" (main title).
+    post(
+        "/letters/civic-space/sign/?lang=ko",
+        {"kind": "individual", "name": "김민지", "email": "minji@example.org", "public_consent": "on"},
+    )
+    [confirmation] = mail.outbox
+    assert confirmation.subject == "서명을 확인해 주세요: 시민 공간을 지켜 주십시오"
+    signature = Signature.objects.get(individual__name="김민지")
+    tasks.send_links_email.call(letter_id=translated.pk, signature_ids=[signature.pk])
+    correction = Correction.objects.create(signature=signature, name="김민지 박사")
+    others = [tasks.signature_email(signature, kind, correction_id=correction.pk) for kind in tasks.SUBJECTS]
+    for message in [*mail.outbox, *others]:
+        assert "시민 공간을 지켜 주십시오" in message.subject
+        for text in (message.body, message.alternatives[0].content):
+            assert "“시민 공간을 지켜 주십시오”" in text and "Protect civic space" not in text
+
+
+def test_an_arabic_signers_html_email_is_marked_arabic_and_right_to_left(post, signed):
+    # It said <html lang="en">: mail clients laid Arabic out left to right, screen readers read it as English.
+    post(
+        "/letters/civic-space/sign/?lang=ar",
+        {"kind": "individual", "name": "فاطمة", "email": "fatima@example.org", "public_consent": "on"},
+    )
+    [message] = mail.outbox
+    assert '<html lang="ar" dir="rtl">' in message.alternatives[0].content
+
+
 def test_sign_form_labels_and_errors_are_translated(client, signed):
     response = client.post("/letters/civic-space/sign/?lang=fr", {"kind": "individual", "email": "nope"})
     assert response.status_code == 400
@@ -404,6 +461,16 @@ def test_too_many_attempts_is_said_in_the_visitors_language(client, signed, sett
     response = client.post("/letters/civic-space/sign/?lang=ko", {"kind": "individual"})
     assert response.status_code == 429
     assert "시도 횟수 초과" in response.content.decode()
+
+
+def test_too_many_attempts_names_the_letter_by_its_title_in_the_pages_language(client, translated, settings):
+    # "…write to the organizers of “Protect civic space”" on an otherwise Korean page.
+    settings.SIGNUP_RATE_LIMIT = "1/h"
+    client.post("/letters/civic-space/sign/?lang=ko", {"kind": "individual"})
+    response = client.post("/letters/civic-space/sign/?lang=ko", {"kind": "individual"})
+    assert response.status_code == 429
+    html = response.content.decode()
+    assert "“시민 공간을 지켜 주십시오”" in html and "Protect civic space" not in html
 
 
 def test_error_pages_are_translated(client, rf):
@@ -493,6 +560,9 @@ def every_page(signed, staff):
     pending = sign(
         signed, make_individual("Pat Pending", email="pat@example.org"), status=Signature.Status.PENDING
     )
+    correction = Correction.objects.create(signature=listed, name="Tomás Ojea Quintana")
+    with mock.patch("django.core.signing.time.time", return_value=time.time() - 30 * 86400):
+        expired_correction = make_correction_token(correction.pk)
     slug = "/letters/civic-space"
     pages = [
         ("get", "/", None),
@@ -524,6 +594,7 @@ def every_page(signed, staff):
         ("post", f"/confirm/{make_confirm_token(pending.pk)}/new-link/", {}),
         ("get", f"/manage/{make_manage_token(listed.pk)}/", None),
         ("get", "/manage/not-a-token/", None),
+        ("get", f"/confirm-correction/{expired_correction}/", None),
     ]
     words = [
         "Protect civic space",
@@ -551,7 +622,7 @@ def every_page(signed, staff):
 
 
 @pytest.mark.parametrize("language", LANGUAGES[1:])
-def test_no_public_page_is_left_in_english(client, every_page, language):
+def test_no_public_page_is_left_in_english(client, every_page, language, settings):
     pages, words = every_page
     for method, url, data in pages:
         separator = "&" if "?" in url else "?"
@@ -562,12 +633,38 @@ def test_no_public_page_is_left_in_english(client, every_page, language):
         assert untranslated(english, other, language, words) == [], (language, url)
     # The pages a handler renders without a view: too many attempts, and a server error.
     request = RequestFactory().get("/")
-    for template in ["429.html", "400.html", "500.html"]:
+    for template in ["429.html", "400.html", "403_csrf.html", "500.html"]:
         with translation.override("en-gb"):
             english = render_to_string(template, {}, request=request)
         with translation.override(language):
             other = render_to_string(template, {}, request=request)
         assert untranslated(english, other, language, words) == [], (language, template)
+    # The e-mails to a signer, in the language they signed in.
+    settings.SIGNUP_MAIL_PER_ADDRESS = 100
+    pending = Signature.objects.get(individual__name="Pat Pending")
+    for english, other in zip(signer_emails(pending, "en-gb"), signer_emails(pending, language), strict=True):
+        assert untranslated(english, other, language, [*words, "Pat Q. Pending"]) == [], (language, other)
+
+
+def signer_emails(signature: Signature, language: str) -> list[str]:
+    """Every e-mail a signer may get, in `language`: subject and text lines as a page, then the HTML part."""
+    signature.language = language
+    signature.save(update_fields=["language"])
+    correction = Correction.objects.create(signature=signature, name="Pat Q. Pending")
+    signature.withdrawn_at = dt.datetime(2023, 9, 21, 12, tzinfo=dt.UTC)  # for the receipt, not saved
+    messages = [
+        tasks.signature_email(signature, kind, correction_id=correction.pk) for kind in tasks.SUBJECTS
+    ]
+    messages.append(tasks.signature_email(signature, "already-signed", to="someone@example.org"))
+    signature.withdrawn_at = None
+    mail.outbox.clear()
+    tasks.send_links_email.call(letter_id=signature.letter_id, signature_ids=[signature.pk])
+    messages.extend(mail.outbox)
+    pages = []
+    for message in messages:
+        lines = "".join(f"<p>{escape(line)}</p>" for line in [message.subject, *message.body.splitlines()])
+        pages += [f"<html><body>{lines}</body></html>", message.alternatives[0].content]
+    return pages
 
 
 def test_the_sweep_finds_a_string_left_in_english():

@@ -2,6 +2,8 @@
 
 import datetime as dt
 import re
+import time
+from unittest import mock
 
 import pytest
 from django.contrib.admin.models import LogEntry
@@ -12,7 +14,7 @@ from letters import lifecycle
 from letters.deliveries import delivery_record
 from letters.merging import individual_merge, organization_merge
 from letters.models import Correction, Signature
-from letters.tokens import make_confirm_token, make_manage_token, read_manage_token
+from letters.tokens import make_confirm_token, make_correction_token, make_manage_token, read_manage_token
 from signatories.models import Individual
 
 from .factories import make_individual, make_letter, make_organization, sign
@@ -171,6 +173,23 @@ def test_every_message_to_the_signer_links_to_their_page(signature, kind):
     assert "\n" not in message.subject
 
 
+def test_the_withdrawal_receipt_gives_the_letters_day_as_the_signers_page_does(client, letter):
+    # 22:00 in New York on 21 September: the page said "Retirée le 21 septembre 2023", the receipt the 22nd.
+    from letters.tasks import signature_email
+
+    signature = sign(
+        letter,
+        make_individual("Jeanne", email="jeanne@example.org"),
+        signed_at=dt.datetime(2023, 9, 1, tzinfo=dt.UTC),
+        withdrawn_at=dt.datetime(2023, 9, 22, 2, tzinfo=dt.UTC),
+        language="fr",
+    )
+    assert "21 septembre 2023" in client.get(url(signature)).content.decode()
+    message = signature_email(signature, "withdrawn")
+    for text in (message.body, message.alternatives[0].content):  # plain text and HTML
+        assert "21 septembre 2023" in text and "22 septembre" not in text
+
+
 def test_an_unknown_action_is_refused_and_changes_nothing(client, signature):
     response = client.post(url(signature), {"action": "approve"})
     assert response.status_code == 400
@@ -236,6 +255,21 @@ def test_an_empty_name_is_refused_next_to_the_field(client, signature):
     assert response.status_code == 400
     assert 'id="id_name_error"' in response.content.decode() or "errorlist" in response.content.decode()
     assert not Correction.objects.exists()
+
+
+def test_an_expired_correction_link_says_it_has_expired(client, signature):
+    # It said "This link is not valid", as for a damaged link, though the confirmation link says "expired".
+    correction = Correction.objects.create(signature=signature, name="Jane Q. Doe")
+    with mock.patch("django.core.signing.time.time", return_value=time.time() - 30 * 86400):
+        token = make_correction_token(correction.pk)
+    response = client.get(f"/confirm-correction/{token}/")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "This link has expired" in html and "This link is not valid" not in html
+    assert "Links to confirm a change work for a limited time" in html
+    assert client.post(f"/confirm-correction/{token}/").status_code == 400
+    correction.refresh_from_db()
+    assert correction.status == Correction.Status.PENDING
 
 
 # -- erase --------------------------------------------------------------------

@@ -5,6 +5,8 @@ make the server keep arbitrarily many.
 """
 
 import datetime as dt
+import re
+from unittest import mock
 
 import pytest
 from django.core.cache import caches
@@ -122,3 +124,15 @@ def test_a_letters_cached_pdfs_can_be_forgotten_at_once(client, signed, renders)
     assert caches["pdfs"].get(_key(signed, "2023-09-01", "a4")) is None
     assert client.get("/letters/other/letter.pdf").status_code == 200
     assert len(renders) == 3  # the other letter's PDF was still cached
+
+
+def test_the_time_to_come_back_is_on_the_letters_clock(client, signed, renders, settings):
+    # It said "at 24 November 2026 08:30", a UTC time with no zone, while every other time is the letter's.
+    settings.PDF_RENDERS_PER_MINUTE = 0
+    now = dt.datetime(2026, 11, 24, 8, 30, tzinfo=dt.UTC)  # 03:30 in New York
+    with mock.patch("letters.views.outputs.timezone.now", return_value=now):
+        response = client.get(f"{PDF}?lang=ko")
+    assert response.status_code == 429
+    notice = re.search(r'role="status">(.*?)</p>', response.content.decode(), re.S).group(1)
+    assert re.search(r"2026년 11월 24일, 03:3[01] America/New_York", notice), notice
+    assert "8:3" not in notice

@@ -15,8 +15,8 @@ import pytest
 from django.contrib.auth.models import User
 
 from config.logs import RedactingFormatter
-from letters.models import Signature
-from letters.tokens import make_manage_token
+from letters.models import Correction, Signature
+from letters.tokens import make_confirm_token, make_correction_token, make_manage_token
 
 from .factories import make_individual, make_letter, make_organization, sign
 
@@ -277,3 +277,20 @@ def test_the_access_log_keeps_neither_the_visitors_address_nor_a_signers_link():
     line = Config().access_log_format % atoms
     assert "203.0.113.9" not in line and token not in line and "sessionid" not in line
     assert '"POST /manage/[link]/?lang=de HTTP/1.1" 302' in line
+
+
+def test_a_signers_own_pages_are_kept_by_no_browser_or_proxy(client, letter):
+    # They show a signer's private entry; nothing told a shared cache or the browser not to keep them.
+    signature = sign(letter, make_individual("Jane Doe", email="jane@example.org"), status="pending")
+    correction = Correction.objects.create(signature=signature, name="Jane Q. Doe")
+    pages = [
+        f"/confirm/{make_confirm_token(signature.pk)}/",
+        f"/manage/{make_manage_token(signature.pk)}/",
+        f"/confirm-correction/{make_correction_token(correction.pk)}/",
+        "/confirm/not-a-token/",
+        "/manage/not-a-token/",
+    ]
+    for page in pages:
+        response = client.get(page)
+        cache_control = {part.strip() for part in response.get("Cache-Control", "").split(",")}
+        assert {"private", "no-store"} <= cache_control, page

@@ -3,10 +3,10 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from letters.models import Signature
+from letters.models import Letter, Signature
 from letters.tokens import make_confirm_token, make_manage_token
 
-from .factories import make_individual, sign
+from .factories import make_individual, make_letter, sign
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +51,31 @@ def test_every_public_post_needs_the_csrf_token(csrf_client, letter):
     signature.refresh_from_db()
     assert signature.withdrawn_at is None
     assert Signature.objects.count() == 1
+
+
+def test_a_refused_form_is_explained_in_the_language_and_direction_of_its_page(csrf_client, letter):
+    # Blocked cookies: Django's "403 Forbidden" page, <html lang="en"> with no dir, a note about DEBUG.
+    response = csrf_client.post("/letters/civic-space/sign/?as=individual&lang=ar", {"kind": "individual"})
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert '<html lang="ar" dir="rtl">' in html and "<h1>تعذّر إرسال النموذج</h1>" in html
+    assert "403 Forbidden" not in html and "DEBUG" not in html
+    assert '<a href="/letters/civic-space/?lang=ar">' in html  # back to the letter
+    # Not a letter's page: the language asked for.
+    response = csrf_client.post("/confirm/some-token/new-link/?lang=ko")
+    assert response.status_code == 403
+    assert "<h1>양식을 보낼 수 없습니다</h1>" in response.content.decode()
+
+
+def test_a_refused_form_of_a_french_letter_is_explained_in_french(csrf_client):
+    # The form is French without ?lang= (the letter's language), the CSRF page was English.
+    make_letter(slug="lettre", language=Letter.Language.FR, title="Protéger l’espace civique")
+    assert "Signer cette lettre" in csrf_client.get("/letters/lettre/sign/").content.decode()
+    response = csrf_client.post("/letters/lettre/sign/?as=individual", {"kind": "individual"})
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert '<html lang="fr" dir="ltr">' in html and "<h1>Le formulaire n’a pas pu être envoyé</h1>" in html
+    assert '<a href="/letters/lettre/">Retour à la lettre</a>' in html
 
 
 def test_admin_actions_need_the_csrf_token(csrf_client, letter):

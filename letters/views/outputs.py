@@ -178,8 +178,10 @@ def delivery_pdf(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     if FrozenRoster(delivery).erased_count and not request.user.is_staff:
         # It prints names since erased at their signers' request: kept for staff only.
         return HttpResponse(
-            "This PDF names signatories who since asked to be removed from every list. It is kept for the "
-            "organizers; its SHA-256 is on the delivery's page.",
+            _(
+                "This PDF names signatories who since asked to be removed from every list. It is kept for "
+                "the organizers; its SHA-256 is on the delivery’s page."
+            ),
             status=410,
             content_type="text/plain; charset=utf-8",
         )

@@ -1,3 +1,4 @@
+import contextlib
 import dataclasses
 import functools
 
@@ -7,6 +8,7 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.urls import Resolver404, resolve
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_safe
@@ -77,6 +79,25 @@ def _letter_query(staff: bool) -> _LetterQuery:
     converters = compiler.get_converters([expression for expression, _sql, _alias in compiler.select])
     annotations = dict(compiler.annotation_col_map)
     return _LetterQuery(sql, tuple(params), fields, positions, annotations, converters)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """
+    A form refused by the CSRF check (settings.CSRF_FAILURE_VIEW), mostly for
+    a cookie the browser blocked or lost: says how to send it again, in the
+    language the form was in. That of the letter whose page it was on
+    (/letters/<slug>/…, ?lang= first, as its view would choose), else the ?lang=
+    one LanguageMiddleware has already activated.
+    """
+    letter = None
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        match = None
+    if match is not None and match.namespace == "letters" and "slug" in match.kwargs:
+        with contextlib.suppress(Http404):  # a draft, or no such letter: the page stays as it is
+            letter = get_letter_for_visitor(request, match.kwargs["slug"])
+    return render(request, "403_csrf.html", {"letter": letter}, status=403)
 
 
 def bad_as_of(request: HttpRequest, letter: Letter, error: AsOfError) -> HttpResponse:

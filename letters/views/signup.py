@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from .. import languages, lifecycle, ratelimits, services, tokens
@@ -132,6 +133,7 @@ def _signature(signature_id: int) -> Signature | None:
     return signatures.filter(pk=signature_id).first()
 
 
+@never_cache  # a signer's own entry: kept by no browser or proxy
 @require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """
@@ -166,6 +168,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "letters/confirm.html", context)
 
 
+@never_cache  # a signer's own entry: kept by no browser or proxy
 @require_http_methods(["GET", "HEAD", "POST"])
 def confirm_correction(request: HttpRequest, token: str) -> HttpResponse:
     """The link in a correction's own e-mail: shows the entry as proposed; the button (POST) confirms it."""
@@ -177,6 +180,9 @@ def confirm_correction(request: HttpRequest, token: str) -> HttpResponse:
             .filter(pk=tokens.read_correction_token(token))
             .first()
         )
+    except tokens.ExpiredToken:
+        context = {"expired": True, "correction": True}
+        return render(request, "letters/confirm_invalid.html", context, status=400)
     except tokens.BadToken:
         correction = None
     if correction is None or correction.signature.erased_at:
@@ -202,15 +208,17 @@ def confirm_correction(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 def confirm_resend(request: HttpRequest, token: str) -> HttpResponse:
     """A new confirmation link for the signature of an expired one."""
-    if _rate_limited(request, "confirm-resend"):
-        return _too_many(request)
     try:
         signature = _signature(tokens.read_confirm_token(token, allow_expired=True))
     except tokens.BadToken:
         signature = None
+    if signature is not None:
+        # Every answer in the signer's language, "too many attempts" too.
+        languages.activate_for_letter(request, signature.letter, default=signature.language)
+    if _rate_limited(request, "confirm-resend"):
+        return _too_many(request)
     if signature is None:
         return render(request, "letters/confirm_invalid.html", {"expired": False}, status=400)
-    languages.activate_for_letter(request, signature.letter, default=signature.language)
     sent = services.confirmation_resend(signature=signature)
     context = {"signature": signature, "letter": signature.letter, "sent": sent}
     return render(request, "letters/confirm_resent.html", context)
@@ -225,6 +233,7 @@ def withdraw(request: HttpRequest, token: str) -> HttpResponse:
 MANAGE_ACTIONS = ("correct", "withdraw", "erase")
 
 
+@never_cache  # a signer's own entry: kept by no browser or proxy
 @require_http_methods(["GET", "HEAD", "POST"])
 def manage(request: HttpRequest, token: str) -> HttpResponse:
     """

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import lxml.html
 from django.utils import translation
+from django.utils.translation import gettext
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
@@ -212,6 +213,12 @@ class _Writer:
         self.heading(roster.heading, level=2)
         self.paragraph(roster.counts_text)
         if roster.is_empty:
+            # As the print version says it (letters/_roster.html).
+            if roster.is_before_opening:
+                notice = gettext("The letter had not yet opened for signatures on %(day)s.")
+            else:
+                notice = gettext("Nobody had signed this letter by the end of %(day)s.")
+            self.paragraph(notice % {"day": roster.as_of_text})
             return
         for section in roster.sections:
             if not section.entries:

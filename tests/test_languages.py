@@ -726,3 +726,22 @@ def test_a_us_english_letter_is_named_as_such_in_another_languages_page(client):
     assert "영어(영국)" not in html and "영어" in html
     assert '<link rel="alternate" hreflang="en-us" href="http://testserver/letters/us/?lang=en-gb">' in html
     assert 'hreflang="en-gb"' not in html
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en-gb", "Nobody had signed this letter by the end of 1 September 2023."),
+        ("fr", "Personne n’avait signé cette lettre à la fin du 1 septembre 2023."),
+    ],
+)
+def test_the_word_document_of_a_day_before_anyone_signed_says_so_as_the_print_version_does(
+    client, letter, language, message
+):
+    sign(letter, make_individual("Ivy Person"), dt.datetime(2023, 9, 5, 12, tzinfo=dt.UTC))
+    query = f"?as_of=2023-09-01&lang={language}"
+    assert message in client.get(f"/letters/civic-space/print/{query}").content.decode()
+
+    paragraphs = word_paragraphs(client.get(f"/letters/civic-space/letter.docx{query}").content)
+
+    assert message in [paragraph.text for paragraph in paragraphs]

@@ -263,12 +263,10 @@ def listed_signature(
         live = Q(status=Signature.Status.APPROVED) & (
             Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gt=since or timezone.now())
         )
-    return (
-        Signature.objects.filter(live, letter=letter, erased_at__isnull=True, **{kind: signatory})
-        .exclude(pk=other_than)
-        .order_by("pk")
-        .first()
-    )
+    signatures = Signature.objects.filter(live, letter=letter, erased_at__isnull=True, **{kind: signatory})
+    if other_than is not None:
+        signatures = signatures.exclude(pk=other_than)
+    return signatures.order_by("pk").first()
 
 
 def signatures_keep_their_days(*, letter: Letter, old_timezone: str) -> int:

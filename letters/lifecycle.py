@@ -337,6 +337,10 @@ def signature_withdraw(*, signature: Signature, reason: str = "", user=None) -> 
         signature.withdrawn_at = timezone.now()
         signature.withdrawal_reason = clean_reason(reason)
         _save(signature, ["withdrawn_at", "withdrawal_reason"])
+        # A change still waiting would rewrite the name on the lists of the days it was signed.
+        signature.corrections.filter(status__in=OPEN_CORRECTIONS).update(
+            status=Correction.Status.WITHDRAWN, decided_at=signature.withdrawn_at
+        )
         _log(user, [signature], "Marked withdrawn" + (f": {signature.withdrawal_reason}" if reason else "."))
     return signature
 
@@ -587,6 +591,10 @@ def _scrub_notes(signatures: list[Signature], names: set[str], individual_ids: s
     Signature.objects.bulk_update(changed, ["notes"], batch_size=500)
 
 
+# Corrections that may still print: waiting for their link, or for staff.
+OPEN_CORRECTIONS = (Correction.Status.PENDING, Correction.Status.CONFIRMED)
+
+
 def correction_propose(
     *, signature: Signature, entry: dict, confirmed: bool, with_signature: bool = False
 ) -> Correction | None:
@@ -604,6 +612,9 @@ def correction_propose(
     if entry == current:
         return None
     with transaction.atomic():
+        locked = _lock_one(signature)
+        if locked.withdrawn_at or locked.erased_at:
+            raise ValidationError("A withdrawn signature cannot be corrected: sign the letter again instead.")
         # Nothing waiting is replaced until the new proposal is confirmed
         # (`_correction_confirmed`): anyone can type a signer's address into
         # the form, and that must not cancel what the signer proved.
@@ -622,7 +633,7 @@ def correction_confirm(*, correction: Correction) -> Correction:
             Correction.objects.select_for_update().select_related("signature__letter").get(pk=correction.pk)
         )
         signature = correction.signature
-        if correction.status != Correction.Status.PENDING or signature.erased_at:
+        if correction.status != Correction.Status.PENDING or signature.withdrawn_at or signature.erased_at:
             return correction
         _correction_confirmed(correction, signature, timezone.now())
     return correction
@@ -639,7 +650,7 @@ def _correction_confirmed(correction: Correction, signature: Signature, now: dt.
     correction.save(update_fields=["status", "confirmed_at"])
     # The newest proven proposal replaces the ones still waiting.
     signature.corrections.filter(
-        status__in=[Correction.Status.PENDING, Correction.Status.CONFIRMED],
+        status__in=OPEN_CORRECTIONS,
         with_signature=correction.with_signature,
     ).exclude(pk=correction.pk).update(status=Correction.Status.SUPERSEDED, decided_at=now)
     if correction.with_signature:
@@ -668,7 +679,11 @@ def corrections_approve(*, corrections: QuerySet, user) -> Outcome:
     now = timezone.now()
     with transaction.atomic():
         rows = list(
-            corrections.filter(status=Correction.Status.CONFIRMED, signature__erased_at__isnull=True)
+            corrections.filter(
+                status=Correction.Status.CONFIRMED,
+                signature__withdrawn_at__isnull=True,
+                signature__erased_at__isnull=True,
+            )
             .select_for_update(of=("self",))
             .select_related("signature__individual", "signature__organization")
         )

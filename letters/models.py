@@ -438,6 +438,7 @@ class Correction(models.Model):
         APPLIED = "applied", "Applied"
         REJECTED = "rejected", "Rejected"
         SUPERSEDED = "superseded", "Replaced by a later correction"
+        WITHDRAWN = "withdrawn", "Signature withdrawn before it applied"
 
     signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="corrections")
     status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)

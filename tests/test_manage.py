@@ -8,6 +8,7 @@ from unittest import mock
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from letters import lifecycle
@@ -270,6 +271,48 @@ def test_an_expired_correction_link_says_it_has_expired(client, signature):
     assert client.post(f"/confirm-correction/{token}/").status_code == 400
     correction.refresh_from_db()
     assert correction.status == Correction.Status.PENDING
+
+
+def test_a_correction_link_opened_after_withdrawing_changes_nothing(client, signature):
+    # The signer's page refused to correct a withdrawn signature, but the link of a
+    # correction sent before the withdrawal still rewrote the name on the earlier days' lists.
+    letter = signature.letter
+    letter.requires_approval = False
+    letter.save()
+    correction = Correction.objects.create(signature=signature, name="Jane Q. Doe", title="Professor")
+    client.post(url(signature), {"action": "withdraw"})
+    token = make_correction_token(correction.pk)
+
+    page = client.get(f"/confirm-correction/{token}/").content.decode()
+    assert "This signature was withdrawn." in page and "Confirm this change" not in page
+    assert client.post(f"/confirm-correction/{token}/").status_code == 302
+
+    correction.refresh_from_db()
+    assert correction.status == Correction.Status.WITHDRAWN
+    signature.individual.refresh_from_db()
+    assert signature.individual.name == "Jane Doe"
+    assert "Jane Q. Doe" not in client.get("/letters/civic-space/?as_of=2023-09-02").content.decode()
+
+
+def test_withdrawing_takes_a_confirmed_correction_out_of_the_organizers_hands(client, signature, moderator):
+    client.post(url(signature), {"action": "correct", "name": "Jane Doe", "title": "Dean of Law"})
+    [correction] = Correction.objects.filter(signature=signature, status=Correction.Status.CONFIRMED)
+    client.post(url(signature), {"action": "withdraw"})
+
+    outcome = lifecycle.corrections_approve(corrections=Correction.objects.all(), user=moderator)
+
+    assert outcome.changed == 0
+    correction.refresh_from_db()
+    assert correction.status == Correction.Status.WITHDRAWN
+    signature.individual.refresh_from_db()
+    assert signature.individual.title == "Professor"
+
+
+def test_a_withdrawn_signature_takes_no_new_correction(signature):
+    lifecycle.signature_withdraw(signature=signature)
+    with pytest.raises(ValidationError):
+        lifecycle.correction_propose(signature=signature, entry={"name": "Jane Q. Doe"}, confirmed=True)
+    assert not Correction.objects.exists()
 
 
 # -- erase --------------------------------------------------------------------

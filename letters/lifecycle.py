@@ -36,7 +36,7 @@ from signatories.models import Individual, Organization
 from signatories.normalize import clean_text
 
 from . import exports, pagecache
-from .models import Correction, Letter, Signature
+from .models import Correction, Delivery, Letter, Signature
 from .retention import ERASED, SIGNATURE_PRIVATE_FIELDS, history_scrub, private_values
 
 # The states staff sort signatures into, as lookups on a signature: the letter
@@ -486,18 +486,76 @@ def _erase_signatory(signature: Signature, signer: set[str]) -> tuple[set[str], 
         signatory.contact_name = signatory.contact_email = ""
         signatory.save(update_fields=["contact_name", "contact_email", "updated_at"])
         return held, set()
-    texts = {signatory.notes}
-    signatory.notes = ""
     if isinstance(signatory, Individual):
-        names = {signatory.name, signatory.email, signatory.canonical_email, signatory.sort_name}
-        texts.add(signatory.title)
-        signatory.name = f"Erased signatory #{signatory.pk}"
-        signatory.title = signatory.email = signatory.sort_name = signatory.country = ""
-    else:
-        names = {signatory.contact_name, signatory.contact_email}
-        signatory.contact_name = signatory.contact_email = ""
+        return _individual_forget(signatory, ERASED_NAME)
+    texts = {signatory.notes}
+    names = {signatory.contact_name, signatory.contact_email}
+    signatory.notes = signatory.contact_name = signatory.contact_email = ""
     signatory.save()
     return names, texts
+
+
+# What a person's record says in place of a name that is gone.
+ERASED_NAME = "Erased signatory #{pk}"
+NEVER_PRINTED_NAME = "Name deleted after retention (#{pk})"
+
+
+def _individual_forget(individual: Individual, label: str) -> tuple[set[str], set[str]]:
+    """
+    Empty a person's record but for `label` in place of the name. Returns
+    what it held: the names and addresses, and the texts.
+    """
+    names = {individual.name, individual.email, individual.canonical_email, individual.sort_name}
+    texts = {individual.notes, individual.title}
+    individual.name = label.format(pk=individual.pk)
+    individual.title = individual.email = individual.sort_name = individual.country = individual.notes = ""
+    individual.save()
+    return names, texts
+
+
+def never_printed_forget(*, letter_ids: list[int], dry_run: bool = False) -> int:
+    """
+    For the retention purge of the letters `letter_ids`: the people who signed
+    them but whose name no day's list printed (never confirmed, never
+    approved, rejected) and nothing else holds (a signature on a letter still
+    within retention, an approved one, one a delivery froze). Their record is
+    emptied as an erasure empties it, with the corrections they proposed, and
+    what the admin history and other signatures' notes quote of them. Their
+    signatures stay, nameless, in the letter's counts. Returns how many people.
+    """
+    live = Signature.objects.filter(erased_at__isnull=True, individual__isnull=False)
+    printed = live.filter(Q(status=Signature.Status.APPROVED) | ~Q(letter_id__in=letter_ids))
+    candidates = set(
+        live.filter(letter_id__in=letter_ids)
+        .exclude(individual_id__in=printed.values("individual_id"))
+        .values_list("individual_id", flat=True)
+    )
+    rows = list(live.filter(individual_id__in=candidates).values_list("pk", "letter_id", "individual_id"))
+    delivered: set[int] = set()
+    for ids in Delivery.objects.filter(letter_id__in={letter for _, letter, _ in rows}).values_list(
+        "signature_ids", flat=True
+    ):
+        delivered.update(ids)
+    candidates -= {person for pk, _, person in rows if pk in delivered}
+    people = [
+        person
+        for person in Individual.objects.filter(pk__in=candidates).order_by("pk")
+        if person.name != NEVER_PRINTED_NAME.format(pk=person.pk)
+    ]
+    if dry_run:
+        return len(people)
+    for person in people:
+        with transaction.atomic():
+            group = list(Signature.objects.select_related("individual").filter(individual=person))
+            names, texts = _individual_forget(person, NEVER_PRINTED_NAME)
+            for correction in Correction.objects.filter(signature__individual=person):
+                names.add(correction.name)
+                texts.add(correction.title)
+            Correction.objects.filter(signature__individual=person).delete()
+            merged_away = _merged_away(person.pk)
+            _scrub_history(group, names, texts - names, merged_away)
+            _scrub_notes(group, names, {person.pk, *merged_away})
+    return len(people)
 
 
 def _merged_away(individual_id: int) -> set[int]:

@@ -4,7 +4,8 @@ settings.RETENTION_DAYS after a letter closes. Then `personal_data_purge`
 deletes the e-mails, IP hashes, signers' names, notes, withdrawal reasons and
 contact consents of its signatures, and what the admin history quotes of them;
 what is printed (names, titles, organizations, dates), the rosters of every day
-and the deliveries stay as they were.
+and the deliveries stay as they were. The name, title and country of a person
+no list ever printed (never confirmed or approved, rejected) go too.
 
 When a letter closed: at `closes_at`; a letter that staff closed (status
 "closed") before its `closes_at`, or without one, closed when it was last saved
@@ -26,7 +27,7 @@ from django.utils import timezone
 
 from signatories.models import Individual, Organization
 
-from .models import Letter, Signature
+from .models import Correction, Letter, Signature
 
 # What a purge empties on each signature: private, never printed.
 SIGNATURE_PRIVATE_FIELDS = {
@@ -114,6 +115,8 @@ class PurgeOutcome:
     signatures: int
     individuals: int
     organizations: int
+    # People whose name no list ever printed, whose record was emptied (lifecycle.never_printed_forget).
+    forgotten: int = 0
 
 
 def personal_data_purge(*, now: dt.datetime | None = None, dry_run: bool = False) -> PurgeOutcome:
@@ -147,8 +150,13 @@ def personal_data_purge(*, now: dt.datetime | None = None, dry_run: bool = False
         .filter(~Q(contact_name="") | ~Q(contact_email=""))
         .distinct()
     )
+    from .lifecycle import never_printed_forget  # the lifecycle module imports this one
+
     if dry_run:
-        return PurgeOutcome(expired, signatures.count(), individuals.count(), organizations.count())
+        forgotten = never_printed_forget(letter_ids=expired_ids, dry_run=True)
+        return PurgeOutcome(
+            expired, signatures.count(), individuals.count(), organizations.count(), forgotten
+        )
     with transaction.atomic():
         _history_purge(signatures)
         # QuerySet.update: no save() signal rewrites a printed name, and
@@ -160,4 +168,9 @@ def personal_data_purge(*, now: dt.datetime | None = None, dry_run: bool = False
         )
         n_individuals = purged_individuals.update(**INDIVIDUAL_PRIVATE_FIELDS, updated_at=now)
         n_organizations = purged_organizations.update(**ORGANIZATION_PRIVATE_FIELDS, updated_at=now)
-    return PurgeOutcome(expired, purged_signatures, n_individuals, n_organizations)
+        # Entries proposed that never printed (anyone may type a signer's address into the form).
+        Correction.objects.filter(signature__letter_id__in=expired_ids).exclude(
+            status=Correction.Status.APPLIED
+        ).delete()
+    forgotten = never_printed_forget(letter_ids=expired_ids)
+    return PurgeOutcome(expired, purged_signatures, n_individuals, n_organizations, forgotten)

@@ -7,7 +7,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from letters.models import Letter, Signature
+from letters.deliveries import delivery_record
+from letters.models import Correction, Letter, Signature
 from letters.retention import letter_purge_date, personal_data_purge
 from signatories.models import Individual
 
@@ -147,7 +148,9 @@ def test_the_command_dry_run_says_what_it_would_purge_and_changes_nothing(settin
 
     call_command("purge_personal_data", "--dry-run", stdout=out)
 
-    assert out.getvalue().startswith("Would purge 1 signatures, 1 individuals and 0 organizations")
+    assert out.getvalue().startswith(
+        "Would purge 1 signatures, 1 individuals and 0 organizations, and the names of 0"
+    )
     assert "old" in out.getvalue()
     signature.refresh_from_db()
     assert signature.contact_email == "jane@example.org"
@@ -265,3 +268,53 @@ def test_history_written_before_the_purge_cleaned_it_is_cleaned_by_a_migration(s
     assert "Marked withdrawn: [erased]" in history
     assert "Signed the wrong letter" in history  # still on its signature: the purge's to delete
     assert "Held #3 name: Ann  Roe" in history
+
+
+def test_the_purge_deletes_the_names_no_list_ever_printed(settings, staff):
+    # Retention kept the name, title and country of everyone who filled in the form and was never
+    # listed (never confirmed, awaiting approval, rejected), for ever: the people a hostile reader
+    # of the database would look for first, whom no page ever named.
+    from letters import lifecycle
+
+    settings.RETENTION_DAYS = 30
+    old = make_letter(slug="old", closes_at=ago(31))
+    pending = sign(old, make_individual("Nadia Pending", title="Journalist", country="BY"), status="pending")
+    rejected = sign(old, make_individual("Rafael Rejected", title="Lawyer", country="VE"), status="pending")
+    lifecycle.signatures_reject(
+        signatures=Signature.objects.filter(pk=rejected.pk), user=staff, reason="Fake?"
+    )
+    Correction.objects.create(signature=pending, name="Nadia P. Pending", title="Editor")
+    printed = signed_by_jane(old)
+    Correction.objects.create(signature=printed, name="Jane Doe", title="Spy", status="superseded")
+    waiting_elsewhere = make_individual("Wanda Waiting", title="Doctor")
+    sign(old, waiting_elsewhere, status="pending")
+    sign(make_letter(slug="current"), waiting_elsewhere, status="pending")
+    delivered = sign(old, make_individual("Dora Delivered"))
+    delivery_record(letter=old, as_of=dt.date(2023, 9, 21), recipient="The Minister")
+    Signature.objects.filter(pk=delivered.pk).update(status="rejected")
+    namesake_note = sign(make_letter(slug="other"), make_individual("Nadia Pendingg"), status="pending")
+    Signature.objects.filter(pk=namesake_note.pk).update(
+        notes=f"Possible duplicate of individual #{pending.individual_id} “Nadia Pending” (Belarus): near."
+    )
+
+    assert personal_data_purge(dry_run=True).forgotten == 2
+    outcome = personal_data_purge()
+
+    assert outcome.forgotten == 2
+    for signature in (pending, rejected):
+        person = Individual.objects.get(pk=signature.individual_id)
+        assert (person.title, person.country, person.sort_name) == ("", "", "")
+        assert person.name == f"Name deleted after retention (#{person.pk})"
+        assert Signature.objects.filter(pk=signature.pk).exists()  # the letter's counts stay
+    assert not Correction.objects.filter(signature__in=[pending, printed]).exists()
+    history, notes = _history(), Signature.objects.get(pk=namesake_note.pk).notes
+    for name in ("Nadia Pending", "Rafael Rejected", "Journalist", "Nadia P. Pending"):
+        assert name not in history and name not in notes
+    # Printed names stay: on a list, in a delivery, or still on a letter within retention.
+    assert set(Individual.objects.values_list("name", flat=True)) >= {
+        "Jane Doe",
+        "Wanda Waiting",
+        "Dora Delivered",
+        "Nadia Pendingg",
+    }
+    assert personal_data_purge().forgotten == 0

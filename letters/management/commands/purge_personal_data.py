@@ -7,7 +7,8 @@ from letters.retention import personal_data_purge
 class Command(BaseCommand):
     help = (
         "Delete the e-mails, IP hashes, signers' names, notes and contact consents of signatures on "
-        "letters closed more than RETENTION_DAYS ago. Rosters and deliveries are unchanged. Run it daily."
+        "letters closed more than RETENTION_DAYS ago, and the names of their signers that no list ever "
+        "printed. Rosters and deliveries are unchanged. Run it daily."
     )
 
     def add_arguments(self, parser):
@@ -21,6 +22,6 @@ class Command(BaseCommand):
         letters = ", ".join(letter.slug for letter in outcome.letters) or "none"
         self.stdout.write(
             f"{verb} {outcome.signatures} signatures, {outcome.individuals} individuals and "
-            f"{outcome.organizations} organizations; letters past {settings.RETENTION_DAYS} days "
-            f"of retention: {letters}."
+            f"{outcome.organizations} organizations, and the names of {outcome.forgotten} people no list "
+            f"ever printed; letters past {settings.RETENTION_DAYS} days of retention: {letters}."
         )

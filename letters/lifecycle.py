@@ -509,6 +509,7 @@ def _individual_forget(individual: Individual, label: str) -> tuple[set[str], se
     texts = {individual.notes, individual.title}
     individual.name = label.format(pk=individual.pk)
     individual.title = individual.email = individual.sort_name = individual.country = individual.notes = ""
+    individual.forgotten_at = timezone.now()
     individual.save()
     return names, texts
 
@@ -537,11 +538,7 @@ def never_printed_forget(*, letter_ids: list[int], dry_run: bool = False) -> int
     ):
         delivered.update(ids)
     candidates -= {person for pk, _, person in rows if pk in delivered}
-    people = [
-        person
-        for person in Individual.objects.filter(pk__in=candidates).order_by("pk")
-        if person.name != NEVER_PRINTED_NAME.format(pk=person.pk)
-    ]
+    people = list(Individual.objects.filter(pk__in=candidates, forgotten_at__isnull=True).order_by("pk"))
     if dry_run:
         return len(people)
     for person in people:

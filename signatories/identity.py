@@ -407,7 +407,7 @@ class CloseSpellings:
 
 
 def _duplicate_pairs(
-    model, fields: list[str], blocks, relation, kind: str, limit: int
+    records: QuerySet, fields: list[str], blocks, relation, kind: str, limit: int
 ) -> list[DuplicatePair]:
     """
     Up to `limit` pairs of `model`'s records that `relation` finds the same or
@@ -418,7 +418,8 @@ def _duplicate_pairs(
     has `limit` pairs. The rules read `fields` of each record; only the
     records shown are read in full.
     """
-    rows = {row["pk"]: row for row in model.objects.values("pk", "name_key", *fields)}
+    model = records.model
+    rows = {row["pk"]: row for row in records.values("pk", "name_key", *fields)}
     by_block: dict[str, list[int]] = defaultdict(list)
     by_key: dict[str, list[int]] = defaultdict(list)
     row_blocks = {}
@@ -460,7 +461,7 @@ def organization_duplicates(limit: int = 200) -> list[DuplicatePair]:
         return found + ([f"acronym:{acronym}"] if acronym else [])
 
     return _duplicate_pairs(
-        Organization,
+        Organization.objects.all(),
         ["acronym", "country"],
         blocks,
         organization_relation,
@@ -472,7 +473,8 @@ def organization_duplicates(limit: int = 200) -> list[DuplicatePair]:
 def individual_duplicates(limit: int = 200) -> list[DuplicatePair]:
     """Pairs of individuals on file that are probably the same person, for staff to merge or dismiss."""
     return _duplicate_pairs(
-        Individual,
+        # Records whose name was deleted ("Erased signatory #12") are nobody's duplicates.
+        Individual.objects.filter(forgotten_at__isnull=True),
         ["canonical_email", "country"],
         lambda person: [f"name:{person['name_key']}"],
         individual_relation,

@@ -142,6 +142,9 @@ class Individual(Signatory):
     # 254 × 3: casefold() may turn one character of the address into three ("ﬃ" into "ffi").
     canonical_email = models.CharField(max_length=762, editable=False, blank=True)
     name_key = models.CharField(max_length=200, editable=False, db_index=True)
+    # When the person's name was deleted (an erasure, or retention of a name no
+    # list printed): the record is nobody to compare anyone with any more.
+    forgotten_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [

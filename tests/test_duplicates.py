@@ -66,6 +66,31 @@ def test_people_with_the_same_name_are_paired_for_review():
     assert pair_names(individual_duplicates()) == {frozenset(("Tomás Ojea-Quintana", "Tomas Ojea Quintana"))}
 
 
+def test_records_whose_name_was_deleted_are_nobodys_duplicates(letter, settings, staff):
+    # Two erased signers ("Erased signatory #1", "#2") were proposed as "names 1 letter apart",
+    # a merge away from joining two people's signatures; retention's emptied records too.
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from letters import lifecycle
+    from letters.retention import personal_data_purge
+
+    from .factories import make_letter
+
+    for name in ("Alpha Person", "Beta Human"):
+        lifecycle.signature_erase(signature=sign(letter, make_individual(name, email=f"{name[0]}@x.org")))
+    settings.RETENTION_DAYS = 1
+    old = make_letter(slug="old", closes_at=timezone.now() - dt.timedelta(days=2))
+    for name in ("Gamma Signer", "Delta Signer"):
+        sign(old, make_individual(name), status="pending")
+    assert personal_data_purge().forgotten == 2
+    make_individual("Jane Doe")
+    make_individual("Jane Doe")
+
+    assert pair_names(individual_duplicates()) == {frozenset({"Jane Doe"})}
+
+
 def test_the_page_lists_pairs_and_merges_one(staff_client, letter):
     keep = make_organization("Amnesty International")
     other = make_organization("amnesty international.")
@@ -203,3 +228,18 @@ def test_an_organization_named_by_its_acronym_is_not_its_own_duplicate():
     # Its name and its acronym file it twice under the same key: it was once paired with itself.
     make_organization("WWF", acronym="WWF", country="CH")
     assert organization_duplicates() == []
+
+
+def test_records_erased_before_the_field_existed_are_marked_by_the_migration():
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("signatories.migrations.0006_individual_forgotten_at")
+    erased = make_individual("x")
+    Individual.objects.filter(pk=erased.pk).update(name=f"Erased signatory #{erased.pk}", title="")
+    namesake = make_individual("Erased signatory #999999")  # someone's own (odd) name stays theirs
+    migration.erased_before(apps, None)
+
+    assert Individual.objects.get(pk=erased.pk).forgotten_at is not None
+    assert Individual.objects.get(pk=namesake.pk).forgotten_at is None

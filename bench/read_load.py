@@ -154,11 +154,32 @@ def main() -> None:
             target = 0.5 if n <= 10_000 else (0.25 if what == "letter page" else None)
             line(what, n, data, healthz, "/healthz", target)
         elif what in {"CSV", "JSON"}:
-            line(what, n, data, results[static_of[(what, n)]], "static file", 0.5)
+            static = results[static_of[(what, n)]]
+            line(what, n, data, static, "static file", 0.5)
+            if data["rps"] < static["rps"] / 2:
+                for reckoning in what_would_close_it(data["rps"], static["rps"], healthz["rps"]):
+                    print(f"{engine} | {what} of {n:,}, what would close it: {reckoning}")
         else:
             line(what, n, data, None, "", None)
     if tcp:
         print(f"{engine} | TCP during the run | " + ", ".join(f"{k} {v}" for k, v in tcp.items()))
+
+
+def what_would_close_it(export: float, static: float, healthz: float) -> list[str]:
+    """
+    A missed export goal in the units of the run: what one request costs,
+    counted in static-file requests of the same size (each rate's inverse).
+    A stored export is a Django request that reads the letter's row, as
+    /healthz reads one, and then the same sendfile as the static file.
+    """
+    alone = static / healthz
+    return [
+        f"the goal allows an export to cost 2.0 static files; it cost {static / export:.1f},"
+        f" and /healthz alone costs {alone:.1f}",
+        f"a request through Django that sends the same bytes costs at least the sum, {1 + alone:.1f}"
+        f" ({1 / (1 + alone):.2f}x): the goal needs Django's request to cost less than the file it sends;"
+        " otherwise a CDN or caching proxy, which the Cache-Control and ETag headers allow, answers it",
+    ]
 
 
 if __name__ == "__main__":

@@ -337,10 +337,7 @@ def signature_withdraw(*, signature: Signature, reason: str = "", user=None) -> 
         signature.withdrawn_at = timezone.now()
         signature.withdrawal_reason = clean_reason(reason)
         _save(signature, ["withdrawn_at", "withdrawal_reason"])
-        # A change still waiting would rewrite the name on the lists of the days it was signed.
-        signature.corrections.filter(status__in=OPEN_CORRECTIONS).update(
-            status=Correction.Status.WITHDRAWN, decided_at=signature.withdrawn_at
-        )
+        _corrections_end([signature.pk], signature.withdrawn_at)
         _log(user, [signature], "Marked withdrawn" + (f": {signature.withdrawal_reason}" if reason else "."))
     return signature
 
@@ -526,33 +523,38 @@ def never_printed_forget(*, letter_ids: list[int], dry_run: bool = False) -> int
     """
     live = Signature.objects.filter(erased_at__isnull=True, individual__isnull=False)
     printed = live.filter(Q(status=Signature.Status.APPROVED) | ~Q(letter_id__in=letter_ids))
-    candidates = set(
-        live.filter(letter_id__in=letter_ids)
+    unprinted = (
+        live.filter(letter_id__in=letter_ids, individual__forgotten_at__isnull=True)
         .exclude(individual_id__in=printed.values("individual_id"))
-        .values_list("individual_id", flat=True)
+        .values("individual_id")
     )
-    rows = list(live.filter(individual_id__in=candidates).values_list("pk", "letter_id", "individual_id"))
+    # Subqueries, not lists: a viral letter leaves tens of thousands who never confirmed.
+    rows = list(live.filter(individual_id__in=unprinted).values_list("pk", "letter_id", "individual_id"))
     delivered: set[int] = set()
     for ids in Delivery.objects.filter(letter_id__in={letter for _, letter, _ in rows}).values_list(
         "signature_ids", flat=True
     ):
         delivered.update(ids)
-    candidates -= {person for pk, _, person in rows if pk in delivered}
-    people = list(Individual.objects.filter(pk__in=candidates, forgotten_at__isnull=True).order_by("pk"))
+    people = sorted({person for _, _, person in rows} - {person for pk, _, person in rows if pk in delivered})
     if dry_run:
         return len(people)
-    for person in people:
-        with transaction.atomic():
-            group = list(Signature.objects.select_related("individual").filter(individual=person))
-            names, texts = _individual_forget(person, NEVER_PRINTED_NAME)
-            for correction in Correction.objects.filter(signature__individual=person):
-                names.add(correction.name)
-                texts.add(correction.title)
-            Correction.objects.filter(signature__individual=person).delete()
-            merged_away = _merged_away(person.pk)
-            _scrub_history(group, names, texts - names, merged_away)
-            _scrub_notes(group, names, {person.pk, *merged_away})
+    for at in range(0, len(people), 500):
+        for person in Individual.objects.filter(pk__in=people[at : at + 500]):
+            _never_printed_forget_one(person)
     return len(people)
+
+
+def _never_printed_forget_one(person: Individual) -> None:
+    with transaction.atomic():
+        group = list(Signature.objects.select_related("individual").filter(individual=person))
+        names, texts = _individual_forget(person, NEVER_PRINTED_NAME)
+        for correction in Correction.objects.filter(signature__individual=person):
+            names.add(correction.name)
+            texts.add(correction.title)
+        Correction.objects.filter(signature__individual=person).delete()
+        merged_away = _merged_away(person.pk)
+        _scrub_history(group, names, texts - names, merged_away)
+        _scrub_notes(group, names, {person.pk, *merged_away})
 
 
 def _merged_away(individual_id: int) -> set[int]:
@@ -648,6 +650,16 @@ def _scrub_notes(signatures: list[Signature], names: set[str], individual_ids: s
 
 # Corrections that may still print: waiting for their link, or for staff.
 OPEN_CORRECTIONS = (Correction.Status.PENDING, Correction.Status.CONFIRMED)
+
+
+def _corrections_end(signature_ids: list[int], now: dt.datetime) -> None:
+    """
+    Withdrawn signatures: the changes still waiting would rewrite the name on
+    the lists of the days they were signed, so they no longer apply.
+    """
+    Correction.objects.filter(signature_id__in=signature_ids, status__in=OPEN_CORRECTIONS).update(
+        status=Correction.Status.WITHDRAWN, decided_at=now
+    )
 
 
 def correction_propose(
@@ -827,9 +839,11 @@ def signatures_withdraw(*, signatures: QuerySet, user, reason: str = "") -> Outc
     total = signatures.count()
     with transaction.atomic():
         rows = _locked(signatures, Q(withdrawn_at__isnull=True))
+        now = timezone.now()
         Signature.objects.filter(pk__in=[row.pk for row in rows]).update(
-            withdrawn_at=timezone.now(), withdrawal_reason=reason
+            withdrawn_at=now, withdrawal_reason=reason
         )
+        _corrections_end([row.pk for row in rows], now)
         _log(user, rows, "Marked withdrawn" + (f": {reason}" if reason else "."))
     return Outcome(changed=len(rows), skipped=total - len(rows))
 

@@ -308,6 +308,15 @@ def test_withdrawing_takes_a_confirmed_correction_out_of_the_organizers_hands(cl
     assert signature.individual.title == "Professor"
 
 
+def test_staff_withdrawing_on_the_signers_word_also_ends_her_waiting_correction(client, signature, moderator):
+    client.post(url(signature), {"action": "correct", "name": "Jane Doe", "title": "Dean of Law"})
+    lifecycle.signatures_withdraw(signatures=Signature.objects.filter(pk=signature.pk), user=moderator)
+
+    [correction] = Correction.objects.filter(signature=signature)
+    assert correction.status == Correction.Status.WITHDRAWN
+    assert lifecycle.corrections_approve(corrections=Correction.objects.all(), user=moderator).changed == 0
+
+
 def test_a_withdrawn_signature_takes_no_new_correction(signature):
     lifecycle.signature_withdraw(signature=signature)
     with pytest.raises(ValidationError):

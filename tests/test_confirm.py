@@ -5,6 +5,7 @@ from unittest import mock
 import pytest
 from django.core import mail
 
+from letters.merging import individual_merge
 from letters.models import Letter, Signature
 from letters.tokens import make_confirm_token, make_manage_token, read_manage_token
 
@@ -207,6 +208,26 @@ def test_a_withdrawn_or_rejected_signature_is_not_confirmed(client, letter):
     rejected.refresh_from_db()
     assert withdrawn.status == Signature.Status.PENDING and withdrawn.confirmed_at is None
     assert rejected.status == Signature.Status.REJECTED and rejected.confirmed_at is None
+
+
+def test_after_a_merge_the_confirmation_link_shows_the_entry_kept_in_its_place(client, letter, staff):
+    # Jane signed from two addresses; staff merged the two records, keeping her listed signature.
+    listed = sign(
+        letter, make_individual("Jane Doe", email="jane@example.org"), contact_email="jane@example.org"
+    )
+    retired = sign(
+        letter,
+        make_individual("Jane Doe", email="jane.doe@work.example"),
+        status="pending",
+        contact_email="jane.doe@work.example",
+    )
+    individual_merge(keep=listed.individual, duplicates=[retired.individual], user=staff)
+
+    page = client.get(f"/confirm/{make_confirm_token(retired.pk)}/").content.decode()
+
+    # It said "Signature not accepted … The organizers did not accept this signature" while she was listed.
+    assert "not accept" not in page
+    assert "on the list of" in page
 
 
 def test_the_confirmation_page_links_to_the_signers_page(client, letter):

@@ -149,6 +149,8 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         signature = None
     if signature is None:
         return render(request, "letters/confirm_invalid.html", {"expired": False}, status=400)
+    # After staff merged duplicates, the link shows (and confirms) the entry that stands for this one.
+    signature = lifecycle.signature_standing(signature)
 
     languages.activate_for_letter(request, signature.letter, default=signature.language)
     context = {

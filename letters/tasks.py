@@ -50,6 +50,11 @@ def send_signature_email(
     if signature is None:
         logger.warning("Signature %s is gone; its %s e-mail was not sent", signature_id, kind)
         return
+    if signature.erased_at is not None:
+        # The signer's address is deleted; what is left on file may be someone
+        # else's (another contact of the organization).
+        logger.info("Signature %s was erased; its %s e-mail was not sent", signature_id, kind)
+        return
     if kind == "confirm" and signature.status != Signature.Status.PENDING:
         # Queued twice, or confirmed by the first link meanwhile.
         logger.info("Signature %s is already %s; no confirmation sent", signature_id, signature.status)

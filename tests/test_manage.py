@@ -491,6 +491,33 @@ def test_after_an_organization_merge_the_representatives_own_retired_claim_leads
     assert listed.withdrawn_at is not None
 
 
+def test_a_receipt_still_queued_when_the_signer_erases_is_sent_to_nobody(
+    client, letter, django_capture_on_commit_callbacks
+):
+    amnesty = make_organization(
+        "Amnesty International", contact_name="Dana Director", contact_email="director@amnesty.org"
+    )
+    sign(letter, amnesty, contact_email="director@amnesty.org", signer_name="Dana Director")
+    claim = sign(
+        letter,
+        amnesty,
+        status=Signature.Status.CONFIRMED,
+        confirmed_at=timezone.now(),
+        source=Signature.Source.FORM,
+        contact_email="ana@example.org",
+        signer_name="Ana Second",
+    )
+    # The worker is slow: the withdrawal's receipt is still queued when she erases.
+    with django_capture_on_commit_callbacks() as queued:
+        client.post(url(claim), {"action": "withdraw"})
+    client.post(url(claim), {"action": "erase", "confirm": "yes"})
+    for task in queued:
+        task()
+
+    # It went to the director, the organization's other contact, with a link to Ana's page.
+    assert mail.outbox == []
+
+
 def test_erasing_takes_the_name_off_the_days_of_an_earlier_period_too(client, letter):
     # Signed, withdrew, signed again: "every list, including earlier days" covers both periods.
     jane = make_individual("Jane Doe", email="jane@example.org")

@@ -93,6 +93,22 @@ def needs_approval(signature: Signature) -> bool:
     return signature.is_organization or signature.letter.requires_approval
 
 
+def correction_needs_approval(signature: Signature) -> bool:
+    """
+    A new printed entry waits for staff where the signature does, and where the
+    signatory is listed on another letter that requires approval: the record is
+    one, and a correction reprints it on every letter it signed.
+    """
+    if needs_approval(signature):
+        return True
+    return Signature.objects.filter(
+        individual_id=signature.individual_id,
+        status=Signature.Status.APPROVED,
+        erased_at__isnull=True,
+        letter__requires_approval=True,
+    ).exists()
+
+
 def namesake_listed(signature: Signature) -> bool:
     """
     Someone of the same name who may be this very person is on the letter's
@@ -710,7 +726,7 @@ def _correction_confirmed(correction: Correction, signature: Signature, now: dt.
     """
     A correction's address is proven. One sent with its signature prints when
     the signature does; one sent later prints now, or once staff approve it
-    where the signature needs approval.
+    where it needs them (`correction_needs_approval`).
     """
     correction.confirmed_at = now
     correction.status = Correction.Status.CONFIRMED
@@ -720,10 +736,10 @@ def _correction_confirmed(correction: Correction, signature: Signature, now: dt.
         status__in=OPEN_CORRECTIONS,
         with_signature=correction.with_signature,
     ).exclude(pk=correction.pk).update(status=Correction.Status.SUPERSEDED, decided_at=now)
-    if correction.with_signature:
-        prints_now = signature.status == Signature.Status.APPROVED
+    if correction.with_signature and signature.status != Signature.Status.APPROVED:
+        prints_now = False  # with its signature, once staff approve it
     else:
-        prints_now = not needs_approval(signature)
+        prints_now = not correction_needs_approval(signature)
     if prints_now:
         _correction_apply(correction, None, now)
 

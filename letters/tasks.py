@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 
 from signatories.normalize import canonical_email, clean_text
 
+from . import lifecycle
 from .languages import LetterVersions, interface_language
 from .mailcaps import mail_allowed
 from .models import Letter, Signature
@@ -128,7 +129,10 @@ def _signature_email(
         "letter": letter,
         "letter_title": title,
         "signatory": signature.signatory,
-        "needs_approval": signature.is_organization or letter.requires_approval,
+        # Of the signature, or of the correction in a correction's e-mail.
+        "needs_approval": (
+            lifecycle.correction_needs_approval if kind == "correction" else lifecycle.needs_approval
+        )(signature),
         "letter_url": f"{settings.SITE_URL}{letter.get_absolute_url()}?lang={language}",
         "confirm_url": _link("letters:confirm", make_confirm_token(signature.pk), language)
         if own_signature

@@ -370,6 +370,25 @@ def test_an_erased_name_leaves_every_list_of_every_day_and_its_private_data_goes
     assert other.individual.name == "Other Person"
 
 
+def test_a_correction_waits_for_staff_where_another_letter_listing_the_signer_requires_approval(client, post):
+    # Jane is listed on two letters; only the other one has its organizers review every entry.
+    letter = make_letter(requires_approval=False)
+    vetted = make_letter(slug="vetted", requires_approval=True)
+    jane = Individual.objects.get(
+        pk=sign(vetted, make_individual("Jane Doe", title="Professor")).individual_id
+    )
+    jane.email = "jane@example.org"
+    jane.save()
+    own = sign(letter, jane, contact_email="jane@example.org")
+
+    response = post(url(own), {"action": "correct", "name": "Jane Doe", "title": "Anything at all"})
+
+    # Her record is one: the new title printed at once on the vetted letter, which no one had reviewed.
+    assert response["Location"].endswith("?done=correction-sent")
+    assert "Anything at all" not in client.get("/letters/vetted/signatories.json").content.decode()
+    assert own.corrections.get().status == Correction.Status.CONFIRMED
+
+
 def jane_merged_into_an_imported_row(letter, staff) -> tuple[Signature, Signature]:
     """Jane signed on the web; staff merged her into the row a spreadsheet had brought, which is kept."""
     imported = sign(letter, make_individual("Jane Doe"), signed_at=dt.datetime(2023, 9, 1, tzinfo=dt.UTC))

@@ -6,6 +6,7 @@ import pytest
 from django.core import mail
 from django.db import transaction
 
+from letters import lifecycle
 from letters.models import Correction, Letter, Signature
 from letters.services import signature_submit
 from signatories.models import Individual, Organization
@@ -275,7 +276,7 @@ def test_someone_who_already_signed_gets_an_email_saying_so(post, letter):
 def test_a_known_signer_of_another_letter_prints_what_they_submitted_once_confirmed(client, post):
     letter = make_letter(slug="civic-space", requires_approval=False)
     individual = make_individual("Tomás Ojea-Quintana", title="Lawyer", email="tomas@example.org")
-    sign(make_letter(), individual)
+    sign(make_letter(requires_approval=False), individual)
 
     post(URL, individual_data(title="Former UN Special Rapporteur"))
 
@@ -287,6 +288,20 @@ def test_a_known_signer_of_another_letter_prints_what_they_submitted_once_confir
     client.post(re.search(r"/confirm/[^/\s]+/", mail.outbox[-1].body).group(0))
     individual.refresh_from_db()
     assert individual.title == "Former UN Special Rapporteur"
+
+
+def test_a_known_signer_of_a_vetted_letter_is_reprinted_there_only_once_staff_approve(client, post, staff):
+    make_letter(slug="civic-space", requires_approval=False)
+    individual = make_individual("Tomás Ojea-Quintana", title="Lawyer", email="tomas@example.org")
+    sign(make_letter(slug="vetted", requires_approval=True), individual)
+
+    post(URL, individual_data(title="Former UN Special Rapporteur"))
+    client.post(re.search(r"/confirm/[^/\s]+/", mail.outbox[-1].body).group(0))
+
+    # One record, printed on both letters: the vetted one's organizers review the new title first.
+    assert "Lawyer" in client.get("/letters/vetted/signatories.json").content.decode()
+    lifecycle.corrections_approve(corrections=Correction.objects.all(), user=staff)
+    assert "Former UN Special Rapporteur" in client.get("/letters/vetted/signatories.json").content.decode()
 
 
 def test_a_stranger_cannot_rewrite_a_pending_entry(client, post):

@@ -195,7 +195,7 @@ def confirm_correction(request: HttpRequest, token: str) -> HttpResponse:
         "correction": correction,
         "signature": signature,
         "letter": signature.letter,
-        "needs_approval": lifecycle.needs_approval(signature),
+        "needs_approval": lifecycle.correction_needs_approval(signature),
         "manage_token": tokens.make_manage_token(signature.pk),
     }
     if request.method == "POST":
@@ -264,6 +264,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
         "correction_form": CORRECTION_FORMS[kind](initial=initial),
         "withdraw_form": WithdrawForm(),
         "pending_correction": signature.corrections.filter(status=Correction.Status.CONFIRMED).last(),
+        "correction_needs_approval": lifecycle.correction_needs_approval(signature),
     }
     action = request.POST.get("action") if request.method == "POST" else None
     if action is None:

@@ -21,7 +21,7 @@ from signatories.normalize import canonical_email, clean_text
 from . import lifecycle
 from .languages import LetterVersions, interface_language
 from .mailcaps import mail_allowed
-from .models import Letter, Signature
+from .models import Correction, Letter, Signature
 from .tokens import make_confirm_token, make_correction_token, make_manage_token
 
 logger = logging.getLogger(__name__)
@@ -140,7 +140,7 @@ def _signature_email(
         "manage_url": _link("letters:manage", make_manage_token(signature.pk), language)
         if own_signature
         else "",
-        "correction": signature.corrections.filter(pk=correction_id).first() if correction_id else None,
+        "correction": _correction(signature, kind, correction_id),
         "correction_url": (
             _link("letters:confirm_correction", make_correction_token(correction_id), language)
             if correction_id
@@ -212,6 +212,15 @@ def _links_email(letter, signatures: list[Signature], *, to: str, language: str)
     )
     message.attach_alternative(render_to_string("letters/email/links.html", context), "text/html")
     return message
+
+
+def _correction(signature: Signature, kind: str, correction_id: int | None) -> Correction | None:
+    """The correction a message is about: its own, or the entry submitted with a signature to confirm."""
+    if correction_id:
+        return signature.corrections.filter(pk=correction_id).first()
+    if kind == "confirm":
+        return signature.corrections.filter(with_signature=True, status=Correction.Status.PENDING).last()
+    return None
 
 
 def _link(name: str, token: str, language: str) -> str:

@@ -290,6 +290,19 @@ def test_a_known_signer_of_another_letter_prints_what_they_submitted_once_confir
     assert individual.title == "Former UN Special Rapporteur"
 
 
+def test_a_known_signers_confirmation_email_shows_the_entry_she_submitted(post):
+    make_letter(slug="civic-space", requires_approval=False)
+    individual = make_individual("Tomás Ojea-Quintana", title="Lawyer", email="tomas@example.org")
+    sign(make_letter(requires_approval=False), individual)
+
+    post(URL, individual_data(title="Former UN Special Rapporteur"))
+
+    # It showed only "Lawyer", the title on file, though the link publishes what she typed.
+    message = mail.outbox[-1]
+    assert "Former UN Special Rapporteur" in message.body
+    assert "Former UN Special Rapporteur" in message.alternatives[0].content
+
+
 def test_a_known_signer_of_a_vetted_letter_is_reprinted_there_only_once_staff_approve(client, post, staff):
     make_letter(slug="civic-space", requires_approval=False)
     individual = make_individual("Tomás Ojea-Quintana", title="Lawyer", email="tomas@example.org")

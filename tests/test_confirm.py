@@ -305,3 +305,27 @@ def test_the_signers_pages_speak_the_language_they_signed_in(client, letter):
         assert '<html lang="ko"' in html
     assert "서명 확인하기" in confirm_page
     assert "Confirm my signature" not in confirm_page
+
+
+def test_an_expired_link_of_a_signature_already_confirmed_says_where_it_stands(client, letter):
+    # It said "This link has expired… ask for a new link", and the new-link button then said
+    # "This signature is already confirmed."
+    signature = sign(letter, make_individual("Jane Doe", email="jane@example.org"), contact_email="jane@x.org")
+    token = old_token(signature.pk, days=30)
+
+    html = client.get(f"/confirm/{token}/").content.decode()
+
+    assert "This link has expired" not in html and "Thank you for signing" in html
+    assert client.post(f"/confirm/{token}/").status_code == 302
+
+
+def test_a_new_link_for_a_rejected_signature_says_the_organizers_did_not_accept_it(client, letter):
+    # It said "This signature is already confirmed."
+    signature = pending(letter)
+    Signature.objects.filter(pk=signature.pk).update(status=Signature.Status.REJECTED)
+    token = old_token(signature.pk, days=8)
+
+    html = client.post(f"/confirm/{token}/new-link/").content.decode()
+
+    assert "The organizers did not accept this signature" in html and "already confirmed" not in html
+    assert not mail.outbox

@@ -141,16 +141,22 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     and a button and changes nothing — mail scanners open links; the button
     (POST) confirms. Confirming twice is harmless.
     """
+    expired = False
     try:
         signature = _signature(tokens.read_confirm_token(token))
     except tokens.ExpiredToken:
-        return render(request, "letters/confirm_invalid.html", {"expired": True, "token": token}, status=400)
+        signature, expired = _signature(tokens.read_confirm_token(token, allow_expired=True)), True
     except tokens.BadToken:
         signature = None
     if signature is None:
         return render(request, "letters/confirm_invalid.html", {"expired": False}, status=400)
     # After staff merged duplicates, the link shows (and confirms) the entry that stands for this one.
     signature = lifecycle.signature_standing(signature)
+    if expired and signature.status == Signature.Status.PENDING and not signature.withdrawn_at:
+        # Only a signature still to confirm needs a new link; any other is shown as it stands.
+        return render(request, "letters/confirm_invalid.html", {"expired": True, "token": token}, status=400)
+    if expired and request.method == "POST":
+        return redirect("letters:confirm", token=token)
 
     languages.activate_for_letter(request, signature.letter, default=signature.language)
     context = {

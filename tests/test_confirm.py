@@ -310,7 +310,9 @@ def test_the_signers_pages_speak_the_language_they_signed_in(client, letter):
 def test_an_expired_link_of_a_signature_already_confirmed_says_where_it_stands(client, letter):
     # It said "This link has expired… ask for a new link", and the new-link button then said
     # "This signature is already confirmed."
-    signature = sign(letter, make_individual("Jane Doe", email="jane@example.org"), contact_email="jane@x.org")
+    signature = sign(
+        letter, make_individual("Jane Doe", email="jane@example.org"), contact_email="jane@x.org"
+    )
     token = old_token(signature.pk, days=30)
 
     html = client.get(f"/confirm/{token}/").content.decode()

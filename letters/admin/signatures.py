@@ -535,9 +535,18 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
             "count": queryset.count(),
             "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
             "select_across": request.POST.get("select_across", "0"),
-            "changelist_url": reverse("admin:letters_signature_changelist"),
+            # Posted back where the selection was made: the list with its filters (which
+            # "select all" stands for), or the signature's own page, whatever its status.
+            "post_url": request.get_full_path(),
+            "action_field": self._action_field(request),
         }
         return TemplateResponse(request, "admin/letters/signature/action_reason.html", context)
+
+    @staticmethod
+    def _action_field(request: HttpRequest) -> str:
+        """The name under which the page the action was chosen on posts it."""
+        on_page = f"{ActionLocation.CHANGE_FORM.value}-action"
+        return on_page if on_page in request.POST else "action"
 
     @admin.action(description="Resend the confirmation e-mail", permissions=["change"], location=BOTH)
     def resend_confirmation(self, request: HttpRequest, queryset):

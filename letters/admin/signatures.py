@@ -314,8 +314,8 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
         "ip_hash",
         "updated_at",
     ]
-    # What staff may edit on a signature that exists.
-    editable_fields = ["public_consent", "contact_consent", "signer_name", "contact_email", "notes"]
+    # What staff may edit on a signature that exists: `lifecycle.staff_editable_fields`.
+    editable_fields = lifecycle.STAFF_EDITABLE_FIELDS
     # A signature staff enter by hand (letter, signatory, day): approved at once.
     add_fields = ["letter", "individual", "organization", "signed_at", "public_consent", "notes"]
     actions = ["approve", "reject", "resend_confirmation", "mark_withdrawn", "erase"]
@@ -420,7 +420,10 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
         return self.add_fields if obj is None else [*self.lifecycle_fields, *self.editable_fields]
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
-        return [] if obj is None else self.lifecycle_fields
+        if obj is None:
+            return []
+        editable = lifecycle.staff_editable_fields(obj)
+        return [*self.lifecycle_fields, *(name for name in self.editable_fields if name not in editable)]
 
     def get_inlines(self, request: HttpRequest, obj=None):
         return [CorrectionInline] if obj is not None else []

@@ -187,6 +187,8 @@ class InvalidationForm(forms.Form):
     )
     reason = forms.CharField(required=False, max_length=500, widget=forms.TextInput(attrs={"size": 80}))
     expected_count = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # Which signatures the preview showed (`moderation.matches_digest`), not just how many.
+    expected_set = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
     def clean_email_domain(self) -> str:
         domain = self.cleaned_data["email_domain"].strip().lstrip("@").lower()
@@ -600,6 +602,7 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
                 preview = {"count": matches.count(), "sample": sample[:50]}
                 form.data = form.data.copy()
                 form.data["expected_count"] = preview["count"]
+                form.data["expected_set"] = moderation.matches_digest(matches)
         context = {
             **self.admin_site.each_context(request),
             "title": "Reject signatures in bulk",
@@ -619,7 +622,11 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
         else:
             try:
                 return moderation.signatures_invalidate(
-                    criteria=criteria, reason=reason, user=request.user, expected_count=expected
+                    criteria=criteria,
+                    reason=reason,
+                    user=request.user,
+                    expected_count=expected,
+                    expected_set=form.cleaned_data["expected_set"],
                 )
             except lifecycle.TransitionError as error:
                 form.add_error(None, str(error))

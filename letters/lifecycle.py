@@ -60,6 +60,18 @@ PRINTED_FIELDS = {
 }
 
 
+# What staff may still edit on a signature's page; everything else changes only through a transition.
+STAFF_EDITABLE_FIELDS = ["public_consent", "contact_consent", "signer_name", "contact_email", "notes"]
+
+
+def staff_editable_fields(signature: Signature) -> list[str]:
+    """
+    The fields staff may edit on `signature`'s page: none once it is erased,
+    whose private data nothing brings back (not a page opened before the erasure).
+    """
+    return [] if signature.erased_at is not None else STAFF_EDITABLE_FIELDS
+
+
 def bucket_q(key: str, prefix: str = "") -> Q:
     """The bucket `key` as a Q on signatures, or on a relation to them (`prefix="signatures__"`)."""
     return Q(**{f"{prefix}{name}": value for name, value in BUCKETS[key][1].items()})

@@ -7,6 +7,7 @@ hundred. The writes are `letters.lifecycle`'s.
 """
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -158,13 +159,20 @@ class InvalidationCriteria:
         )
 
 
+def matches_digest(matches: QuerySet) -> str:
+    """Which signatures match, in a few characters the preview carries to the confirmation."""
+    pks = ",".join(str(pk) for pk in matches.order_by("pk").values_list("pk", flat=True))
+    return hashlib.sha256(pks.encode()).hexdigest()[:32]
+
+
 def signatures_invalidate(
-    *, criteria: InvalidationCriteria, reason: str, user, expected_count: int
+    *, criteria: InvalidationCriteria, reason: str, user, expected_count: int, expected_set: str = ""
 ) -> Outcome:
     """
     Reject every signature matching `criteria` in one transaction, provided
-    they are still the `expected_count` staff saw in the preview; otherwise
-    nothing changes and staff look again.
+    they are still the `expected_count` staff saw in the preview — the very
+    ones, when the preview's `matches_digest` is given; otherwise nothing
+    changes and staff look again.
     """
     if not criteria.is_narrowed:
         raise TransitionError("Choose at least one criterion besides the letter.")
@@ -174,6 +182,11 @@ def signatures_invalidate(
         if count != expected_count:
             raise TransitionError(
                 f"{count} signatures match now, not the {expected_count} of the preview. "
+                "Check the new preview before confirming."
+            )
+        if expected_set and matches_digest(matches) != expected_set:
+            raise TransitionError(
+                "The matching signatures changed since the preview (some left, others arrived). "
                 "Check the new preview before confirming."
             )
         return lifecycle.signatures_reject(signatures=matches, user=user, reason=reason)

@@ -91,3 +91,16 @@ def test_a_moderator_sees_the_dashboard_without_the_import(moderator_client, let
 
     assert f'id="letter-{letter.slug}"' in html
     assert "/admin/letters/signature/import/" not in html
+
+
+def test_a_letter_closed_before_its_closing_day_says_when_it_closed(staff_client):
+    planned = timezone.now() + dt.timedelta(days=30)
+    letter = make_letter(title="Closed early", closes_at=planned, timezone="UTC")
+    letter.status = Letter.Status.CLOSED
+    letter.save()
+
+    html = staff_client.get("/admin/").content.decode()
+
+    card = html[html.index('id="letter-' + letter.slug) :]
+    assert f"Closed {planned:%d %b %Y}".replace("Closed 0", "Closed ") not in card
+    assert f"Closed {timezone.now():%d %b %Y}".replace("Closed 0", "Closed ") in card

@@ -116,3 +116,34 @@ def test_the_queue_links_an_address_burst_to_the_invalidation_page(staff_client,
     assert 'value="bot"' in page.content.decode()
     queue = staff_client.get("/admin/letters/signature/").content.decode()
     assert f"/admin/letters/signature/invalidate/?letter={letter.pk}&amp;ip_hash=bot" in queue
+
+
+def hidden(response, name: str) -> str:
+    match = re.search(rf'<input type="hidden" name="{name}" value="([^"]*)"', response.content.decode())
+    assert match, f"the preview carries {name}"
+    return match.group(1)
+
+
+def test_nothing_changes_when_other_signatures_match_than_the_preview_showed(staff_client, letter, flood):
+    bad, _ = flood
+    criteria = {"letter": letter.pk, "ip_hash": "bot", "reason": "Spam"}
+    preview = staff_client.post(URL, {**criteria, "preview": "1"})
+    # Meanwhile a colleague rejects one of the five, and a sixth arrives: five match again.
+    Signature.objects.filter(pk=bad[0].pk).update(status=Signature.Status.REJECTED)
+    newcomer = sign(letter, make_individual("Not Seen"), T0, ip_hash="bot", submitted_at=T0)
+
+    response = staff_client.post(
+        URL,
+        {
+            **criteria,
+            "expected_count": hidden(preview, "expected_count"),
+            "expected_set": hidden(preview, "expected_set"),
+            "confirm": "1",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "changed since the preview" in response.content.decode()
+    newcomer.refresh_from_db()
+    assert newcomer.status == Signature.Status.APPROVED
+    assert Signature.objects.filter(status="rejected").count() == 1

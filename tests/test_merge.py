@@ -207,3 +207,18 @@ def test_a_kept_record_stored_before_todays_name_rules_makes_the_merge_say_so(st
 
     assert Individual.objects.filter(pk=duplicate.pk).exists()
     assert Signature.objects.get(letter=letter).individual_id == duplicate.pk
+
+
+def test_the_merge_page_gives_the_days_of_the_letter_s_own_calendar(staff_client, letter):
+    # 02:00 UTC on 1 September is still 31 August in New York, the letter's zone: its list of that day.
+    late_evening = dt.datetime(2023, 9, 1, 2, tzinfo=dt.UTC)
+    first, second = make_individual("Ana Pérez"), make_individual("Ana Perez")
+    sign(letter, first, late_evening, withdrawn_at=dt.datetime(2023, 9, 10, 2, tzinfo=dt.UTC))
+    sign(letter, second, LATE, withdrawn_at=dt.datetime(2023, 9, 8, 12, tzinfo=dt.UTC))
+
+    page = staff_client.get(
+        f"/admin/signatories/individual/merge/?ids={first.pk},{second.pk}&keep={first.pk}"
+    ).content.decode()
+
+    assert "signed 31 Aug 2023" in page
+    assert "listed from 31 Aug 2023 until 9 Sep 2023" in page

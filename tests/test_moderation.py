@@ -1,6 +1,7 @@
 """The moderation queue: what it lists, its warnings, and each bulk action."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.contrib.admin.models import LogEntry
@@ -365,3 +366,59 @@ def test_approving_on_the_signature_page_records_who_and_when(staff_client, staf
 def test_the_queue_shows_what_the_form_noticed(staff_client, letter):
     confirmed(letter, make_organization("Amnesty Intl"), notes="Possible duplicate of organization #1")
     assert "Possible duplicate of organization #1" in staff_client.get(QUEUE).content.decode()
+
+
+def submit_confirmation_page(client, page, **fields):
+    """Press the confirmation page's button as a browser would: its own action URL and hidden inputs."""
+    html = page.content.decode()
+    form = html[html.index('<form method="post" action="', html.index('id="content"')) :]
+    action = form.split('action="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    data: dict[str, list[str]] = {}
+    for tag in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.split("</form>")[0]):
+        data.setdefault(tag[0], []).append(tag[1])
+    return client.post(action, {**data, **fields}, follow=True)
+
+
+def test_marking_an_approved_signature_withdrawn_on_its_page_withdraws_it(staff_client, letter):
+    signature = sign(letter, make_individual("Jane Doe"))
+
+    page = staff_client.post(
+        f"/admin/letters/signature/{signature.pk}/change/",
+        {"CHANGE_FORM-action": "mark_withdrawn", "_selected_action": [signature.pk]},
+    )
+    done = submit_confirmation_page(staff_client, page, reason="Phoned us")
+
+    signature.refresh_from_db()
+    assert signature.withdrawn_at is not None and signature.withdrawal_reason == "Phoned us"
+    assert "1 signature marked withdrawn." in done.content.decode()
+
+
+def test_rejecting_from_the_list_of_approved_signatures_rejects_the_ones_chosen(staff_client, letter):
+    signature = sign(letter, make_individual("Jane Doe"))
+
+    page = staff_client.post(
+        QUEUE + f"?letter={letter.pk}&queue=approved",
+        {"action": "reject", "_selected_action": [signature.pk], "index": "0"},
+    )
+    submit_confirmation_page(staff_client, page, reason="Impostor")
+
+    signature.refresh_from_db()
+    assert (signature.status, signature.rejection_reason) == ("rejected", "Impostor")
+
+
+def test_rejecting_all_of_one_letter_s_list_leaves_other_letters_alone(staff_client, letter):
+    other = make_letter(slug="other-letter")
+    chosen = confirmed(letter, make_individual())
+    elsewhere = confirmed(other, make_individual())
+
+    page = staff_client.post(
+        QUEUE + f"?letter={letter.pk}",
+        {"action": "reject", "_selected_action": [chosen.pk], "select_across": "1", "index": "0"},
+    )
+    assert "1 signature selected." in page.content.decode()
+    submit_confirmation_page(staff_client, page, reason="Spam wave")
+
+    chosen.refresh_from_db()
+    elsewhere.refresh_from_db()
+    assert chosen.status == Signature.Status.REJECTED
+    assert elsewhere.status == Signature.Status.CONFIRMED

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 
+from letters import lifecycle
 from letters.models import Signature
 
 from .factories import make_individual, make_letter, make_organization, sign
@@ -195,3 +196,28 @@ def test_a_day_before_any_letter_is_refused_next_to_the_field(staff_client, clie
 def test_a_letter_id_no_database_can_hold_is_refused_not_a_500(staff_client):
     response = staff_client.get("/admin/letters/signature/?letter=" + "9" * 30)
     assert response.status_code in {200, 302}
+
+
+def test_an_erased_signature_s_page_saved_from_before_the_erasure_brings_nothing_back(staff_client, letter):
+    signature = sign(
+        letter,
+        make_organization("Org"),
+        contact_email="dana@org.example",
+        signer_name="Dana Director",
+        notes="Called her on Monday",
+    )
+    page = staff_client.get(change_url(signature))
+    form = page.context["adminform"].form
+    stale = {name: ("" if form[name].value() is None else form[name].value()) for name in form.fields}
+    lifecycle.signature_erase(signature=signature)
+
+    staff_client.post(
+        change_url(signature),
+        {**stale, "corrections-TOTAL_FORMS": "0", "corrections-INITIAL_FORMS": "0", "_save": "Save"},
+    )
+
+    signature.refresh_from_db()
+    assert (signature.contact_email, signature.signer_name, signature.notes) == ("", "", "")
+    html = staff_client.get(change_url(signature)).content.decode()
+    for field in ("contact_email", "signer_name", "notes"):
+        assert f'name="{field}"' not in html, field

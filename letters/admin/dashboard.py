@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from ..lifecycle import BUCKETS, bucket_q
 from ..models import Delivery, DigestSubscription, Letter, Signature
+from ..retention import letter_closed_at
 from .times import local_time
 
 
@@ -74,7 +75,11 @@ def dashboard(request: HttpRequest) -> dict:
                 week=week,
                 last_delivery=delivery,
                 last_delivery_at=local_time(delivery.recorded_at, letter) if delivery else "",
-                closes_at=local_time(letter.closes_at, letter),
+                # A letter staff closed before its closing day closed then, not on that day.
+                closes_at=local_time(
+                    letter_closed_at(letter) if letter.status == Letter.Status.CLOSED else letter.closes_at,
+                    letter,
+                ),
                 links=_links(letter, can_import),
             )
         )

@@ -187,6 +187,8 @@ class InvalidationForm(forms.Form):
     )
     reason = forms.CharField(required=False, max_length=500, widget=forms.TextInput(attrs={"size": 80}))
     expected_count = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # Which signatures the preview showed (`moderation.matches_digest`), not just how many.
+    expected_set = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
     def clean_email_domain(self) -> str:
         domain = self.cleaned_data["email_domain"].strip().lstrip("@").lower()
@@ -314,8 +316,8 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
         "ip_hash",
         "updated_at",
     ]
-    # What staff may edit on a signature that exists.
-    editable_fields = ["public_consent", "contact_consent", "signer_name", "contact_email", "notes"]
+    # What staff may edit on a signature that exists: `lifecycle.staff_editable_fields`.
+    editable_fields = lifecycle.STAFF_EDITABLE_FIELDS
     # A signature staff enter by hand (letter, signatory, day): approved at once.
     add_fields = ["letter", "individual", "organization", "signed_at", "public_consent", "notes"]
     actions = ["approve", "reject", "resend_confirmation", "mark_withdrawn", "erase"]
@@ -420,7 +422,10 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
         return self.add_fields if obj is None else [*self.lifecycle_fields, *self.editable_fields]
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
-        return [] if obj is None else self.lifecycle_fields
+        if obj is None:
+            return []
+        editable = lifecycle.staff_editable_fields(obj)
+        return [*self.lifecycle_fields, *(name for name in self.editable_fields if name not in editable)]
 
     def get_inlines(self, request: HttpRequest, obj=None):
         return [CorrectionInline] if obj is not None else []
@@ -535,9 +540,18 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
             "count": queryset.count(),
             "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
             "select_across": request.POST.get("select_across", "0"),
-            "changelist_url": reverse("admin:letters_signature_changelist"),
+            # Posted back where the selection was made: the list with its filters (which
+            # "select all" stands for), or the signature's own page, whatever its status.
+            "post_url": request.get_full_path(),
+            "action_field": self._action_field(request),
         }
         return TemplateResponse(request, "admin/letters/signature/action_reason.html", context)
+
+    @staticmethod
+    def _action_field(request: HttpRequest) -> str:
+        """The name under which the page the action was chosen on posts it."""
+        on_page = f"{ActionLocation.CHANGE_FORM.value}-action"
+        return on_page if on_page in request.POST else "action"
 
     @admin.action(description="Resend the confirmation e-mail", permissions=["change"], location=BOTH)
     def resend_confirmation(self, request: HttpRequest, queryset):
@@ -588,6 +602,7 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
                 preview = {"count": matches.count(), "sample": sample[:50]}
                 form.data = form.data.copy()
                 form.data["expected_count"] = preview["count"]
+                form.data["expected_set"] = moderation.matches_digest(matches)
         context = {
             **self.admin_site.each_context(request),
             "title": "Reject signatures in bulk",
@@ -607,7 +622,11 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
         else:
             try:
                 return moderation.signatures_invalidate(
-                    criteria=criteria, reason=reason, user=request.user, expected_count=expected
+                    criteria=criteria,
+                    reason=reason,
+                    user=request.user,
+                    expected_count=expected,
+                    expected_set=form.cleaned_data["expected_set"],
                 )
             except lifecycle.TransitionError as error:
                 form.add_error(None, str(error))

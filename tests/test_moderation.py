@@ -4,6 +4,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.test import Client
 from django.contrib.admin.models import LogEntry
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -422,3 +423,21 @@ def test_rejecting_all_of_one_letter_s_list_leaves_other_letters_alone(staff_cli
     elsewhere.refresh_from_db()
     assert chosen.status == Signature.Status.REJECTED
     assert elsewhere.status == Signature.Status.CONFIRMED
+
+
+def test_only_organizers_may_erase_a_signature_from_the_admin(moderator_client, staff, letter):
+    # Moderators, whose group has "no deletion", could erase for good: it cannot be undone.
+    signature = sign(letter, make_individual("Jane Doe", email="jane@example.org"))
+
+    page = moderator_client.get(QUEUE + "?queue=all").content.decode()
+    assert 'value="erase"' not in page and 'value="mark_withdrawn"' in page
+    post_action(moderator_client, "erase", [signature], apply="1", confirm="on")
+    signature.refresh_from_db()
+    assert signature.erased_at is None
+
+    organizer = Client()
+    organizer.force_login(staff)
+    assert 'value="erase"' in organizer.get(QUEUE + "?queue=all").content.decode()
+    post_action(organizer, "erase", [signature], apply="1", confirm="on")
+    signature.refresh_from_db()
+    assert signature.erased_at is not None

@@ -495,7 +495,8 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
 
     @admin.action(
         description="Erase selected signatures at their signers’ written request…",
-        permissions=["change"],
+        # It cannot be undone: Organizers, who may delete, not Moderators.
+        permissions=["delete"],
         location=BOTH,
     )
     def erase(self, request: HttpRequest, queryset):

@@ -4,9 +4,9 @@ import datetime as dt
 import re
 
 import pytest
-from django.test import Client
 from django.contrib.admin.models import LogEntry
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 

@@ -119,13 +119,22 @@ def approvable() -> Q:
     """
     Signatures staff may approve: confirmed by e-mail and awaiting approval, or
     rejected after confirmation (staff changing their mind), and neither
-    withdrawn nor erased. An unconfirmed web signature is never approved: nobody
-    has shown that the address is the signer's.
+    withdrawn nor erased, nor by a person whose name was deleted (`forgotten`).
+    An unconfirmed web signature is never approved: nobody has shown that the
+    address is the signer's.
     """
     confirmed_before = Q(confirmed_at__isnull=False) | ~Q(source=Signature.Source.FORM)
-    return Q(withdrawn_at__isnull=True, erased_at__isnull=True) & (
+    return Q(withdrawn_at__isnull=True, erased_at__isnull=True, individual__forgotten_at__isnull=True) & (
         Q(status=Signature.Status.CONFIRMED) | (Q(status=Signature.Status.REJECTED) & confirmed_before)
     )
+
+
+def forgotten(signatory: Individual | Organization) -> bool:
+    """
+    A person whose name an erasure or the retention purge deleted: their
+    record says "Erased signatory #12", which no list may print.
+    """
+    return isinstance(signatory, Individual) and signatory.forgotten_at is not None
 
 
 def _locked(signatures: QuerySet, condition: Q) -> list[Signature]:
@@ -228,6 +237,8 @@ EARLIEST_DAY = dt.date(1900, 1, 1)
 def entry_errors(letter: Letter, signatory: Individual | Organization, signed_at: dt.datetime) -> dict:
     """Why staff may not enter this signature, by field (the change form shows them); {} when they may."""
     kind = "organization" if isinstance(signatory, Organization) else "individual"
+    if forgotten(signatory):
+        return {kind: "This record's name was deleted (an erasure or retention): it cannot be listed."}
     if signed_at > timezone.now():
         return {"signed_at": "That moment has not come yet."}
     if signed_at.date() <= EARLIEST_DAY:
@@ -299,12 +310,15 @@ def signature_confirm(*, signature: Signature) -> Signature:
     The signer pressed the button behind the confirmation link: a pending
     signature is confirmed — `confirmed_at` and `signed_at` now — with the
     correction submitted together with it, and approved unless it waits for
-    staff. Confirming again, or after a withdrawal or rejection, changes nothing.
+    staff. Confirming again, after a withdrawal or rejection, or once the
+    signer's name was deleted (`forgotten`), changes nothing.
     Raises SigningClosed when the letter closed before the signer confirmed.
     """
     with transaction.atomic():
         signature = _lock_one(signature)
         if signature.status != Signature.Status.PENDING or signature.withdrawn_at or signature.erased_at:
+            return signature
+        if forgotten(signature.signatory):
             return signature
         if not signature.letter.is_accepting_signatures():
             raise SigningClosed("The letter closed to new signatures before this one was confirmed.")
@@ -682,6 +696,9 @@ def correction_propose(
         locked = _lock_one(signature)
         if locked.withdrawn_at or locked.erased_at:
             raise ValidationError("A withdrawn signature cannot be corrected: sign the letter again instead.")
+        if forgotten(locked.signatory):
+            # A name typed in again would stay for good: the purge empties each record once.
+            raise ValidationError("This entry's name was deleted: sign the letter again instead.")
         # Nothing waiting is replaced until the new proposal is confirmed
         # (`_correction_confirmed`): anyone can type a signer's address into
         # the form, and that must not cancel what the signer proved.

@@ -669,9 +669,23 @@ OPEN_CORRECTIONS = (Correction.Status.PENDING, Correction.Status.CONFIRMED)
 def _corrections_end(signature_ids: list[int], now: dt.datetime) -> None:
     """
     Withdrawn signatures: the changes still waiting would rewrite the name on
-    the lists of the days they were signed, so they no longer apply.
+    the lists of the days they were signed, so they no longer apply; nor do
+    those of the signer's signatures a merge folded into them or retired in
+    their place (`same_signer`), whose links and staff would apply them all the same.
     """
-    Correction.objects.filter(signature_id__in=signature_ids, status__in=OPEN_CORRECTIONS).update(
+    ended, frontier = set(signature_ids), set(signature_ids)
+    while frontier:
+        mailboxes = dict(Signature.objects.filter(pk__in=frontier).values_list("pk", "contact_mailbox"))
+        merged = Signature.objects.filter(merged_into__in=frontier).values_list(
+            "pk", "merged_into", "individual_id", "contact_mailbox"
+        )
+        frontier = {
+            pk
+            for pk, target, individual, mailbox in merged
+            if pk not in ended and (individual is not None or (mailbox and mailbox == mailboxes[target]))
+        }
+        ended |= frontier
+    Correction.objects.filter(signature_id__in=ended, status__in=OPEN_CORRECTIONS).update(
         status=Correction.Status.WITHDRAWN, decided_at=now
     )
 
@@ -987,6 +1001,9 @@ def signatures_merge(
         if kept.status == Signature.Status.APPROVED:
             changed |= {"signed_at": plan.signed_at, "withdrawn_at": plan.withdrawn_at}
         Signature.objects.filter(pk=kept.pk).update(**changed)
+        if changed.get("withdrawn_at", kept.withdrawn_at) is not None:
+            # The entry that stands for the others is withdrawn: what they still had waiting ends.
+            _corrections_end([kept.pk], now)
         for signature in others:
             _log(user, [signature], f"Duplicate of signature #{kept.pk}: retired by a merge of {kind}s.")
         _log(

@@ -207,3 +207,32 @@ def test_a_kept_record_stored_before_todays_name_rules_makes_the_merge_say_so(st
 
     assert Individual.objects.filter(pk=duplicate.pk).exists()
     assert Signature.objects.get(letter=letter).individual_id == duplicate.pk
+
+
+def test_a_correction_waiting_on_a_merged_signature_ends_when_the_entry_that_stands_for_it_is_withdrawn(
+    staff, letter
+):
+    # The retired duplicate's correction escaped the withdrawal of the signature kept in its place:
+    # staff approving it (or its link) still rewrote the name on the days the person was listed.
+    from letters import lifecycle
+    from letters.models import Correction
+
+    keep, duplicate = make_individual("Jane Doe", email="jane@example.org"), make_individual("Jane  Doe")
+    kept = sign(letter, keep, dt.datetime(2023, 9, 1, 12, tzinfo=dt.UTC))
+    retired = sign(letter, duplicate, status="confirmed", confirmed_at=dt.datetime(2023, 9, 5, tzinfo=dt.UTC))
+    Correction.objects.create(signature=retired, name="Jane Q. Doe", status="confirmed")
+    later_letter = make_letter(slug="later")
+    withdrawn = sign(later_letter, keep, dt.datetime(2023, 9, 1, 12, tzinfo=dt.UTC))
+    lifecycle.signature_withdraw(signature=withdrawn)
+    on_later = sign(
+        later_letter, duplicate, status="confirmed", confirmed_at=dt.datetime(2023, 9, 5, tzinfo=dt.UTC)
+    )
+    Correction.objects.create(signature=on_later, name="Jane R. Doe", status="confirmed")
+
+    individual_merge(keep=keep, duplicates=[duplicate], user=staff)
+    lifecycle.signature_withdraw(signature=kept)
+
+    assert lifecycle.corrections_approve(corrections=Correction.objects.all(), user=staff).changed == 0
+    assert set(Correction.objects.values_list("status", flat=True)) == {Correction.Status.WITHDRAWN}
+    keep.refresh_from_db()
+    assert keep.name == "Jane Doe"

@@ -531,8 +531,8 @@ def never_printed_forget(*, letter_ids: list[int], dry_run: bool = False) -> int
     them but whose name no day's list printed (never confirmed, never
     approved, rejected) and nothing else holds (a signature on a letter still
     within retention, an approved one, one a delivery froze). Their record is
-    emptied as an erasure empties it, with the corrections they proposed, and
-    what the admin history and other signatures' notes quote of them. Their
+    emptied as an erasure empties it, with the corrections they proposed, the
+    admin history's entries about them and other signatures' notes naming their record. Their
     signatures stay, nameless, in the letter's counts. Returns how many people.
     """
     live = Signature.objects.filter(erased_at__isnull=True, individual__isnull=False)
@@ -567,8 +567,11 @@ def _never_printed_forget_one(person: Individual) -> None:
             texts.add(correction.title)
         Correction.objects.filter(signature__individual=person).delete()
         merged_away = _merged_away(person.pk)
-        _scrub_history(group, names, texts - names, merged_away)
-        _scrub_notes(group, names, {person.pk, *merged_away})
+        # Out of the entries about them and the notes that name their record, not out of every
+        # text in the database: a name no list printed, often a sign-up's "Lee" or "test", also
+        # spells parts of other people's names and words, where an erasure's real name does not.
+        _scrub_history(group, set(), names | texts, merged_away)
+        _scrub_notes(group, set(), {person.pk, *merged_away})
 
 
 def _merged_away(individual_id: int) -> set[int]:

@@ -350,3 +350,25 @@ def test_a_signer_whose_name_retention_deleted_can_no_longer_be_approved_onto_th
         lifecycle.correction_propose(signature=awaiting, entry={"name": "Ana Awaiting"}, confirmed=True)
     awaiting.individual.refresh_from_db()
     assert lifecycle.entry_errors(make_letter(slug="new"), awaiting.individual, ago(1))
+
+
+def test_the_purge_of_a_never_printed_name_leaves_other_signers_texts_that_contain_it(settings, staff):
+    # The name of a never-confirmed sign-up ("Lee", "test") was replaced in every entry of the
+    # admin history and every signature's notes: "Lee Yanghee", whose name is printed, became
+    # "[erased] Yanghee" in the history of her approval and in the notes staff wrote about her.
+    from letters import lifecycle
+
+    settings.RETENTION_DAYS = 30
+    old = make_letter(slug="old", closes_at=ago(31))
+    sign(old, make_individual("Lee"), status="pending")
+    current = make_letter(slug="current")
+    yanghee = sign(
+        current, make_individual("Lee Yanghee"), status="confirmed", notes="Called Lee Yanghee: test ok"
+    )
+    lifecycle.signatures_approve(signatures=Signature.objects.filter(pk=yanghee.pk), user=staff)
+
+    assert personal_data_purge().forgotten == 1
+
+    assert "Lee Yanghee" in _history()
+    yanghee.refresh_from_db()
+    assert yanghee.notes == "Called Lee Yanghee: test ok"

@@ -236,3 +236,24 @@ def test_a_correction_waiting_on_a_merged_signature_ends_when_the_entry_that_sta
     assert set(Correction.objects.values_list("status", flat=True)) == {Correction.Status.WITHDRAWN}
     keep.refresh_from_db()
     assert keep.name == "Jane Doe"
+
+
+def test_a_record_whose_name_was_deleted_is_merged_with_nobody(staff, letter, client):
+    # Kept, it printed "Erased signatory #1" in place of the name of the person merged into it;
+    # merged away, it tied the signatures of someone who asked to be erased to another person.
+    from letters import lifecycle
+
+    erased = make_individual("Jane Roe", email="roe@example.org")
+    lifecycle.signature_erase(signature=sign(letter, erased))
+    jane = make_individual("Jane Doe")
+    sign(letter, jane)
+
+    for keep, duplicate in ((erased, jane), (jane, erased)):
+        keep.refresh_from_db()
+        duplicate.refresh_from_db()
+        with pytest.raises(MergeError):
+            individual_merge(keep=keep, duplicates=[duplicate], user=staff)
+
+    page = client.get("/letters/civic-space/").content.decode()
+    assert "Jane Doe" in page and "Erased signatory" not in page
+    assert Signature.objects.filter(individual=erased).count() == 1

@@ -147,13 +147,22 @@ def approvable() -> Q:
     """
     Signatures staff may approve: confirmed by e-mail and awaiting approval, or
     rejected after confirmation (staff changing their mind), and neither
-    withdrawn nor erased. An unconfirmed web signature is never approved: nobody
-    has shown that the address is the signer's.
+    withdrawn nor erased, nor by a person whose name was deleted (`forgotten`).
+    An unconfirmed web signature is never approved: nobody has shown that the
+    address is the signer's.
     """
     confirmed_before = Q(confirmed_at__isnull=False) | ~Q(source=Signature.Source.FORM)
-    return Q(withdrawn_at__isnull=True, erased_at__isnull=True) & (
+    return Q(withdrawn_at__isnull=True, erased_at__isnull=True, individual__forgotten_at__isnull=True) & (
         Q(status=Signature.Status.CONFIRMED) | (Q(status=Signature.Status.REJECTED) & confirmed_before)
     )
+
+
+def forgotten(signatory: Individual | Organization) -> bool:
+    """
+    A person whose name an erasure or the retention purge deleted: their
+    record says "Erased signatory #12", which no list may print.
+    """
+    return isinstance(signatory, Individual) and signatory.forgotten_at is not None
 
 
 def _locked(signatures: QuerySet, condition: Q) -> list[Signature]:
@@ -256,6 +265,8 @@ EARLIEST_DAY = dt.date(1900, 1, 1)
 def entry_errors(letter: Letter, signatory: Individual | Organization, signed_at: dt.datetime) -> dict:
     """Why staff may not enter this signature, by field (the change form shows them); {} when they may."""
     kind = "organization" if isinstance(signatory, Organization) else "individual"
+    if forgotten(signatory):
+        return {kind: "This record's name was deleted (an erasure or retention): it cannot be listed."}
     if signed_at > timezone.now():
         return {"signed_at": "That moment has not come yet."}
     if signed_at.date() <= EARLIEST_DAY:
@@ -327,12 +338,15 @@ def signature_confirm(*, signature: Signature) -> Signature:
     The signer pressed the button behind the confirmation link: a pending
     signature is confirmed — `confirmed_at` and `signed_at` now — with the
     correction submitted together with it, and approved unless it waits for
-    staff. Confirming again, or after a withdrawal or rejection, changes nothing.
+    staff. Confirming again, after a withdrawal or rejection, or once the
+    signer's name was deleted (`forgotten`), changes nothing.
     Raises SigningClosed when the letter closed before the signer confirmed.
     """
     with transaction.atomic():
         signature = _lock_one(signature)
         if signature.status != Signature.Status.PENDING or signature.withdrawn_at or signature.erased_at:
+            return signature
+        if forgotten(signature.signatory):
             return signature
         if not signature.letter.is_accepting_signatures():
             raise SigningClosed("The letter closed to new signatures before this one was confirmed.")
@@ -545,8 +559,8 @@ def never_printed_forget(*, letter_ids: list[int], dry_run: bool = False) -> int
     them but whose name no day's list printed (never confirmed, never
     approved, rejected) and nothing else holds (a signature on a letter still
     within retention, an approved one, one a delivery froze). Their record is
-    emptied as an erasure empties it, with the corrections they proposed, and
-    what the admin history and other signatures' notes quote of them. Their
+    emptied as an erasure empties it, with the corrections they proposed, the
+    admin history's entries about them and other signatures' notes naming their record. Their
     signatures stay, nameless, in the letter's counts. Returns how many people.
     """
     live = Signature.objects.filter(erased_at__isnull=True, individual__isnull=False)
@@ -581,8 +595,11 @@ def _never_printed_forget_one(person: Individual) -> None:
             texts.add(correction.title)
         Correction.objects.filter(signature__individual=person).delete()
         merged_away = _merged_away(person.pk)
-        _scrub_history(group, names, texts - names, merged_away)
-        _scrub_notes(group, names, {person.pk, *merged_away})
+        # Out of the entries about them and the notes that name their record, not out of every
+        # text in the database: a name no list printed, often a sign-up's "Lee" or "test", also
+        # spells parts of other people's names and words, where an erasure's real name does not.
+        _scrub_history(group, set(), names | texts, merged_away)
+        _scrub_notes(group, set(), {person.pk, *merged_away})
 
 
 def _merged_away(individual_id: int) -> set[int]:
@@ -683,9 +700,23 @@ OPEN_CORRECTIONS = (Correction.Status.PENDING, Correction.Status.CONFIRMED)
 def _corrections_end(signature_ids: list[int], now: dt.datetime) -> None:
     """
     Withdrawn signatures: the changes still waiting would rewrite the name on
-    the lists of the days they were signed, so they no longer apply.
+    the lists of the days they were signed, so they no longer apply; nor do
+    those of the signer's signatures a merge folded into them or retired in
+    their place (`same_signer`), whose links and staff would apply them all the same.
     """
-    Correction.objects.filter(signature_id__in=signature_ids, status__in=OPEN_CORRECTIONS).update(
+    ended, frontier = set(signature_ids), set(signature_ids)
+    while frontier:
+        mailboxes = dict(Signature.objects.filter(pk__in=frontier).values_list("pk", "contact_mailbox"))
+        merged = Signature.objects.filter(merged_into__in=frontier).values_list(
+            "pk", "merged_into", "individual_id", "contact_mailbox"
+        )
+        frontier = {
+            pk
+            for pk, target, individual, mailbox in merged
+            if pk not in ended and (individual is not None or (mailbox and mailbox == mailboxes[target]))
+        }
+        ended |= frontier
+    Correction.objects.filter(signature_id__in=ended, status__in=OPEN_CORRECTIONS).update(
         status=Correction.Status.WITHDRAWN, decided_at=now
     )
 
@@ -710,6 +741,9 @@ def correction_propose(
         locked = _lock_one(signature)
         if locked.withdrawn_at or locked.erased_at:
             raise ValidationError("A withdrawn signature cannot be corrected: sign the letter again instead.")
+        if forgotten(locked.signatory):
+            # A name typed in again would stay for good: the purge empties each record once.
+            raise ValidationError("This entry's name was deleted: sign the letter again instead.")
         # Nothing waiting is replaced until the new proposal is confirmed
         # (`_correction_confirmed`): anyone can type a signer's address into
         # the form, and that must not cancel what the signer proved.
@@ -998,6 +1032,9 @@ def signatures_merge(
         if kept.status == Signature.Status.APPROVED:
             changed |= {"signed_at": plan.signed_at, "withdrawn_at": plan.withdrawn_at}
         Signature.objects.filter(pk=kept.pk).update(**changed)
+        if changed.get("withdrawn_at", kept.withdrawn_at) is not None:
+            # The entry that stands for the others is withdrawn: what they still had waiting ends.
+            _corrections_end([kept.pk], now)
         for signature in others:
             _log(user, [signature], f"Duplicate of signature #{kept.pk}: retired by a merge of {kind}s.")
         _log(

@@ -87,6 +87,12 @@ def _merge(*, keep, duplicates, user, fill_fields: list[str]) -> MergeOutcome:
         duplicates = list(model.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
         if len(duplicates) != len(ids):
             raise MergeError("One of the records was merged or deleted meanwhile; look again.")
+        if gone := [record for record in [keep, *duplicates] if lifecycle.forgotten(record)]:
+            # Kept, it would print its placeholder for the others' name; merged away, it would tie the
+            # signatures of someone erased (or never listed) to another person.
+            raise MergeError(
+                f"#{gone[0].pk}'s name was deleted (an erasure or retention): it is nobody's duplicate."
+            )
         signatures = list(
             Signature.objects.filter(pk__in=[s.pk for s in _signatures(kind, [keep.pk, *ids])])
             .select_for_update(of=("self",))

@@ -324,6 +324,31 @@ def test_a_withdrawn_signature_takes_no_new_correction(signature):
     assert not Correction.objects.exists()
 
 
+def test_corrections_left_waiting_by_an_earlier_withdrawal_end_with_it(client, signature):
+    # Withdrawals made before they ended the corrections left them waiting: the link still offered
+    # "Confirm this change" (which did nothing), the signer's page still said the organizers would
+    # review one, and the queue still listed it.
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("letters.migrations.0015_corrections_of_earlier_withdrawals")
+    proposed = Correction.objects.create(signature=signature, name="Jane Q. Doe")
+    confirmed = Correction.objects.create(
+        signature=signature, name="Jane Doe", title="Dean", status="confirmed"
+    )
+    withdrawn_at = timezone.now() - dt.timedelta(days=3)
+    Signature.objects.filter(pk=signature.pk).update(withdrawn_at=withdrawn_at)
+    migration.end_corrections(apps, None)
+
+    for correction in (proposed, confirmed):
+        correction.refresh_from_db()
+        assert (correction.status, correction.decided_at) == (Correction.Status.WITHDRAWN, withdrawn_at)
+    page = client.get(f"/confirm-correction/{make_correction_token(proposed.pk)}/").content.decode()
+    assert "This signature was withdrawn." in page and "Confirm this change" not in page
+    assert "awaits the organizers" not in client.get(url(signature)).content.decode()
+
+
 # -- erase --------------------------------------------------------------------
 
 

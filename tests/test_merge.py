@@ -222,3 +222,53 @@ def test_the_merge_page_gives_the_days_of_the_letter_s_own_calendar(staff_client
 
     assert "signed 31 Aug 2023" in page
     assert "listed from 31 Aug 2023 until 9 Sep 2023" in page
+
+
+def test_a_correction_waiting_on_a_merged_signature_ends_when_the_entry_that_stands_for_it_is_withdrawn(
+    staff, letter
+):
+    # The retired duplicate's correction escaped the withdrawal of the signature kept in its place:
+    # staff approving it (or its link) still rewrote the name on the days the person was listed.
+    from letters import lifecycle
+    from letters.models import Correction
+
+    keep, duplicate = make_individual("Jane Doe", email="jane@example.org"), make_individual("Jane  Doe")
+    kept = sign(letter, keep, dt.datetime(2023, 9, 1, 12, tzinfo=dt.UTC))
+    retired = sign(letter, duplicate, status="confirmed", confirmed_at=dt.datetime(2023, 9, 5, tzinfo=dt.UTC))
+    Correction.objects.create(signature=retired, name="Jane Q. Doe", status="confirmed")
+    later_letter = make_letter(slug="later")
+    withdrawn = sign(later_letter, keep, dt.datetime(2023, 9, 1, 12, tzinfo=dt.UTC))
+    lifecycle.signature_withdraw(signature=withdrawn)
+    on_later = sign(
+        later_letter, duplicate, status="confirmed", confirmed_at=dt.datetime(2023, 9, 5, tzinfo=dt.UTC)
+    )
+    Correction.objects.create(signature=on_later, name="Jane R. Doe", status="confirmed")
+
+    individual_merge(keep=keep, duplicates=[duplicate], user=staff)
+    lifecycle.signature_withdraw(signature=kept)
+
+    assert lifecycle.corrections_approve(corrections=Correction.objects.all(), user=staff).changed == 0
+    assert set(Correction.objects.values_list("status", flat=True)) == {Correction.Status.WITHDRAWN}
+    keep.refresh_from_db()
+    assert keep.name == "Jane Doe"
+
+
+def test_a_record_whose_name_was_deleted_is_merged_with_nobody(staff, letter, client):
+    # Kept, it printed "Erased signatory #1" in place of the name of the person merged into it;
+    # merged away, it tied the signatures of someone who asked to be erased to another person.
+    from letters import lifecycle
+
+    erased = make_individual("Jane Roe", email="roe@example.org")
+    lifecycle.signature_erase(signature=sign(letter, erased))
+    jane = make_individual("Jane Doe")
+    sign(letter, jane)
+
+    for keep, duplicate in ((erased, jane), (jane, erased)):
+        keep.refresh_from_db()
+        duplicate.refresh_from_db()
+        with pytest.raises(MergeError):
+            individual_merge(keep=keep, duplicates=[duplicate], user=staff)
+
+    page = client.get("/letters/civic-space/").content.decode()
+    assert "Jane Doe" in page and "Erased signatory" not in page
+    assert Signature.objects.filter(individual=erased).count() == 1

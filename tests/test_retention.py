@@ -4,6 +4,7 @@ import datetime as dt
 import io
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -318,3 +319,56 @@ def test_the_purge_deletes_the_names_no_list_ever_printed(settings, staff):
         "Nadia Pendingg",
     }
     assert personal_data_purge().forgotten == 0
+
+
+def test_a_signer_whose_name_retention_deleted_can_no_longer_be_approved_onto_the_list(
+    settings, staff, client
+):
+    # Retention emptied the records of people still awaiting approval, or rejected, on a letter
+    # closed long ago; staff clearing the queue could then approve them, and every day's list of
+    # the letter printed "Name deleted after retention (#12)".
+    from letters import lifecycle
+
+    settings.RETENTION_DAYS = 30
+    old = make_letter(slug="old", closes_at=ago(31))
+    signed = dt.datetime(2023, 9, 1, 12, tzinfo=dt.UTC)
+    awaiting = sign(old, make_individual("Ana Awaiting"), signed, status="confirmed", confirmed_at=signed)
+    rejected = sign(
+        old, make_individual("Rui Rejected"), signed, status="rejected", confirmed_at=signed, source="form"
+    )
+    assert personal_data_purge().forgotten == 2
+
+    outcome = lifecycle.signatures_approve(signatures=Signature.objects.filter(letter=old), user=staff)
+
+    assert outcome.changed == 0
+    for signature in (awaiting, rejected):
+        signature.refresh_from_db()
+        assert signature.status != Signature.Status.APPROVED
+    assert "Name deleted" not in client.get("/letters/old/?as_of=2023-09-02").content.decode()
+    # Nor can the signer's page put a name back, nor staff enter the record on another letter by hand.
+    with pytest.raises(ValidationError):
+        lifecycle.correction_propose(signature=awaiting, entry={"name": "Ana Awaiting"}, confirmed=True)
+    awaiting.individual.refresh_from_db()
+    assert lifecycle.entry_errors(make_letter(slug="new"), awaiting.individual, ago(1))
+
+
+def test_the_purge_of_a_never_printed_name_leaves_other_signers_texts_that_contain_it(settings, staff):
+    # The name of a never-confirmed sign-up ("Lee", "test") was replaced in every entry of the
+    # admin history and every signature's notes: "Lee Yanghee", whose name is printed, became
+    # "[erased] Yanghee" in the history of her approval and in the notes staff wrote about her.
+    from letters import lifecycle
+
+    settings.RETENTION_DAYS = 30
+    old = make_letter(slug="old", closes_at=ago(31))
+    sign(old, make_individual("Lee"), status="pending")
+    current = make_letter(slug="current")
+    yanghee = sign(
+        current, make_individual("Lee Yanghee"), status="confirmed", notes="Called Lee Yanghee: test ok"
+    )
+    lifecycle.signatures_approve(signatures=Signature.objects.filter(pk=yanghee.pk), user=staff)
+
+    assert personal_data_purge().forgotten == 1
+
+    assert "Lee Yanghee" in _history()
+    yanghee.refresh_from_db()
+    assert yanghee.notes == "Called Lee Yanghee: test ok"

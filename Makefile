@@ -22,8 +22,10 @@ PYTHON ?= $(shell for c in python3.14 python3.13 python3.12 \
 # gettext compiles the translation catalogues.
 APT_RUN := fonts-noto-core fonts-noto-cjk poppler-utils gettext
 APT_TEST := chromium postgresql redis-server
+# Debian's own Python keeps ensurepip, which `python -m venv` needs, in python3.X-venv.
+PYTHON_VENV_DEB = $(shell "$(PYTHON)" -c 'import sys; print("python%d.%d-venv" % sys.version_info[:2])')
 
-.PHONY: help install sysdeps sysdeps-test run demo test lint format migrations-check pytest bench audit clean messages
+.PHONY: help install sysdeps sysdeps-test db run test lint format migrations-check pytest bench audit clean messages
 
 help:
 	@echo "make run     set up .venv and the database, load the demo, serve on http://$(HOST):$(PORT) with the e-mail worker"
@@ -40,8 +42,9 @@ $(PY):
 	  echo "Undersigned needs Python 3.12 or newer (Django 6). Install python3.12 or python3.13, or run: make PYTHON=/path/to/python3.12 ..." >&2; \
 	  exit 1; \
 	fi
+	$(if $(filter /usr/bin/%,$(PYTHON)),$(call apt_ensure,$(PYTHON_VENV_DEB)))
 	@echo "Creating $(VENV) with $(PYTHON)"
-	"$(PYTHON)" -m venv $(VENV)
+	"$(PYTHON)" -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
 
 $(VENV)/.installed: requirements.txt | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt

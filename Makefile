@@ -101,7 +101,8 @@ migrations-check: install
 
 # The whole suite on SQLite, then again on a throwaway PostgreSQL cluster (bin/with-postgres) with a
 # throwaway Redis (bin/with-redis) as the cache, so the rate-limit, page-cache and two-host tests run
-# against it; the database-cache path is covered by the SQLite run.
+# against it. The SQLite run uses each process's own memory as the cache (config/test_settings.py);
+# the tests of the database-cache path switch to it themselves.
 pytest: install sysdeps-test messages | var
 	$(VENV)/bin/pytest
 	bin/with-postgres bin/with-redis $(VENV)/bin/pytest -p no:cacheprovider

@@ -19,6 +19,16 @@ def test_every_environment_variable_is_in_the_readme():
     assert sorted(name for name in names if f"`{name}`" not in README) == []
 
 
+def test_every_environment_variable_is_in_env_example_with_the_readmes_defaults():
+    source = (ROOT / "config" / "settings.py").read_text() + (ROOT / "gunicorn.conf.py").read_text()
+    names = set(re.findall(r"""(?:env_\w+|environ\.get)\(\s*["']([A-Z][A-Z0-9_]+)["']""", source))
+    example = (ROOT / ".env.example").read_text()
+    listed = dict(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=(\S*)", example, flags=re.MULTILINE))
+    assert sorted(names - set(listed)) == []
+    # It said 20000, twenty times what an import finishes within gunicorn's timeout.
+    assert listed["IMPORT_MAX_ROWS"] == "1000"
+
+
 def test_every_url_is_in_the_readme():
     readme = _placeholders(README)
     routes = []

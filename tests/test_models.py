@@ -83,3 +83,17 @@ def test_sqlite_is_set_up_for_concurrent_writers(settings):
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA busy_timeout")
         assert cursor.fetchone()[0] >= 5000
+
+
+def test_a_new_letter_takes_the_sites_time_zone_and_a_site_zone_needs_no_migration(settings):
+    # The default was the TIME_ZONE read when the code was loaded: a site with TIME_ZONE=Asia/Seoul
+    # failed `makemigrations --check` (a migration to its own zone) in CI.
+    import io
+
+    from django.core.management import call_command
+
+    from letters.models import Letter
+
+    settings.TIME_ZONE = "Asia/Seoul"
+    assert Letter().timezone == "Asia/Seoul"
+    call_command("makemigrations", "--check", "--dry-run", stdout=io.StringIO())

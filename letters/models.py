@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F, Q
-from django.db.models.signals import post_save
+from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
@@ -596,11 +596,46 @@ class Delivery(models.Model):
             )
 
 
+# What a list prints of a signatory, and sorts it by (letters.rosters reads these).
+# Anything else (an address, notes, a contact, a website) is private or unprinted.
+PRINTED_SIGNATORY_FIELDS = {
+    Individual: ("name", "title", "country", "collation_key"),
+    Organization: ("name", "acronym", "country", "collation_key"),
+}
+
+
+def _printed(values) -> tuple:
+    # A country is a Country to the model and a code to values_list; a key bytes or a memoryview.
+    return tuple(bytes(v) if isinstance(v, bytes | memoryview) else str(v) for v in values)
+
+
+def _printed_fields_written(sender, update_fields) -> tuple[str, ...]:
+    fields = PRINTED_SIGNATORY_FIELDS[sender]
+    return fields if update_fields is None else tuple(f for f in fields if f in update_fields)
+
+
+@receiver(pre_save, sender=Individual)
+@receiver(pre_save, sender=Organization)
+def _signatory_saving(sender, instance, update_fields=None, **kwargs) -> None:
+    """Reads what the record prints now, so that _signatory_saved can tell whether it changed."""
+    fields = _printed_fields_written(sender, update_fields)
+    stored = (
+        sender.objects.filter(pk=instance.pk).values_list(*fields).first() if instance.pk and fields else None
+    )
+    instance._printed_before = _printed(stored) if stored is not None else None
+
+
 @receiver(post_save, sender=Individual)
 @receiver(post_save, sender=Organization)
-def _signatory_saved(sender, instance, created: bool, **kwargs) -> None:
-    """A signatory's printed name may have changed: every letter that lists them has a new list."""
+def _signatory_saved(sender, instance, created: bool, update_fields=None, **kwargs) -> None:
+    """A signatory's printed entry changed: every letter that lists them has a new list."""
     if created:
+        return
+    fields = _printed_fields_written(sender, update_fields)
+    if not fields:
+        return  # an address, notes, a contact: no list prints them
+    before = getattr(instance, "_printed_before", None)
+    if before is not None and before == _printed(getattr(instance, field) for field in fields):
         return
     field = "individual" if sender is Individual else "organization"
     listed = Signature.objects.filter(**{field: instance}, status=Signature.Status.APPROVED)

@@ -109,6 +109,29 @@ def test_private_data_written_or_purged_changes_no_page_and_no_etag(client, lett
     assert body(after) == body(before)
 
 
+@pytest.mark.parametrize("url", OUTPUTS.values(), ids=OUTPUTS.keys())
+def test_a_signatorys_private_record_edited_changes_no_page_and_no_etag(client, letter, fake_pdf, url):
+    # Staff filing a listed person's address or a contact at an organization renewed
+    # every page and ETag of every letter listing them.
+    person = make_individual("Anna Early", title="Professor")
+    organization = make_organization("Org One", acronym="OO")
+    sign(letter, person)
+    sign(letter, organization)
+    before = client.get(url)
+
+    person.email = "anna@example.org"
+    person.notes = "Prefers telephone."
+    person.save()
+    organization.contact_name = "Ben Contact"
+    organization.contact_email = "ben@example.org"
+    organization.website = "https://org-one.example.org"
+    organization.save()
+
+    after = client.get(url)
+    assert after.headers["ETag"] == before.headers["ETag"]
+    assert body(after) == body(before)
+
+
 def test_the_csv_etag_does_not_tell_whether_an_address_signed(client, letter):
     """Issue 12, reproduction 4: the ETag used to count every signature of the letter."""
     sign(letter, make_individual("Anna Early"))

@@ -68,3 +68,14 @@ def test_a_copy_read_before_a_withdrawal_and_saved_back_bumps_the_version(letter
     stale.save()
 
     assert version(letter) == before + 1
+
+
+def test_resorting_a_listed_signatory_bumps_the_version(letter):
+    person = make_individual("Lee Yanghee")
+    sign(letter, person)
+    before = version(letter)
+
+    person.sort_name = "Lee Yanghee"
+    person.save()
+
+    assert version(letter) == before + 1

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F, Q
-from django.db.models.signals import post_save
+from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
@@ -198,17 +198,23 @@ class Letter(MarkdownBody, models.Model):
         )
 
 
+_UNKNOWN = object()  # a listed field not read from the database (a new row, a deferred field)
+
+
 class SignatureQuerySet(models.QuerySet):
     def update(self, **kwargs) -> int:
         """
         QuerySet.update() that keeps `updated_at` current and bumps the
-        `roster_version` of every letter whose public list it may change (an
-        approved signature before or after), so no caller can leave a cached
-        list stale.
+        `roster_version` of every letter whose public list it may change (a
+        field a list reads, on an approved signature before or after), so no
+        caller can leave a cached list stale.
         """
         kwargs.setdefault("updated_at", timezone.now())
         if isinstance(kwargs.get("contact_email"), str):
             kwargs.setdefault("contact_mailbox", canonical_email(kwargs["contact_email"]))
+        if not Signature.lists(kwargs):
+            # Notes, addresses, consents: no list prints them, no page or ETag changes.
+            return super().update(**kwargs)
         with transaction.atomic():
             pks = list(self.values_list("pk", flat=True))
             if not pks:
@@ -326,6 +332,19 @@ class Signature(models.Model):
 
     objects = SignatureQuerySet.as_manager()
 
+    # What a list reads of a signature (SignatureQuerySet.on_roster, letters.rosters, the
+    # embed's latest names). Any other field (notes, addresses, consents, reasons) is
+    # private: writing it changes no public page, file or ETag.
+    LISTED_FIELDS = (
+        "letter",
+        "individual",
+        "organization",
+        "status",
+        "signed_at",
+        "withdrawn_at",
+        "erased_at",
+    )
+
     class Meta:
         constraints = [
             models.CheckConstraint(
@@ -393,22 +412,45 @@ class Signature(models.Model):
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "contact_email" in update_fields:
             kwargs["update_fields"] = {*update_fields, "contact_mailbox"}
-        # A signature that is or was approved changes the public list: its
-        # letter's roster_version goes up in the same transaction.
-        if self.status == self.Status.APPROVED or getattr(self, "_was_public", False):
+        # A signature that is or was approved, written with a new value of a
+        # field a list reads, changes the public list: its letter's
+        # roster_version goes up in the same transaction.
+        written = None if update_fields is None else {self._meta.get_field(f).name for f in update_fields}
+        saved = [name for name in self.LISTED_FIELDS if written is None or name in written]
+        before = getattr(self, "_listed", {})
+        now = {name: getattr(self, self._meta.get_field(name).attname) for name in saved}
+        if self.Status.APPROVED in (self.status, before.get("status")):
             with transaction.atomic():
+                changed = self._changes_list(before, now)
                 super().save(*args, **kwargs)
-                Letter.objects.filter(pk=self.letter_id).roster_changed()
+                if changed:
+                    Letter.objects.filter(pk=self.letter_id).roster_changed()
         else:
             # Nothing public changes (a new pending signature): no savepoint on the signup path.
             super().save(*args, **kwargs)
-        self._was_public = self.status == self.Status.APPROVED
+        self._listed = before | now
+
+    def _changes_list(self, before: dict, now: dict) -> bool:
+        """Whether writing the listed values `now` changes what is stored (`before`, as this row was read)."""
+        if any(before.get(name, _UNKNOWN) != value for name, value in now.items()):
+            return True
+        if not now:
+            return False  # a note, an address, a consent
+        # Unchanged since this row was read; another writer may have changed it since.
+        attnames = [self._meta.get_field(name).attname for name in now]
+        stored = Signature.objects.filter(pk=self.pk).values_list(*attnames).first()
+        return stored != tuple(now.values())
 
     def delete(self, *args, **kwargs):
         with transaction.atomic():
-            if self.status == self.Status.APPROVED or getattr(self, "_was_public", False):
+            if self.Status.APPROVED in (self.status, getattr(self, "_listed", {}).get("status")):
                 Letter.objects.filter(pk=self.letter_id).roster_changed()
             return super().delete(*args, **kwargs)
+
+    @classmethod
+    def lists(cls, fields) -> bool:
+        """Whether writing `fields` (names or attnames) may change what a list prints."""
+        return any(cls._meta.get_field(field).name in cls.LISTED_FIELDS for field in fields)
 
     def refresh_derived_fields(self) -> None:
         """contact_mailbox from contact_email: save(), bulk_create() and update() keep it so."""
@@ -417,7 +459,12 @@ class Signature(models.Model):
     @classmethod
     def from_db(cls, db, field_names, values, **kwargs):
         signature = super().from_db(db, field_names, values, **kwargs)
-        signature._was_public = signature.__dict__.get("status") == cls.Status.APPROVED
+        # The listed fields as stored: save() bumps the letter's version only when one changes.
+        signature._listed = {
+            name: signature.__dict__[attname]
+            for name in cls.LISTED_FIELDS
+            if (attname := cls._meta.get_field(name).attname) in signature.__dict__
+        }
         return signature
 
     @property
@@ -554,11 +601,46 @@ class Delivery(models.Model):
             )
 
 
+# What a list prints of a signatory, and sorts it by (letters.rosters reads these).
+# Anything else (an address, notes, a contact, a website) is private or unprinted.
+PRINTED_SIGNATORY_FIELDS = {
+    Individual: ("name", "title", "country", "collation_key"),
+    Organization: ("name", "acronym", "country", "collation_key"),
+}
+
+
+def _printed(values) -> tuple:
+    # A country is a Country to the model and a code to values_list; a key bytes or a memoryview.
+    return tuple(bytes(v) if isinstance(v, bytes | memoryview) else str(v) for v in values)
+
+
+def _printed_fields_written(sender, update_fields) -> tuple[str, ...]:
+    fields = PRINTED_SIGNATORY_FIELDS[sender]
+    return fields if update_fields is None else tuple(f for f in fields if f in update_fields)
+
+
+@receiver(pre_save, sender=Individual)
+@receiver(pre_save, sender=Organization)
+def _signatory_saving(sender, instance, update_fields=None, **kwargs) -> None:
+    """Reads what the record prints now, so that _signatory_saved can tell whether it changed."""
+    fields = _printed_fields_written(sender, update_fields)
+    stored = (
+        sender.objects.filter(pk=instance.pk).values_list(*fields).first() if instance.pk and fields else None
+    )
+    instance._printed_before = _printed(stored) if stored is not None else None
+
+
 @receiver(post_save, sender=Individual)
 @receiver(post_save, sender=Organization)
-def _signatory_saved(sender, instance, created: bool, **kwargs) -> None:
-    """A signatory's printed name may have changed: every letter that lists them has a new list."""
+def _signatory_saved(sender, instance, created: bool, update_fields=None, **kwargs) -> None:
+    """A signatory's printed entry changed: every letter that lists them has a new list."""
     if created:
+        return
+    fields = _printed_fields_written(sender, update_fields)
+    if not fields:
+        return  # an address, notes, a contact: no list prints them
+    before = getattr(instance, "_printed_before", None)
+    if before is not None and before == _printed(getattr(instance, field) for field in fields):
         return
     field = "individual" if sender is Individual else "organization"
     listed = Signature.objects.filter(**{field: instance}, status=Signature.Status.APPROVED)

@@ -172,6 +172,16 @@ def test_a_delivered_pdf_kept_from_the_public_says_so_in_the_visitors_language(c
     assert response["Content-Language"] == "fr"
 
 
+def test_the_delivered_pdf_that_names_an_erased_signer_reaches_staff_marked_private(client, delivered, staff):
+    # Kept for staff only, it went out as "no-cache": a shared cache (an office proxy, a CDN) may store that.
+    lifecycle.signature_erase(signature=Signature.objects.get(individual__name="Tomás Ojea-Quintana"))
+    client.force_login(staff)
+    response = client.get("/letters/civic-space/deliveries/1/letter.pdf")
+    assert response.status_code == 200
+    assert "private" in response["Cache-Control"]
+    assert "no-store" in response["Cache-Control"]
+
+
 def test_an_unknown_delivery_is_a_404(client, signed):
     assert client.get("/letters/civic-space/deliveries/1/").status_code == 404
     assert client.get("/letters/civic-space/deliveries/1/letter.pdf").status_code == 404

@@ -15,7 +15,7 @@ import docx
 import pytest
 from django.contrib.sessions.middleware import SessionMiddleware
 
-from letters import exports, lifecycle, pagecache
+from letters import exports, lifecycle, pagecache, retention
 from letters.models import Letter, Signature
 
 from .factories import make_individual, make_letter, make_organization, sign
@@ -86,6 +86,50 @@ def test_a_pending_submission_changes_nothing_a_visitor_can_observe(client, lett
     assert after.headers["ETag"] == before.headers["ETag"]
     assert body(after) == body(before)
     assert client.get(url, HTTP_IF_NONE_MATCH=before.headers["ETag"]).status_code == 304
+
+
+@pytest.mark.parametrize("url", OUTPUTS.values(), ids=OUTPUTS.keys())
+def test_private_data_written_or_purged_changes_no_page_and_no_etag(client, letter, fake_pdf, url):
+    # Staff noting something on a listed signature, or the nightly purge of signers'
+    # addresses, made every page, file and ETag of the letter new: a CDN fetched them
+    # all again, and anyone watching the ETag saw that staff had touched the records.
+    signature = sign(letter, make_individual("Anna Early"), contact_email="anna@example.org")
+    letter.status = Letter.Status.CLOSED
+    letter.save()
+    before = client.get(url)
+
+    signature.notes = "Called her office to check."
+    signature.contact_consent = True
+    signature.save()
+    Letter.objects.filter(pk=letter.pk).update(closed_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    assert retention.personal_data_purge().signatures == 1
+
+    after = client.get(url)
+    assert after.headers["ETag"] == before.headers["ETag"]
+    assert body(after) == body(before)
+
+
+@pytest.mark.parametrize("url", OUTPUTS.values(), ids=OUTPUTS.keys())
+def test_a_signatorys_private_record_edited_changes_no_page_and_no_etag(client, letter, fake_pdf, url):
+    # Staff filing a listed person's address or a contact at an organization renewed
+    # every page and ETag of every letter listing them.
+    person = make_individual("Anna Early", title="Professor")
+    organization = make_organization("Org One", acronym="OO")
+    sign(letter, person)
+    sign(letter, organization)
+    before = client.get(url)
+
+    person.email = "anna@example.org"
+    person.notes = "Prefers telephone."
+    person.save()
+    organization.contact_name = "Ben Contact"
+    organization.contact_email = "ben@example.org"
+    organization.website = "https://org-one.example.org"
+    organization.save()
+
+    after = client.get(url)
+    assert after.headers["ETag"] == before.headers["ETag"]
+    assert body(after) == body(before)
 
 
 def test_the_csv_etag_does_not_tell_whether_an_address_signed(client, letter):

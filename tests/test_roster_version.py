@@ -55,3 +55,27 @@ def test_editing_a_listed_signatory_bumps_every_letter_that_lists_them(letter):
     person.save()
 
     assert version(letter) == before + 1
+
+
+def test_a_copy_read_before_a_withdrawal_and_saved_back_bumps_the_version(letter):
+    # The version moves only when a listed field changes; what is stored decides, not the old copy.
+    signature = sign(letter, make_individual())
+    stale = Signature.objects.get(pk=signature.pk)
+    Signature.objects.filter(pk=signature.pk).update(withdrawn_at=dt.datetime.now(dt.UTC))
+    before = version(letter)
+
+    stale.notes = "Saved from a page opened earlier."
+    stale.save()
+
+    assert version(letter) == before + 1
+
+
+def test_resorting_a_listed_signatory_bumps_the_version(letter):
+    person = make_individual("Lee Yanghee")
+    sign(letter, person)
+    before = version(letter)
+
+    person.sort_name = "Lee Yanghee"
+    person.save()
+
+    assert version(letter) == before + 1

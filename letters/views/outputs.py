@@ -186,12 +186,14 @@ def delivery_pdf(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             content_type="text/plain; charset=utf-8",
         )
     etag = f'"{delivery.pdf_sha256}"'
-    if not_modified := _not_modified(request, etag):
+    # Staff may be sent names since erased: never for a shared cache to keep.
+    live = pagecache.is_live(request)
+    if not live and (not_modified := _not_modified(request, etag)):
         return not_modified
     response = HttpResponse(bytes(delivery.pdf), content_type="application/pdf")
     filename = exports.dated_filename(slug, delivery.as_of, "pdf", what=f"delivery-{delivery.number}")
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    return _revalidated(response, etag)
+    return pagecache.private_headers(response) if live else _revalidated(response, etag)
 
 
 @require_safe

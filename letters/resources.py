@@ -207,14 +207,19 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
                 raise ValidationError(
                     {"name": f"Line {line}: the same {kind} as line {self._seen_in_file[key]} of this file."}
                 )
-            already = (
-                Signature.objects.filter(letter=self.letter, **{kind: signatory}).order_by("-pk").first()
-            )
+            already = lifecycle.standing_signature(self.letter, signatory)
             if already is not None:
                 instance._import_skip = True
                 instance._import_match = f"already on this letter as #{already.pk}, {_how(already)}: skipped"
                 setattr(instance, kind, signatory)
                 return
+            if kind == ORGANIZATION:
+                claims = Signature.objects.filter(
+                    lifecycle.unlisted_claim(), letter=self.letter, organization=signatory
+                )
+                match_note += "".join(
+                    f"; claim #{claim.pk} ({_how(claim)}) stays as it is" for claim in claims
+                )
         instance._import_signatory = signatory
         instance._import_kind = kind
         instance._import_match = match_note

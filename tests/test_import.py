@@ -409,3 +409,55 @@ def test_a_status_the_export_never_writes_is_refused_with_its_line(staff_client,
 
     assert "Confirm import" not in html
     assert "Line 2: “aproved” is not a status of the staff export" in html
+
+
+@pytest.mark.parametrize("claim_status", [Signature.Status.REJECTED, Signature.Status.CONFIRMED])
+def test_an_organization_whose_web_claim_was_rejected_or_awaits_approval_is_imported(
+    tmp_path, letter, claim_status
+):
+    # PRODUCT.md: a rejected claim on an organization does not swallow later ones. The organizer's
+    # sheet had Amnesty International; an impostor's claim from the form made the import skip it.
+    amnesty = make_organization("Amnesty International", acronym="AI", country="GB")
+    claim = sign(
+        letter, amnesty, status=claim_status, source=Signature.Source.FORM, rejection_reason="impostor"
+    )
+    text = HEADER + "organization,Amnesty International,,AI,GB,2023-09-01,,,\n"
+
+    result = SignatureImportResource(letter=letter).import_data(
+        tablib.Dataset().load(text, format="csv"), dry_run=True
+    )
+    [row] = result.rows
+    assert row.import_type == "new"
+    assert f"claim #{claim.pk} (signed online, {claim.get_status_display().lower()}) stays as it is" in str(
+        row.diff
+    )
+
+    assert "Imported 1 signatures" in run_import(letter, write(tmp_path, text))
+    assert [entry.name for entry in Roster(letter, dt.date(2023, 9, 1)).entries()] == [
+        "Amnesty International"
+    ]
+    claim.refresh_from_db()
+    assert claim.status == claim_status
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"withdrawn_at": dt.datetime(2023, 9, 5, tzinfo=dt.UTC)},
+        {
+            "status": Signature.Status.CONFIRMED,
+            "signed_at": None,
+            "withdrawn_at": dt.datetime(2023, 9, 5, tzinfo=dt.UTC),
+        },
+    ],
+)
+def test_an_organization_that_withdrew_is_not_listed_again_by_an_import(tmp_path, letter, fields):
+    amnesty = make_organization("Amnesty International")
+    sign(letter, amnesty, source=Signature.Source.FORM, **fields)
+
+    summary = run_import(
+        letter, write(tmp_path, HEADER + "organization,Amnesty International,,,,2023-09-10,,,\n")
+    )
+
+    assert "Imported 0 signatures" in summary
+    assert Signature.objects.filter(letter=letter).count() == 1

@@ -461,3 +461,74 @@ def test_an_organization_that_withdrew_is_not_listed_again_by_an_import(tmp_path
 
     assert "Imported 0 signatures" in summary
     assert Signature.objects.filter(letter=letter).count() == 1
+
+
+def xlsx(rows: list, *, write_only: bool = False, merge: str = "") -> bytes:
+    workbook = openpyxl.Workbook(write_only=write_only)
+    sheet = workbook.create_sheet() if write_only else workbook.active
+    for row in rows:
+        sheet.append(row)
+    if merge:
+        sheet.merge_cells(merge)
+    content = io.BytesIO()
+    workbook.save(content)
+    return content.getvalue()
+
+
+def upload_file(staff_client, letter, content: bytes, name: str):
+    return staff_client.post(
+        "/admin/letters/signature/import/",
+        {
+            "letter": letter.pk,
+            "resource": "0",
+            "format": "1" if name.endswith(".xlsx") else "0",
+            "import_file": SimpleUploadedFile(name, content),
+        },
+    )
+
+
+def test_a_csv_saved_by_excel_with_semicolons_imports(tmp_path, staff_client, letter):
+    # Excel writes ";" between cells where a comma is the decimal sign (France, Germany, Brazil...):
+    # the import said the file had no "type", "name" or "signed_on" column, though it had all three.
+    text = "type;name;title;signed_on\nindividual;Ana Pérez;Lawyer, Buenos Aires;2023-09-01\n"
+
+    preview = upload(staff_client, letter, text)
+    assert "Confirm import" in preview.content.decode()
+
+    assert "Imported 1 signatures" in run_import(letter, write(tmp_path, text))
+    assert Individual.objects.get().title == "Lawyer, Buenos Aires"
+
+
+def test_an_empty_line_in_a_csv_counts_in_the_line_numbers(staff_client, letter):
+    # A spreadsheet shows an empty line as a row: the error named line 3 for the row on line 4.
+    text = HEADER + "individual,Ana Pérez,,,,2023-09-01,,,\n\nindividual,Bad Day,,,,21/09/2023,,,\n"
+
+    html = upload(staff_client, letter, text).content.decode()
+
+    assert "Line 4: “21/09/2023” is not a day" in html
+
+
+def test_an_xlsx_whose_rows_are_not_all_as_wide_as_its_header_imports(staff_client, letter):
+    # A workbook that does not state its size (written by a script or a web tool) had rows as long
+    # as their last filled cell: the import said "'InvalidDimensions' encountered while trying to read file".
+    content = xlsx(
+        [
+            ["type", "name", "title", "acronym", "country", "signed_on", "email"],
+            ["individual", "Ana Pérez", None, None, "AR", dt.datetime(2023, 9, 1)],
+            ["organization", "Human Rights Watch", None, "HRW", "US", "2023-09-02", "press@hrw.org"],
+        ],
+        write_only=True,
+    )
+
+    preview = upload_file(staff_client, letter, content, "signatures.xlsx")
+
+    assert "InvalidDimensions" not in preview.content.decode()
+    confirm_form = preview.context["confirm_form"]
+    staff_client.post(
+        "/admin/letters/signature/process_import/",
+        {name: confirm_form.initial[name] for name in confirm_form.fields},
+    )
+    assert [entry.name for entry in Roster(letter, dt.date(2023, 9, 2)).entries()] == [
+        "Ana Pérez",
+        "Human Rights Watch",
+    ]

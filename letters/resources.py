@@ -25,6 +25,7 @@ from django.core.validators import EmailValidator, URLValidator
 from django_countries import countries
 from import_export import resources
 from import_export.fields import Field
+from openpyxl.utils import get_column_letter
 
 from signatories import identity
 from signatories.models import Individual, Organization
@@ -174,6 +175,8 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
                 " ".join(f"The file has more than one “{column}” column." for column in twice)
                 + " Keep one of each (join a first name and a family name into one “name” column)."
             )
+        if unnamed := _unnamed_column_with_data(dataset):
+            raise ValueError(unnamed)
         missing = [column for column in REQUIRED_COLUMNS if column not in headers]
         if missing:
             raise ValueError(
@@ -296,6 +299,29 @@ def unlisted_in_file(row) -> str:
     for column, what in UNLISTED_COLUMNS.items():
         if cell(row, column):
             return f"{what} in the file ({column})"
+    return ""
+
+
+def _unnamed_column_with_data(dataset) -> str:
+    """
+    Why a column without a header cannot be left out, if one holds anything: a
+    row reads a column by its name, so its cells would be dropped without a
+    word — the family names under a "name" cell merged over two columns, what
+    follows an unquoted comma in a CSV.
+    """
+    for index, header in enumerate(dataset.headers):
+        if header:
+            continue
+        lines = [number + 2 for number, row in enumerate(dataset) if cell({"v": row[index]}, "v")]
+        if lines:
+            value = cell({"v": dataset[lines[0] - 2][index]}, "v")[:60]
+            more = f" (and {len(lines) - 1} more lines)" if len(lines) > 1 else ""
+            return (
+                f"Column {get_column_letter(index + 1)} has no name on line 1, but line {lines[0]} has "
+                f"“{value}” in it{more}. Name the column (type, name, title…) or delete it. A header cell "
+                "merged over two columns names only the first: join first and family names into one "
+                '“name” column. In a CSV, a name with a comma needs double quotes: "Pérez, Ana".'
+            )
     return ""
 
 

@@ -532,3 +532,30 @@ def test_an_xlsx_whose_rows_are_not_all_as_wide_as_its_header_imports(staff_clie
         "Ana Pérez",
         "Human Rights Watch",
     ]
+
+
+def test_a_name_under_a_header_cell_merged_over_two_columns_is_refused_not_cut(staff_client, letter):
+    # "name" merged over the first-name and family-name columns: the family names, in a column with
+    # no header of its own, were dropped without a word and "Ana" was listed for "Ana Pérez".
+    content = xlsx(
+        [["type", "name", None, "signed_on"], ["individual", "Ana", "Pérez", dt.datetime(2023, 9, 1)]],
+        merge="B1:C1",
+    )
+
+    html = upload_file(staff_client, letter, content, "signatures.xlsx").content.decode()
+
+    assert "Confirm import" not in html
+    assert "Column C has no name on line 1, but line 2 has “Pérez” in it" in html
+    assert not Individual.objects.exists()
+
+
+def test_a_csv_line_with_an_unquoted_comma_in_a_name_says_so(tmp_path, letter):
+    text = "type,name,signed_on\nindividual,Ana Pérez,2023-09-01\nindividual,Pérez, Ana,2023-09-01\n"
+    err = io.StringIO()
+
+    with pytest.raises(CommandError, match="Nothing was imported"):
+        call_command("import_signatures", letter.slug, str(write(tmp_path, text)), stderr=err)
+
+    assert "Column D has no name on line 1, but line 3 has “2023-09-01” in it" in err.getvalue()
+    assert "a name with a comma needs double quotes" in err.getvalue()
+    assert not Individual.objects.exists()

@@ -18,6 +18,7 @@ goes through `letters.spreadsheets.escape_formula`.
 """
 
 import datetime as dt
+import functools
 import re
 
 from django.core.exceptions import ValidationError
@@ -29,7 +30,7 @@ from openpyxl.utils import get_column_letter
 
 from signatories import identity
 from signatories.models import Individual, Organization
-from signatories.normalize import clean_text
+from signatories.normalize import clean_text, name_key
 
 from . import lifecycle
 from .models import Letter, Signature
@@ -499,11 +500,34 @@ def cell(row, column: str) -> str:
     return clean_text(unescape_formula(str(value)))
 
 
+# English names people write that are not a country's name in django-countries.
+OTHER_ENGLISH_NAMES = {
+    "united states": "US",
+    "uk": "GB",
+    "great britain": "GB",
+    "britain": "GB",
+    "republic of korea": "KR",
+    "korea republic of": "KR",
+    "ivory coast": "CI",
+    "cape verde": "CV",
+    "burma": "MM",
+    "dr congo": "CD",
+    "drc": "CD",
+    "democratic republic of congo": "CD",
+    "republic of congo": "CG",
+    "vatican": "VA",
+    "vatican city": "VA",
+    "east timor": "TL",
+    "czech republic": "CZ",
+}
+
+
 def country_code(value: str) -> str:
     """
-    The ISO code for a code (KR, KOR) or an English name (South Korea); "" for
-    neither. Letters only: django-countries also reads ISO numeric codes ("12"
-    is Algeria), and a number in this column is rather a shifted column.
+    The ISO code for a code (KR, KOR) or an English name (South Korea, United
+    States), written with or without accents, a leading "The", "&" for "and";
+    "" for neither. Letters only: django-countries also reads ISO numeric codes
+    ("12" is Algeria), and a number in this column is rather a shifted column.
     """
     value = clean_text(value)
     if (
@@ -513,14 +537,24 @@ def country_code(value: str) -> str:
         and (code := countries.alpha2(value.upper()))
     ):
         return code
-    code = countries.by_name(value)
-    if not code:
-        # The short names we write ("South Korea") are set by COUNTRIES_OVERRIDE/COMMON_NAMES.
-        lowered = value.casefold()
-        code = next(
-            (code for code, name in english_country_names().items() if name.casefold() == lowered), ""
-        )
-    return code
+    if code := countries.by_name(value):
+        return code
+    return _english_country_keys().get(_country_key(value), "")
+
+
+@functools.cache
+def _english_country_keys() -> dict[str, str]:
+    # The short names we write ("South Korea") are set by COUNTRIES_OVERRIDE/COMMON_NAMES.
+    keys = {_country_key(name): code for code, name in english_country_names().items()}
+    return keys | OTHER_ENGLISH_NAMES
+
+
+def _country_key(name: str) -> str:
+    """A country's name without case, accents, punctuation or a leading "The" ("The Gambia")."""
+    return LEADING_THE.sub("", name_key(name))
+
+
+LEADING_THE = re.compile(r"^the ")
 
 
 def parse_day(value) -> dt.date:

@@ -559,3 +559,25 @@ def test_a_csv_line_with_an_unquoted_comma_in_a_name_says_so(tmp_path, letter):
     assert "Column D has no name on line 1, but line 3 has “2023-09-01” in it" in err.getvalue()
     assert "a name with a comma needs double quotes" in err.getvalue()
     assert not Individual.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("country", "code"),
+    [
+        ("United States", "US"),
+        ("the United States", "US"),
+        ("UK", "GB"),
+        ("Great Britain", "GB"),
+        ("Republic of Korea", "KR"),
+        ("São Tomé and Príncipe", "ST"),
+        ("Côte d’Ivoire", "CI"),
+        ("Ivory Coast", "CI"),
+        ("The Gambia", "GM"),
+        ("Trinidad & Tobago", "TT"),
+        ("Democratic Republic of Congo", "CD"),
+    ],
+)
+def test_a_country_written_as_people_write_it_in_english_is_read(tmp_path, letter, country, code):
+    # "United States" or "UK" were refused as "neither a country code nor an English country name".
+    run_import(letter, write(tmp_path, HEADER + f'individual,Ana Pérez,,,"{country}",2023-09-01,,,\n'))
+    assert Individual.objects.get().country == code

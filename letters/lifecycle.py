@@ -281,6 +281,33 @@ def entry_errors(letter: Letter, signatory: Individual | Organization, signed_at
     return {}
 
 
+def standing_signature(letter: Letter, signatory: Individual | Organization) -> Signature | None:
+    """
+    The signature by which `signatory` is on `letter` already, in any state,
+    so that an import does not list it again (it skips the row): a person's
+    signature, whatever became of it (a withdrawal or an erasure is never
+    undone, a waiting one is theirs to confirm); an organization's, but for a
+    claim that never counted — waiting or rejected — since several people may
+    claim to sign for an organization and such a claim does not swallow later
+    ones (PRODUCT.md, "Claims on an organization").
+    """
+    kind = "organization" if isinstance(signatory, Organization) else "individual"
+    signatures = Signature.objects.filter(letter=letter, **{kind: signatory})
+    if kind == "organization":
+        signatures = signatures.exclude(unlisted_claim())
+    return signatures.order_by("-pk").first()
+
+
+def unlisted_claim() -> Q:
+    """A claim on an organization that was never listed: waiting, or rejected (not in a merge)."""
+    return Q(
+        approved_at__isnull=True,
+        withdrawn_at__isnull=True,
+        erased_at__isnull=True,
+        merged_into__isnull=True,
+    ) & ~Q(status=Signature.Status.APPROVED)
+
+
 def listed_signature(
     letter: Letter,
     signatory: Individual | Organization,

@@ -18,6 +18,7 @@ goes through `letters.spreadsheets.escape_formula`.
 """
 
 import datetime as dt
+import functools
 import re
 
 from django.core.exceptions import ValidationError
@@ -25,10 +26,11 @@ from django.core.validators import EmailValidator, URLValidator
 from django_countries import countries
 from import_export import resources
 from import_export.fields import Field
+from openpyxl.utils import get_column_letter
 
 from signatories import identity
 from signatories.models import Individual, Organization
-from signatories.normalize import clean_text
+from signatories.normalize import clean_text, name_key
 
 from . import lifecycle
 from .models import Letter, Signature
@@ -174,6 +176,8 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
                 " ".join(f"The file has more than one “{column}” column." for column in twice)
                 + " Keep one of each (join a first name and a family name into one “name” column)."
             )
+        if unnamed := _unnamed_column_with_data(dataset):
+            raise ValueError(unnamed)
         missing = [column for column in REQUIRED_COLUMNS if column not in headers]
         if missing:
             raise ValueError(
@@ -207,14 +211,19 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
                 raise ValidationError(
                     {"name": f"Line {line}: the same {kind} as line {self._seen_in_file[key]} of this file."}
                 )
-            already = (
-                Signature.objects.filter(letter=self.letter, **{kind: signatory}).order_by("-pk").first()
-            )
+            already = lifecycle.standing_signature(self.letter, signatory)
             if already is not None:
                 instance._import_skip = True
                 instance._import_match = f"already on this letter as #{already.pk}, {_how(already)}: skipped"
                 setattr(instance, kind, signatory)
                 return
+            if kind == ORGANIZATION:
+                claims = Signature.objects.filter(
+                    lifecycle.unlisted_claim(), letter=self.letter, organization=signatory
+                )
+                match_note += "".join(
+                    f"; claim #{claim.pk} ({_how(claim)}) stays as it is" for claim in claims
+                )
         instance._import_signatory = signatory
         instance._import_kind = kind
         instance._import_match = match_note
@@ -291,6 +300,29 @@ def unlisted_in_file(row) -> str:
     for column, what in UNLISTED_COLUMNS.items():
         if cell(row, column):
             return f"{what} in the file ({column})"
+    return ""
+
+
+def _unnamed_column_with_data(dataset) -> str:
+    """
+    Why a column without a header cannot be left out, if one holds anything: a
+    row reads a column by its name, so its cells would be dropped without a
+    word — the family names under a "name" cell merged over two columns, what
+    follows an unquoted comma in a CSV.
+    """
+    for index, header in enumerate(dataset.headers):
+        if header:
+            continue
+        lines = [number + 2 for number, row in enumerate(dataset) if cell({"v": row[index]}, "v")]
+        if lines:
+            value = cell({"v": dataset[lines[0] - 2][index]}, "v")[:60]
+            more = f" (and {len(lines) - 1} more lines)" if len(lines) > 1 else ""
+            return (
+                f"Column {get_column_letter(index + 1)} has no name on line 1, but line {lines[0]} has "
+                f"“{value}” in it{more}. Name the column (type, name, title…) or delete it. A header cell "
+                "merged over two columns names only the first: join first and family names into one "
+                '“name” column. In a CSV, a name with a comma needs double quotes: "Pérez, Ana".'
+            )
     return ""
 
 
@@ -468,11 +500,34 @@ def cell(row, column: str) -> str:
     return clean_text(unescape_formula(str(value)))
 
 
+# English names people write that are not a country's name in django-countries.
+OTHER_ENGLISH_NAMES = {
+    "united states": "US",
+    "uk": "GB",
+    "great britain": "GB",
+    "britain": "GB",
+    "republic of korea": "KR",
+    "korea republic of": "KR",
+    "ivory coast": "CI",
+    "cape verde": "CV",
+    "burma": "MM",
+    "dr congo": "CD",
+    "drc": "CD",
+    "democratic republic of congo": "CD",
+    "republic of congo": "CG",
+    "vatican": "VA",
+    "vatican city": "VA",
+    "east timor": "TL",
+    "czech republic": "CZ",
+}
+
+
 def country_code(value: str) -> str:
     """
-    The ISO code for a code (KR, KOR) or an English name (South Korea); "" for
-    neither. Letters only: django-countries also reads ISO numeric codes ("12"
-    is Algeria), and a number in this column is rather a shifted column.
+    The ISO code for a code (KR, KOR) or an English name (South Korea, United
+    States), written with or without accents, a leading "The", "&" for "and";
+    "" for neither. Letters only: django-countries also reads ISO numeric codes
+    ("12" is Algeria), and a number in this column is rather a shifted column.
     """
     value = clean_text(value)
     if (
@@ -482,14 +537,24 @@ def country_code(value: str) -> str:
         and (code := countries.alpha2(value.upper()))
     ):
         return code
-    code = countries.by_name(value)
-    if not code:
-        # The short names we write ("South Korea") are set by COUNTRIES_OVERRIDE/COMMON_NAMES.
-        lowered = value.casefold()
-        code = next(
-            (code for code, name in english_country_names().items() if name.casefold() == lowered), ""
-        )
-    return code
+    if code := countries.by_name(value):
+        return code
+    return _english_country_keys().get(_country_key(value), "")
+
+
+@functools.cache
+def _english_country_keys() -> dict[str, str]:
+    # The short names we write ("South Korea") are set by COUNTRIES_OVERRIDE/COMMON_NAMES.
+    keys = {_country_key(name): code for code, name in english_country_names().items()}
+    return keys | OTHER_ENGLISH_NAMES
+
+
+def _country_key(name: str) -> str:
+    """A country's name without case, accents, punctuation or a leading "The" ("The Gambia")."""
+    return LEADING_THE.sub("", name_key(name))
+
+
+LEADING_THE = re.compile(r"^the ")
 
 
 def parse_day(value) -> dt.date:

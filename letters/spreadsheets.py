@@ -1,12 +1,27 @@
 """
-Cells that a spreadsheet would run as a formula.
+Spreadsheets as staff's files have them.
 
-Every CSV and XLSX we write passes its text cells through `escape_formula`; the
-staff import passes them through `unescape_formula`, so an export re-imported
-gives the same names. (django-import-export's own setting only strips a leading
-"=", and defusedcsv misses tab and carriage return and rewrites "|", so neither
-covers the list in PRODUCT.md.)
+Cells that a spreadsheet would run as a formula: every CSV and XLSX we write
+passes its text cells through `escape_formula`; the staff import passes them
+through `unescape_formula`, so an export re-imported gives the same names.
+(django-import-export's own setting only strips a leading "=", and defusedcsv
+misses tab and carriage return and rewrites "|", so neither covers the list in
+PRODUCT.md.)
+
+Files read by the staff import (`ImportCSV`, `ImportXLSX`): one dataset row per
+row the spreadsheet shows, so that line numbers are the spreadsheet's (an empty
+line of a CSV is a row too), every row as wide as the widest (a workbook that
+does not state its size has rows as long as their last filled cell), and a CSV's
+cells split at commas, or at semicolons where Excel writes those (where a comma
+is the decimal sign).
 """
+
+import csv
+import io
+
+import openpyxl
+import tablib
+from import_export.formats.base_formats import CSV, XLSX
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -23,3 +38,39 @@ def unescape_formula(value: str) -> str:
     if len(value) > 1 and value[0] == "'" and value[1:].startswith(FORMULA_TRIGGERS):
         return value[1:]
     return value
+
+
+def rectangular(rows) -> tablib.Dataset:
+    """The rows, the first one the headers, each as wide as the widest (blank cells added)."""
+    rows = [list(row) for row in rows]
+    dataset = tablib.Dataset()
+    if not rows:
+        return dataset
+    width = max(len(row) for row in rows)
+    dataset.headers = rows[0] + [None] * (width - len(rows[0]))
+    for row in rows[1:]:
+        dataset.append(row + [None] * (width - len(row)))
+    return dataset
+
+
+# What a CSV's cells are separated by, the most frequent on its first line.
+CSV_DELIMITERS = (",", ";", "\t")
+
+
+class ImportCSV(CSV):
+    def create_dataset(self, in_stream, **kwargs) -> tablib.Dataset:
+        if isinstance(in_stream, bytes):
+            in_stream = in_stream.decode(self.encoding or "utf-8-sig")
+        first_line = in_stream.split("\n", 1)[0]
+        delimiter = max(CSV_DELIMITERS, key=first_line.count)
+        return rectangular(csv.reader(io.StringIO(in_stream, newline=""), delimiter=delimiter))
+
+
+class ImportXLSX(XLSX):
+    def create_dataset(self, in_stream) -> tablib.Dataset:
+        # data_only: a formula's value as last calculated, not the formula.
+        workbook = openpyxl.load_workbook(io.BytesIO(in_stream), read_only=True, data_only=True)
+        try:
+            return rectangular([cell.value for cell in row] for row in workbook.active.rows)
+        finally:
+            workbook.close()

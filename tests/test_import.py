@@ -409,3 +409,175 @@ def test_a_status_the_export_never_writes_is_refused_with_its_line(staff_client,
 
     assert "Confirm import" not in html
     assert "Line 2: “aproved” is not a status of the staff export" in html
+
+
+@pytest.mark.parametrize("claim_status", [Signature.Status.REJECTED, Signature.Status.CONFIRMED])
+def test_an_organization_whose_web_claim_was_rejected_or_awaits_approval_is_imported(
+    tmp_path, letter, claim_status
+):
+    # PRODUCT.md: a rejected claim on an organization does not swallow later ones. The organizer's
+    # sheet had Amnesty International; an impostor's claim from the form made the import skip it.
+    amnesty = make_organization("Amnesty International", acronym="AI", country="GB")
+    claim = sign(
+        letter, amnesty, status=claim_status, source=Signature.Source.FORM, rejection_reason="impostor"
+    )
+    text = HEADER + "organization,Amnesty International,,AI,GB,2023-09-01,,,\n"
+
+    result = SignatureImportResource(letter=letter).import_data(
+        tablib.Dataset().load(text, format="csv"), dry_run=True
+    )
+    [row] = result.rows
+    assert row.import_type == "new"
+    assert f"claim #{claim.pk} (signed online, {claim.get_status_display().lower()}) stays as it is" in str(
+        row.diff
+    )
+
+    assert "Imported 1 signatures" in run_import(letter, write(tmp_path, text))
+    assert [entry.name for entry in Roster(letter, dt.date(2023, 9, 1)).entries()] == [
+        "Amnesty International"
+    ]
+    claim.refresh_from_db()
+    assert claim.status == claim_status
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"withdrawn_at": dt.datetime(2023, 9, 5, tzinfo=dt.UTC)},
+        {
+            "status": Signature.Status.CONFIRMED,
+            "signed_at": None,
+            "withdrawn_at": dt.datetime(2023, 9, 5, tzinfo=dt.UTC),
+        },
+    ],
+)
+def test_an_organization_that_withdrew_is_not_listed_again_by_an_import(tmp_path, letter, fields):
+    amnesty = make_organization("Amnesty International")
+    sign(letter, amnesty, source=Signature.Source.FORM, **fields)
+
+    summary = run_import(
+        letter, write(tmp_path, HEADER + "organization,Amnesty International,,,,2023-09-10,,,\n")
+    )
+
+    assert "Imported 0 signatures" in summary
+    assert Signature.objects.filter(letter=letter).count() == 1
+
+
+def xlsx(rows: list, *, write_only: bool = False, merge: str = "") -> bytes:
+    workbook = openpyxl.Workbook(write_only=write_only)
+    sheet = workbook.create_sheet() if write_only else workbook.active
+    for row in rows:
+        sheet.append(row)
+    if merge:
+        sheet.merge_cells(merge)
+    content = io.BytesIO()
+    workbook.save(content)
+    return content.getvalue()
+
+
+def upload_file(staff_client, letter, content: bytes, name: str):
+    return staff_client.post(
+        "/admin/letters/signature/import/",
+        {
+            "letter": letter.pk,
+            "resource": "0",
+            "format": "1" if name.endswith(".xlsx") else "0",
+            "import_file": SimpleUploadedFile(name, content),
+        },
+    )
+
+
+def test_a_csv_saved_by_excel_with_semicolons_imports(tmp_path, staff_client, letter):
+    # Excel writes ";" between cells where a comma is the decimal sign (France, Germany, Brazil...):
+    # the import said the file had no "type", "name" or "signed_on" column, though it had all three.
+    text = "type;name;title;signed_on\nindividual;Ana Pérez;Lawyer, Buenos Aires;2023-09-01\n"
+
+    preview = upload(staff_client, letter, text)
+    assert "Confirm import" in preview.content.decode()
+
+    assert "Imported 1 signatures" in run_import(letter, write(tmp_path, text))
+    assert Individual.objects.get().title == "Lawyer, Buenos Aires"
+
+
+def test_an_empty_line_in_a_csv_counts_in_the_line_numbers(staff_client, letter):
+    # A spreadsheet shows an empty line as a row: the error named line 3 for the row on line 4.
+    text = HEADER + "individual,Ana Pérez,,,,2023-09-01,,,\n\nindividual,Bad Day,,,,21/09/2023,,,\n"
+
+    html = upload(staff_client, letter, text).content.decode()
+
+    assert "Line 4: “21/09/2023” is not a day" in html
+
+
+def test_an_xlsx_whose_rows_are_not_all_as_wide_as_its_header_imports(staff_client, letter):
+    # A workbook that does not state its size (written by a script or a web tool) had rows as long
+    # as their last filled cell: the import said "'InvalidDimensions' encountered while trying to read file".
+    content = xlsx(
+        [
+            ["type", "name", "title", "acronym", "country", "signed_on", "email"],
+            ["individual", "Ana Pérez", None, None, "AR", dt.datetime(2023, 9, 1)],
+            ["organization", "Human Rights Watch", None, "HRW", "US", "2023-09-02", "press@hrw.org"],
+        ],
+        write_only=True,
+    )
+
+    preview = upload_file(staff_client, letter, content, "signatures.xlsx")
+
+    assert "InvalidDimensions" not in preview.content.decode()
+    confirm_form = preview.context["confirm_form"]
+    staff_client.post(
+        "/admin/letters/signature/process_import/",
+        {name: confirm_form.initial[name] for name in confirm_form.fields},
+    )
+    assert [entry.name for entry in Roster(letter, dt.date(2023, 9, 2)).entries()] == [
+        "Ana Pérez",
+        "Human Rights Watch",
+    ]
+
+
+def test_a_name_under_a_header_cell_merged_over_two_columns_is_refused_not_cut(staff_client, letter):
+    # "name" merged over the first-name and family-name columns: the family names, in a column with
+    # no header of its own, were dropped without a word and "Ana" was listed for "Ana Pérez".
+    content = xlsx(
+        [["type", "name", None, "signed_on"], ["individual", "Ana", "Pérez", dt.datetime(2023, 9, 1)]],
+        merge="B1:C1",
+    )
+
+    html = upload_file(staff_client, letter, content, "signatures.xlsx").content.decode()
+
+    assert "Confirm import" not in html
+    assert "Column C has no name on line 1, but line 2 has “Pérez” in it" in html
+    assert not Individual.objects.exists()
+
+
+def test_a_csv_line_with_an_unquoted_comma_in_a_name_says_so(tmp_path, letter):
+    text = "type,name,signed_on\nindividual,Ana Pérez,2023-09-01\nindividual,Pérez, Ana,2023-09-01\n"
+    err = io.StringIO()
+
+    with pytest.raises(CommandError, match="Nothing was imported"):
+        call_command("import_signatures", letter.slug, str(write(tmp_path, text)), stderr=err)
+
+    assert "Column D has no name on line 1, but line 3 has “2023-09-01” in it" in err.getvalue()
+    assert "a name with a comma needs double quotes" in err.getvalue()
+    assert not Individual.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("country", "code"),
+    [
+        ("United States", "US"),
+        ("the United States", "US"),
+        ("UK", "GB"),
+        ("Great Britain", "GB"),
+        ("Republic of Korea", "KR"),
+        ("São Tomé and Príncipe", "ST"),
+        ("Côte d’Ivoire", "CI"),
+        ("Ivory Coast", "CI"),
+        ("The Gambia", "GM"),
+        ("Trinidad & Tobago", "TT"),
+        ("Democratic Republic of Congo", "CD"),
+    ],
+)
+def test_a_country_written_as_people_write_it_in_english_is_read(tmp_path, letter, country, code):
+    # "United States" or "UK" were refused as "neither a country code nor an English country name".
+    run_import(letter, write(tmp_path, HEADER + f'individual,Ana Pérez,,,"{country}",2023-09-01,,,\n'))
+    assert Individual.objects.get().country == code

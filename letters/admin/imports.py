@@ -24,6 +24,7 @@ from import_export.tmp_storages import CacheStorage
 
 from ..models import Letter
 from ..resources import IMPORT_COLUMNS, SignatureExportResource, SignatureImportResource
+from ..spreadsheets import ImportCSV, ImportXLSX
 from ..uploads import refused_upload
 
 
@@ -61,7 +62,7 @@ def count_rows(upload, file_format: type) -> int:
     """
     upload.seek(0)
     try:
-        if file_format is XLSX:
+        if issubclass(file_format, XLSX):
             try:
                 return _count_xlsx_rows(upload)
             except Exception:
@@ -147,7 +148,9 @@ class SignatureImportForm(ImportForm):
         return data
 
 
-FORMATS = [CSV, XLSX]
+# Read by our own readers (letters/spreadsheets.py); written by the library's.
+IMPORT_FORMATS = [ImportCSV, ImportXLSX]
+EXPORT_FORMATS = [CSV, XLSX]
 
 
 class SignatureConfirmImportForm(ConfirmImportForm):
@@ -155,7 +158,7 @@ class SignatureConfirmImportForm(ConfirmImportForm):
 
     def clean_format(self) -> str:
         chosen = self.cleaned_data["format"]
-        if chosen not in {str(n) for n in range(len(FORMATS))}:
+        if chosen not in {str(n) for n in range(len(IMPORT_FORMATS))}:
             raise forms.ValidationError("Unknown file format. Upload the file again.")
         return chosen
 
@@ -172,7 +175,8 @@ class SignatureImportExportMixin(ImportExportMixin):
     import_template_name = "admin/letters/signature/import.html"
     import_form_class = SignatureImportForm
     confirm_form_class = SignatureConfirmImportForm
-    formats = FORMATS
+    import_formats = IMPORT_FORMATS
+    export_formats = EXPORT_FORMATS
     # A byte-order mark, so that Excel reads the CSV as UTF-8 ("Pérez", not "PÃ©rez").
     to_encoding = "utf-8-sig"
 

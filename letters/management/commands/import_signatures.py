@@ -10,10 +10,10 @@ it prints every error with its line number, stores nothing, and exits non-zero.
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from import_export.formats.base_formats import CSV, XLSX
 
 from letters.models import Letter
 from letters.resources import SignatureImportResource
+from letters.spreadsheets import ImportCSV, ImportXLSX
 
 
 class Command(BaseCommand):
@@ -60,9 +60,9 @@ def read_dataset(path: Path):
         raise CommandError(f"Cannot read {path}: {error.strerror}.")
     try:
         if suffix == ".xlsx":
-            return XLSX().create_dataset(data)
+            return ImportXLSX().create_dataset(data)
         if suffix in {".csv", ".txt"}:
-            return CSV().create_dataset(data.decode("utf-8-sig"))
+            return ImportCSV().create_dataset(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise CommandError(f"{path} is not UTF-8 text. Save it as “CSV UTF-8” and try again.")
     except Exception as error:  # openpyxl and tablib raise many kinds on a damaged file

@@ -275,6 +275,12 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
 UNLISTED_COLUMNS = {"withdrawn_at": "withdrawn or erased", "erased_at": "erased"}
 
 
+# Why an import skips a row, as the admin and the command both say it.
+SKIPPED_ROWS = (
+    "blank, already signed this letter, or not on the list in the file: not approved, withdrawn or erased"
+)
+
+
 def unlisted_in_file(row) -> str:
     """
     Why a row of the staff export was not on its letter's list — its `status`

@@ -181,6 +181,8 @@ def test_a_signatory_already_on_the_letter_is_skipped_not_doubled(tmp_path, lett
     summary = run_import(letter, write(tmp_path, text))
 
     assert "Imported 0 signatures" in summary and "skipped 1" in summary
+    # As the admin says it: the command's summary left out the rows a file marks as not listed.
+    assert "not on the list in the file" in summary
     assert Signature.objects.filter(letter=letter).count() == 1
 
 

@@ -23,7 +23,7 @@ from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.tmp_storages import CacheStorage
 
 from ..models import Letter
-from ..resources import IMPORT_COLUMNS, SignatureExportResource, SignatureImportResource
+from ..resources import IMPORT_COLUMNS, SKIPPED_ROWS, SignatureExportResource, SignatureImportResource
 from ..spreadsheets import ImportCSV, ImportXLSX
 from ..uploads import refused_upload
 
@@ -251,10 +251,7 @@ class SignatureImportExportMixin(ImportExportMixin):
         totals = result.totals
         message = f"Imported {totals['new']} signatures."
         if totals["skip"]:
-            message += (
-                f" {totals['skip']} rows skipped (blank, already signed this letter, or not on the list"
-                " in the file: not approved, withdrawn or erased)."
-            )
+            message += f" {totals['skip']} rows skipped ({SKIPPED_ROWS})."
         self.message_user(request, message, messages.SUCCESS)
 
     def get_export_filename(self, request: HttpRequest, queryset, file_format):

@@ -12,7 +12,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from letters.models import Letter
-from letters.resources import SignatureImportResource
+from letters.resources import SKIPPED_ROWS, SignatureImportResource
 from letters.spreadsheets import ImportCSV, ImportXLSX
 
 
@@ -48,7 +48,7 @@ class Command(BaseCommand):
         verb = "Would import" if dry_run else "Imported"
         summary = f"{verb} {totals['new']} signatures into “{letter}”"
         if totals["skip"]:
-            summary += f"; skipped {totals['skip']} rows (blank, or already signed this letter)"
+            summary += f"; skipped {totals['skip']} rows ({SKIPPED_ROWS})"
         self.stdout.write(summary + ".")
 
 

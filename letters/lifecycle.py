@@ -42,7 +42,15 @@ from .retention import ERASED, SIGNATURE_PRIVATE_FIELDS, history_scrub, private_
 # The states staff sort signatures into, as lookups on a signature: the letter
 # list and the dashboard count them, the queue filters by them.
 BUCKETS: dict[str, tuple[str, dict]] = {
-    "awaiting": ("awaiting approval", {"status": Signature.Status.CONFIRMED, "withdrawn_at__isnull": True}),
+    # Not a person whose name was deleted (retention): nobody may approve them (`approvable`).
+    "awaiting": (
+        "awaiting approval",
+        {
+            "status": Signature.Status.CONFIRMED,
+            "withdrawn_at__isnull": True,
+            "individual__forgotten_at__isnull": True,
+        },
+    ),
     "pending": ("unconfirmed e-mail", {"status": Signature.Status.PENDING}),
     "approved": ("approved", {"status": Signature.Status.APPROVED, "withdrawn_at__isnull": True}),
     "withdrawn": ("withdrawn", {"withdrawn_at__isnull": False}),

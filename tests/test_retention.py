@@ -372,3 +372,18 @@ def test_the_purge_of_a_never_printed_name_leaves_other_signers_texts_that_conta
     assert "Lee Yanghee" in _history()
     yanghee.refresh_from_db()
     assert yanghee.notes == "Called Lee Yanghee: test ok"
+
+
+def test_a_signer_whose_name_retention_deleted_leaves_the_queue_staff_cannot_act_on(settings, staff_client):
+    # The queue of a long-closed letter kept "Name deleted after retention (#12)" awaiting approval,
+    # though nobody may approve it any more.
+    settings.RETENTION_DAYS = 30
+    old = make_letter(slug="old", closes_at=ago(31))
+    waiting = sign(old, make_individual("Nadia Waiting"), status="confirmed", confirmed_at=ago(40))
+    sign(old, make_organization("Org awaiting"), status="confirmed", confirmed_at=ago(40))
+    personal_data_purge()
+
+    queue = staff_client.get("/admin/letters/signature/").content.decode()
+    assert f"(#{waiting.individual_id})" not in queue and "Org awaiting" in queue
+    letters = staff_client.get("/admin/letters/letter/").content.decode()
+    assert ">1 awaiting approval</a>" in letters

@@ -19,6 +19,8 @@ from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils import translation
 
+from config.staff import is_staff
+
 from .models import Letter, LetterTranslation
 
 PARAMETER = "lang"
@@ -109,7 +111,7 @@ def activate_for_letter(request: HttpRequest, letter: Letter, default: str = "")
     """
     language = requested_language(request) or interface_language(default or letter.language)
     activate(request, language)
-    versions = LetterVersions(letter, request.LANGUAGE_CODE, include_drafts=request.user.is_staff)
+    versions = LetterVersions(letter, request.LANGUAGE_CODE, include_drafts=is_staff(request))
     request.letter_versions = versions
     return versions
 

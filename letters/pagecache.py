@@ -51,6 +51,8 @@ from django.utils import translation
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.module_loading import import_string
 
+from config.staff import is_staff
+
 from .rosters import Roster
 
 # Bodies up to this size are read and sent as one piece; larger ones go out
@@ -108,7 +110,7 @@ def etag_for(key: str, *, gzipped: bool = False) -> str:
 
 def is_live(request: HttpRequest) -> bool:
     """Staff see the page as it is now (drafts too), never a stored copy."""
-    return request.user.is_staff
+    return is_staff(request)
 
 
 def public_headers(response: HttpResponse, etag: str) -> HttpResponse:

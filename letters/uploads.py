@@ -11,6 +11,8 @@ from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.http import HttpRequest
 
+from config.staff import is_staff
+
 # What an upload form's other fields and the multipart headers take besides the file.
 FORM_ALLOWANCE = 64 * 1024
 
@@ -30,10 +32,7 @@ class RefuseOversizedFiles(FileUploadHandler):
     """
 
     def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None) -> None:
-        user = getattr(self.request, "user", None)
-        staff = user is not None and user.is_active and user.is_staff
-        if staff and settings.STAFF_REQUIRE_2FA:
-            staff = user.is_verified()  # django_otp.middleware.OTPMiddleware: a password alone is not staff
+        staff = hasattr(self.request, "user") and is_staff(self.request)
         too_large = content_length > settings.IMPORT_MAX_BYTES + FORM_ALLOWANCE
         self.refused = too_large or not staff
         if too_large and self.request is not None:

@@ -182,6 +182,17 @@ def test_the_delivered_pdf_that_names_an_erased_signer_reaches_staff_marked_priv
     assert "no-store" in response["Cache-Control"]
 
 
+def test_a_staff_session_without_its_second_factor_never_gets_the_pdf_kept_for_staff(
+    client, delivered, staff, settings
+):
+    # It names signers who asked to be removed from every list: a password alone is not staff.
+    settings.STAFF_REQUIRE_2FA = True
+    lifecycle.signature_erase(signature=Signature.objects.get(individual__name="Tomás Ojea-Quintana"))
+    client.force_login(staff)
+    assert client.get("/letters/civic-space/deliveries/1/letter.pdf").status_code == 410
+    assert "/deliveries/1/letter.pdf" not in client.get("/letters/civic-space/deliveries/1/").content.decode()
+
+
 def test_an_unknown_delivery_is_a_404(client, signed):
     assert client.get("/letters/civic-space/deliveries/1/").status_code == 404
     assert client.get("/letters/civic-space/deliveries/1/letter.pdf").status_code == 404

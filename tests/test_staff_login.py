@@ -7,6 +7,10 @@ from django.core.management import call_command
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from letters.models import Letter
+
+from .factories import make_letter
+
 pytestmark = pytest.mark.django_db
 
 LOGIN = "/admin/login/?next=/admin/"
@@ -112,6 +116,19 @@ def test_with_2fa_required_a_session_without_the_code_is_sent_to_sign_in(staff_c
     response = staff_client.get("/admin/letters/signature/")
 
     assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+
+
+def test_with_2fa_required_a_session_without_the_code_sees_no_draft(staff_client, staff, settings):
+    # A password alone (a session from before 2FA was required, a stolen password) is not staff:
+    # the admin sent it to sign in, but the public pages showed it every draft and its outputs.
+    settings.STAFF_REQUIRE_2FA = True
+    TOTPDevice.objects.create(user=staff, name="phone")
+    make_letter(slug="secret-draft", title="Not yet announced", status=Letter.Status.DRAFT)
+
+    for url in ["/", "/print/", "/signatories.csv", "/signatories.json", "/embed/", "/sign/"]:
+        response = staff_client.get(f"/letters/secret-draft{url}")
+        assert response.status_code == 404, url
+    assert "Not yet announced" not in staff_client.get("/").content.decode()
 
 
 def test_with_2fa_required_a_staff_member_without_a_device_is_told_what_to_do(client, organizer, settings):

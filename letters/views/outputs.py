@@ -13,6 +13,8 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from config.staff import is_staff
+
 from .. import exports, pagecache, ratelimits, word
 from ..clients import client_ip
 from ..deliveries import FrozenRoster, since_delivery
@@ -168,14 +170,19 @@ def delivery(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     return render(
         request,
         "letters/delivery.html",
-        {"letter": delivery.letter, "delivery": delivery, "roster": FrozenRoster(delivery)},
+        {
+            "letter": delivery.letter,
+            "delivery": delivery,
+            "roster": FrozenRoster(delivery),
+            "staff": is_staff(request),
+        },
     )
 
 
 @require_safe
 def delivery_pdf(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     delivery = _get_delivery(request, slug, number, with_pdf=True)
-    if FrozenRoster(delivery).erased_count and not request.user.is_staff:
+    if FrozenRoster(delivery).erased_count and not is_staff(request):
         # It prints names since erased at their signers' request: kept for staff only.
         return HttpResponse(
             _(

@@ -13,6 +13,8 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_safe
 
+from config.staff import is_staff
+
 from .. import languages, pagecache
 from ..models import Delivery, Letter, LetterTranslation
 from ..rosters import AsOfError, Roster, RosterPage
@@ -23,7 +25,7 @@ def get_letter_for_visitor(request: HttpRequest, slug: str) -> Letter:
     Drafts are 404 for the public; staff may preview them. The page is then in
     the letter's language, or the one asked for with ?lang= (letters/languages.py).
     """
-    query = _letter_query(request.user.is_staff)
+    query = _letter_query(is_staff(request))
     with connection.cursor() as cursor:
         cursor.execute(query.sql, [slug if value == _SLUG else value for value in query.params])
         row = cursor.fetchone()

@@ -69,7 +69,8 @@ PRINTED_FIELDS = {
 
 
 # What staff may still edit on a signature's page; everything else changes only through a transition.
-STAFF_EDITABLE_FIELDS = ["public_consent", "contact_consent", "signer_name", "contact_email", "notes"]
+# Not `public_consent`: every listed name has it (`entry_errors`); a withdrawal or erasure takes one off.
+STAFF_EDITABLE_FIELDS = ["contact_consent", "signer_name", "contact_email", "notes"]
 
 
 def staff_editable_fields(signature: Signature) -> list[str]:
@@ -257,7 +258,7 @@ def signature_enter(
         **({"public_consent": True} | fields),
     )
     with transaction.atomic():
-        if errors := entry_errors(letter, signatory, signed_at):
+        if errors := entry_errors(letter, signatory, signed_at, public_consent=signature.public_consent):
             raise ValidationError(errors)
         signature.full_clean(exclude=RELATED, validate_unique=False, validate_constraints=False)
         # The admin logs the addition itself (the change form, the import).
@@ -270,9 +271,20 @@ def signature_enter(
 EARLIEST_DAY = dt.date(1900, 1, 1)
 
 
-def entry_errors(letter: Letter, signatory: Individual | Organization, signed_at: dt.datetime) -> dict:
+def entry_errors(
+    letter: Letter,
+    signatory: Individual | Organization,
+    signed_at: dt.datetime,
+    *,
+    public_consent: bool = True,
+) -> dict:
     """Why staff may not enter this signature, by field (the change form shows them); {} when they may."""
     kind = "organization" if isinstance(signatory, Organization) else "individual"
+    if not public_consent:
+        # Every listed name has it; a list has no way to leave a name out.
+        return {
+            "public_consent": "A name is listed only with its signer's consent: enter it once they agreed."
+        }
     if forgotten(signatory):
         return {kind: "This record's name was deleted (an erasure or retention): it cannot be listed."}
     if signed_at > timezone.now():

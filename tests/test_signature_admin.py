@@ -134,6 +134,30 @@ def test_staff_can_still_enter_a_signature_by_hand(staff_client, letter, client)
     assert "Paper Signer" in client.get("/letters/civic-space/?as_of=2023-09-21").content.decode()
 
 
+def test_a_signature_entered_without_consent_to_publish_is_refused_and_consent_stays_as_given(
+    staff_client, letter, client
+):
+    # Entered with "public consent" unticked, or unticked later on its page, the name was published anyway.
+    person = make_individual("Paper Signer")
+
+    response = staff_client.post(
+        "/admin/letters/signature/add/",
+        {"letter": letter.pk, "individual": person.pk, "signed_at": "2023-09-02 10:00"},
+    )
+
+    assert response.status_code == 200
+    assert "listed only with its signer&#x27;s consent" in response.content.decode()
+    assert not Signature.objects.filter(individual=person).exists()
+
+    signature = sign(letter, person, signed_at=T0)
+    staff_client.post(
+        f"/admin/letters/signature/{signature.pk}/change/",
+        {"notes": "", "corrections-TOTAL_FORMS": "0", "corrections-INITIAL_FORMS": "0"},
+    )
+    signature.refresh_from_db()
+    assert signature.public_consent is True
+
+
 def test_entering_someone_already_listed_is_refused_next_to_the_field(staff_client, letter):
     person = make_individual("Listed Already")
     sign(letter, person, signed_at=T0)

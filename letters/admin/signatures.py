@@ -130,7 +130,10 @@ class SignatureAddForm(forms.ModelForm):
         if data.get("individual") and data.get("organization"):
             raise forms.ValidationError("Choose an individual or an organization, not both.")
         if letter and signatory and signed_at:
-            for field, message in lifecycle.entry_errors(letter, signatory, signed_at).items():
+            consent = bool(data.get("public_consent"))
+            for field, message in lifecycle.entry_errors(
+                letter, signatory, signed_at, public_consent=consent
+            ).items():
                 self.add_error(field, message)
         return data
 

@@ -21,7 +21,7 @@ from docx.shared import Pt
 from docx.text.paragraph import Paragraph
 
 from .exports import layout_version as print_layout_version
-from .languages import LetterVersions, interface_language
+from .languages import LetterVersions, interface_language, text_direction
 from .rosters import Roster
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -56,7 +56,8 @@ def letter_docx(roster: Roster, versions: LetterVersions) -> bytes:
 
 class _Writer:
     """
-    The heading, date and roster are the page's, in its language and direction;
+    The heading, date and roster are the page's, in its language and direction
+    (each name in its own, as on the print version);
     the letter's own text (title to notes) is in its own, as on the print
     version (<article lang dir>): an Arabic text stays right to left under an
     English page, an English one left to right under an Arabic page.
@@ -225,13 +226,25 @@ class _Writer:
                 continue
             self.heading(str(section.heading), level=3)
             for entry in section.entries:
-                paragraph = self.paragraph()
+                paragraph = self.entry_paragraph(entry.display_name)
                 paragraph.paragraph_format.space_after = Pt(4)
                 paragraph.paragraph_format.keep_together = True
                 paragraph.add_run(entry.display_name).bold = True
                 if entry.title:
                     paragraph.add_run().add_break()
                     paragraph.add_run(entry.title).font.size = Pt(9)
+
+    def entry_paragraph(self, name: str) -> Paragraph:
+        """
+        A name in its own direction, as on the print version: in a right-to-left
+        paragraph the ")" ending "The Elders (TE)" would move to the far side.
+        """
+        self.rtl = text_direction(name) == "rtl"
+        paragraph = self.paragraph()
+        if self.page_rtl and not self.rtl:
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT  # the column stays aligned, as in print.css
+        self.rtl = self.page_rtl
+        return paragraph
 
 
 def _lang(language: str):

@@ -320,11 +320,14 @@ def test_the_word_document_is_in_each_language(client, signed, language):
     assert heading(language) in texts
     assert expected(language, "Individuals") in texts
     assert "Lee Yanghee\nProfessor, Sungkyunkwan University" in texts
-    # The page's date, heading and roster in the page's direction; the letter's English text in its own.
+    # The page's date and heading in the page's direction; the letter's English text in its own;
+    # each name in its own (as on the print version).
     rtl = [right_to_left(p) for p in paragraphs]
     roster = texts.index(heading(language))
-    assert rtl[0] == rtl[roster] == all(rtl[roster:]) == (language == "ar")
+    assert rtl[0] == rtl[roster] == (language == "ar")
     assert not any(rtl[1:roster])
+    names = {p.text.split("\n")[0]: right_to_left(p) for p in paragraphs[roster:]}
+    assert names["فاطمة الزهراء العلوي"] and not names["Lee Yanghee"]
 
 
 def test_the_word_document_gives_the_letters_text_its_own_direction_and_language(client):
@@ -339,6 +342,22 @@ def test_the_word_document_gives_the_letters_text_its_own_direction_and_language
     body = next(p for p in english if p.text == "We write to you.")
     assert not right_to_left(body) and run_language(body.runs[0]) == "en-gb"
     assert right_to_left(english[0])  # the Arabic page's date
+
+
+def test_a_latin_name_keeps_its_closing_bracket_in_the_arabic_word_document(client, signed):
+    # A right-to-left paragraph sends the ")" ending "(APDH)" to the far side: "(Asociación … (APDH".
+    # Each entry reads in its own direction, as on the print version; the column stays aligned right.
+    paragraphs = word_paragraphs(client.get(f"/letters/civic-space/letter.docx?{AS_OF}&lang=ar").content)
+    entry = next(p for p in paragraphs if p.text == "Asociación Pro Derechos Humanos (APDH)")
+    assert not right_to_left(entry)
+    assert entry.alignment == docx.enum.text.WD_ALIGN_PARAGRAPH.RIGHT
+    arabic = next(p for p in paragraphs if p.text.startswith("فاطمة الزهراء العلوي"))
+    assert right_to_left(arabic)
+    # And an Arabic name in an English document reads right to left, "(AI)" after it.
+    sign(signed, make_organization("منظمة العفو", acronym="AI"))
+    paragraphs = word_paragraphs(client.get(f"/letters/civic-space/letter.docx?{AS_OF}").content)
+    assert right_to_left(next(p for p in paragraphs if p.text == "منظمة العفو (AI)"))
+    assert not right_to_left(next(p for p in paragraphs if p.text.startswith("Lee Yanghee")))
 
 
 def test_the_word_document_is_the_print_version(client, translated):

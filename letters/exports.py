@@ -33,7 +33,12 @@ from .rosters import PUBLIC_FIELDS, Roster
 from .spreadsheets import escape_formula
 
 PAPERS = {"a4": "A4", "letter": "US Letter"}
-PRINT_TEMPLATES = ["letters/print.html", "letters/_letter_text.html", "letters/_roster.html"]
+PRINT_TEMPLATES = [
+    "letters/print.html",
+    "letters/_version_notice.html",
+    "letters/_letter_text.html",
+    "letters/_roster.html",
+]
 DEFAULT_PAPER = "a4"
 
 CSV_COLUMNS = list(PUBLIC_FIELDS)

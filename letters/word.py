@@ -11,7 +11,9 @@ import io
 from pathlib import Path
 
 import lxml.html
+from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.html import strip_tags
 from django.utils.translation import gettext
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -65,6 +67,7 @@ class _Writer:
 
     def __init__(self, roster: Roster, versions: LetterVersions) -> None:
         self.roster = roster
+        self.versions = versions
         self.text = versions.text
         self.page_rtl = versions.dir == "rtl"
         self.rtl = self.page_rtl
@@ -100,6 +103,7 @@ class _Writer:
         self.rtl = self.text.dir == "rtl"
         first = len(self.document.paragraphs)
         self.heading(self.text.title, level=1)
+        notice = self.version_notice()
         if self.text.subject:
             self.paragraph().add_run(self.text.subject).bold = True
         if self.text.salutation:
@@ -112,11 +116,25 @@ class _Writer:
         # Chinese and Japanese characters drawn as their language draws them, whatever the page's.
         east_asian = EAST_ASIAN_FONTS.get(interface_language(self.text.language), FONTS["eastAsia"])
         for paragraph in self.document.paragraphs[first:]:
+            if notice is not None and paragraph._p is notice._p:
+                continue  # the page's words, not the letter's
             for run in paragraph.runs:
                 properties = run._r.get_or_add_rPr()
                 properties.get_or_add_rFonts().set(qn("w:eastAsia"), east_asian)
                 properties.append(_lang(self.text.language))
         self.rtl = self.page_rtl
+
+    def version_notice(self) -> Paragraph | None:
+        """The print version's notice of a missing (or draft) translation, in the page's words."""
+        context = {"versions": self.versions, "page_language": self.versions.language}
+        text = strip_tags(render_to_string("letters/_version_notice.html", context)).strip()
+        if not text:
+            return None
+        rtl, self.rtl = self.rtl, self.page_rtl
+        paragraph = self.paragraph()
+        paragraph.add_run(text).italic = True
+        self.rtl = rtl
+        return paragraph
 
     def heading(self, text: str, level: int) -> None:
         paragraph = self.document.add_heading(text, level=level)

@@ -152,6 +152,23 @@ def test_without_a_translation_the_page_says_so_and_shows_the_main_text(client, 
     assert "We write to you." in html
 
 
+def test_the_print_version_and_word_document_without_a_translation_say_so_as_the_page_does(
+    client, translated
+):
+    # A journalist printing the Japanese version got Japanese headings around an English letter, unexplained.
+    html = client.get(f"/letters/civic-space/print/?{AS_OF}&lang=ja").content.decode()
+    assert "この書簡には日本語版がありません。" in html
+    assert '<article class="letter-text" lang="en-gb" dir="ltr">' in html
+    texts = [
+        p.text
+        for p in word_paragraphs(client.get(f"/letters/civic-space/letter.docx?{AS_OF}&lang=ja").content)
+    ]
+    assert any(text.startswith("この書簡には日本語版がありません。") for text in texts)
+    # A version that exists says nothing.
+    html = client.get(f"/letters/civic-space/print/?{AS_OF}&lang=ko").content.decode()
+    assert "version-notice" not in html
+
+
 def test_a_draft_translation_is_for_staff_only(staff_client, translated):
     visitor = Client()
     assert "Entwurf" not in visitor.get("/letters/civic-space/?lang=de").content.decode()
@@ -325,7 +342,10 @@ def test_the_word_document_is_in_each_language(client, signed, language):
     rtl = [right_to_left(p) for p in paragraphs]
     roster = texts.index(heading(language))
     assert rtl[0] == rtl[roster] == (language == "ar")
-    assert not any(rtl[1:roster])
+    # Under the title, in the page's words: the letter has no version in this language.
+    text = 2 if language == "en-gb" else 3
+    assert text == 2 or (rtl[2] == (language == "ar") and paragraphs[2].runs[0].italic)
+    assert not any(rtl[1:2] + rtl[text:roster])
     names = {p.text.split("\n")[0]: right_to_left(p) for p in paragraphs[roster:]}
     assert names["فاطمة الزهراء العلوي"] and not names["Lee Yanghee"]
 

@@ -33,7 +33,12 @@ from .rosters import PUBLIC_FIELDS, Roster
 from .spreadsheets import escape_formula
 
 PAPERS = {"a4": "A4", "letter": "US Letter"}
-PRINT_TEMPLATES = ["letters/print.html", "letters/_letter_text.html", "letters/_roster.html"]
+PRINT_TEMPLATES = [
+    "letters/print.html",
+    "letters/_version_notice.html",
+    "letters/_letter_text.html",
+    "letters/_roster.html",
+]
 DEFAULT_PAPER = "a4"
 
 CSV_COLUMNS = list(PUBLIC_FIELDS)
@@ -113,6 +118,8 @@ def layout_version() -> str:
     # The words around the letter: a new translation of the interface is a new look.
     for catalogue in sorted(Path(settings.BASE_DIR, "locale").glob("*/LC_MESSAGES/django.po")):
         digest.update(catalogue.read_bytes())
+    # How the body's Markdown becomes HTML (its notes' numbering, for one).
+    digest.update(Path(settings.BASE_DIR, "letters", "markdown.py").read_bytes())
     if stylesheet := finders.find("css/print.css"):
         digest.update(Path(stylesheet).read_bytes())
     return digest.hexdigest()[:12]

@@ -40,12 +40,16 @@ def render_markdown(text: str) -> str:
     """
     Markdown to HTML that is safe to show: raw HTML in the source is escaped by
     the sanitizer, links keep only http(s) and mailto, footnotes become an
-    ordered list at the end ("footnote" class).
+    ordered list at the end ("footnote" class), numbered in the order the text
+    cites them.
     """
     html = markdown.markdown(
         text,
         extensions=["footnotes", "sane_lists", "smarty"],
-        extension_configs={"footnotes": {"BACKLINK_TITLE": "Back to the text"}},
+        # Notes numbered as the reader meets them in the text, whatever order they are written in.
+        extension_configs={
+            "footnotes": {"BACKLINK_TITLE": "Back to the text", "USE_DEFINITION_ORDER": False},
+        },
         output_format="html",
     )
     return nh3.clean(

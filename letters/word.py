@@ -11,7 +11,9 @@ import io
 from pathlib import Path
 
 import lxml.html
+from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.html import strip_tags
 from django.utils.translation import gettext
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -21,7 +23,7 @@ from docx.shared import Pt
 from docx.text.paragraph import Paragraph
 
 from .exports import layout_version as print_layout_version
-from .languages import LetterVersions, interface_language
+from .languages import LetterVersions, interface_language, text_direction
 from .rosters import Roster
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -56,7 +58,8 @@ def letter_docx(roster: Roster, versions: LetterVersions) -> bytes:
 
 class _Writer:
     """
-    The heading, date and roster are the page's, in its language and direction;
+    The heading, date and roster are the page's, in its language and direction
+    (each name in its own, as on the print version);
     the letter's own text (title to notes) is in its own, as on the print
     version (<article lang dir>): an Arabic text stays right to left under an
     English page, an English one left to right under an Arabic page.
@@ -64,6 +67,7 @@ class _Writer:
 
     def __init__(self, roster: Roster, versions: LetterVersions) -> None:
         self.roster = roster
+        self.versions = versions
         self.text = versions.text
         self.page_rtl = versions.dir == "rtl"
         self.rtl = self.page_rtl
@@ -99,6 +103,7 @@ class _Writer:
         self.rtl = self.text.dir == "rtl"
         first = len(self.document.paragraphs)
         self.heading(self.text.title, level=1)
+        notice = self.version_notice()
         if self.text.subject:
             self.paragraph().add_run(self.text.subject).bold = True
         if self.text.salutation:
@@ -111,11 +116,25 @@ class _Writer:
         # Chinese and Japanese characters drawn as their language draws them, whatever the page's.
         east_asian = EAST_ASIAN_FONTS.get(interface_language(self.text.language), FONTS["eastAsia"])
         for paragraph in self.document.paragraphs[first:]:
+            if notice is not None and paragraph._p is notice._p:
+                continue  # the page's words, not the letter's
             for run in paragraph.runs:
                 properties = run._r.get_or_add_rPr()
                 properties.get_or_add_rFonts().set(qn("w:eastAsia"), east_asian)
                 properties.append(_lang(self.text.language))
         self.rtl = self.page_rtl
+
+    def version_notice(self) -> Paragraph | None:
+        """The print version's notice of a missing (or draft) translation, in the page's words."""
+        context = {"versions": self.versions, "page_language": self.versions.language}
+        text = strip_tags(render_to_string("letters/_version_notice.html", context)).strip()
+        if not text:
+            return None
+        rtl, self.rtl = self.rtl, self.page_rtl
+        paragraph = self.paragraph()
+        paragraph.add_run(text).italic = True
+        self.rtl = rtl
+        return paragraph
 
     def heading(self, text: str, level: int) -> None:
         paragraph = self.document.add_heading(text, level=level)
@@ -225,13 +244,25 @@ class _Writer:
                 continue
             self.heading(str(section.heading), level=3)
             for entry in section.entries:
-                paragraph = self.paragraph()
+                paragraph = self.entry_paragraph(entry.display_name)
                 paragraph.paragraph_format.space_after = Pt(4)
                 paragraph.paragraph_format.keep_together = True
                 paragraph.add_run(entry.display_name).bold = True
                 if entry.title:
                     paragraph.add_run().add_break()
                     paragraph.add_run(entry.title).font.size = Pt(9)
+
+    def entry_paragraph(self, name: str) -> Paragraph:
+        """
+        A name in its own direction, as on the print version: in a right-to-left
+        paragraph the ")" ending "The Elders (TE)" would move to the far side.
+        """
+        self.rtl = text_direction(name) == "rtl"
+        paragraph = self.paragraph()
+        if self.page_rtl and not self.rtl:
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT  # the column stays aligned, as in print.css
+        self.rtl = self.page_rtl
+        return paragraph
 
 
 def _lang(language: str):

@@ -152,6 +152,23 @@ def test_without_a_translation_the_page_says_so_and_shows_the_main_text(client, 
     assert "We write to you." in html
 
 
+def test_the_print_version_and_word_document_without_a_translation_say_so_as_the_page_does(
+    client, translated
+):
+    # A journalist printing the Japanese version got Japanese headings around an English letter, unexplained.
+    html = client.get(f"/letters/civic-space/print/?{AS_OF}&lang=ja").content.decode()
+    assert "この書簡には日本語版がありません。" in html
+    assert '<article class="letter-text" lang="en-gb" dir="ltr">' in html
+    texts = [
+        p.text
+        for p in word_paragraphs(client.get(f"/letters/civic-space/letter.docx?{AS_OF}&lang=ja").content)
+    ]
+    assert any(text.startswith("この書簡には日本語版がありません。") for text in texts)
+    # A version that exists says nothing.
+    html = client.get(f"/letters/civic-space/print/?{AS_OF}&lang=ko").content.decode()
+    assert "version-notice" not in html
+
+
 def test_a_draft_translation_is_for_staff_only(staff_client, translated):
     visitor = Client()
     assert "Entwurf" not in visitor.get("/letters/civic-space/?lang=de").content.decode()
@@ -320,11 +337,17 @@ def test_the_word_document_is_in_each_language(client, signed, language):
     assert heading(language) in texts
     assert expected(language, "Individuals") in texts
     assert "Lee Yanghee\nProfessor, Sungkyunkwan University" in texts
-    # The page's date, heading and roster in the page's direction; the letter's English text in its own.
+    # The page's date and heading in the page's direction; the letter's English text in its own;
+    # each name in its own (as on the print version).
     rtl = [right_to_left(p) for p in paragraphs]
     roster = texts.index(heading(language))
-    assert rtl[0] == rtl[roster] == all(rtl[roster:]) == (language == "ar")
-    assert not any(rtl[1:roster])
+    assert rtl[0] == rtl[roster] == (language == "ar")
+    # Under the title, in the page's words: the letter has no version in this language.
+    text = 2 if language == "en-gb" else 3
+    assert text == 2 or (rtl[2] == (language == "ar") and paragraphs[2].runs[0].italic)
+    assert not any(rtl[1:2] + rtl[text:roster])
+    names = {p.text.split("\n")[0]: right_to_left(p) for p in paragraphs[roster:]}
+    assert names["فاطمة الزهراء العلوي"] and not names["Lee Yanghee"]
 
 
 def test_the_word_document_gives_the_letters_text_its_own_direction_and_language(client):
@@ -339,6 +362,22 @@ def test_the_word_document_gives_the_letters_text_its_own_direction_and_language
     body = next(p for p in english if p.text == "We write to you.")
     assert not right_to_left(body) and run_language(body.runs[0]) == "en-gb"
     assert right_to_left(english[0])  # the Arabic page's date
+
+
+def test_a_latin_name_keeps_its_closing_bracket_in_the_arabic_word_document(client, signed):
+    # A right-to-left paragraph sends the ")" ending "(APDH)" to the far side: "(Asociación … (APDH".
+    # Each entry reads in its own direction, as on the print version; the column stays aligned right.
+    paragraphs = word_paragraphs(client.get(f"/letters/civic-space/letter.docx?{AS_OF}&lang=ar").content)
+    entry = next(p for p in paragraphs if p.text == "Asociación Pro Derechos Humanos (APDH)")
+    assert not right_to_left(entry)
+    assert entry.alignment == docx.enum.text.WD_ALIGN_PARAGRAPH.RIGHT
+    arabic = next(p for p in paragraphs if p.text.startswith("فاطمة الزهراء العلوي"))
+    assert right_to_left(arabic)
+    # And an Arabic name in an English document reads right to left, "(AI)" after it.
+    sign(signed, make_organization("منظمة العفو", acronym="AI"))
+    paragraphs = word_paragraphs(client.get(f"/letters/civic-space/letter.docx?{AS_OF}").content)
+    assert right_to_left(next(p for p in paragraphs if p.text == "منظمة العفو (AI)"))
+    assert not right_to_left(next(p for p in paragraphs if p.text.startswith("Lee Yanghee")))
 
 
 def test_the_word_document_is_the_print_version(client, translated):

@@ -90,3 +90,16 @@ def test_a_day_nobody_had_signed_says_so(client, roster_letter):
 def test_drafts_are_not_printed_for_the_public(client, db):
     make_letter(slug="secret", status="draft")
     assert client.get("/letters/secret/print/").status_code == 404
+
+
+def test_notes_are_numbered_in_the_order_the_text_cites_them_not_the_order_they_are_written(client, letter):
+    # Editors often write the notes in any order under the text; the reader sees 1, 2, 3 as they read.
+    letter.body = (
+        "Arrests rose.[^arrests] Funding fell.[^funding]\n\n[^funding]: On funding.\n[^arrests]: On arrests."
+    )
+    letter.save()
+    html = client.get("/letters/civic-space/print/").content.decode()
+    assert re.search(r'href="#fn:arrests"[^>]*>1</a>', html)
+    assert re.search(r'href="#fn:funding"[^>]*>2</a>', html)
+    notes = html[html.index('class="letter-footnotes"') :]
+    assert notes.index("On arrests.") < notes.index("On funding.")

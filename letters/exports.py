@@ -6,7 +6,6 @@ How a roster leaves the site: the print page's HTML, the PDF rendered from it
 import csv
 import datetime as dt
 import functools
-import hashlib
 import io
 import mimetypes
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
 from django.db import connections, router, transaction
 from django.tasks import task
-from django.template.loader import get_template, render_to_string
+from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 from weasyprint import HTML
@@ -29,6 +28,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from .languages import LetterVersions, interface_language
 from .models import Letter
+from .pagecache import rendering_digest
 from .rosters import PUBLIC_FIELDS, Roster
 from .spreadsheets import escape_formula
 
@@ -112,14 +112,7 @@ def render_pdf(roster: Roster, paper: str, versions: LetterVersions | None = Non
 @functools.cache
 def layout_version() -> str:
     """Changes with the print templates and stylesheet, so a deployed new look is not hidden by the cache."""
-    digest = hashlib.sha256()
-    for name in PRINT_TEMPLATES:
-        digest.update(get_template(name).template.source.encode())
-    # The words around the letter: a new translation of the interface is a new look.
-    for catalogue in sorted(Path(settings.BASE_DIR, "locale").glob("*/LC_MESSAGES/django.po")):
-        digest.update(catalogue.read_bytes())
-    # How the body's Markdown becomes HTML (its notes' numbering, for one).
-    digest.update(Path(settings.BASE_DIR, "letters", "markdown.py").read_bytes())
+    digest = rendering_digest(PRINT_TEMPLATES)
     if stylesheet := finders.find("css/print.css"):
         digest.update(Path(stylesheet).read_bytes())
     return digest.hexdigest()[:12]

@@ -80,15 +80,25 @@ TEMPLATES = [
 ]
 
 
-@cache
-def templates_version() -> str:
+def rendering_digest(templates: Iterable[str]):
+    """
+    A sha256 of what turns a letter and its list into a body besides the data:
+    the `templates`, the words around the letter in every language
+    (letters/languages.py), and how the body's Markdown becomes HTML (its
+    notes' numbering, for one). A deployed change to any of them is a new key.
+    """
     digest = hashlib.sha256()
-    for name in TEMPLATES:
+    for name in templates:
         digest.update(get_template(name).template.source.encode())
-    # The words around the letter in every language (letters/languages.py).
     for catalogue in sorted(Path(settings.BASE_DIR, "locale").glob("*/LC_MESSAGES/django.po")):
         digest.update(catalogue.read_bytes())
-    return digest.hexdigest()[:12]
+    digest.update(Path(settings.BASE_DIR, "letters", "markdown.py").read_bytes())
+    return digest
+
+
+@cache
+def templates_version() -> str:
+    return rendering_digest(TEMPLATES).hexdigest()[:12]
 
 
 def page_key(roster: Roster, kind: str, *options: object) -> str:

@@ -434,3 +434,24 @@ def test_a_host_that_only_reads_still_drops_files_of_days_gone_within_a_day(
 
     left = [p for p in (tmp_path / "host-b").rglob("*") if p.is_file() and b"Jane Erased" in p.read_bytes()]
     assert left == []
+
+
+def test_a_deployed_change_to_how_the_letter_text_renders_renews_the_stored_pages(client, letter):
+    # Footnotes came to be numbered in the order the text cites them, but pages stored before
+    # kept the old numbers until the list or the letter changed: the page key ignored
+    # letters/markdown.py (the PDF's did not).
+    from pathlib import Path
+
+    before = client.get("/letters/civic-space/")["ETag"]
+    markdown = Path(pagecache.settings.BASE_DIR, "letters", "markdown.py")
+    real_read_bytes = Path.read_bytes
+
+    def read_bytes(path):
+        return real_read_bytes(path) + (b"# a new version" if path == markdown else b"")
+
+    pagecache.templates_version.cache_clear()
+    try:
+        with mock.patch.object(Path, "read_bytes", read_bytes):
+            assert client.get("/letters/civic-space/")["ETag"] != before
+    finally:
+        pagecache.templates_version.cache_clear()

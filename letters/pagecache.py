@@ -180,12 +180,14 @@ def _render_once(key: str, render: Callable[[], Iterable[bytes]]):
 # A process that only reads stored pages still culls now and then, so that a
 # file naming someone erased through another host goes within a day anyway.
 CULL_EVERY_SECONDS = 3600
-_last_cull = 0.0
+# None: this process has not culled yet, so its first stored-page request does.
+# (Not 0.0: time.monotonic() counts from the machine's boot, and a machine up
+# for less than an hour would not cull before its first hour was over.)
+_last_cull: float | None = None
 
 
 def _cull_now_and_then() -> None:
-    global _last_cull
-    if time.monotonic() - _last_cull > CULL_EVERY_SECONDS:
+    if _last_cull is None or time.monotonic() - _last_cull > CULL_EVERY_SECONDS:
         _cull()
 
 

@@ -428,12 +428,32 @@ def test_a_host_that_only_reads_still_drops_files_of_days_gone_within_a_day(
     for path in (tmp_path / "host-b").rglob("*"):
         if path.is_file():
             os.utime(path, (two_days_ago, two_days_ago))
-    # Two days later, host B's visitors only read what it has stored.
-    monkeypatch.setattr(pagecache, "_last_cull", 0.0, raising=False)
+    # Two days later, host B's visitors only read what it has stored. (Its last
+    # cull two days before now: not at monotonic 0, which may be an hour ago on
+    # a machine that booted recently.)
+    monkeypatch.setattr(pagecache, "_last_cull", time.monotonic() - 2 * 86400)
     client.get("/letters/civic-space/")
 
     left = [p for p in (tmp_path / "host-b").rglob("*") if p.is_file() and b"Jane Erased" in p.read_bytes()]
     assert left == []
+
+
+def test_a_fresh_process_culls_on_its_first_stored_page_even_on_a_machine_booted_minutes_ago(
+    client, letter, settings, tmp_path, monkeypatch
+):
+    # time.monotonic() counts from boot: a server started on a machine up for
+    # ten minutes did not cull before its first hour (`_last_cull = 0.0`).
+    settings.PAGE_CACHE_DIR = tmp_path
+    client.get("/letters/civic-space/")
+    two_days_ago = time.time() - 2 * 86400
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            os.utime(path, (two_days_ago, two_days_ago))
+    monkeypatch.setattr(pagecache, "_last_cull", None)
+    monkeypatch.setattr(pagecache.time, "monotonic", lambda: 600.0)
+    client.get("/letters/civic-space/?as_of=2023-09-02")
+
+    assert all(p.stat().st_mtime > two_days_ago for p in tmp_path.rglob("*") if p.is_file())
 
 
 def test_a_deployed_change_to_how_the_letter_text_renders_renews_the_stored_pages(client, letter):

@@ -33,7 +33,7 @@ help:
 	@echo "make bench   benchmarks: roster pages and exports, signup load (SQLite and PostgreSQL)"
 	@echo "make audit   pip-audit of requirements.txt (needs network access to the vulnerability database)"
 	@echo "make messages compile the translation catalogues (locale/) with gettext"
-	@echo "make lint    ruff check and format check"
+	@echo "make lint    ruff check and format check, and the layers contract (lint-imports)"
 	@echo "make format  ruff format and fix"
 	@echo "make clean   remove .venv, var/ and test artifacts"
 
@@ -88,9 +88,11 @@ run: install sysdeps db messages
 	$(MANAGE) load_demo --if-empty
 	HOST=$(HOST) PORT=$(PORT) $(PY) bin/dev
 
+# ruff, then the layers contract (.importlinter): every import runs down.
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: install
 	$(VENV)/bin/ruff format .

@@ -44,8 +44,8 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from bench.data import populate, populate_people  # noqa: E402
-from letters import pagecache  # noqa: E402
 from letters.models import Letter, Signature  # noqa: E402
+from letters.outputs import cache as pagecache  # noqa: E402
 from signatories.models import Individual  # noqa: E402
 
 

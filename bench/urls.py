@@ -5,7 +5,7 @@ The site's URLs plus the two views bench/signup_load.py compares signing with:
 
 from django.urls import include, path
 
-from . import views
+from bench import views
 
 urlpatterns = [
     path("bench/one-insert", views.one_insert),

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from letters.forms import FORMS
+from letters.signing.forms import FORMS
 from letters.views.public import get_letter_for_visitor
 from letters.views.signup import _rate_limited
 

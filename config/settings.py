@@ -78,8 +78,9 @@ SITE_URL = env_str(
 ).rstrip("/")
 
 INSTALLED_APPS = [
-    # The admin site with the optional second factor (config/staff.py).
-    "config.apps.StaffAdminConfig",
+    # The admin site with the optional second factor (staff/site.py).
+    "staff.apps.StaffAdminConfig",
+    "staff.apps.StaffConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -100,8 +101,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A letter's stored pages for visitors without a session, before sessions
-    # and logins (letters/pagecache.py).
-    "letters.pagecache.StoredPagesMiddleware",
+    # and logins (letters/outputs/middleware.py).
+    "letters.outputs.middleware.StoredPagesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -116,17 +117,17 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-# Staff sign-in (config/staff.py). django-axes counts failed logins per user
-# name and client address (as letters.clients.client_ip computes it) and locks
+# Staff sign-in (staff/signin.py). django-axes counts failed logins per user
+# name and client address (as letters.signing.clients.client_ip computes it) and locks
 # that pair out for AXES_COOLOFF_HOURS; `manage.py axes_reset…` unlocks early.
 AUTHENTICATION_BACKENDS = [
-    "config.staff.LoginThrottleBackend",
+    "staff.signin.LoginThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_HOURS", 1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_CLIENT_IP_CALLABLE = "letters.clients.client_ip"
+AXES_CLIENT_IP_CALLABLE = "letters.signing.clients.client_ip"
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 # A TOTP code (django-otp) on every staff login, from an authenticator app set up at /admin/2fa/.
@@ -353,7 +354,7 @@ IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 5 * 1024 * 1024)
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 1_000)
 # A file in a request too large for any upload the site takes is thrown away unread (letters/uploads.py).
 FILE_UPLOAD_HANDLERS = [
-    "letters.uploads.RefuseOversizedFiles",
+    "letters.spreadsheets.uploads.RefuseOversizedFiles",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]

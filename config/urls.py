@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from config import views
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -6,4 +6,8 @@ class LettersConfig(AppConfig):
     verbose_name = "Letters"
 
     def ready(self) -> None:
-        from config import checks  # noqa: F401 (registers the deployment checks)
+        from letters.outputs.cache import rendering_version
+
+        # Once, at start-up: the digest of the deployed rendering code and
+        # assets that every stored page, PDF and Word file is keyed by.
+        rendering_version()

@@ -19,9 +19,8 @@ from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils import translation
 
-from config.staff import is_staff
-
-from .models import Letter, LetterTranslation
+from letters.models import Letter, LetterTranslation
+from staff.access import is_staff
 
 PARAMETER = "lang"
 

@@ -12,10 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 
+from letters.markdown import render_markdown, split_footnotes
 from signatories.models import Individual, Organization
 from signatories.normalize import canonical_email
-
-from .markdown import render_markdown, split_footnotes
 
 
 def is_timezone(value: str) -> bool:
@@ -164,8 +163,6 @@ class Letter(MarkdownBody, models.Model):
         with transaction.atomic():
             super().save(*args, **kwargs)
             if old_timezone and old_timezone != self.timezone:
-                from .lifecycle import signatures_keep_their_days  # lifecycle builds on these models
-
                 signatures_keep_their_days(letter=self, old_timezone=old_timezone)
 
     def get_absolute_url(self) -> str:
@@ -578,7 +575,7 @@ class Delivery(models.Model):
         return f"{self.letter} — delivery {self.number} ({self.as_of})"
 
     def save(self, *args, **kwargs) -> None:
-        # Recorded once by letters.deliveries.delivery_record; what was handed
+        # Recorded once by letters.outputs.deliveries.delivery_record; what was handed
         # over on a day can never be rewritten afterwards.
         if not self._state.adding:
             raise FrozenDeliveryError("A delivery cannot be changed after it is recorded.")
@@ -723,3 +720,43 @@ class DigestSubscription(models.Model):
 
     def __str__(self) -> str:
         return f"Daily digest for {self.user}"
+
+
+def signatures_keep_their_days(*, letter: Letter, old_timezone: str) -> int:
+    """
+    Staff changed the letter's time zone (`Letter.save` calls this, so no caller can forget it): a
+    signature dated by a day, as an import or staff enter one (the start of
+    the day in the letter's zone), stays on that day's list, now from the
+    start of the day in the new zone. A moment (a web signature's
+    confirmation, one entered with its time) stays the moment it was.
+    """
+    old_zone = zoneinfo.ZoneInfo(old_timezone)
+    dated = Signature.objects.filter(letter=letter, signed_at__isnull=False).exclude(
+        source=Signature.Source.FORM
+    )
+    moved = []
+    for signature in dated.only("pk", "signed_at").iterator(chunk_size=2000):
+        local = signature.signed_at.astimezone(old_zone)
+        if local.time() == dt.time.min:
+            signature.signed_at = letter.start_of_day(local.date())
+            moved.append(signature)
+    Signature.objects.bulk_update(moved, ["signed_at"], batch_size=1000)
+    return len(moved)
+
+
+def merged_targets(pks: list[int]) -> dict[int, int]:
+    """{signature: the signature that stands for it after merges}, following merges of merges."""
+    found: dict[int, int] = {}
+    current = dict(
+        Signature.objects.filter(pk__in=pks, merged_into__isnull=False).values_list("pk", "merged_into")
+    )
+    while current:
+        for pk, target in current.items():
+            found[pk] = target
+        followed = dict(
+            Signature.objects.filter(pk__in=current.values(), merged_into__isnull=False).values_list(
+                "pk", "merged_into"
+            )
+        )
+        current = {pk: followed[target] for pk, target in current.items() if target in followed}
+    return found

@@ -13,16 +13,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache, cached_property
 
+from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import dateformat, formats, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django_countries import countries
 
+from letters.languages import date_language
+from letters.models import Letter, Signature
 from signatories.normalize import name_key
-
-from .languages import date_language
-from .models import Letter, Signature
 
 # How each language writes a full date: the letter's own (Letter.language) in
 # its main text, the page's when it is shown in another (languages.date_language).
@@ -273,7 +273,7 @@ class Roster:
             return _("%(first)s and %(second)s") % {"first": parts[0], "second": parts[1]}
         return parts[0]
 
-    def fingerprint(self) -> str:
+    def state_now(self) -> str:
         """
         Changes whenever anything printed on this roster could have changed, and
         only then: the letter's `roster_version` (bumped in the transaction of
@@ -281,18 +281,28 @@ class Roster:
         and the day. Nothing a visitor cannot see goes in, so a pending or
         rejected signature changes no ETag. One read of the letter's row, which
         may be newer than `self.letter` (deliveries and workers hold letters for
-        a while); requests use `public_state()` on the row they just read.
+        a while); requests use `state()` on the row they just read.
         """
         row = Letter.objects.values_list("roster_version", "updated_at").get(pk=self.letter.pk)
-        return state_fingerprint(self.letter.pk, *row, self.as_of)
+        return roster_state(self.letter.pk, *row, self.as_of)
 
-    def public_state(self) -> str:
-        """The fingerprint from the letter row as this request read it: no query."""
+    def state(self) -> str:
+        """`state_now()` from the letter row as this request read it: no query."""
         letter = self.letter
-        return state_fingerprint(letter.pk, letter.roster_version, letter.updated_at, self.as_of)
+        return roster_state(letter.pk, letter.roster_version, letter.updated_at, self.as_of)
+
+    def read_now(self) -> str:
+        """
+        Reads the list and its state in one transaction and returns the state,
+        so that what is stored under it shows exactly that list.
+        """
+        with transaction.atomic():
+            state = self.state_now()
+            self.sections  # noqa: B018 - read now, inside the transaction
+        return state
 
 
-def state_fingerprint(letter_id: int, roster_version: int, updated_at: dt.datetime, as_of: dt.date) -> str:
+def roster_state(letter_id: int, roster_version: int, updated_at: dt.datetime, as_of: dt.date) -> str:
     parts = [letter_id, roster_version, updated_at.isoformat(), as_of.isoformat()]
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import outputs, public, signup
+from letters.views import outputs, public, signup
 
 app_name = "letters"
 

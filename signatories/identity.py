@@ -33,13 +33,8 @@ from django.db.models.functions import Concat, Lower
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from .models import DismissedDuplicate, Individual, Organization
-from .normalize import (
-    FREE_MAIL_PROVIDERS,
-    canonical_email,
-    email_domain,
-    website_domain,
-)
+from signatories.models import DismissedDuplicate, Individual, Organization
+from signatories.normalize import FREE_MAIL_PROVIDERS, canonical_email, email_domain, website_domain
 
 # Reasons, as staff read them.
 SAME_EMAIL = "the same e-mail address"

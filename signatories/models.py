@@ -5,7 +5,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django_countries.fields import CountryField
 
-from .normalize import (
+from signatories.normalize import (
     canonical_email,
     clean_text,
     collation_key,

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache, caches
 
-from letters import pagecache, ratelimits
-
-from .factories import make_letter
+from letters.outputs import cache as pagecache
+from letters.signing import ratelimits
+from tests.factories import make_letter
 
 
 def pytest_configure(config):

@@ -1,9 +1,14 @@
-"""Small factories: each makes one valid object, with keyword overrides."""
+"""
+Small factories, each making one valid object with keyword overrides, and the
+helpers tests share (a spreadsheet to import, the letter form's fields, a staff
+export): tests import them from here, never from one another.
+"""
 
 import datetime as dt
 import itertools
 
 from letters.models import Letter, Signature
+from letters.spreadsheets.resources import SignatureExportResource
 from signatories.models import Individual, Organization
 
 _counter = itertools.count(1)
@@ -58,3 +63,49 @@ def sign_in_several_scripts(letter: Letter) -> Letter:
     sign(letter, make_individual("Tomás Ojea-Quintana", title="Former UN Special Rapporteur"))
     sign(letter, make_organization("Asociación Pro Derechos Humanos", acronym="APDH"))
     return letter
+
+
+# -- Shared by several test modules --------------------------------------------
+
+# A spreadsheet as organizers import one.
+HEADER = "type,name,title,acronym,country,signed_on,email,sort_name,website\n"
+GOOD = (
+    HEADER
+    + "individual,Lee Yanghee,Former UN Special Rapporteur,,South Korea,2023-09-03,"
+    + "lee@example.org,Lee Yanghee,\n"
+    + "organization,Amnesty International,,AI,GB,2023-09-02,,,amnesty.org\n"
+    + "individual,Tomás Ojea-Quintana,,,ar,2023-09-01,,,\n"
+)
+
+
+def letter_form_data(letter: Letter, **changes) -> dict:
+    data = {
+        "title": letter.title,
+        "slug": letter.slug,
+        "status": letter.status,
+        "subject": letter.subject,
+        "salutation": letter.salutation,
+        "body": letter.body,
+        "closing": letter.closing,
+        "opens_at": "",
+        "closes_at": "",
+        "accepts_individuals": "on",
+        "accepts_organizations": "on",
+        "requires_approval": "on",
+        "timezone": letter.timezone,
+        "language": letter.language,
+        "section_order": letter.section_order,
+        # The translations inline, empty.
+        "translations-TOTAL_FORMS": "0",
+        "translations-INITIAL_FORMS": "0",
+    }
+    return data | changes
+
+
+def export(staff_client, file_format: int) -> bytes:
+    data = {"format": str(file_format), "resource": "0"}
+    for name in SignatureExportResource().get_export_order():
+        data[f"signatureexportresource_{name}"] = "on"
+    response = staff_client.post("/admin/letters/signature/export/?queue=all", data)
+    assert response.status_code == 200
+    return response.content

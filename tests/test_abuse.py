@@ -10,10 +10,9 @@ from django.core import mail
 from django.db import OperationalError
 
 from letters.models import Signature
-from letters.services import confirmation_resend, ip_hash
+from letters.signing.services import confirmation_resend, ip_hash
 from signatories.models import Individual
-
-from .factories import make_letter
+from tests.factories import make_letter
 
 pytestmark = pytest.mark.django_db
 
@@ -96,7 +95,7 @@ def test_a_mail_server_failure_keeps_the_signature_pending_and_staff_can_resend(
         "django.core.mail.backends.locmem.EmailBackend.send_messages",
         side_effect=smtplib.SMTPConnectError(421, "try later"),
     )
-    with refusing, caplog.at_level(logging.ERROR, logger="letters.tasks"):
+    with refusing, caplog.at_level(logging.ERROR, logger="letters.signing.tasks"):
         response = post(URL, data(1))
     assert response.status_code == 302
     assert response["Location"] == "/letters/civic-space/sign/thanks/?as=individual"
@@ -113,7 +112,7 @@ def test_a_mail_server_failure_keeps_the_signature_pending_and_staff_can_resend(
 
 
 def test_resending_to_a_confirmed_signature_sends_nothing(letter, django_capture_on_commit_callbacks):
-    from .factories import make_individual, sign
+    from tests.factories import make_individual, sign
 
     signature = sign(letter, make_individual("Jane", email="jane@example.org"))
     with django_capture_on_commit_callbacks(execute=True):
@@ -122,7 +121,9 @@ def test_resending_to_a_confirmed_signature_sends_nothing(letter, django_capture
 
 
 def test_a_locked_database_gives_a_try_again_page_that_keeps_the_form(post, letter):
-    with mock.patch("letters.services.signature_submit", side_effect=OperationalError("database is locked")):
+    with mock.patch(
+        "letters.signing.services.signature_submit", side_effect=OperationalError("database is locked")
+    ):
         response = post(URL, data(1))
     assert response.status_code == 503
     html = response.content.decode()

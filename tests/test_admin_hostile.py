@@ -12,9 +12,7 @@ from django.test import Client
 from letters.admin.params import MAX_ID, database_id
 from letters.models import Correction, Letter, Signature
 from signatories.models import DismissedDuplicate, Individual, Organization
-
-from .factories import make_individual, make_letter, make_organization, sign
-from .test_admin_times import letter_form_data
+from tests.factories import letter_form_data, make_individual, make_letter, make_organization, sign
 
 pytestmark = pytest.mark.django_db
 

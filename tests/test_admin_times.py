@@ -7,10 +7,9 @@ import re
 import pytest
 
 from letters.admin.times import local_time
-from letters.deliveries import delivery_record
 from letters.models import Letter, Signature
-
-from .factories import make_individual, make_letter, sign
+from letters.outputs.deliveries import delivery_record
+from tests.factories import letter_form_data, make_individual, make_letter, sign
 
 pytestmark = pytest.mark.django_db
 
@@ -21,30 +20,6 @@ def test_one_format_with_the_zone_abbreviation():
     assert local_time(moment, "Europe/Zurich") == "21 Sep 2023, 07:05 CEST"
     assert local_time(moment, "Asia/Dubai") == "21 Sep 2023, 09:05 UTC+04"
     assert local_time(None, "UTC") == ""
-
-
-def letter_form_data(letter: Letter, **changes) -> dict:
-    data = {
-        "title": letter.title,
-        "slug": letter.slug,
-        "status": letter.status,
-        "subject": letter.subject,
-        "salutation": letter.salutation,
-        "body": letter.body,
-        "closing": letter.closing,
-        "opens_at": "",
-        "closes_at": "",
-        "accepts_individuals": "on",
-        "accepts_organizations": "on",
-        "requires_approval": "on",
-        "timezone": letter.timezone,
-        "language": letter.language,
-        "section_order": letter.section_order,
-        # The translations inline, empty.
-        "translations-TOTAL_FORMS": "0",
-        "translations-INITIAL_FORMS": "0",
-    }
-    return data | changes
 
 
 def test_a_letter_shows_its_opening_times_in_its_own_zone(staff_client):

@@ -11,8 +11,7 @@ from django.db import connection
 
 from letters.models import Letter, Signature
 from letters.rosters import Roster
-
-from .factories import make_individual, make_letter, make_organization, sign
+from tests.factories import make_individual, make_letter, make_organization, sign
 
 ROOT = Path(__file__).resolve().parent.parent
 READ_ROSTERS = """

@@ -5,11 +5,10 @@ from unittest import mock
 import pytest
 from django.core import mail
 
-from letters.merging import individual_merge
+from letters.lifecycle.merging import individual_merge
 from letters.models import Letter, Signature
-from letters.tokens import make_confirm_token, make_manage_token, read_manage_token
-
-from .factories import make_individual, make_letter, make_organization, sign
+from letters.signing.tokens import make_confirm_token, make_manage_token, read_manage_token
+from tests.factories import make_individual, make_letter, make_organization, sign
 
 pytestmark = pytest.mark.django_db
 

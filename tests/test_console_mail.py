@@ -7,8 +7,7 @@ import sys
 from django.core.mail import EmailMultiAlternatives
 
 from config.mail import ConsoleEmailBackend
-
-from .live import ROOT
+from tests.live import ROOT
 
 LONG_LINK = "http://127.0.0.1:8123/confirm/" + "NjA:1xVYx6:mVkJPqrHfsA83mUlokBU-Kz9gejhyUnZhet0Rf4I0g8" + "/"
 

@@ -5,9 +5,8 @@ import io
 import pytest
 from django.http import StreamingHttpResponse
 
-from letters import exports
-
-from .factories import make_individual, make_organization, sign
+from letters.outputs import press
+from tests.factories import make_individual, make_organization, sign
 
 pytestmark = pytest.mark.django_db
 
@@ -69,10 +68,10 @@ def test_no_private_field_is_ever_written(client, signed):
 def test_a_long_roster_is_written_in_chunks(letter, monkeypatch):
     for n in range(7):
         sign(letter, make_individual(f"Person {n:02}"))
-    monkeypatch.setattr(exports, "CSV_ROWS_PER_CHUNK", 3)
+    monkeypatch.setattr(press, "CSV_ROWS_PER_CHUNK", 3)
     from letters.rosters import Roster
 
-    chunks = list(exports.csv_chunks(Roster(letter)))
+    chunks = list(press.csv_chunks(Roster(letter)))
     assert len(chunks) == 3  # the header and rows 1-3, rows 4-6, row 7
     assert b"".join(chunks).decode("utf-8-sig").count("\r\n") == 8
 

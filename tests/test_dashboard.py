@@ -7,10 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from letters.deliveries import delivery_record
 from letters.models import Letter, Signature
-
-from .factories import make_individual, make_letter, make_organization, sign
+from letters.outputs.deliveries import delivery_record
+from tests.factories import make_individual, make_letter, make_organization, sign
 
 pytestmark = pytest.mark.django_db
 

@@ -6,11 +6,10 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from letters import lifecycle
-from letters.deliveries import delivery_record, since_delivery
 from letters.models import Delivery, FrozenDeliveryError, Signature
+from letters.outputs.deliveries import delivery_record, since_delivery
 from letters.rosters import Roster
-
-from .factories import make_individual, make_letter, make_organization, sign
+from tests.factories import make_individual, make_letter, make_organization, sign
 
 pytestmark = pytest.mark.django_db
 
@@ -314,7 +313,7 @@ def test_the_admin_shows_a_recorded_delivery_read_only_and_never_deletes_it(clie
 @pytest.mark.slow
 def test_a_delivery_reuses_the_pdf_visitors_downloaded_for_that_day(client, signed, monkeypatch):
     downloaded = client.get("/letters/civic-space/letter.pdf?as_of=2023-09-21").content
-    from letters import exports
+    from letters.outputs import pdf as exports
 
     def no_rendering(roster, paper):
         raise AssertionError("rendered again")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from .live import ROOT, Browser, LiveServer
+from tests.live import ROOT, Browser, LiveServer
 
 pytestmark = pytest.mark.slow
 

@@ -6,10 +6,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from letters.digest import send_digest
+from letters.admin.digest import send_digest
 from letters.models import DigestSubscription, Letter, Signature
-
-from .factories import make_individual, make_letter, make_organization, sign
+from tests.factories import make_individual, make_letter, make_organization, sign
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,7 @@ from letters.models import Signature
 from signatories import identity
 from signatories.identity import individual_duplicates, organization_duplicates
 from signatories.models import DismissedDuplicate, Individual, Organization
-
-from .factories import make_individual, make_organization, sign
+from tests.factories import make_individual, make_organization, sign
 
 pytestmark = pytest.mark.django_db
 
@@ -74,9 +73,8 @@ def test_records_whose_name_was_deleted_are_nobodys_duplicates(letter, settings,
     from django.utils import timezone
 
     from letters import lifecycle
-    from letters.retention import personal_data_purge
-
-    from .factories import make_letter
+    from letters.lifecycle.retention import personal_data_purge
+    from tests.factories import make_letter
 
     for name in ("Alpha Person", "Beta Human"):
         lifecycle.signature_erase(signature=sign(letter, make_individual(name, email=f"{name[0]}@x.org")))

@@ -9,10 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from letters.models import Signature
-from letters.resources import SignatureExportResource
 from letters.rosters import Roster
-
-from .factories import make_individual, make_letter, make_organization, sign
+from tests.factories import export, make_individual, make_letter, make_organization, sign
 
 pytestmark = pytest.mark.django_db
 
@@ -77,15 +75,6 @@ def test_the_command_refuses_a_bad_day_or_letter(busy_letter):
 
 
 # -- the staff export ------------------------------------------------------------
-
-
-def export(staff_client, file_format: int) -> bytes:
-    data = {"format": str(file_format), "resource": "0"}
-    for name in SignatureExportResource().get_export_order():
-        data[f"signatureexportresource_{name}"] = "on"
-    response = staff_client.post("/admin/letters/signature/export/?queue=all", data)
-    assert response.status_code == 200
-    return response.content
 
 
 def escaped_signatures(letter):

@@ -7,8 +7,7 @@ from letters import lifecycle
 from letters.models import Signature
 from signatories import identity
 from signatories.models import Individual, Organization
-
-from .factories import make_individual, make_letter, make_organization, sign
+from tests.factories import make_individual, make_letter, make_organization, sign
 
 pytestmark = pytest.mark.django_db
 
@@ -136,7 +135,7 @@ def test_the_queues_sql_agrees_with_the_rule():
     letter = make_letter()
     for record in records:
         sign(letter, record)
-    from letters.moderation import with_warnings
+    from letters.lifecycle.moderation import with_warnings
 
     flagged = dict(
         with_warnings(Signature.objects.filter(letter=letter)).values_list(

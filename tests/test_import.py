@@ -11,22 +11,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
 from letters.models import Signature
-from letters.resources import SignatureImportResource
 from letters.rosters import Roster
+from letters.spreadsheets.resources import SignatureImportResource
 from signatories.models import Individual, Organization
-
-from .factories import make_individual, make_letter, make_organization, sign
+from tests.factories import GOOD, HEADER, export, make_individual, make_letter, make_organization, sign
 
 pytestmark = pytest.mark.django_db
-
-HEADER = "type,name,title,acronym,country,signed_on,email,sort_name,website\n"
-GOOD = (
-    HEADER
-    + "individual,Lee Yanghee,Former UN Special Rapporteur,,South Korea,2023-09-03,"
-    + "lee@example.org,Lee Yanghee,\n"
-    + "organization,Amnesty International,,AI,GB,2023-09-02,,,amnesty.org\n"
-    + "individual,Tomás Ojea-Quintana,,,ar,2023-09-01,,,\n"
-)
 
 
 def write(tmp_path, text: str, name: str = "signatures.csv"):
@@ -368,8 +358,6 @@ def test_the_staff_export_imports_again_without_its_unlisted_signatures(staff_cl
     # README: an export imports again. Its rejected, waiting, withdrawn and erased rows are not
     # on the list: they are skipped, and the preview says which line and why.
     from letters import lifecycle
-
-    from .test_export import export
 
     day = dt.datetime(2023, 9, 1, 16, tzinfo=dt.UTC)
     sign(letter, make_individual("Ana Pérez"), signed_at=day)

@@ -14,8 +14,7 @@ from import_export.formats.base_formats import XLSX
 
 from letters.admin.imports import count_rows
 from letters.models import Signature
-
-from .test_import import GOOD, HEADER
+from tests.factories import GOOD, HEADER
 
 pytestmark = pytest.mark.django_db
 
@@ -96,7 +95,7 @@ def test_a_confirmation_with_a_made_up_format_is_refused(staff_client, letter, f
 
 def test_a_file_over_the_size_limit_is_refused_before_it_is_parsed(staff_client, letter, settings):
     settings.IMPORT_MAX_BYTES = 100
-    with mock.patch("letters.spreadsheets.ImportCSV.create_dataset") as parse:
+    with mock.patch("letters.spreadsheets.files.ImportCSV.create_dataset") as parse:
         response = upload(staff_client, letter, GOOD.encode())
 
     assert not parse.called
@@ -148,7 +147,7 @@ def test_a_file_posted_by_a_visitor_is_never_stored(staff_client, letter):
 
 def test_a_csv_over_the_row_limit_is_refused_before_it_is_parsed(staff_client, letter, settings):
     settings.IMPORT_MAX_ROWS = 2
-    with mock.patch("letters.spreadsheets.ImportCSV.create_dataset") as parse:
+    with mock.patch("letters.spreadsheets.files.ImportCSV.create_dataset") as parse:
         response = upload(staff_client, letter, GOOD.encode())
 
     assert not parse.called
@@ -169,7 +168,7 @@ def test_an_xlsx_over_the_row_limit_is_refused_before_it_is_parsed(staff_client,
     content = io.BytesIO()
     workbook.save(content)
 
-    with mock.patch("letters.spreadsheets.ImportXLSX.create_dataset") as parse:
+    with mock.patch("letters.spreadsheets.files.ImportXLSX.create_dataset") as parse:
         response = upload(staff_client, letter, content.getvalue(), "signatures.xlsx", file_format="1")
 
     assert not parse.called
@@ -192,7 +191,7 @@ def write_only_workbook(rows: int) -> bytes:
 
 def test_an_xlsx_that_does_not_state_its_size_is_counted_before_it_is_parsed(staff_client, letter, settings):
     settings.IMPORT_MAX_ROWS = 5
-    with mock.patch("letters.spreadsheets.ImportXLSX.create_dataset") as parse:
+    with mock.patch("letters.spreadsheets.files.ImportXLSX.create_dataset") as parse:
         response = upload(staff_client, letter, write_only_workbook(6), "signatures.xlsx", file_format="1")
 
     assert not parse.called

@@ -7,8 +7,7 @@ import pytest
 from django.contrib.admin.models import LogEntry
 
 from letters.models import Signature
-
-from .factories import make_individual, make_letter, sign
+from tests.factories import make_individual, make_letter, sign
 
 pytestmark = pytest.mark.django_db
 

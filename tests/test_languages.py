@@ -18,13 +18,12 @@ from django.test import Client, RequestFactory
 from django.utils import translation
 from pypdf import PdfReader
 
-from letters import tasks
-from letters.deliveries import delivery_record
 from letters.models import Correction, Letter, LetterTranslation, Signature
+from letters.outputs.deliveries import delivery_record
 from letters.rosters import Roster
-from letters.tokens import make_confirm_token, make_correction_token, make_manage_token
-
-from .factories import make_individual, make_letter, make_organization, sign, sign_in_several_scripts
+from letters.signing import tasks
+from letters.signing.tokens import make_confirm_token, make_correction_token, make_manage_token
+from tests.factories import make_individual, make_letter, make_organization, sign, sign_in_several_scripts
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from letters.models import Letter, Signature
-
-from .factories import make_individual, make_letter, make_organization, sign
+from tests.factories import make_individual, make_letter, make_organization, sign
 
 pytestmark = pytest.mark.django_db
 

@@ -17,14 +17,15 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
-from letters import lifecycle, moderation, services
-from letters.deliveries import delivery_record
-from letters.merging import MergeError, individual_merge
+from letters import lifecycle
+from letters.lifecycle import moderation
+from letters.lifecycle.merging import MergeError, individual_merge
 from letters.models import Correction, Delivery, Signature
-from letters.resources import SignatureImportResource
+from letters.outputs.deliveries import delivery_record
+from letters.signing import services
+from letters.spreadsheets.resources import SignatureImportResource
 from signatories.models import Individual
-
-from .factories import make_letter
+from tests.factories import make_letter
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -185,7 +186,7 @@ def _quick_pdf(roster, paper, fingerprint) -> bytes:
 
 
 def test_no_interleaving_corrupts_the_list():
-    with mock.patch("letters.deliveries.pdf_of_read_roster", _quick_pdf):
+    with mock.patch("letters.outputs.deliveries.pdf_of_state", _quick_pdf):
         run_state_machine_as_test(
             Lifecycle,
             settings=settings(

@@ -6,8 +6,7 @@ individuals a page at a time or by search; every export still carries every name
 import pytest
 
 from letters.rosters import RosterPage
-
-from .factories import make_individual, make_organization, sign
+from tests.factories import make_individual, make_organization, sign
 
 pytestmark = pytest.mark.django_db
 

@@ -6,10 +6,9 @@ import pytest
 from django.core import mail
 from django.core.cache import cache
 
-from letters import mailcaps, tokens
 from letters.models import Signature
-
-from .factories import make_letter, make_organization, sign
+from letters.signing import mailcaps, tokens
+from tests.factories import make_letter, make_organization, sign
 
 pytestmark = pytest.mark.django_db
 

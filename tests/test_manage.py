@@ -12,13 +12,17 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from letters import lifecycle
-from letters.deliveries import delivery_record
-from letters.merging import individual_merge, organization_merge
+from letters.lifecycle.merging import individual_merge, organization_merge
 from letters.models import Correction, Signature
-from letters.tokens import make_confirm_token, make_correction_token, make_manage_token, read_manage_token
+from letters.outputs.deliveries import delivery_record
+from letters.signing.tokens import (
+    make_confirm_token,
+    make_correction_token,
+    make_manage_token,
+    read_manage_token,
+)
 from signatories.models import Individual
-
-from .factories import make_individual, make_letter, make_organization, sign
+from tests.factories import make_individual, make_letter, make_organization, sign
 
 pytestmark = pytest.mark.django_db
 
@@ -161,7 +165,7 @@ def test_one_signatures_link_never_acts_on_another(client, letter, signature):
 
 @pytest.mark.parametrize("kind", ["confirm", "already-signed", "withdrawn", "correction"])
 def test_every_message_to_the_signer_links_to_their_page(signature, kind):
-    from letters.tasks import signature_email
+    from letters.signing.tasks import signature_email
 
     correction = Correction.objects.create(signature=signature, name="Jane Q. Doe")
     message = signature_email(signature, kind, correction_id=correction.pk)
@@ -176,7 +180,7 @@ def test_every_message_to_the_signer_links_to_their_page(signature, kind):
 
 def test_the_withdrawal_receipt_gives_the_letters_day_as_the_signers_page_does(client, letter):
     # 22:00 in New York on 21 September: the page said "Retirée le 21 septembre 2023", the receipt the 22nd.
-    from letters.tasks import signature_email
+    from letters.signing.tasks import signature_email
 
     signature = sign(
         letter,

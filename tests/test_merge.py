@@ -5,12 +5,11 @@ import datetime as dt
 import pytest
 from django.contrib.admin.models import DELETION, LogEntry
 
-from letters.deliveries import delivery_record, since_delivery
-from letters.merging import MergeError, individual_merge, organization_merge
+from letters.lifecycle.merging import MergeError, individual_merge, organization_merge
 from letters.models import Delivery, Signature
+from letters.outputs.deliveries import delivery_record, since_delivery
 from signatories.models import Individual, Organization
-
-from .factories import make_individual, make_letter, make_organization, sign
+from tests.factories import make_individual, make_letter, make_organization, sign
 
 pytestmark = pytest.mark.django_db
 

@@ -10,12 +10,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from letters.merging import individual_merge
+from letters.lifecycle.merging import individual_merge
 from letters.models import Signature
 from letters.rosters import Roster
 from signatories.normalize import canonical_email
-
-from .factories import make_individual, make_letter, make_organization, sign
+from tests.factories import make_individual, make_letter, make_organization, sign
 
 pytestmark = pytest.mark.django_db
 

@@ -3,8 +3,7 @@ import datetime as dt
 import pytest
 
 from letters.models import Delivery
-
-from .factories import make_individual, sign
+from tests.factories import make_individual, sign
 
 pytestmark = pytest.mark.django_db
 

@@ -15,10 +15,13 @@ import docx
 import pytest
 from django.contrib.sessions.middleware import SessionMiddleware
 
-from letters import exports, lifecycle, pagecache, retention
+from letters import lifecycle
+from letters.lifecycle import retention
 from letters.models import Letter, Signature
-
-from .factories import make_individual, make_letter, make_organization, sign
+from letters.outputs import cache as pagecache
+from letters.outputs import middleware, printing
+from letters.outputs import pdf as exports
+from tests.factories import make_individual, make_letter, make_organization, sign
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +43,7 @@ def fake_pdf(monkeypatch):
 
     def render(roster, paper, versions=None):
         renders.append(roster.as_of)
-        return b"%PDF-fake\n" + exports.print_html(roster, paper, versions).encode()
+        return b"%PDF-fake\n" + printing.print_html(roster, paper, versions).encode()
 
     monkeypatch.setattr(exports, "render_pdf", render)
     return renders
@@ -383,7 +386,7 @@ def test_the_letter_a_page_reads_is_the_letter_the_orm_reads(rf, letter):
 
 def test_a_word_document_is_built_once_per_state_of_the_list(client, letter, monkeypatch):
     # Issue #14: each download built the whole document again (seconds for 10,000 names).
-    from letters import word
+    from letters.outputs import word
 
     built = []
     original = word.letter_docx
@@ -404,12 +407,12 @@ def test_the_anonymous_chain_keeps_only_middlewares_without_view_hooks(settings)
     from django.utils.module_loading import import_string
 
     names = list(settings.MIDDLEWARE)
-    later = names[names.index("letters.pagecache.StoredPagesMiddleware") + 1 :]
-    kept = [import_string(name) for name in later if name not in pagecache.SKIPPED_FOR_ANONYMOUS]
+    later = names[names.index("letters.outputs.middleware.StoredPagesMiddleware") + 1 :]
+    kept = [import_string(name) for name in later if name not in middleware.SKIPPED_FOR_ANONYMOUS]
     assert kept
-    for middleware in kept:
-        assert not hasattr(middleware, "process_view"), middleware
-        assert not hasattr(middleware, "process_template_response"), middleware
+    for each in kept:
+        assert not hasattr(each, "process_view"), each
+        assert not hasattr(each, "process_template_response"), each
 
 
 def test_a_host_that_only_reads_still_drops_files_of_days_gone_within_a_day(
@@ -469,9 +472,9 @@ def test_a_deployed_change_to_how_the_letter_text_renders_renews_the_stored_page
     def read_bytes(path):
         return real_read_bytes(path) + (b"# a new version" if path == markdown else b"")
 
-    pagecache.templates_version.cache_clear()
+    pagecache.rendering_version.cache_clear()
     try:
         with mock.patch.object(Path, "read_bytes", read_bytes):
             assert client.get("/letters/civic-space/")["ETag"] != before
     finally:
-        pagecache.templates_version.cache_clear()
+        pagecache.rendering_version.cache_clear()

@@ -8,10 +8,9 @@ from django.core.management import call_command
 from django.templatetags.static import static
 from pypdf import PdfReader
 
-from letters import exports
+from letters.outputs import pdf as exports
 from letters.rosters import Roster
-
-from .factories import make_individual, make_organization, sign, sign_in_several_scripts
+from tests.factories import make_individual, make_organization, sign, sign_in_several_scripts
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 

@@ -11,9 +11,9 @@ from unittest import mock
 import pytest
 from django.core.cache import caches
 
-from letters import exports
-
-from .factories import make_individual, sign
+from letters.outputs import cache
+from letters.outputs import pdf as exports
+from tests.factories import make_individual, sign
 
 pytestmark = pytest.mark.django_db
 
@@ -106,12 +106,12 @@ def _key(letter, day: str, paper: str) -> str:
     from letters.rosters import Roster
 
     roster = Roster(Letter.objects.get(pk=letter.pk), dt.date.fromisoformat(day))
-    return exports.pdf_cache_key(letter.pk, roster.as_of, paper, roster.public_state())
+    return cache.pdf_key(letter.pk, roster.as_of, paper, roster.state())
 
 
 def test_a_letters_cached_pdfs_can_be_forgotten_at_once(client, signed, renders):
     """After an erasure, the PDFs of earlier states still print the name: they go."""
-    from .factories import make_letter
+    from tests.factories import make_letter
 
     other = make_letter(slug="other")
     sign(other, make_individual("Bo Other"))
@@ -119,7 +119,7 @@ def test_a_letters_cached_pdfs_can_be_forgotten_at_once(client, signed, renders)
     client.get(f"{PDF}?as_of=2023-09-02&paper=letter")
     client.get("/letters/other/letter.pdf")
 
-    assert exports.forget_pdfs(signed.pk) == 2
+    assert cache.forget_pdfs(signed.pk) == 2
 
     assert caches["pdfs"].get(_key(signed, "2023-09-01", "a4")) is None
     assert client.get("/letters/other/letter.pdf").status_code == 200

@@ -12,8 +12,8 @@ from django.core.management import call_command
 from PIL import Image
 from pypdf import PdfReader
 
-from letters import exports
 from letters.models import Letter
+from letters.outputs import pdf as exports
 from letters.rosters import Roster
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]

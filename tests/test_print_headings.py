@@ -5,10 +5,9 @@ import subprocess
 
 import pytest
 
-from letters import exports
+from letters.outputs import pdf as exports
 from letters.rosters import Roster
-
-from .factories import make_individual, make_letter, make_organization, sign
+from tests.factories import make_individual, make_letter, make_organization, sign
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 

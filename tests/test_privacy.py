@@ -16,9 +16,8 @@ from django.contrib.auth.models import User
 
 from config.logs import RedactingFormatter
 from letters.models import Correction, Signature
-from letters.tokens import make_confirm_token, make_correction_token, make_manage_token
-
-from .factories import make_individual, make_letter, make_organization, sign
+from letters.signing.tokens import make_confirm_token, make_correction_token, make_manage_token
+from tests.factories import make_individual, make_letter, make_organization, sign
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +69,7 @@ def private_letter(db):
 
 
 def _record_delivery(letter) -> None:
-    from letters.deliveries import delivery_record
+    from letters.outputs.deliveries import delivery_record
 
     staff = User.objects.create_user("recorder", password="pw", is_staff=True)
     delivery_record(letter=letter, as_of=dt.date(2023, 9, 21), recipient="The Ministry", note="", user=staff)
@@ -114,7 +113,7 @@ def test_no_public_url_shows_private_data(client, private_letter):
 
 
 def test_signup_pages_of_another_signer_show_nothing_private(client, private_letter):
-    from letters.tokens import make_confirm_token, make_manage_token
+    from letters.signing.tokens import make_confirm_token, make_manage_token
 
     signature = Signature.objects.get(letter=private_letter, individual__name="Public Person")
     for url in (
@@ -188,8 +187,8 @@ def _stored_text() -> str:
 
 
 def test_the_purge_deletes_the_private_data_and_changes_no_public_page(client, private_letter, settings):
+    from letters.lifecycle.retention import personal_data_purge
     from letters.models import Letter
-    from letters.retention import personal_data_purge
 
     settings.RETENTION_DAYS = 365
     Letter.objects.filter(pk=private_letter.pk).update(closes_at=dt.datetime(2023, 10, 1, tzinfo=dt.UTC))
@@ -235,7 +234,7 @@ def test_log_lines_blank_addresses_and_link_tokens_tracebacks_included():
 
 def test_a_refused_address_reaches_neither_the_log_nor_the_tasks_record(letter, monkeypatch, caplog):
     # An SMTP refusal quotes the recipient: the log and the task's stored traceback kept it.
-    from letters.tasks import MailNotSent, send_signature_email
+    from letters.signing.tasks import MailNotSent, send_signature_email
 
     def refuse(message):
         raise smtplib.SMTPRecipientsRefused({message.to[0]: (550, b"5.1.1 no such user")})

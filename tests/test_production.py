@@ -7,7 +7,7 @@ from unittest import mock
 import pytest
 from django.db import DatabaseError
 
-from config import checks
+from staff import checks
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -5,8 +5,7 @@ import datetime as dt
 import pytest
 
 from letters.models import Letter, Signature
-
-from .factories import make_individual, make_letter, sign
+from tests.factories import make_individual, make_letter, sign
 
 pytestmark = pytest.mark.django_db
 

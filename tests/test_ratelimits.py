@@ -3,7 +3,7 @@
 import pytest
 from django.conf import settings
 
-from letters import ratelimits
+from letters.signing import ratelimits
 
 pytestmark = pytest.mark.django_db
 

@@ -8,12 +8,11 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.utils import timezone
 
-from letters.deliveries import delivery_record
+from letters.lifecycle.retention import letter_purge_date, personal_data_purge
 from letters.models import Correction, Letter, Signature
-from letters.retention import letter_purge_date, personal_data_purge
+from letters.outputs.deliveries import delivery_record
 from signatories.models import Individual
-
-from .factories import make_individual, make_letter, make_organization, sign
+from tests.factories import make_individual, make_letter, make_organization, sign
 
 pytestmark = pytest.mark.django_db
 

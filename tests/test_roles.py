@@ -4,8 +4,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from letters.models import Letter, Signature
-
-from .factories import make_individual, make_organization, sign
+from tests.factories import make_individual, make_organization, sign
 
 pytestmark = pytest.mark.django_db
 

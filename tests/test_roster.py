@@ -6,8 +6,7 @@ from django.utils import timezone
 
 from letters.models import Signature
 from letters.rosters import AsOfError, Roster
-
-from .factories import make_individual, make_organization, sign
+from tests.factories import make_individual, make_organization, sign
 
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 DAY = dt.date(2023, 9, 21)
@@ -97,7 +96,7 @@ def test_no_date_means_today(letter):
 
 
 def test_other_letters_signatures_are_not_listed(letter):
-    from .factories import make_letter
+    from tests.factories import make_letter
 
     other = make_letter()
     sign(other, make_individual("Elsewhere"), signed_at=at(9, 0))
@@ -172,11 +171,11 @@ def test_a_future_date_is_refused(letter):
 def test_fingerprint_changes_when_a_listed_signatory_is_edited(letter):
     person = make_individual("Anna Example", title="Old title")
     sign(letter, person, signed_at=at(9, 0))
-    before = Roster(letter, DAY).fingerprint()
-    assert Roster(letter, DAY).fingerprint() == before
+    before = Roster(letter, DAY).state_now()
+    assert Roster(letter, DAY).state_now() == before
     person.title = "New title"
     person.save()
-    assert Roster(letter, DAY).fingerprint() != before
+    assert Roster(letter, DAY).state_now() != before
 
 
 def test_closing_the_form_to_individuals_takes_nobody_off_any_list(client, letter):

@@ -5,8 +5,7 @@ import datetime as dt
 import pytest
 
 from letters.models import Letter, Signature
-
-from .factories import make_individual, sign
+from tests.factories import make_individual, sign
 
 pytestmark = pytest.mark.django_db
 

@@ -4,9 +4,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from letters.models import Letter, Signature
-from letters.tokens import make_confirm_token, make_manage_token
-
-from .factories import make_individual, make_letter, sign
+from letters.signing.tokens import make_confirm_token, make_manage_token
+from tests.factories import make_individual, make_letter, sign
 
 pytestmark = pytest.mark.django_db
 

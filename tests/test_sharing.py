@@ -5,8 +5,7 @@ import datetime as dt
 import pytest
 
 from letters.models import Letter
-
-from .factories import make_individual, make_organization, sign
+from tests.factories import make_individual, make_organization, sign
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from letters.forms import FORMS, HONEYPOT_FIELD
+from letters.signing.forms import FORMS, HONEYPOT_FIELD
 
 pytestmark = pytest.mark.django_db
 

@@ -2,8 +2,7 @@ import pytest
 from django.db import IntegrityError
 
 from signatories.normalize import canonical_email, clean_text, has_control_characters, name_key
-
-from .factories import make_individual
+from tests.factories import make_individual
 
 
 @pytest.mark.parametrize(

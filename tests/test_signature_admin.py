@@ -6,8 +6,7 @@ import pytest
 
 from letters import lifecycle
 from letters.models import Signature
-
-from .factories import make_individual, make_letter, make_organization, sign
+from tests.factories import make_individual, make_letter, make_organization, sign
 
 pytestmark = pytest.mark.django_db
 

@@ -8,10 +8,9 @@ from django.db import transaction
 
 from letters import lifecycle
 from letters.models import Correction, Letter, Signature
-from letters.services import signature_submit
+from letters.signing.services import signature_submit
 from signatories.models import Individual, Organization
-
-from .factories import make_individual, make_letter, make_organization, sign
+from tests.factories import make_individual, make_letter, make_organization, sign
 
 pytestmark = pytest.mark.django_db
 
@@ -457,14 +456,14 @@ def test_with_the_database_queue_the_email_is_queued_with_the_signature_and_sent
 ):
     from django_tasks_db.models import DBTaskResult
 
-    from letters.tasks import send_signature_email
+    from letters.signing.tasks import send_signature_email
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     make_letter(slug="civic-space")
     response = client.post(URL, individual_data())
     assert response.status_code == 302
     [task] = DBTaskResult.objects.all()
-    assert task.task_path == "letters.tasks.send_signature_email"
+    assert task.task_path == "letters.signing.tasks.send_signature_email"
     assert not mail.outbox  # the request never talks to the mail server
 
     # What a worker does with the row (the db_worker command itself closes the

@@ -8,10 +8,9 @@ from django.db import OperationalError, connection, transaction
 
 from letters.lifecycle import signature_create
 from letters.models import Signature
-from letters.services import signature_submit
+from letters.signing.services import signature_submit
 from signatories.models import Individual, Organization
-
-from .factories import make_individual, make_letter, sign
+from tests.factories import make_individual, make_letter, sign
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

@@ -8,12 +8,11 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
-from letters import services
 from letters.models import Signature
+from letters.signing import services
 from signatories import identity
 from signatories.models import Individual
-
-from .factories import make_individual, make_letter, sign
+from tests.factories import make_individual, make_letter, sign
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,7 @@ import pytest
 
 from letters.rosters import Roster
 from signatories.normalize import derive_sort_name
-
-from .factories import make_individual, make_organization, sign
+from tests.factories import make_individual, make_organization, sign
 
 pytestmark = pytest.mark.django_db
 

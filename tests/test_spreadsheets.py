@@ -1,6 +1,6 @@
 import pytest
 
-from letters.spreadsheets import escape_formula, unescape_formula
+from letters.outputs.press import escape_formula, unescape_formula
 
 
 @pytest.mark.parametrize("value", ['=HYPERLINK("http://x")', "+1 555", "-2+3", "@SUM(A1)", "\tTab", "\rCR"])

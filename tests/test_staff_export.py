@@ -7,8 +7,7 @@ import io
 import openpyxl
 import pytest
 
-from .factories import make_individual, make_letter, sign
-from .test_export import export
+from tests.factories import export, make_individual, make_letter, sign
 
 pytestmark = pytest.mark.django_db
 

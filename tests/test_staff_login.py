@@ -8,8 +8,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from letters.models import Letter
-
-from .factories import make_letter
+from tests.factories import make_letter
 
 pytestmark = pytest.mark.django_db
 

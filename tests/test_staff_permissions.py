@@ -5,9 +5,8 @@ from django.contrib.auth.models import Group
 from django.urls import resolve
 
 from letters.models import Signature
-from letters.resources import SignatureExportResource
-
-from .factories import make_individual, make_organization, sign
+from letters.spreadsheets.resources import SignatureExportResource
+from tests.factories import make_individual, make_organization, sign
 
 pytestmark = pytest.mark.django_db
 

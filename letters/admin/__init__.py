@@ -5,4 +5,4 @@ queue (`signatures`), spreadsheets in and out (`imports`), deliveries
 (`signatories`). Importing the package registers them all.
 """
 
-from . import deliveries, letters, signatories, signatures  # noqa: F401
+from letters.admin import dashboard, deliveries, letters, signatories, signatures  # noqa: F401

@@ -1,5 +1,5 @@
 """
-The staff panel's first page (config.apps.UndersignedAdminSite.index): a
+The staff panel's first page (staff.site.StaffAdminSite.index, which letters.admin registers it with): a
 dashboard of letters. Each open letter with its signatures by status (awaiting approval
 first, each count a link into that part of the queue), new signatures today
 and this week, the last delivery and links to its outputs; then closed letters
@@ -11,17 +11,17 @@ import functools
 import operator
 from dataclasses import dataclass, field
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from ..lifecycle import BUCKETS, bucket_q
-from ..models import Delivery, DigestSubscription, Letter, Signature
-from ..retention import letter_closed_at
-from .times import local_time
+from letters.admin.times import local_time
+from letters.lifecycle import BUCKETS, bucket_q
+from letters.lifecycle.retention import letter_closed_at
+from letters.models import Delivery, DigestSubscription, Letter, Signature
 
 
 @dataclass
@@ -150,3 +150,6 @@ def _links(letter: Letter, can_import: bool) -> list[tuple[str, str]]:
         )
     links.append(("Edit", reverse("admin:letters_letter_change", args=[letter.pk])))
     return links
+
+
+admin.site.register_dashboard(dashboard, urls=[("digest/", digest_toggle, "digest")])

@@ -4,10 +4,10 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from ..deliveries import delivery_record
-from ..models import Delivery
-from .params import GuardedListMixin
-from .times import local_time
+from letters.admin.params import GuardedListMixin
+from letters.admin.times import local_time
+from letters.models import Delivery
+from letters.outputs.deliveries import delivery_record
 
 
 @admin.register(Delivery)

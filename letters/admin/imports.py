@@ -1,7 +1,7 @@
 """
 Spreadsheets in the staff panel (django-import-export): importing the
 signatures of one letter, and the staff export with private fields. The rows
-themselves are read and written by `letters.resources`.
+themselves are read and written by `letters.spreadsheets.resources`.
 """
 
 import datetime as dt
@@ -22,10 +22,15 @@ from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.tmp_storages import CacheStorage
 
-from ..models import Letter
-from ..resources import IMPORT_COLUMNS, SKIPPED_ROWS, SignatureExportResource, SignatureImportResource
-from ..spreadsheets import ImportCSV, ImportXLSX
-from ..uploads import refused_upload
+from letters.models import Letter
+from letters.spreadsheets.files import ImportCSV, ImportXLSX
+from letters.spreadsheets.resources import (
+    IMPORT_COLUMNS,
+    SKIPPED_ROWS,
+    SignatureExportResource,
+    SignatureImportResource,
+)
+from letters.spreadsheets.uploads import refused_upload
 
 
 class UploadStorage(CacheStorage):

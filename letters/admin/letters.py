@@ -10,13 +10,12 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
+from letters.admin.params import GuardedListMixin
+from letters.admin.times import LetterZoneAdminMixin, local_time
+from letters.lifecycle import BUCKETS, bucket_q
+from letters.lifecycle.retention import letter_purge_date
+from letters.models import Letter, LetterTranslation, is_timezone, validate_timezone
 from signatories.admin_search import BoundedSearchMixin
-
-from ..lifecycle import BUCKETS, bucket_q
-from ..models import Letter, LetterTranslation, is_timezone, validate_timezone
-from ..retention import letter_purge_date
-from .params import GuardedListMixin
-from .times import LetterZoneAdminMixin, local_time
 
 
 def signatures_url(letter: Letter, queue: str = "all") -> str:

@@ -23,7 +23,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
-from .times import EARLIEST_DAY, LATEST_DAY
+from letters.admin.times import EARLIEST_DAY, LATEST_DAY
 
 MAX_ID = 2**63 - 1
 _MAX_DIGITS = len(str(MAX_ID))

@@ -2,7 +2,7 @@
 Organizations and individuals in the staff panel, with what keeps the list
 clean: a "possible duplicates" page (`signatories.identity`) where staff merge
 or dismiss each pair, and a "merge selected" action. Either way a merge is
-confirmed on a page that says what it will do (`letters.merging.merge_preview`).
+confirmed on a page that says what it will do (`letters.lifecycle.merging.merge_preview`).
 They are registered here, not in `signatories`, because a merge moves
 signatures, which belong to `letters`.
 """
@@ -17,12 +17,11 @@ from django.urls import path, reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from letters.admin.params import GuardedListMixin, database_id
+from letters.lifecycle import merging
 from signatories import identity
 from signatories.admin_search import BoundedSearchMixin
 from signatories.models import DismissedDuplicate, Individual, Organization
-
-from .. import merging
-from .params import GuardedListMixin, database_id
 
 
 class MergeForm(forms.Form):

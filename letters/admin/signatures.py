@@ -1,7 +1,7 @@
 """
 Signatures in the staff panel. The list opens on the moderation queue:
 confirmed signatures waiting for approval, oldest first, with the warnings of
-the page's rows (`letters.moderation.with_warnings`, in one more query). Every change of a
+the page's rows (`letters.lifecycle.moderation.with_warnings`, in one more query). Every change of a
 signature is a `letters.lifecycle` transition, offered as an action on the
 list and on the change form; the change form of an existing signature shows
 what the lifecycle decides read-only. Staff may still add a signature by hand
@@ -21,17 +21,16 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.text import Truncator
 
+from letters import lifecycle
+from letters.admin.imports import SignatureImportExportMixin
+from letters.admin.letters import signatures_url
+from letters.admin.params import GuardedChangeList, GuardedListMixin, database_id
+from letters.admin.times import FORMAT, LetterZoneAdminMixin, MomentField, local_time
+from letters.lifecycle import BUCKETS, bucket_q, moderation
+from letters.models import Correction, Letter, Signature
+from letters.signing.services import confirmation_resend
 from signatories import identity
 from signatories.admin_search import BoundedSearchMixin
-
-from .. import lifecycle, moderation
-from ..lifecycle import BUCKETS, bucket_q
-from ..models import Correction, Letter, Signature
-from ..services import confirmation_resend
-from .imports import SignatureImportExportMixin
-from .letters import signatures_url
-from .params import GuardedChangeList, GuardedListMixin, database_id
-from .times import FORMAT, LetterZoneAdminMixin, MomentField, local_time
 
 
 class QueueFilter(admin.SimpleListFilter):

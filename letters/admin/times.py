@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import capfirst
 
-from ..lifecycle import EARLIEST_DAY
+from letters.lifecycle import EARLIEST_DAY
 
 FORMAT = "%d %b %Y, %H:%M"
 # What a time input accepts: the format it shows, and ISO.

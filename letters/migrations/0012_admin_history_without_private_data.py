@@ -1,6 +1,6 @@
 """
 The admin history written before the purge and the erasure cleaned it
-(letters.retention.history_scrub): a withdrawal reason that a purge or an
+(letters.lifecycle.retention.history_scrub): a withdrawal reason that a purge or an
 erasure has since deleted from its signature, and the address or contact that a
 merge wrote into the entry of a merged-away record. What staff did stays.
 """

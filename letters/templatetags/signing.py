@@ -1,6 +1,6 @@
 from django import template
 
-from letters.forms import FORMS
+from letters.signing.forms import FORMS
 
 register = template.Library()
 

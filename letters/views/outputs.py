@@ -13,15 +13,17 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from config.staff import is_staff
-
-from .. import exports, pagecache, ratelimits, word
-from ..clients import client_ip
-from ..deliveries import FrozenRoster, since_delivery
-from ..languages import date_language
-from ..models import Delivery, Letter
-from ..rosters import AsOfError, Roster, format_day
-from .public import bad_as_of, get_letter_for_visitor
+from letters.languages import date_language
+from letters.models import Delivery, Letter
+from letters.outputs import cache, press, printing, word
+from letters.outputs import pdf as pdfs
+from letters.outputs.deliveries import FrozenRoster, since_delivery
+from letters.outputs.middleware import stored_page
+from letters.rosters import AsOfError, Roster, format_day
+from letters.signing import ratelimits
+from letters.signing.clients import client_ip
+from letters.views.public import bad_as_of, get_letter_for_visitor
+from staff.access import is_staff
 
 
 def _plain_400(message: str) -> HttpResponse:
@@ -55,18 +57,18 @@ def _not_modified(request: HttpRequest, etag: str) -> HttpResponse | None:
     return _revalidated(response, etag) if response is not None else None
 
 
-@pagecache.stored_page
+@stored_page
 @require_safe
 def print_version(request: HttpRequest, slug: str) -> HttpResponse:
     letter = get_letter_for_visitor(request, slug)
     try:
         roster = Roster.for_request(letter, request.GET.get("as_of"))
-        paper = exports.paper_for_request(request.GET.get("paper"))
-    except (AsOfError, exports.PaperError) as error:
+        paper = printing.paper_for_request(request.GET.get("paper"))
+    except (AsOfError, printing.PaperError) as error:
         return bad_as_of(request, letter, error)
-    key = pagecache.page_key(roster, "print", paper)
-    page = lambda: [exports.print_html(roster, paper, request.letter_versions).encode()]  # noqa: E731
-    return pagecache.respond(request, key, page, content_type="text/html; charset=utf-8")
+    key = cache.page_key(roster, "print", paper)
+    page = lambda: [printing.print_html(roster, paper, request.letter_versions).encode()]  # noqa: E731
+    return cache.respond(request, key, page, content_type="text/html; charset=utf-8")
 
 
 @require_safe
@@ -74,33 +76,35 @@ def pdf(request: HttpRequest, slug: str) -> HttpResponse:
     letter = get_letter_for_visitor(request, slug)
     try:
         roster = Roster.for_request(letter, request.GET.get("as_of"))
-        paper = exports.paper_for_request(request.GET.get("paper"))
-    except (AsOfError, exports.PaperError) as error:
+        paper = printing.paper_for_request(request.GET.get("paper"))
+    except (AsOfError, printing.PaperError) as error:
         return _plain_400(str(error))
     versions = request.letter_versions
     if versions.text.is_draft:
         # Staff previewing a draft translation: rendered for them, never stored.
-        response = HttpResponse(exports.render_pdf(roster, paper, versions), content_type="application/pdf")
-        return pagecache.private_headers(response)
-    etag = pagecache.etag_for(pagecache.page_key(roster, "pdf", paper, exports.layout_version()))
-    live = pagecache.is_live(request)
+        response = HttpResponse(pdfs.render_pdf(roster, paper, versions), content_type="application/pdf")
+        return cache.private_headers(response)
+    etag = cache.etag_for(cache.page_key(roster, "pdf", paper))
+    live = is_staff(request)
     if not live and (not_modified := get_conditional_response(request, etag=etag)) is not None:
-        return pagecache.public_headers(not_modified, etag)
-    pdf = exports.pdf_if_cached(roster, paper)
+        return cache.public_headers(not_modified, etag)
+    pdf = pdfs.pdf_stored(roster, paper)
     if pdf is None:
         # Rendering costs seconds of a worker: each client gets a few a minute.
         spent, retry_after = ratelimits.hit("pdf", client_ip(request), f"{settings.PDF_RENDERS_PER_MINUTE}/m")
         if spent:
             return _pdf_budget_spent(request, roster, retry_after)
-        pdf = exports.pdf_for_download(roster, paper, versions)
+        pdf = pdfs.pdf_for_visitor(roster, paper, versions)
     if pdf is None:
         response = render(request, "letters/_outputs_pdf_pending.html", {"roster": roster}, status=503)
         response.headers["Retry-After"] = "15"
         return response
     response = HttpResponse(pdf, content_type="application/pdf")
-    filename = exports.dated_filename(letter.slug, roster.as_of, "pdf", language=versions.translated_language)
+    filename = printing.dated_filename(
+        letter.slug, roster.as_of, "pdf", language=versions.translated_language
+    )
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    return pagecache.private_headers(response) if live else pagecache.public_headers(response, etag)
+    return cache.private_headers(response) if live else cache.public_headers(response, etag)
 
 
 def _pdf_budget_spent(request: HttpRequest, roster: Roster, retry_after: int) -> HttpResponse:
@@ -111,18 +115,18 @@ def _pdf_budget_spent(request: HttpRequest, roster: Roster, retry_after: int) ->
     return response
 
 
-@pagecache.stored_page
+@stored_page
 @require_safe
 @roster_download
 def word_document(request: HttpRequest, roster: Roster) -> HttpResponse:
     """Built once per state of the list, like the CSV: a 10,000-name document costs seconds to build."""
     versions = request.letter_versions
-    filename = exports.dated_filename(
+    filename = printing.dated_filename(
         roster.letter.slug, roster.as_of, "docx", language=versions.translated_language
     )
-    return pagecache.respond(
+    return cache.respond(
         request,
-        pagecache.page_key(roster, "docx", word.layout_version()),
+        cache.page_key(roster, "docx"),
         lambda: [word.letter_docx(roster, versions)],
         content_type=word.CONTENT_TYPE,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
@@ -130,30 +134,30 @@ def word_document(request: HttpRequest, roster: Roster) -> HttpResponse:
     )
 
 
-@pagecache.stored_page
+@stored_page
 @require_safe
 @roster_download
 def signatories_csv(request: HttpRequest, roster: Roster) -> HttpResponse:
-    filename = exports.dated_filename(roster.letter.slug, roster.as_of, "csv", what="signatories")
-    return pagecache.respond(
+    filename = printing.dated_filename(roster.letter.slug, roster.as_of, "csv", what="signatories")
+    return cache.respond(
         request,
-        pagecache.page_key(roster, "csv"),
-        lambda: exports.csv_chunks(roster),
+        cache.page_key(roster, "csv"),
+        lambda: press.csv_chunks(roster),
         content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         stream=True,
     )
 
 
-@pagecache.stored_page
+@stored_page
 @require_safe
 @roster_download
 def signatories_json(request: HttpRequest, roster: Roster) -> HttpResponse:
     def body() -> list[bytes]:
-        return [json.dumps(exports.roster_json(roster), cls=DjangoJSONEncoder, ensure_ascii=False).encode()]
+        return [json.dumps(press.roster_json(roster), cls=DjangoJSONEncoder, ensure_ascii=False).encode()]
 
-    key = pagecache.page_key(roster, "json")
-    return pagecache.respond(request, key, body, content_type="application/json")
+    key = cache.page_key(roster, "json")
+    return cache.respond(request, key, body, content_type="application/json")
 
 
 def _get_delivery(request: HttpRequest, slug: str, number: int, *, with_pdf: bool = False) -> Delivery:
@@ -194,13 +198,13 @@ def delivery_pdf(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         )
     etag = f'"{delivery.pdf_sha256}"'
     # Staff may be sent names since erased: never for a shared cache to keep.
-    live = pagecache.is_live(request)
+    live = is_staff(request)
     if not live and (not_modified := _not_modified(request, etag)):
         return not_modified
     response = HttpResponse(bytes(delivery.pdf), content_type="application/pdf")
-    filename = exports.dated_filename(slug, delivery.as_of, "pdf", what=f"delivery-{delivery.number}")
+    filename = printing.dated_filename(slug, delivery.as_of, "pdf", what=f"delivery-{delivery.number}")
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    return pagecache.private_headers(response) if live else _revalidated(response, etag)
+    return cache.private_headers(response) if live else _revalidated(response, etag)
 
 
 @require_safe

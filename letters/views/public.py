@@ -13,11 +13,12 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_safe
 
-from config.staff import is_staff
-
-from .. import languages, pagecache
-from ..models import Delivery, Letter, LetterTranslation
-from ..rosters import AsOfError, Roster, RosterPage
+from letters import languages
+from letters.models import Delivery, Letter, LetterTranslation
+from letters.outputs import cache
+from letters.outputs.middleware import stored_page
+from letters.rosters import AsOfError, Roster, RosterPage
+from staff.access import is_staff
 
 
 def get_letter_for_visitor(request: HttpRequest, slug: str) -> Letter:
@@ -120,7 +121,7 @@ def index(request: HttpRequest) -> HttpResponse:
     )
 
 
-@pagecache.stored_page
+@stored_page
 @require_safe
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
     letter = get_letter_for_visitor(request, slug)
@@ -143,11 +144,11 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
         request.language_requested,
     )
     # A search can be any words: answered live, never stored.
-    key = None if roster.is_searching else pagecache.page_key(roster, "page", *options)
-    return pagecache.respond(request, key, page, content_type="text/html; charset=utf-8")
+    key = None if roster.is_searching else cache.page_key(roster, "page", *options)
+    return cache.respond(request, key, page, content_type="text/html; charset=utf-8")
 
 
-@pagecache.stored_page
+@stored_page
 @require_safe
 @xframe_options_exempt
 @csp_override({**settings.SECURE_CSP, "frame-ancestors": ["*"]})
@@ -168,5 +169,5 @@ def embed(request: HttpRequest, slug: str) -> HttpResponse:
         }
         return [render_to_string("letters/embed.html", context, request).encode()]
 
-    key = pagecache.page_key(roster, "embed", letter.is_accepting_signatures(), request.language_requested)
-    return pagecache.respond(request, key, box, content_type="text/html; charset=utf-8")
+    key = cache.page_key(roster, "embed", letter.is_accepting_signatures(), request.language_requested)
+    return cache.respond(request, key, box, content_type="text/html; charset=utf-8")

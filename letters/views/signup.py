@@ -12,11 +12,12 @@ from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from .. import languages, lifecycle, ratelimits, services, tokens
-from ..clients import client_ip
-from ..forms import CORRECTION_FORMS, FORMS, HONEYPOT_FIELD, NewLinkForm, WithdrawForm
-from ..models import Correction, Letter, Signature
-from .public import get_letter_for_visitor
+from letters import languages, lifecycle
+from letters.models import Correction, Letter, Signature
+from letters.signing import ratelimits, services, tokens
+from letters.signing.clients import client_ip
+from letters.signing.forms import CORRECTION_FORMS, FORMS, HONEYPOT_FIELD, NewLinkForm, WithdrawForm
+from letters.views.public import get_letter_for_visitor
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +152,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     if signature is None:
         return render(request, "letters/confirm_invalid.html", {"expired": False}, status=400)
     # After staff merged duplicates, the link shows (and confirms) the entry that stands for this one.
-    signature = lifecycle.signature_standing(signature)
+    signature = lifecycle.signature_kept(signature)
     if expired and signature.status == Signature.Status.PENDING and not signature.withdrawn_at:
         # Only a signature still to confirm needs a new link; any other is shown as it stands.
         return render(request, "letters/confirm_invalid.html", {"expired": True, "token": token}, status=400)
@@ -238,7 +239,39 @@ def withdraw(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("letters:manage", token=token)
 
 
-MANAGE_ACTIONS = ("correct", "withdraw", "erase")
+def _manage_done(token: str, done: str) -> HttpResponse:
+    return redirect(reverse("letters:manage", args=[token]) + f"?done={done}")
+
+
+def _manage_correct(request: HttpRequest, signature: Signature, context: dict) -> HttpResponse:
+    """A new entry, through the lifecycle (applied, or waiting for staff)."""
+    kind = "organization" if signature.is_organization else "individual"
+    form = context["correction_form"] = CORRECTION_FORMS[kind](request.POST)
+    if signature.withdrawn_at or not form.is_valid():
+        return render(request, "letters/manage.html", context, status=400)
+    correction = lifecycle.correction_propose(signature=signature, entry=form.cleaned_data, confirmed=True)
+    done = "corrected" if correction is None or correction.status == "applied" else "correction-sent"
+    return _manage_done(context["token"], done)
+
+
+def _manage_withdraw(request: HttpRequest, signature: Signature, context: dict) -> HttpResponse:
+    """Off the list from now on."""
+    form = context["withdraw_form"] = WithdrawForm(request.POST)
+    if not form.is_valid():
+        return render(request, "letters/manage.html", context, status=400)
+    services.signer_withdraw(signature=signature, reason=form.cleaned_data["reason"])
+    return _manage_done(context["token"], "withdrawn")
+
+
+def _manage_erase(request: HttpRequest, signature: Signature, context: dict) -> HttpResponse:
+    """Off every list of every day, private data deleted: a second step says so and asks again."""
+    if request.POST.get("confirm") != "yes":
+        return render(request, "letters/manage_erase.html", context)
+    lifecycle.signature_erase(signature=signature)
+    return _manage_done(context["token"], "erased")
+
+
+MANAGE_ACTIONS = {"correct": _manage_correct, "withdraw": _manage_withdraw, "erase": _manage_erase}
 
 
 @never_cache  # a signer's own entry: kept by no browser or proxy
@@ -246,9 +279,8 @@ MANAGE_ACTIONS = ("correct", "withdraw", "erase")
 def manage(request: HttpRequest, token: str) -> HttpResponse:
     """
     The signer's own page, linked from every e-mail: the entry as printed,
-    and (all by POST, never on GET) `action` = `correct` (a new entry, through
-    the lifecycle), `withdraw` (off the list from now on) or `erase` (off every
-    list of every day, private data deleted; a second step confirms).
+    and (all by POST, never on GET) `action` = `correct`, `withdraw` or
+    `erase`, each answered by its handler in MANAGE_ACTIONS.
     """
     try:
         signature = _signature(tokens.read_manage_token(token))
@@ -257,7 +289,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
     if signature is None:
         return render(request, "letters/manage_invalid.html", status=400)
     # After staff merged duplicates, the link acts on the entry that stands for this signature.
-    signature = lifecycle.signature_standing(signature)
+    signature = lifecycle.signature_kept(signature)
 
     languages.activate_for_letter(request, signature.letter, default=signature.language)
     kind = "organization" if signature.is_organization else "individual"
@@ -278,29 +310,9 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
     if action not in MANAGE_ACTIONS or signature.erased_at:
         return render(request, "letters/manage.html", {**context, "error": True}, status=400)
     try:
-        if action == "correct":
-            form = context["correction_form"] = CORRECTION_FORMS[kind](request.POST)
-            if signature.withdrawn_at or not form.is_valid():
-                return render(request, "letters/manage.html", context, status=400)
-            correction = lifecycle.correction_propose(
-                signature=signature, entry=form.cleaned_data, confirmed=True
-            )
-            done = "corrected" if correction is None or correction.status == "applied" else "correction-sent"
-        elif action == "withdraw":
-            form = context["withdraw_form"] = WithdrawForm(request.POST)
-            if not form.is_valid():
-                return render(request, "letters/manage.html", context, status=400)
-            services.signer_withdraw(signature=signature, reason=form.cleaned_data["reason"])
-            done = "withdrawn"
-        elif request.POST.get("confirm") != "yes":
-            # Erasure cannot be undone: a second step says so and asks again.
-            return render(request, "letters/manage_erase.html", context)
-        else:
-            lifecycle.signature_erase(signature=signature)
-            done = "erased"
+        return MANAGE_ACTIONS[action](request, signature, context)
     except OperationalError:
         return _busy(request, "letters/manage.html", context)
     except ValidationError as error:
         context["correction_form"].add_error(None, error)
         return render(request, "letters/manage.html", context, status=400)
-    return redirect(reverse("letters:manage", args=[token]) + f"?done={done}")

@@ -13,8 +13,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from letters.models import Letter, Signature
-
-from .conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

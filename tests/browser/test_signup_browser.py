@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from letters.models import Signature
-from letters.tokens import make_manage_token
+from letters.signing.tokens import make_manage_token
 from tests.factories import make_individual, make_letter, sign
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -4,9 +4,8 @@ import pytest
 from django.contrib.auth.models import User
 
 from letters.models import Signature
-
-from ..factories import make_individual, sign
-from . import HOSTILE_STRINGS
+from tests.factories import make_individual, sign
+from tests.hostile import HOSTILE_STRINGS
 
 pytestmark = pytest.mark.django_db
 

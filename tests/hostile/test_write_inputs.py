@@ -15,11 +15,10 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from letters.models import Signature
-from letters.spreadsheets import FORMULA_TRIGGERS
+from letters.outputs.press import FORMULA_TRIGGERS
 from signatories.models import Individual, Organization
-
-from ..factories import make_individual, sign
-from . import HOSTILE_STRINGS
+from tests.factories import make_individual, sign
+from tests.hostile import HOSTILE_STRINGS
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 

@@ -284,7 +284,7 @@ def test_a_mail_server_refusing_connections_loses_nothing_and_resend_works_later
 
     # The mail server is back: staff resend, the signer confirms.
     sent = server.python(
-        "from letters.models import Signature\nfrom letters.services import confirmation_resend\n"
+        "from letters.models import Signature\nfrom letters.signing.services import confirmation_resend\n"
         "print(confirmation_resend(signature=Signature.objects.get(contact_email='mail.down@example.org')))\n"
     ).strip()
     assert sent == "True"

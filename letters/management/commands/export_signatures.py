@@ -10,8 +10,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from letters.exports import csv_chunks
 from letters.models import Letter
+from letters.outputs.press import csv_chunks
 from letters.rosters import AsOfError, Roster
 
 

@@ -2,7 +2,7 @@
 manage.py import_signatures <slug> <file.csv|file.xlsx> [--dry-run]
 
 Imports a spreadsheet of signatures into a letter by the rules of the staff
-import (`letters.resources.SignatureImportResource`): the press CSV columns
+import (`letters.spreadsheets.resources.SignatureImportResource`): the press CSV columns
 plus optional email, sort_name and website. All or nothing: with any bad row
 it prints every error with its line number, stores nothing, and exits non-zero.
 """
@@ -12,8 +12,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from letters.models import Letter
-from letters.resources import SKIPPED_ROWS, SignatureImportResource
-from letters.spreadsheets import ImportCSV, ImportXLSX
+from letters.spreadsheets.files import ImportCSV, ImportXLSX
+from letters.spreadsheets.resources import SKIPPED_ROWS, SignatureImportResource
 
 
 class Command(BaseCommand):

@@ -7,10 +7,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from letters.management.commands._demo_translations import TRANSLATIONS
 from letters.models import Letter, LetterTranslation, Signature
 from signatories.models import Individual, Organization
-
-from ._demo_translations import TRANSLATIONS
 
 BODY = """\
 We, the undersigned organizations and individuals, write to urge you to withdraw the draft

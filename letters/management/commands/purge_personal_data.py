@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from letters.retention import personal_data_purge
+from letters.lifecycle.retention import personal_data_purge
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from letters.digest import enqueue_digests
+from letters.admin.digest import enqueue_digests
 
 
 class Command(BaseCommand):

@@ -14,7 +14,7 @@ its line number.
 
 `SignatureExportResource` is the staff export: the same columns first (so an
 export can be imported again), then the private ones. Every text cell of both
-goes through `letters.spreadsheets.escape_formula`.
+goes through `letters.spreadsheets.files.escape_formula`.
 """
 
 import datetime as dt
@@ -28,14 +28,13 @@ from import_export import resources
 from import_export.fields import Field
 from openpyxl.utils import get_column_letter
 
+from letters import lifecycle
+from letters.models import Letter, Signature
+from letters.outputs.press import escape_formula, unescape_formula
+from letters.rosters import english_country_names
 from signatories import identity
 from signatories.models import Individual, Organization
 from signatories.normalize import clean_text, name_key
-
-from . import lifecycle
-from .models import Letter, Signature
-from .rosters import english_country_names
-from .spreadsheets import escape_formula, unescape_formula
 
 PRESS_COLUMNS = ["type", "name", "title", "acronym", "country", "signed_on"]
 OPTIONAL_COLUMNS = ["email", "sort_name", "website"]
@@ -211,7 +210,7 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
                 raise ValidationError(
                     {"name": f"Line {line}: the same {kind} as line {self._seen_in_file[key]} of this file."}
                 )
-            already = lifecycle.standing_signature(self.letter, signatory)
+            already = lifecycle.signature_on_letter(self.letter, signatory)
             if already is not None:
                 instance._import_skip = True
                 instance._import_match = f"already on this letter as #{already.pk}, {_how(already)}: skipped"

@@ -129,7 +129,7 @@ class SignatureForm(PublicForm):
     )
 
     def service_arguments(self) -> dict:
-        """The form's data as keyword arguments of `letters.services.signature_submit`."""
+        """The form's data as keyword arguments of `letters.signing.services.signature_submit`."""
         data = dict(self.cleaned_data)
         data.pop(HONEYPOT_FIELD, None)
         return data

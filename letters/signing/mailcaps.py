@@ -6,7 +6,7 @@ forms they come from. Anyone can type someone else's address into the form
 few messages, not a flood of text the attacker wrote.
 
 The count lives in the shared cache under an HMAC of the canonical address,
-never the address itself. `letters.tasks` asks before every message.
+never the address itself. `letters.signing.tasks` asks before every message.
 """
 
 import hashlib

@@ -9,7 +9,7 @@ Public functions for other parts of the project (the staff admin calls these):
 - `confirmation_resend(signature=...)` sends a new confirmation link to a
   pending signature's address (after a mail failure, or when a signer asks).
 - `signature_email_enqueue(signature_id=..., kind=...)` queues any of the
-  signer e-mails of `letters.tasks` once the current transaction commits.
+  signer e-mails of `letters.signing.tasks` once the current transaction commits.
 """
 
 import dataclasses
@@ -27,13 +27,12 @@ from django.utils import timezone
 from django_countries import countries
 from django_tasks_db.backend import DatabaseBackend
 
+from letters import lifecycle
+from letters.lifecycle import SigningClosed
+from letters.models import Letter, Signature
 from signatories import identity
 from signatories.models import Individual, Organization
 from signatories.normalize import canonical_email
-
-from . import lifecycle
-from .lifecycle import SigningClosed
-from .models import Letter, Signature
 
 logger = logging.getLogger(__name__)
 
@@ -326,7 +325,7 @@ def confirmation_resend_for_email(*, letter: Letter, email: str) -> bool:
     or those it sent for organizations). The caller shows the same page either
     way, so the form never tells whether an address signed.
     """
-    from .tasks import send_links_email  # the task module imports this one
+    from letters.signing.tasks import send_links_email  # the task module imports this one
 
     if not letter.is_accepting_signatures():
         return False
@@ -358,7 +357,7 @@ def _repeat_mail_allowed(signature: Signature, email: str) -> bool:
     and address every SIGNUP_REPEAT_MAIL_INTERVAL seconds: whoever knows
     someone's address cannot flood their inbox through the form.
     """
-    from .mailcaps import mailbox_digest
+    from letters.signing.mailcaps import mailbox_digest
 
     key = f"signup-repeat-mail:{signature.pk}:{mailbox_digest(email)}"
     return cache.add(key, 1, timeout=settings.SIGNUP_REPEAT_MAIL_INTERVAL)
@@ -369,11 +368,11 @@ def signature_email_enqueue(
 ) -> None:
     """
     Queue the e-mail `kind` ("confirm", "already-signed", "withdrawn"; see
-    `letters.tasks.send_signature_email`) for when the current transaction
+    `letters.signing.tasks.send_signature_email`) for when the current transaction
     commits, so a rolled-back submission sends nothing and the request never
     waits for the mail server. `to` overrides the signature's contact address.
     """
-    from .tasks import send_signature_email  # the task module imports this one
+    from letters.signing.tasks import send_signature_email  # the task module imports this one
 
     extra = {"correction_id": correction_id} if correction_id else {}
     enqueue = partial(send_signature_email.enqueue, signature_id=signature_id, kind=kind, to=to, **extra)

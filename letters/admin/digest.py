@@ -22,9 +22,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from . import moderation
-from .lifecycle import bucket_q
-from .models import DigestSubscription, Letter, Signature
+from letters.lifecycle import bucket_q, moderation
+from letters.models import DigestSubscription, Letter, Signature
 
 logger = logging.getLogger(__name__)
 

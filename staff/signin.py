@@ -1,7 +1,7 @@
 """
 Staff sign-in: django-axes' lock-out after repeated failures, and an optional
 second factor (a TOTP code, django-otp) that settings.STAFF_REQUIRE_2FA makes
-compulsory for every staff login. `config.apps.StaffAdminConfig` (in
+compulsory for every staff login. `staff.apps.StaffAdminConfig` (in
 INSTALLED_APPS in place of "django.contrib.admin") makes `StaffAdminSite` the
 admin site.
 """
@@ -12,12 +12,10 @@ import segno
 from axes.backends import AxesStandaloneBackend
 from django import forms
 from django.conf import settings
-from django.contrib import admin, messages
-from django.contrib.admin import AdminSite
-from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from django_otp import devices_for_user
 from django_otp import login as otp_login
@@ -58,40 +56,6 @@ class TwoFactorLoginForm(OTPAdminAuthenticationForm):
             if len(devices) == 1:
                 device = devices[0]
         return device
-
-
-class StaffAdminSite(AdminSite):
-    @property
-    def login_form(self):
-        return TwoFactorLoginForm if settings.STAFF_REQUIRE_2FA else AdminAuthenticationForm
-
-    @property
-    def login_template(self):
-        return "otp/admin111/login.html" if settings.STAFF_REQUIRE_2FA else None
-
-    def has_permission(self, request: HttpRequest) -> bool:
-        allowed = super().has_permission(request)
-        if settings.STAFF_REQUIRE_2FA:
-            return allowed and request.user.is_verified()
-        return allowed
-
-    def get_urls(self):
-        return [
-            path("2fa/", self.admin_view(self.two_factor_view), name="two_factor_setup"),
-            *super().get_urls(),
-        ]
-
-    def two_factor_view(self, request: HttpRequest):
-        return two_factor_setup(request, context=self.each_context(request))
-
-
-def is_staff(request: HttpRequest) -> bool:
-    """
-    Whether a request is staff's wherever the site asks (a draft's preview, a
-    delivered PDF kept for staff, an upload): as the admin decides it, so with
-    STAFF_REQUIRE_2FA a session that gave only the password is a visitor.
-    """
-    return admin.site.has_permission(request)
 
 
 class TokenForm(forms.Form):

@@ -5,10 +5,7 @@ notes, closing, then the roster's sections. It reads the same `Roster` as every
 other output; the text is the version the page shows (letters/languages.py).
 """
 
-import functools
-import hashlib
 import io
-from pathlib import Path
 
 import lxml.html
 from django.template.loader import render_to_string
@@ -22,9 +19,8 @@ from docx.oxml.ns import qn
 from docx.shared import Pt
 from docx.text.paragraph import Paragraph
 
-from .exports import layout_version as print_layout_version
-from .languages import LetterVersions, interface_language, text_direction
-from .rosters import Roster
+from letters.languages import LetterVersions, interface_language, text_direction
+from letters.rosters import Roster
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -38,14 +34,6 @@ FONTS = {
 EAST_ASIAN_FONTS = {"ja": "Noto Serif CJK JP", "zh-hans": "Noto Serif CJK SC"}
 
 BLOCKS = {"p", "h2", "h3", "h4", "li", "pre"}
-
-
-@functools.cache
-def layout_version() -> str:
-    """Changes with this module and with the print layout (templates and catalogues)."""
-    digest = hashlib.sha256(Path(__file__).read_bytes())
-    digest.update(print_layout_version().encode())
-    return digest.hexdigest()[:12]
 
 
 def letter_docx(roster: Roster, versions: LetterVersions) -> bytes:

@@ -1,7 +1,7 @@
 """
 E-mails to signers, sent by django.tasks workers so that a slow or absent mail
 server never holds up the request. Queue them with
-`letters.services.signature_email_enqueue`, which waits for the commit.
+`letters.signing.services.signature_email_enqueue`, which waits for the commit.
 """
 
 import logging
@@ -16,13 +16,12 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from letters import lifecycle
+from letters.languages import LetterVersions, interface_language
+from letters.models import Correction, Letter, Signature
+from letters.signing.mailcaps import mail_allowed
+from letters.signing.tokens import make_confirm_token, make_correction_token, make_manage_token
 from signatories.normalize import canonical_email, clean_text
-
-from . import lifecycle
-from .languages import LetterVersions, interface_language
-from .mailcaps import mail_allowed
-from .models import Correction, Letter, Signature
-from .tokens import make_confirm_token, make_correction_token, make_manage_token
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +43,7 @@ def send_signature_email(
     signatory already on file) or "withdrawn" (a receipt). Every message has a
     plain-text part and the link to the signer's page. A failure is logged and raised, so
     the task backend records it; the signature stays as it was and staff can
-    resend (`letters.services.confirmation_resend`).
+    resend (`letters.signing.services.confirmation_resend`).
     """
     signatures = Signature.objects.select_related("letter", "individual", "organization")
     signature = signatures.filter(pk=signature_id).first()

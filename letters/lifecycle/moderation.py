@@ -25,11 +25,10 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from letters.lifecycle import Outcome, TransitionError
+from letters.lifecycle.staff import signatures_reject
+from letters.models import Correction, Letter, Signature
 from signatories import identity
-
-from . import lifecycle
-from .lifecycle import Outcome, TransitionError
-from .models import Correction, Letter, Signature
 
 # "N signatures from one network within an hour": this many, the row itself
 # included. One IP address is one network (an office, a campus, an event's
@@ -189,4 +188,4 @@ def signatures_invalidate(
                 "The matching signatures changed since the preview (some left, others arrived). "
                 "Check the new preview before confirming."
             )
-        return lifecycle.signatures_reject(signatures=matches, user=user, reason=reason)
+        return signatures_reject(signatures=matches, user=user, reason=reason)

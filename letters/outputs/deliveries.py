@@ -12,10 +12,10 @@ from functools import cached_property
 from django.db import transaction
 from django.db.models import Max
 
-from .exports import DEFAULT_PAPER, pdf_of_read_roster
-from .lifecycle import merged_targets
-from .models import Delivery, Letter, Signature
-from .rosters import Roster, RosterEntry, Section
+from letters.models import Delivery, Letter, Signature, merged_targets
+from letters.outputs.pdf import pdf_of_state
+from letters.outputs.printing import DEFAULT_PAPER
+from letters.rosters import Roster, RosterEntry, Section
 
 
 def _signature_ids(roster: Roster) -> list[int]:
@@ -44,11 +44,11 @@ def read_roster_with_ids(
     for _ in range(3):
         roster = Roster(letter, as_of)
         with transaction.atomic() if in_transaction else contextlib.nullcontext():
-            fingerprint = roster.fingerprint()
+            state = roster.state_now()
             entries = roster.entries()
             ids = _signature_ids(roster)
         if len(ids) == len(entries):
-            return roster, ids, fingerprint
+            return roster, ids, state
     raise RuntimeError("The list kept changing while it was read; try again.")
 
 
@@ -61,14 +61,14 @@ def delivery_record(*, letter: Letter, as_of: dt.date, recipient: str, note: str
     delivery = Delivery(letter=letter, as_of=as_of, recipient=recipient, note=note, recorded_by=user)
     # The day and the recipient are checked before the work of freezing and rendering.
     delivery.full_clean(exclude=["number", "entries", "signature_ids", "pdf"])
-    roster, ids, fingerprint = read_roster_with_ids(letter, as_of)
+    roster, ids, state = read_roster_with_ids(letter, as_of)
     delivery.entries = [entry.as_dict() for entry in roster.entries()]
     delivery.signature_ids = ids
     # The PDF visitors download for this very state when it is cached (so a
     # long list rendered by a worker need not be rendered again in the admin's
     # request), else rendered now, outside the write transaction: on SQLite
     # that holds the one write lock, and signers should not wait for a PDF.
-    delivery.pdf = pdf_of_read_roster(roster, DEFAULT_PAPER, fingerprint)
+    delivery.pdf = pdf_of_state(roster, DEFAULT_PAPER, state)
     delivery.pdf_sha256 = hashlib.sha256(delivery.pdf).hexdigest()
     with transaction.atomic():
         # Serializes numbering on PostgreSQL; SQLite's IMMEDIATE transactions already do.

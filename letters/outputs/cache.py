@@ -28,9 +28,11 @@ crosses the network as 60 kB instead of 1.8 MB without costing a request any
 CPU.
 """
 
+import datetime as dt
 import fcntl
 import gzip
 import hashlib
+import importlib.metadata
 import os
 import re
 import shutil
@@ -41,19 +43,17 @@ from functools import cache
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import MiddlewareNotUsed
-from django.core.handlers.exception import convert_exception_to_response
+from django.core.cache import caches
+from django.core.cache.backends.db import DatabaseCache
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
+from django.db import connections, router
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.template.loader import get_template
-from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
-from django.utils.module_loading import import_string
 
-from config.staff import is_staff
-
-from .rosters import Roster
+from letters.rosters import Roster
+from staff.access import is_staff
 
 # Bodies up to this size are read and sent as one piece; larger ones go out
 # with sendfile, as WhiteNoise sends a static file. `stream=True` always does.
@@ -65,40 +65,38 @@ ACCEPTS_GZIP = re.compile(r"\bgzip\b")  # as django.middleware.gzip reads Accept
 # Exports whose bytes depend on the list alone: not on today, nor on the language.
 DATA_KINDS = {"csv", "json"}
 
-# The templates a cached page is made of: a deployed new look changes every key.
-TEMPLATES = [
-    "base.html",
-    "letters/detail.html",
-    "letters/_letter_text.html",
-    "letters/_outputs.html",
-    "letters/_roster.html",
-    "letters/_roster_pages.html",
-    "letters/_share.html",
-    "letters/print.html",
-    "letters/embed.html",
-    "letters/_version_notice.html",
-]
-
-
-def rendering_digest(templates: Iterable[str]):
-    """
-    A sha256 of what turns a letter and its list into a body besides the data:
-    the `templates`, the words around the letter in every language
-    (letters/languages.py), and how the body's Markdown becomes HTML (its
-    notes' numbering, for one). A deployed change to any of them is a new key.
-    """
-    digest = hashlib.sha256()
-    for name in templates:
-        digest.update(get_template(name).template.source.encode())
-    for catalogue in sorted(Path(settings.BASE_DIR, "locale").glob("*/LC_MESSAGES/django.po")):
-        digest.update(catalogue.read_bytes())
-    digest.update(Path(settings.BASE_DIR, "letters", "markdown.py").read_bytes())
-    return digest
+# What shapes a body besides the data: the deployed code and assets that turn a
+# letter and its list into a page, a PDF or a Word file (templates and their
+# tags, date formats, catalogues, Markdown, stylesheets, the code that renders),
+# and the libraries that lay them out. No list to keep: every file goes in.
+RENDERING_SOURCES = {
+    "letters": "**/*.py",
+    "signatories": "**/*.py",
+    "templates": "**/*",
+    "static": "**/*",
+    "locale": "**/*.po",
+    "config/formats": "**/*.py",
+}
+RENDERING_LIBRARIES = ["Django", "weasyprint", "python-docx", "Markdown", "nh3", "django-countries", "pyuca"]
 
 
 @cache
-def templates_version() -> str:
-    return rendering_digest(TEMPLATES).hexdigest()[:12]
+def rendering_version() -> str:
+    """
+    A digest of the deployed rendering code and assets, in every stored
+    body's key: a deploy that changes how anything prints renews them all.
+    Computed once, at start-up (letters.apps).
+    """
+    digest = hashlib.sha256()
+    base = Path(settings.BASE_DIR)
+    for folder, pattern in RENDERING_SOURCES.items():
+        for path in sorted((base / folder).glob(pattern)):
+            if path.is_file() and not {"migrations", "__pycache__"} & set(path.parts):
+                digest.update(str(path.relative_to(base)).encode())
+                digest.update(path.read_bytes())
+    for name in RENDERING_LIBRARIES:
+        digest.update(f"{name}=={importlib.metadata.version(name)}".encode())
+    return digest.hexdigest()[:12]
 
 
 def page_key(roster: Roster, kind: str, *options: object) -> str:
@@ -106,7 +104,7 @@ def page_key(roster: Roster, kind: str, *options: object) -> str:
     What the body of `kind` shows depends on, and nothing else: read from the
     letter row the request holds (no query).
     """
-    parts = [kind, templates_version(), roster.public_state(), *options]
+    parts = [kind, rendering_version(), roster.state(), *options]
     if kind not in DATA_KINDS:
         # Pages show today's date (the day picker) and speak the visitor's language.
         parts += [roster.today.isoformat(), translation.get_language()]
@@ -116,11 +114,6 @@ def page_key(roster: Roster, kind: str, *options: object) -> str:
 
 def etag_for(key: str, *, gzipped: bool = False) -> str:
     return f'"{key.rsplit("/", 1)[-1][:32]}{"-gzip" if gzipped else ""}"'
-
-
-def is_live(request: HttpRequest) -> bool:
-    """Staff see the page as it is now (drafts too), never a stored copy."""
-    return is_staff(request)
 
 
 def public_headers(response: HttpResponse, etag: str) -> HttpResponse:
@@ -250,12 +243,12 @@ def respond(
     it unless not `compress`). Without a key it is rendered each time (a
     search). Staff get it rendered and marked private.
     """
-    if is_live(request) or key is None:
+    if is_staff(request) or key is None:
         if stream:
             response = StreamingHttpResponse(render(), content_type=content_type, headers=headers)
         else:
             response = HttpResponse(b"".join(render()), content_type=content_type, headers=headers)
-        if key is None and not is_live(request):
+        if key is None and not is_staff(request):
             patch_cache_control(response, public=True, max_age=settings.PUBLIC_CACHE_SECONDS)
             return response
         return private_headers(response)
@@ -297,70 +290,43 @@ def _variant_headers(response: HttpResponse, gzipped: bool) -> HttpResponse:
     return response
 
 
-# -- Anonymous readers, answered before the session ------------------------------
+# -- PDFs: in a Django cache of their own (settings.CACHES["pdfs"]) ------------------
 
-# What a request without a session cookie does not need: nobody is signed in,
-# no message waits, no form is posted. The other middlewares of
-# settings.MIDDLEWARE (after this one) still run, in their order.
-SKIPPED_FOR_ANONYMOUS = {
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "axes.middleware.AxesMiddleware",
-}
+# Long enough to outlive any news cycle; the key changes whenever the roster does.
+PDF_CACHE_SECONDS = 30 * 24 * 3600
 
 
-def stored_page(view):
-    """Marks a view whose answer to a visitor is a stored body (`respond`): see StoredPagesMiddleware."""
-    view.stored_page = True
-    return view
+def pdf_cache():
+    """Rendered PDFs: a cache of their own, so culling them never resets a rate limit."""
+    return caches["pdfs"]
 
 
-class StoredPagesMiddleware:
+def pdf_key(letter_id: int, as_of: dt.date, paper: str, state: str) -> str:
+    language = translation.get_language()
+    return f"letter-pdf:{letter_id}:{rendering_version()}:{language}:{as_of.isoformat()}:{paper}:{state}"
+
+
+def forget_pdfs(letter_id: int) -> int:
     """
-    A letter's stored pages and exports for a visitor without a session cookie
-    (who cannot be staff), through the middlewares that shape a public
-    response (language, frame and content-security headers) but not those of
-    sessions, logins and forms: on a viral day these requests are nearly all
-    of them, and a CDN-less site answers them at the cost of a static file.
-    The same views answer, so the bodies, ETags and headers are the same
-    (tests/test_page_cache.py compares them).
+    Removes every cached PDF of a letter (after a name is erased from its
+    list: the cached files of earlier states still print it). Returns how many.
     """
-
-    def __init__(self, get_response) -> None:
-        self.get_response = get_response
-        self.anonymous = self._chain()
-
-    def _chain(self):
-        def view(request):
-            match = request.resolver_match
-            return match.func(request, *match.args, **match.kwargs)
-
-        handler = convert_exception_to_response(view)
-        names = list(settings.MIDDLEWARE)
-        later = names[names.index(f"{__name__}.{type(self).__name__}") + 1 :]
-        # As Django's handler builds its chain (load_middleware), for middlewares
-        # that are plain callables: those kept here have no process_view hook.
-        for name in reversed([name for name in later if name not in SKIPPED_FOR_ANONYMOUS]):
-            try:
-                handler = convert_exception_to_response(import_string(name)(handler))
-            except MiddlewareNotUsed:
-                continue
-        return handler
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method in ("GET", "HEAD") and settings.SESSION_COOKIE_NAME not in request.COOKIES:
-            try:
-                match = resolve(request.path_info)
-            except Resolver404:
-                match = None
-            if match is not None and getattr(match.func, "stored_page", False):
-                request.resolver_match = match
-                request.user = AnonymousUser()
-                response = self.anonymous(request)
-                # As SessionMiddleware says it: a signed-in visitor gets another page.
-                patch_vary_headers(response, ["Cookie"])
-                return response
-        return self.get_response(request)
+    pdfs = pdf_cache()
+    marker = f"letter-pdf:{letter_id}:"
+    if isinstance(pdfs, RedisCache):
+        client = pdfs._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=f"*:{marker}*"))
+        return client.delete(*keys) if keys else 0
+    if isinstance(pdfs, DatabaseCache):
+        db = connections[router.db_for_write(pdfs.cache_model_class)]
+        with db.cursor() as cursor:
+            table = db.ops.quote_name(pdfs._table)
+            cursor.execute(f"DELETE FROM {table} WHERE cache_key LIKE %s", [f"%:{marker}%"])  # noqa: S608
+            return cursor.rowcount
+    if isinstance(pdfs, LocMemCache):
+        keys = [key for key in list(pdfs._cache) if f":{marker}" in key]
+        for key in keys:
+            pdfs._cache.pop(key, None)
+            pdfs._expire_info.pop(key, None)
+        return len(keys)
+    raise NotImplementedError(f"Cannot forget PDFs in {type(pdfs).__name__}")

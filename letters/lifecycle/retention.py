@@ -15,77 +15,21 @@ Run `manage.py purge_personal_data` daily (README, "Deploying").
 
 import dataclasses
 import datetime as dt
-import itertools
-from collections.abc import Iterable
 
 from django.conf import settings
-from django.contrib.admin.models import LogEntry
-from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 
+from letters.lifecycle.signer import never_printed_forget
+from letters.models import Correction, Letter, Signature
+from letters.privacy import (
+    INDIVIDUAL_PRIVATE_FIELDS,
+    ORGANIZATION_PRIVATE_FIELDS,
+    SIGNATURE_PRIVATE_FIELDS,
+    history_purge,
+)
 from signatories.models import Individual, Organization
-
-from .models import Correction, Letter, Signature
-
-# What a purge empties on each signature: private, never printed.
-SIGNATURE_PRIVATE_FIELDS = {
-    "contact_email": "",
-    "contact_mailbox": "",
-    "ip_hash": "",
-    "signer_name": "",
-    "notes": "",
-    "contact_consent": False,
-    "withdrawal_reason": "",
-    # Staff's words about the signer ("looked fake"): theirs to keep no longer than the rest.
-    "rejection_reason": "",
-}
-INDIVIDUAL_PRIVATE_FIELDS = {"email": "", "canonical_email": "", "notes": ""}
-ORGANIZATION_PRIVATE_FIELDS = {"contact_name": "", "contact_email": ""}
-
-# What the admin history shows in place of a private value it quoted.
-ERASED = "[erased]"
-# How many signatures a purge reads, with their admin history, at a time.
-BATCH = 500
-
-
-def private_values(signature: Signature) -> set[str]:
-    """The texts of its signer `signature` holds that a purge or an erasure deletes."""
-    values = (getattr(signature, field) for field in SIGNATURE_PRIVATE_FIELDS)
-    return {value for value in values if isinstance(value, str)}
-
-
-def history_scrub(entry: LogEntry, words: Iterable[str]) -> None:
-    """
-    An entry of the admin history without the private values `words` it quotes
-    (a withdrawal reason, an address, a name): each becomes ERASED. What staff
-    did, and when, stays. The caller saves the entry.
-    """
-    for word in sorted((word for word in words if word and len(word) >= 3), key=len, reverse=True):
-        entry.change_message = entry.change_message.replace(word, ERASED)
-        entry.object_repr = entry.object_repr.replace(word, ERASED)
-
-
-def _history_purge(signatures: QuerySet) -> None:
-    """The admin history of `signatures` without the private values it quotes of them."""
-    signature_type = ContentType.objects.get_for_model(Signature)
-    fields = ["pk", *SIGNATURE_PRIVATE_FIELDS, "individual__name", "organization__name"]
-    rows = (
-        signatures.select_related("individual", "organization")
-        .order_by("pk")
-        .only(*fields)
-        .iterator(chunk_size=BATCH)
-    )
-    while batch := {signature.pk: signature for signature in itertools.islice(rows, BATCH)}:
-        ids = [str(pk) for pk in batch]
-        for entry in LogEntry.objects.filter(content_type=signature_type, object_id__in=ids):
-            signature = batch[int(entry.object_id)]
-            before = (entry.change_message, entry.object_repr)
-            # An individual's own name, which they signed with, stays printed.
-            history_scrub(entry, private_values(signature) - {signature.signatory.name})
-            if (entry.change_message, entry.object_repr) != before:
-                entry.save(update_fields=["change_message", "object_repr"])
 
 
 def letter_closed_at(letter: Letter) -> dt.datetime | None:
@@ -150,15 +94,13 @@ def personal_data_purge(*, now: dt.datetime | None = None, dry_run: bool = False
         .filter(~Q(contact_name="") | ~Q(contact_email=""))
         .distinct()
     )
-    from .lifecycle import never_printed_forget  # the lifecycle module imports this one
-
     if dry_run:
         forgotten = never_printed_forget(letter_ids=expired_ids, dry_run=True)
         return PurgeOutcome(
             expired, signatures.count(), individuals.count(), organizations.count(), forgotten
         )
     with transaction.atomic():
-        _history_purge(signatures)
+        history_purge(signatures)
         # QuerySet.update: no save() signal rewrites a printed name, and
         # Signature's update keeps updated_at and the letters' roster_version right.
         purged_signatures = signatures.update(**SIGNATURE_PRIVATE_FIELDS)

@@ -2,7 +2,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from config.staff import totp_secret
+from staff.signin import totp_secret
 
 
 class Command(BaseCommand):

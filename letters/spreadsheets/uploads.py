@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.http import HttpRequest
 
-from config.staff import is_staff
+from staff.access import is_staff
 
 # What an upload form's other fields and the multipart headers take besides the file.
 FORM_ALLOWANCE = 64 * 1024

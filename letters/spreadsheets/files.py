@@ -23,22 +23,6 @@ import openpyxl
 import tablib
 from import_export.formats.base_formats import CSV, XLSX
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def escape_formula(value: str) -> str:
-    """Prefix a cell that starts like a formula with an apostrophe, which spreadsheets show as text."""
-    if value and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
-
-
-def unescape_formula(value: str) -> str:
-    """Undo `escape_formula` on a cell read back from one of our files."""
-    if len(value) > 1 and value[0] == "'" and value[1:].startswith(FORMULA_TRIGGERS):
-        return value[1:]
-    return value
-
 
 def rectangular(rows) -> tablib.Dataset:
     """The rows, the first one the headers, each as wide as the widest (blank cells added)."""

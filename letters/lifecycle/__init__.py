@@ -1,0 +1,81 @@
+"""
+What a signature may become, and the one place that makes it so.
+
+PRODUCT.md, "One signatory, one lifecycle": pending → confirmed → approved (a
+letter without approval: pending → approved on confirmation), rejected by staff
+with a reason, `withdrawn_at` and `erased_at` set at the signer's request (or
+by staff on the signer's written request). Every change of a signature's
+status, `signed_at`, `withdrawn_at`, erasure or printed text is a function of
+this module, whoever asks: the form, an e-mail link, the signer's page, a staff
+action (list or change form), an import or a merge. What nobody can do through
+any of them: approve a web signature that was never confirmed; clear a
+withdrawal or an erasure (the person signs again instead); move a signature to
+another letter or signatory (but a merge of duplicates); change the
+`signed_at` of a web signature.
+
+Every write runs in one transaction with the rows locked, and leaves an admin
+log entry when staff did it. The letter's `roster_version` follows by itself
+(letters.models).
+
+The transitions are written by who asks, one module each: `entry` (the form,
+staff, an import), `signer` (confirm, withdraw, erase), `corrections`, `staff`
+(approve, reject, withdraw, erase a selection) and `merging` (duplicates), on
+the shared states and checks of `rules`. `moderation` sorts the queue and
+`retention` keeps the schedule of private data; what erasure and retention
+empty is letters/privacy.py. Callers use the names below.
+"""
+
+from letters.lifecycle.corrections import (
+    OPEN_CORRECTIONS,
+    correction_confirm,
+    correction_propose,
+    corrections_approve,
+    corrections_reject,
+)
+from letters.lifecycle.entry import (
+    EARLIEST_DAY,
+    entry_errors,
+    listed_signature,
+    signature_create,
+    signature_enter,
+    signature_on_letter,
+    unlisted_claim,
+)
+from letters.lifecycle.merging import (
+    LetterMergePlan,
+    merge_plan,
+    rank,
+    signatures_merge,
+)
+from letters.lifecycle.rules import (
+    BUCKETS,
+    PRINTED_FIELDS,
+    RELATED,
+    STAFF_EDITABLE_FIELDS,
+    Outcome,
+    SigningClosed,
+    TransitionError,
+    approvable,
+    bucket_q,
+    clean_reason,
+    correction_needs_approval,
+    forgotten,
+    namesake_listed,
+    needs_approval,
+    staff_editable_fields,
+)
+from letters.lifecycle.signer import (
+    entry_signatures,
+    never_printed_forget,
+    same_signer,
+    signature_confirm,
+    signature_erase,
+    signature_kept,
+    signature_withdraw,
+)
+from letters.lifecycle.staff import (
+    signatures_approve,
+    signatures_erase,
+    signatures_reject,
+    signatures_withdraw,
+)

@@ -1,0 +1,111 @@
+"""
+The PDF of a letter and its list, rendered by WeasyPrint from the print
+version (letters/outputs/printing.py) and kept in the PDF cache
+(letters/outputs/cache.py) under the roster's state.
+"""
+
+import datetime as dt
+import mimetypes
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.tasks import task
+from django.utils import translation
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from letters.languages import LetterVersions, interface_language
+from letters.models import Letter
+from letters.outputs.cache import PDF_CACHE_SECONDS, pdf_cache, pdf_key
+from letters.outputs.printing import main_version, print_html
+from letters.rosters import Roster
+
+# The PDF is rendered for this made-up origin; StaticOnlyFetcher answers the
+# requests for our own static files and refuses everything else.
+PDF_BASE_URL = "https://undersigned.invalid/"
+
+# WeasyPrint lays out about 5 ms a name (7 s for 1,500 in two columns) and a
+# request must end within gunicorn's timeout (30 s): a longer list is rendered
+# by a django.tasks worker while the visitor waits on a page that reloads.
+PDF_INLINE_MAX_ENTRIES = 1500
+PDF_QUEUED_SECONDS = 10 * 60
+
+
+class StaticOnlyFetcher(URLFetcher):
+    """Serves our own static files (the print stylesheet) to WeasyPrint; fetches nothing else."""
+
+    def fetch(self, url, headers=None):
+        prefix = PDF_BASE_URL.rstrip("/") + settings.STATIC_URL  # "/static/"
+        if url.startswith(prefix):
+            name = url.removeprefix(prefix).split("?")[0]
+            content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+            # The source folders first (development, tests); then the collected
+            # files, where production's hashed names ("print.3f2a….css") live.
+            if path := finders.find(name):
+                with open(path, "rb") as file:
+                    return URLFetcherResponse(url, file.read(), {"Content-Type": content_type})
+            if staticfiles_storage.location and staticfiles_storage.exists(name):
+                with staticfiles_storage.open(name) as file:
+                    return URLFetcherResponse(url, file.read(), {"Content-Type": content_type})
+        raise ValueError(f"The PDF may only use the site's static files, not {url[:100]}")
+
+
+def render_pdf(roster: Roster, paper: str, versions: LetterVersions | None = None) -> bytes:
+    html = print_html(roster, paper, versions)
+    document = HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=StaticOnlyFetcher())
+    # PDF/UA-1: a tagged PDF (headings, lists, reading order, language), so
+    # that screen readers can follow the letter and its list.
+    return document.write_pdf(pdf_variant="pdf/ua-1")
+
+
+def pdf_of_state(roster: Roster, paper: str, state: str, versions: LetterVersions | None = None) -> bytes:
+    """
+    The PDF of `roster` in `state` (its `state()` as read, or `read_now()`):
+    stored, or rendered now and stored, in the language of `versions` (the
+    letter's own by default).
+    """
+    versions = versions or main_version(roster.letter)  # a delivery: the letter's own language
+    with translation.override(versions.language):
+        key = pdf_key(roster.letter.pk, roster.as_of, paper, state)
+    pdf = pdf_cache().get(key)
+    if pdf is None:
+        pdf = render_pdf(roster, paper, versions)
+        pdf_cache().set(key, pdf, PDF_CACHE_SECONDS)
+    return pdf
+
+
+def pdf_stored(roster: Roster, paper: str) -> bytes | None:
+    """The PDF of the roster's state as the request read it (no query), if it was rendered."""
+    return pdf_cache().get(pdf_key(roster.letter.pk, roster.as_of, paper, roster.state()))
+
+
+def pdf_for_visitor(roster: Roster, paper: str, versions: LetterVersions | None = None) -> bytes | None:
+    """
+    The PDF for a visitor: stored, rendered now for a list short enough to
+    render within a request, or else by a worker (None until it is done).
+    """
+    if (pdf := pdf_stored(roster, paper)) is not None:
+        return pdf
+    if roster.signatures().count() <= PDF_INLINE_MAX_ENTRIES:
+        return pdf_of_state(roster, paper, roster.state(), versions)
+    # One worker per PDF, however many visitors ask for it meanwhile.
+    key = pdf_key(roster.letter.pk, roster.as_of, paper, roster.state())
+    if pdf_cache().add(f"{key}:queued", True, PDF_QUEUED_SECONDS):
+        render_pdf_later.enqueue(
+            letter_id=roster.letter.pk,
+            as_of=roster.as_of.isoformat(),
+            paper=paper,
+            language=translation.get_language() or "",
+        )
+    return pdf_stored(roster, paper)  # already there when tasks run at once (tests)
+
+
+@task
+def render_pdf_later(*, letter_id: int, as_of: str, paper: str, language: str = "") -> None:
+    letter = Letter.objects.get(pk=letter_id)
+    versions = LetterVersions(letter, language or interface_language(letter.language))
+    with translation.override(versions.language):
+        roster = Roster(letter, dt.date.fromisoformat(as_of))
+        if pdf_cache().get(pdf_key(letter_id, roster.as_of, paper, roster.state_now())) is None:
+            pdf_of_state(roster, paper, roster.read_now(), versions)

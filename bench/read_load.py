@@ -47,7 +47,7 @@ def tcp_counters() -> dict[str, int]:
     return counters
 
 
-# What every browser sends: the pages go out compressed (letters/pagecache.py).
+# What every browser sends: the pages go out compressed (letters/outputs/cache.py).
 BROWSER = {"Accept-Encoding": "gzip, deflate, br"}
 PAGES = {"letter page", "print page"}
 

@@ -97,11 +97,11 @@ def cumulative(where, name):
     return sum(row[3] for (file, _line, function), row in rows if function == name and file.endswith(where))
 total = cumulative("letters/views/signup.py", "sign")
 for where, part in [
-    ("letters/services.py", "signature_submit"),
-    ("letters/services.py", "_individual_for"),
-    ("letters/services.py", "_inserted"),
-    ("letters/lifecycle.py", "signature_create"),
-    ("letters/services.py", "signature_email_enqueue"),
+    ("letters/signing/services.py", "signature_submit"),
+    ("letters/signing/services.py", "_individual_for"),
+    ("letters/signing/services.py", "_inserted"),
+    ("letters/lifecycle/entry.py", "signature_create"),
+    ("letters/signing/services.py", "signature_email_enqueue"),
     ("letters/views/public.py", "get_letter_for_visitor"),
     ("django/forms/forms.py", "is_valid"),
     ("letters/views/signup.py", "_rate_limited"),

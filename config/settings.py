@@ -224,13 +224,13 @@ else:
         },
     }
 
-# Public pages and exports of a list (letters/pagecache.py): rendered once per
+# Public pages and exports of a list (letters/outputs/cache.py): rendered once per
 # state of the list into files on this host, at most PAGE_CACHE_MAX_FILES of them.
 PAGE_CACHE_DIR = Path(env_str("PAGE_CACHE_DIR") or VAR_DIR / "pages")
 PAGE_CACHE_MAX_FILES = env_int("PAGE_CACHE_MAX_FILES", 2000)
 # How long browsers and CDNs may keep a public page or export without asking.
 PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 60)
-# Rate-limit counts on SQLite without Redis (letters/ratelimits.py): a file of their own.
+# Rate-limit counts on SQLite without Redis (letters/signing/ratelimits.py): a file of their own.
 RATELIMIT_FILE = Path(env_str("RATELIMIT_FILE") or VAR_DIR / "ratelimits.sqlite3")
 # PDFs rendered in a request (not found in the cache) per client and minute.
 PDF_RENDERS_PER_MINUTE = env_int("PDF_RENDERS_PER_MINUTE", 10)
@@ -309,7 +309,7 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Undersigned <letters@localho
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Signing (letters/views/signup.py). Submissions per IP address and letter, as
-# letters/ratelimits.py reads it ("30/h", "5/10m"); the load benchmark raises it.
+# letters/signing/ratelimits.py reads it ("30/h", "5/10m"); the load benchmark raises it.
 SIGNUP_RATE_LIMIT = env_str("SIGNUP_RATE_LIMIT", "30/h")
 # How long a confirmation link works, in seconds (a new one can be asked for).
 SIGNUP_CONFIRM_MAX_AGE = env_int("SIGNUP_CONFIRM_MAX_AGE", 7 * 24 * 3600)
@@ -317,7 +317,7 @@ SIGNUP_CONFIRM_MAX_AGE = env_int("SIGNUP_CONFIRM_MAX_AGE", 7 * 24 * 3600)
 # one repeated message per signature and address in this many seconds.
 SIGNUP_REPEAT_MAIL_INTERVAL = env_int("SIGNUP_REPEAT_MAIL_INTERVAL", 300)
 # And at most this many messages an hour to one mailbox, across every signature
-# and letter (letters/mailcaps.py): the form cannot be used to flood an inbox.
+# and letter (letters/signing/mailcaps.py): the form cannot be used to flood an inbox.
 SIGNUP_MAIL_PER_ADDRESS = env_int("SIGNUP_MAIL_PER_ADDRESS", 3)
 # Signers' IP addresses are kept only as an HMAC-SHA256 with this key, which
 # lets staff see that signatures came from one address without storing it.
@@ -327,14 +327,14 @@ IP_HASH_SALT = env_str("IP_HASH_SALT") or f"ip-hash:{SECRET_KEY}"
 RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY") or None
 
 # Signers' private data is deleted this many days after a letter closes
-# (`manage.py purge_personal_data`, letters/retention.py).
+# (`manage.py purge_personal_data`, letters/lifecycle/retention.py).
 RETENTION_DAYS = env_int("RETENTION_DAYS", 365)
 
 # Country names as journalists write them ("South Korea", "Taiwan").
 COUNTRIES_FIRST_REPEAT = False
 
 # Staff spreadsheets (django-import-export). Formula escaping is done by our own
-# resources (letters/resources.py): the library's IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT
+# resources (letters/spreadsheets/resources.py): the library's IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT
 # only strips a leading "=". Control characters that XLSX cannot hold become U+FFFD
 # instead of failing the export.
 IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True
@@ -352,7 +352,8 @@ IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 5 * 1024 * 1024)
 # is looked up, entered through the lifecycle and rolled back for the preview (1,000 rows: 19 s to
 # preview, 11 s to confirm on a busy 2-core machine; 2,000: 38 s and 31 s, a gateway error).
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 1_000)
-# A file in a request too large for any upload the site takes is thrown away unread (letters/uploads.py).
+# A file in a request too large for any upload the site takes is thrown away unread
+# (letters/spreadsheets/uploads.py).
 FILE_UPLOAD_HANDLERS = [
     "letters.spreadsheets.uploads.RefuseOversizedFiles",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",

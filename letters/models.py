@@ -237,7 +237,7 @@ class SignatureQuerySet(models.QuerySet):
         The signatures listed on `letter` as of the calendar day `as_of` (today
         when None) in the letter's time zone: approved now, signed by the end of
         that day, and not withdrawn by then. The one definition of the rule in
-        PRODUCT.md; every page and export reads it through `letters.rosters`.
+        docs/design.md; every page and export reads it through `letters.rosters`.
         """
         end = letter.end_of_day(as_of or letter.today())
         return self.filter(
@@ -704,7 +704,7 @@ class LetterTranslation(MarkdownBody, models.Model):
 
 
 class DigestSubscription(models.Model):
-    """A staff member who asked for the daily digest: one e-mail per open letter (letters/digest.py)."""
+    """A staff member who asked for the daily digest: one e-mail per open letter (letters/admin/digest.py)."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_subscription"

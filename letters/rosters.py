@@ -153,7 +153,7 @@ class Roster:
         """
         The kinds the letter accepts, and a kind it no longer accepts while
         someone of it is on the day's list: closing the form to a kind takes
-        nobody off a list (PRODUCT.md, "as of").
+        nobody off a list (docs/design.md, "The list as of a day").
         """
         types = []
         if self.letter.accepts_individuals or self.signatures().individuals().exists():

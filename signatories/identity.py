@@ -1,7 +1,7 @@
 """
 Who is the same signatory, and who is probably the same: the one definition.
 
-PRODUCT.md, "One signatory, one lifecycle":
+docs/design.md, "One signatory, one lifecycle":
 
 - Individuals are the same person when their canonical e-mails are equal. A
   record without an e-mail (an imported row) whose normalized name equals that

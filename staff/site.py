@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.admin import AdminSite
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.http import HttpRequest
-from django.urls import path
+from django.urls import URLPattern, path
 
 from staff.signin import TwoFactorLoginForm, two_factor_setup
 
@@ -30,10 +30,10 @@ class StaffAdminSite(AdminSite):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._dashboard: Dashboard | None = None
-        self._dashboard_urls: list[tuple[str, Callable, str]] = []
+        self._dashboard_urls: list[URLPattern] = []
 
-    def register_dashboard(self, dashboard: Dashboard, urls: list[tuple[str, Callable, str]]) -> None:
-        """The first page's context (`dashboard(request)`), and its views as (route, view, name)."""
+    def register_dashboard(self, dashboard: Dashboard, urls: list[URLPattern]) -> None:
+        """The first page's context (`dashboard(request)`), and the views it posts to (staff only)."""
         self._dashboard = dashboard
         self._dashboard_urls = urls
 
@@ -52,9 +52,13 @@ class StaffAdminSite(AdminSite):
         return allowed
 
     def get_urls(self):
+        dashboard = [
+            path(str(url.pattern), self.admin_view(url.callback), name=url.name)
+            for url in self._dashboard_urls
+        ]
         return [
             path("2fa/", self.admin_view(self.two_factor_view), name="two_factor_setup"),
-            *(path(route, self.admin_view(view), name=name) for route, view, name in self._dashboard_urls),
+            *dashboard,
             *super().get_urls(),
         ]
 

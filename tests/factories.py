@@ -37,13 +37,18 @@ def make_organization(name: str = "", **fields) -> Organization:
     return Organization.objects.create(name=name or f"Organization {next(_counter)}", **fields)
 
 
-def sign(
+def signature_row(
     letter: Letter,
     signatory: Individual | Organization,
     signed_at: dt.datetime | None = None,
     status: str = Signature.Status.APPROVED,
     **fields,
 ) -> Signature:
+    """
+    A signature row written directly, without the lifecycle (letters.lifecycle):
+    the state a test starts from, not a way anyone can sign. Tests of what a
+    signature may become go through the lifecycle's functions instead.
+    """
     if signed_at is None and status == Signature.Status.APPROVED:
         signed_at = dt.datetime(2023, 9, 1, 12, tzinfo=dt.UTC)
     kind = "organization" if isinstance(signatory, Organization) else "individual"
@@ -54,14 +59,14 @@ def sign(
 
 def sign_in_several_scripts(letter: Letter) -> Letter:
     """Signers whose names are in Latin, Hangul and Arabic (right to left) script, and an organization."""
-    sign(
+    signature_row(
         letter,
         make_individual("Lee Yanghee", sort_name="Lee Yanghee", title="Professor, Sungkyunkwan University"),
     )
-    sign(letter, make_individual("이양희", sort_name="이양희", title="성균관대학교 교수"))
-    sign(letter, make_individual("فاطمة الزهراء العلوي", sort_name="العلوي", title="باحثة"))
-    sign(letter, make_individual("Tomás Ojea-Quintana", title="Former UN Special Rapporteur"))
-    sign(letter, make_organization("Asociación Pro Derechos Humanos", acronym="APDH"))
+    signature_row(letter, make_individual("이양희", sort_name="이양희", title="성균관대학교 교수"))
+    signature_row(letter, make_individual("فاطمة الزهراء العلوي", sort_name="العلوي", title="باحثة"))
+    signature_row(letter, make_individual("Tomás Ojea-Quintana", title="Former UN Special Rapporteur"))
+    signature_row(letter, make_organization("Asociación Pro Derechos Humanos", acronym="APDH"))
     return letter
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponseRedirect
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
@@ -152,4 +152,4 @@ def _links(letter: Letter, can_import: bool) -> list[tuple[str, str]]:
     return links
 
 
-admin.site.register_dashboard(dashboard, urls=[("digest/", digest_toggle, "digest")])
+admin.site.register_dashboard(dashboard, urls=[path("digest/", digest_toggle, name="digest")])

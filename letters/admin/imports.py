@@ -117,7 +117,7 @@ class SignatureImportForm(ImportForm):
     def __init__(self, formats, resources, refused_upload: int | None = None, **kwargs):
         super().__init__(formats, resources, **kwargs)
         self.formats = formats
-        # The size of an upload too large to be read at all (letters/uploads.py).
+        # The size of an upload too large to be read at all (letters/spreadsheets/uploads.py).
         self.refused_upload = refused_upload
         if refused_upload:
             self.fields["import_file"].required = False  # clean_import_file says why it is missing
@@ -153,7 +153,7 @@ class SignatureImportForm(ImportForm):
         return data
 
 
-# Read by our own readers (letters/spreadsheets.py); written by the library's.
+# Read by our own readers (letters/spreadsheets/files.py); written by the library's.
 IMPORT_FORMATS = [ImportCSV, ImportXLSX]
 EXPORT_FORMATS = [CSV, XLSX]
 

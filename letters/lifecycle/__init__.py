@@ -1,7 +1,7 @@
 """
 What a signature may become, and the one place that makes it so.
 
-PRODUCT.md, "One signatory, one lifecycle": pending → confirmed → approved (a
+docs/design.md, "One signatory, one lifecycle": pending → confirmed → approved (a
 letter without approval: pending → approved on confirmation), rejected by staff
 with a reason, `withdrawn_at` and `erased_at` set at the signer's request (or
 by staff on the signer's written request). Every change of a signature's

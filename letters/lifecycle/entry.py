@@ -46,7 +46,7 @@ def signature_enter(
     """
     An approved signature that staff enter (the change form's "add") or an
     import brings, dated `signed_at`. Refused when the signatory is listed on
-    the letter already, or would be on some day (PRODUCT.md: never twice).
+    the letter already, or would be on some day (docs/design.md, "One signatory, one lifecycle": never twice).
     """
     if source == Signature.Source.FORM:
         raise TransitionError("Web signatures come through the form and its e-mail link.")
@@ -115,7 +115,7 @@ def signature_on_letter(letter: Letter, signatory: Individual | Organization) ->
     undone, a waiting one is theirs to confirm); an organization's, but for a
     claim that never counted — waiting or rejected — since several people may
     claim to sign for an organization and such a claim does not swallow later
-    ones (PRODUCT.md, "Claims on an organization").
+    ones (docs/design.md, "Claims on an organization").
     """
     kind = "organization" if isinstance(signatory, Organization) else "individual"
     signatures = Signature.objects.filter(letter=letter, **{kind: signatory})

@@ -1,5 +1,5 @@
 """
-How long signers' private data is kept (PRODUCT.md, "Retention"): until
+How long signers' private data is kept (docs/design.md, "Retention"): until
 settings.RETENTION_DAYS after a letter closes. Then `personal_data_purge`
 deletes the e-mails, IP hashes, signers' names, notes, withdrawal reasons and
 contact consents of its signatures, and what the admin history quotes of them;

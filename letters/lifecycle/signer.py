@@ -67,7 +67,7 @@ def signature_withdraw(*, signature: Signature, reason: str = "", user=None) -> 
     """
     Withdraw a signature now, at the signer's request (through their page, or
     staff acting on their word). It stays on the lists of the days before
-    (PRODUCT.md, "as of"); withdrawing twice keeps the first date.
+    (docs/design.md, "The list as of a day"); withdrawing twice keeps the first date.
     """
     with transaction.atomic():
         signature = lock_one(signature)

@@ -84,7 +84,7 @@ class FrozenRoster(Roster):
     """
     A delivery's frozen entries behind the Roster interface, so pages show them
     like any roster — less the names erased since at their signers' request
-    (PRODUCT.md, "The signer's page"), which `erased_count` counts.
+    (docs/design.md, "The signer's page"), which `erased_count` counts.
     """
 
     def __init__(self, delivery: Delivery) -> None:

@@ -39,7 +39,7 @@ class StoredPagesMiddleware:
     sessions, logins and forms: on a viral day these requests are nearly all
     of them, and a CDN-less site answers them at the cost of a static file.
     The same views answer, so the bodies, ETags and headers are the same
-    (tests/test_page_cache.py compares them).
+    (tests/outputs/test_page_cache.py compares them).
     """
 
     def __init__(self, get_response) -> None:

@@ -59,7 +59,7 @@ def csv_chunks(roster: Roster) -> Iterator[bytes]:
 
 
 def roster_json(roster: Roster) -> dict:
-    """The JSON export, as PRODUCT.md "JSON" describes it."""
+    """The JSON export, as docs/design.md, "JSON" describes it."""
     return {
         "letter": {"slug": roster.letter.slug, "title": roster.letter.title},
         "as_of": roster.as_of.isoformat(),

@@ -30,6 +30,8 @@ from django_tasks_db.backend import DatabaseBackend
 from letters import lifecycle
 from letters.lifecycle import SigningClosed
 from letters.models import Letter, Signature
+from letters.signing.mailcaps import mailbox_digest
+from letters.signing.tasks import send_links_email, send_signature_email
 from signatories import identity
 from signatories.models import Individual, Organization
 from signatories.normalize import canonical_email
@@ -89,7 +91,7 @@ def signature_submit(
     same signatory submitting again from the same address changes nothing that
     an earlier link publishes: a different entry becomes a correction with its
     own link, the same one a new link. A claim on an organization from another
-    address is a signature of its own, for staff to weigh (PRODUCT.md, "Claims
+    address is a signature of its own, for staff to weigh (docs/design.md, "Claims
     on an organization").
     """
     if not letter.is_accepting_signatures():
@@ -325,8 +327,6 @@ def confirmation_resend_for_email(*, letter: Letter, email: str) -> bool:
     or those it sent for organizations). The caller shows the same page either
     way, so the form never tells whether an address signed.
     """
-    from letters.signing.tasks import send_links_email  # the task module imports this one
-
     if not letter.is_accepting_signatures():
         return False
     canonical = canonical_email(email)
@@ -357,8 +357,6 @@ def _repeat_mail_allowed(signature: Signature, email: str) -> bool:
     and address every SIGNUP_REPEAT_MAIL_INTERVAL seconds: whoever knows
     someone's address cannot flood their inbox through the form.
     """
-    from letters.signing.mailcaps import mailbox_digest
-
     key = f"signup-repeat-mail:{signature.pk}:{mailbox_digest(email)}"
     return cache.add(key, 1, timeout=settings.SIGNUP_REPEAT_MAIL_INTERVAL)
 
@@ -367,13 +365,11 @@ def signature_email_enqueue(
     *, signature_id: int, kind: str, to: str = "", correction_id: int | None = None
 ) -> None:
     """
-    Queue the e-mail `kind` ("confirm", "already-signed", "withdrawn"; see
+    Queue the e-mail `kind` ("confirm", "correction", "already-signed", "withdrawn"; see
     `letters.signing.tasks.send_signature_email`) for when the current transaction
     commits, so a rolled-back submission sends nothing and the request never
     waits for the mail server. `to` overrides the signature's contact address.
     """
-    from letters.signing.tasks import send_signature_email  # the task module imports this one
-
     extra = {"correction_id": correction_id} if correction_id else {}
     enqueue = partial(send_signature_email.enqueue, signature_id=signature_id, kind=kind, to=to, **extra)
     if (

@@ -39,7 +39,8 @@ def send_signature_email(
 ) -> None:
     """
     Send the signer e-mail `kind` about a signature: "confirm" (the
-    confirmation link), "already-signed" (someone used the form again for a
+    confirmation link), "correction" (the link that confirms a correction
+    proposed through the form), "already-signed" (someone used the form again for a
     signatory already on file) or "withdrawn" (a receipt). Every message has a
     plain-text part and the link to the signer's page. A failure is logged and raised, so
     the task backend records it; the signature stays as it was and staff can

@@ -6,7 +6,7 @@ passes its text cells through `escape_formula`; the staff import passes them
 through `unescape_formula`, so an export re-imported gives the same names.
 (django-import-export's own setting only strips a leading "=", and defusedcsv
 misses tab and carriage return and rewrites "|", so neither covers the list in
-PRODUCT.md.)
+docs/design.md, "Press CSV".)
 
 Files read by the staff import (`ImportCSV`, `ImportXLSX`): one dataset row per
 row the spreadsheet shows, so that line numbers are the spreadsheet's (an empty

@@ -1,7 +1,7 @@
 """
 Spreadsheets of signatures, through django-import-export.
 
-`SignatureImportResource` reads the columns of the press CSV (PRODUCT.md:
+`SignatureImportResource` reads the columns of the press CSV (docs/design.md:
 type, name, title, acronym, country, signed_on) plus optional `email`,
 `sort_name` and `website` into one letter. Each row becomes an approved
 signature (`source=import`, `signed_at` the start of `signed_on` in the

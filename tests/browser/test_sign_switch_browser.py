@@ -35,4 +35,6 @@ def test_the_focus_ring_is_dark_enough_to_see(page, live_server):
     page.keyboard.press("Tab")  # the skip link
     page.keyboard.press("Tab")
     outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineColor")
-    assert outline == "rgb(22, 71, 102)"  # --accent-dark: 10:1 against the page (tests/test_site_css.py)
+    assert (
+        outline == "rgb(22, 71, 102)"
+    )  # --accent-dark: 10:1 against the page (tests/house/test_site_css.py)

@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from letters.models import Signature
 from letters.signing.tokens import make_manage_token
-from tests.factories import make_individual, make_letter, sign
+from tests.factories import make_individual, make_letter, signature_row
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -70,7 +70,7 @@ def test_an_organization_signs_and_awaits_approval(page, live_server, mailoutbox
 
 def test_a_signer_withdraws(page, live_server):
     letter = make_letter(slug="civic-space", title="Protect civic space")
-    signature = sign(letter, make_individual("Jane Withdrawer", email="jane@example.org"))
+    signature = signature_row(letter, make_individual("Jane Withdrawer", email="jane@example.org"))
     page.goto("/letters/civic-space/")
     expect(page.locator(".roster").get_by_text("Jane Withdrawer")).to_be_visible()
 

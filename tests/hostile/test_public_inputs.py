@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from letters.models import Signature
-from tests.factories import make_individual, sign
+from tests.factories import make_individual, signature_row
 from tests.hostile import HOSTILE_STRINGS
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +19,7 @@ def test_the_corpus_is_large_and_varied():
 
 
 def test_as_of_never_fails_with_a_500(client, letter):
-    sign(letter, make_individual("Kept Signer"))
+    signature_row(letter, make_individual("Kept Signer"))
     before = list(Signature.objects.values_list("pk", "status", "updated_at"))
     for value in HOSTILE_STRINGS:
         for url in ("/letters/civic-space/", "/"):
@@ -42,7 +42,7 @@ def test_invalid_utf8_in_the_query_string_is_not_a_500(client, letter):
 
 @pytest.mark.slow
 def test_admin_search_with_hostile_strings(client, letter):
-    sign(letter, make_individual("Searchable Person", email="someone@example.org"))
+    signature_row(letter, make_individual("Searchable Person", email="someone@example.org"))
     staff = User.objects.create_superuser("boss", "boss@example.org", "pw")
     client.force_login(staff)
     for path in (

@@ -17,7 +17,7 @@ from django.utils import timezone
 from letters.models import Signature
 from letters.outputs.press import FORMULA_TRIGGERS
 from signatories.models import Individual, Organization
-from tests.factories import make_individual, sign
+from tests.factories import make_individual, signature_row
 from tests.hostile import HOSTILE_STRINGS
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -129,7 +129,7 @@ def test_hostile_e_mail_addresses(client, letter):
 
 
 def test_invalid_utf8_and_oversized_form_bodies(client, letter, settings):
-    sign(letter, make_individual("Kept Signer"))
+    signature_row(letter, make_individual("Kept Signer"))
     before = snapshot()
     for body in (b"name=%FF%FE&email=x%40example.org", b"name=\xff\xfe\x00&email=\xc3\x28", b"\xff" * 1000):
         response = client.post(SIGN, body, content_type="application/x-www-form-urlencoded")

@@ -1,7 +1,7 @@
 """
 manage.py export_signatures <slug> [--as-of YYYY-MM-DD] [--output FILE]
 
-The press CSV of a letter's roster (the columns of PRODUCT.md "Press CSV"),
+The press CSV of a letter's roster (the columns of docs/design.md, "Press CSV"),
 the same file as /letters/<slug>/signatories.csv, for scripts. It reads the
 roster through `letters.rosters.Roster` like every other output.
 """

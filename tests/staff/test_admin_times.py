@@ -1,0 +1,143 @@
+"""Every time in the staff panel is in the letter's zone, named, in one format: "21 Sep 2023, 14:05 KST"."""
+
+import datetime as dt
+import io
+import re
+
+import pytest
+
+from letters.admin.times import local_time
+from letters.models import Letter, Signature
+from letters.outputs.deliveries import delivery_record
+from tests.factories import letter_form_data, make_individual, make_letter, signature_row
+
+pytestmark = pytest.mark.django_db
+
+
+def test_one_format_with_the_zone_abbreviation():
+    moment = dt.datetime(2023, 9, 21, 5, 5, tzinfo=dt.UTC)
+    assert local_time(moment, "Asia/Seoul") == "21 Sep 2023, 14:05 KST"
+    assert local_time(moment, "Europe/Zurich") == "21 Sep 2023, 07:05 CEST"
+    assert local_time(moment, "Asia/Dubai") == "21 Sep 2023, 09:05 UTC+04"
+    assert local_time(None, "UTC") == ""
+
+
+def test_a_letter_shows_its_opening_times_in_its_own_zone(staff_client):
+    letter = make_letter(
+        timezone="Europe/Zurich",
+        opens_at=dt.datetime(2026, 11, 7, 8, 0, tzinfo=dt.UTC),
+        closes_at=dt.datetime(2026, 12, 23, 16, 55, tzinfo=dt.UTC),
+    )
+
+    html = staff_client.get(f"/admin/letters/letter/{letter.pk}/change/").content.decode()
+
+    opens = re.search(
+        r'<input[^>]* name="opens_at" value="([^"]*)"[^>]*> <span class="timezone">([^<]*)</span>', html
+    )
+    assert opens.groups()[0] == "7 Nov 2026, 09:00"
+    assert opens.groups()[1].startswith("Europe/Zurich (")
+    assert 'name="closes_at" value="23 Dec 2026, 17:55"' in html
+
+
+def test_a_letter_is_saved_with_times_read_in_the_zone_chosen_in_the_form(staff_client):
+    letter = make_letter(timezone="UTC")
+
+    response = staff_client.post(
+        f"/admin/letters/letter/{letter.pk}/change/",
+        letter_form_data(
+            letter, timezone="Asia/Seoul", opens_at="2026-11-24T09:00", closes_at="2026-12-01T18:00"
+        ),
+    )
+
+    assert response.status_code == 302
+    letter.refresh_from_db()
+    assert letter.opens_at == dt.datetime(2026, 11, 24, 0, 0, tzinfo=dt.UTC)
+    assert letter.closes_at == dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+
+
+def test_a_malformed_time_is_an_error_beside_the_field(staff_client):
+    letter = make_letter()
+
+    response = staff_client.post(
+        f"/admin/letters/letter/{letter.pk}/change/", letter_form_data(letter, opens_at="next tuesday")
+    )
+
+    assert response.status_code == 200
+    assert "opens_at" in response.context["adminform"].form.errors
+
+
+def test_the_letter_list_shows_closing_times_in_the_letters_zone(staff_client):
+    make_letter(timezone="Asia/Seoul", closes_at=dt.datetime(2023, 9, 21, 5, 5, tzinfo=dt.UTC))
+
+    html = staff_client.get("/admin/letters/letter/").content.decode()
+
+    assert "21 Sep 2023, 14:05 KST" in html
+
+
+def test_the_queue_and_deliveries_show_times_in_the_letters_zone(staff_client, staff):
+    letter = make_letter(timezone="Asia/Seoul")
+    submitted = dt.datetime(2023, 9, 21, 5, 5, tzinfo=dt.UTC)
+    signature_row(letter, make_individual(), status=Signature.Status.CONFIRMED, submitted_at=submitted)
+    signature_row(letter, make_individual(), signed_at=submitted)
+    delivery = delivery_record(
+        letter=letter, as_of=dt.date(2023, 9, 21), recipient="The Minister", note="", user=staff
+    )
+
+    queue = staff_client.get("/admin/letters/signature/").content.decode()
+    deliveries = staff_client.get("/admin/letters/delivery/").content.decode()
+    recorded = staff_client.get(f"/admin/letters/delivery/{delivery.pk}/change/").content.decode()
+
+    assert "21 Sep 2023, 14:05 KST" in queue
+    assert "p.m." not in queue and "a.m." not in queue
+    assert local_time(delivery.recorded_at, letter) in deliveries
+    assert local_time(delivery.recorded_at, letter) in recorded
+
+
+def test_what_django_renders_by_itself_has_the_same_format(staff_client):
+    letter = make_letter()
+    moment = dt.datetime(2023, 9, 21, 17, 55, tzinfo=dt.UTC)
+    signature = signature_row(
+        letter, make_individual(), status=Signature.Status.CONFIRMED, submitted_at=moment
+    )
+
+    html = staff_client.get(f"/admin/letters/signature/{signature.pk}/change/").content.decode()
+
+    assert "p.m." not in html and "a.m." not in html
+    # In the letter's zone (New York), as every time of a signature's page.
+    assert "21 Sep 2023, 13:55 EDT" in html
+
+
+def test_a_new_letter_takes_its_times_in_the_zone_chosen_for_it(staff_client):
+    form = staff_client.get("/admin/letters/letter/add/").content.decode()
+    assert '<span class="timezone">UTC</span>' in form
+    data = letter_form_data(make_letter(slug="model"), slug="new-one", timezone="Europe/Zurich")
+
+    response = staff_client.post("/admin/letters/letter/add/", data | {"opens_at": "1 Dec 2026, 09:00"})
+
+    assert response.status_code == 302
+    assert Letter.objects.get(slug="new-one").opens_at == dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
+
+
+def test_changing_the_letters_zone_keeps_imported_and_entered_days_and_web_moments(staff_client, tmp_path):
+    from django.core.management import call_command
+
+    letter = make_letter(slug="seoul", timezone="Asia/Seoul")
+    path = tmp_path / "signatures.csv"
+    path.write_text("type,name,signed_on\nindividual,Paper Signer,2023-09-03\n", encoding="utf-8")
+    call_command("import_signatures", "seoul", str(path), stdout=io.StringIO())
+    web_moment = dt.datetime(2023, 9, 2, 16, tzinfo=dt.UTC)  # 3 Sep, 01:00 in Seoul; 2 Sep in New York
+    signature_row(letter, make_individual("Web Signer"), signed_at=web_moment, source=Signature.Source.FORM)
+    version = Letter.objects.get(pk=letter.pk).roster_version
+
+    response = staff_client.post(
+        f"/admin/letters/letter/{letter.pk}/change/", letter_form_data(letter, timezone="America/New_York")
+    )
+
+    assert response.status_code == 302
+    data = staff_client.get("/letters/seoul/signatories.json").json()
+    assert {row["name"]: row["signed_on"] for row in data["signatories"]} == {
+        "Paper Signer": "2023-09-03",
+        "Web Signer": "2023-09-02",
+    }
+    assert Signature.objects.get(individual__name="Web Signer").signed_at == web_moment
+    assert Letter.objects.get(pk=letter.pk).roster_version > version

@@ -1,0 +1,84 @@
+"""Who reaches the staff panel, and what the Moderator group may do there."""
+
+import pytest
+from django.contrib.auth.models import Group
+
+from letters.models import Letter, Signature
+from tests.factories import make_individual, make_organization, signature_row
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("url", ["/admin/", "/admin/letters/signature/", "/admin/letters/letter/"])
+def test_an_anonymous_visitor_is_sent_to_the_login_page(client, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_a_signed_in_user_who_is_not_staff_is_sent_to_the_login_page(client, django_user_model, letter):
+    client.force_login(django_user_model.objects.create_user("signer", "s@example.org", "pw"))
+    response = client.get("/admin/letters/signature/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_the_moderator_group_exists_with_review_permissions_only():
+    codenames = set(Group.objects.get(name="Moderator").permissions.values_list("codename", flat=True))
+    assert {"view_signature", "change_signature", "view_letter"} <= codenames
+    assert not {name for name in codenames if name.startswith(("delete_", "add_"))}
+    assert "change_letter" not in codenames
+
+
+def test_a_moderator_reviews_and_approves_signatures(moderator_client, moderator, letter):
+    signature = signature_row(letter, make_organization("Org"), status=Signature.Status.CONFIRMED)
+
+    assert moderator_client.get("/admin/letters/signature/").status_code == 200
+    response = moderator_client.post(
+        "/admin/letters/signature/", {"action": "approve", "_selected_action": [signature.pk]}
+    )
+
+    assert response.status_code == 302
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.APPROVED and signature.approved_by == moderator
+
+
+def test_a_moderator_cannot_edit_a_letter(moderator_client, letter):
+    page = moderator_client.get(f"/admin/letters/letter/{letter.pk}/change/")
+    assert page.status_code == 200  # they may read it
+    assert 'name="title"' not in page.content.decode()
+
+    response = moderator_client.post(
+        f"/admin/letters/letter/{letter.pk}/change/", {"title": "Hijacked", "slug": letter.slug}
+    )
+
+    assert response.status_code == 403
+    assert Letter.objects.get(pk=letter.pk).title == "Protect civic space"
+    assert moderator_client.get("/admin/letters/letter/add/").status_code == 403
+
+
+def test_a_moderator_deletes_nothing_and_merges_nothing(moderator_client, letter):
+    signature = signature_row(letter, make_individual())
+    first, second = make_organization("Amnesty"), make_organization("amnesty")
+
+    assert moderator_client.get(f"/admin/letters/signature/{signature.pk}/delete/").status_code == 403
+    assert moderator_client.get(f"/admin/signatories/organization/{first.pk}/delete/").status_code == 403
+    moderator_client.post(
+        "/admin/signatories/organization/",
+        {
+            "action": "merge_selected",
+            "_selected_action": [first.pk, second.pk],
+            "apply": "1",
+            "keep": first.pk,
+        },
+    )
+    merge = "/admin/signatories/organization/merge/"
+    ids = f"{first.pk},{second.pk}"
+    assert moderator_client.get(f"{merge}?ids={ids}&keep={first.pk}").status_code == 403
+    assert moderator_client.post(merge, {"ids": ids, "keep": first.pk}).status_code == 403
+    assert Signature.objects.filter(pk=signature.pk).exists()
+    assert {first.pk, second.pk} <= set(first.__class__.objects.values_list("pk", flat=True))
+
+
+def test_a_moderator_cannot_import(moderator_client):
+    assert moderator_client.get("/admin/letters/signature/import/").status_code == 403

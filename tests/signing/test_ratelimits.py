@@ -1,4 +1,7 @@
-"""Rate-limit counters (letters/signing/ratelimits.py): shared by every process, no write on the site's database."""
+"""
+Rate-limit counters (letters/signing/ratelimits.py): shared by every process, no
+write on the site's database.
+"""
 
 import pytest
 from django.conf import settings

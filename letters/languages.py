@@ -245,7 +245,7 @@ def language_links(request: HttpRequest, languages: list[str], current: str) -> 
     links = []
     for code in languages:
         url = url_in(request, code)
-        links.append(Link(code, names[code], url, request.build_absolute_uri(url), code == current))
+        links.append(Link(code, names[code], url, site_url(url), code == current))
     return links
 
 
@@ -260,7 +260,7 @@ def context(request: HttpRequest) -> dict:
     keep = urlencode({PARAMETER: language}) if getattr(request, "language_requested", False) else ""
     return {
         # Without ?lang=: a letter's page in its own language, any other in LANGUAGE_CODE.
-        "x_default_url": request.build_absolute_uri(url_in(request, None)),
+        "x_default_url": site_url(url_in(request, None)),
         "page_language": language,
         "page_dir": direction(language),
         "language_links": links,
@@ -269,3 +269,12 @@ def context(request: HttpRequest) -> dict:
         "lang_q": f"?{keep}" if keep else "",
         "lang_amp": f"&{keep}" if keep else "",
     }
+
+
+def site_url(path: str) -> str:
+    """
+    `path` on this site, absolute, from settings.SITE_URL: never from the
+    request's Host header, which a stranger chooses and a cached page would
+    then serve to everyone.
+    """
+    return f"{settings.SITE_URL.rstrip('/')}{path}"

@@ -11,6 +11,7 @@ from signatories.normalize import (
     collation_key,
     derive_sort_name,
     name_key,
+    name_skeleton,
     validate_printed_line,
     validate_printed_name,
 )
@@ -121,7 +122,7 @@ class Organization(Signatory):
 
 
 class Individual(Signatory):
-    DERIVED_FIELDS = ("canonical_email", "name_key", "collation_key")
+    DERIVED_FIELDS = ("canonical_email", "name_key", "name_skeleton", "collation_key")
     PRINTED_LINES = {**Signatory.PRINTED_LINES, "title": validate_printed_line}
 
     name = models.CharField(max_length=200, help_text="As printed, e.g. “Tomás Ojea-Quintana”.")
@@ -142,6 +143,9 @@ class Individual(Signatory):
     # 254 × 3: casefold() may turn one character of the address into three ("ﬃ" into "ffi").
     canonical_email = models.CharField(max_length=762, editable=False, blank=True)
     name_key = models.CharField(max_length=200, editable=False, db_index=True)
+    # How the name looks (`normalize.name_skeleton`): a look-alike of a listed
+    # person's name waits for staff (`letters.lifecycle.rules.namesake_listed`).
+    name_skeleton = models.CharField(max_length=200, editable=False, db_index=True, default="")
     # When the person's name was deleted (an erasure, or retention of a name no
     # list printed): the record is nobody to compare anyone with any more.
     forgotten_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -189,6 +193,7 @@ class Individual(Signatory):
         self.email = self.email.strip()
         self.canonical_email = canonical_email(self.email) if self.email else ""
         super().refresh_derived_fields()
+        self.name_skeleton = name_skeleton(self.name)[: self._meta.get_field("name_skeleton").max_length]
 
     @property
     def effective_sort_name(self) -> str:

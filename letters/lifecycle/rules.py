@@ -109,12 +109,18 @@ def namesake_listed(signature: Signature) -> bool:
     `signatories.identity` cannot tell apart. The signature then waits for staff
     even where the letter needs no approval, so that nobody is listed twice
     without a person deciding it. Two signers with their own addresses are two
-    people, whatever their names.
+    people, whatever their names. A name that only looks the same ("Grace
+    Impоrted" with a Cyrillic "о") is a namesake too: the names are compared by
+    their TR39 skeletons (`Individual.name_skeleton`) as well as their keys.
     """
     if signature.individual_id is None:
         return False
-    namesakes = identity.namesakes_of(signature.individual)
-    if signature.individual.canonical_email:
+    person = signature.individual
+    namesakes = identity.namesakes_of(person)
+    if person.name_skeleton:
+        look_alikes = Individual.objects.filter(name_skeleton=person.name_skeleton).exclude(pk=person.pk)
+        namesakes = namesakes | look_alikes
+    if person.canonical_email:
         namesakes = namesakes.filter(canonical_email="")
     return Signature.objects.filter(
         letter_id=signature.letter_id,

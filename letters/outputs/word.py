@@ -21,6 +21,7 @@ from docx.text.paragraph import Paragraph
 
 from letters.languages import LetterVersions, interface_language, text_direction
 from letters.rosters import Roster
+from signatories.normalize import xml_text
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -73,7 +74,7 @@ class _Writer:
         style.element.get_or_add_rPr().append(_lang(language))
 
     def paragraph(self, text: str = "", style: str | None = None) -> Paragraph:
-        paragraph = self.document.add_paragraph(text, style=style)
+        paragraph = self.document.add_paragraph(xml_text(text), style=style)
         if self.rtl:
             paragraph.paragraph_format.element.get_or_add_pPr().append(OxmlElement("w:bidi"))
         return paragraph
@@ -93,7 +94,7 @@ class _Writer:
         self.heading(self.text.title, level=1)
         notice = self.version_notice()
         if self.text.subject:
-            self.paragraph().add_run(self.text.subject).bold = True
+            self.paragraph().add_run(xml_text(self.text.subject)).bold = True
         if self.text.salutation:
             self.paragraph(self.text.salutation)
         self.html(self.text.body_text_html)
@@ -120,12 +121,12 @@ class _Writer:
             return None
         rtl, self.rtl = self.rtl, self.page_rtl
         paragraph = self.paragraph()
-        paragraph.add_run(text).italic = True
+        paragraph.add_run(xml_text(text)).italic = True
         self.rtl = rtl
         return paragraph
 
     def heading(self, text: str, level: int) -> None:
-        paragraph = self.document.add_heading(text, level=level)
+        paragraph = self.document.add_heading(xml_text(text), level=level)
         if self.rtl:
             paragraph.paragraph_format.element.get_or_add_pPr().append(OxmlElement("w:bidi"))
 
@@ -193,7 +194,7 @@ class _Writer:
                 self._run(paragraph, child.tail, format)
 
     def _run(self, paragraph: Paragraph, text: str, format: dict) -> None:
-        run = paragraph.add_run(text.replace("\n", " "))
+        run = paragraph.add_run(xml_text(text.replace("\n", " ")))
         for attribute in ("bold", "italic", "underline"):
             if format.get(attribute):
                 setattr(run, attribute, True)
@@ -235,10 +236,10 @@ class _Writer:
                 paragraph = self.entry_paragraph(entry.display_name)
                 paragraph.paragraph_format.space_after = Pt(4)
                 paragraph.paragraph_format.keep_together = True
-                paragraph.add_run(entry.display_name).bold = True
+                paragraph.add_run(xml_text(entry.display_name)).bold = True
                 if entry.title:
                     paragraph.add_run().add_break()
-                    paragraph.add_run(entry.title).font.size = Pt(9)
+                    paragraph.add_run(xml_text(entry.title)).font.size = Pt(9)
 
     def entry_paragraph(self, name: str) -> Paragraph:
         """

@@ -21,6 +21,7 @@ import io
 
 import openpyxl
 import tablib
+from django.conf import settings
 from import_export.formats.base_formats import CSV, XLSX
 
 
@@ -55,6 +56,20 @@ class ImportXLSX(XLSX):
         # data_only: a formula's value as last calculated, not the formula.
         workbook = openpyxl.load_workbook(io.BytesIO(in_stream), read_only=True, data_only=True)
         try:
-            return rectangular([cell.value for cell in row] for row in workbook.active.rows)
+            sheet = workbook.active
+            # Every <row> of the sheet, not as many as its <dimension> claims:
+            # read-only openpyxl stops there, and a file saying "A1:I2" over
+            # a thousand rows would be cut short without a word (and pass the
+            # row limit, which the upload form reads from that claim).
+            sheet.reset_dimensions()
+            rows = []
+            for row in sheet.rows:
+                rows.append([cell.value for cell in row])
+                if len(rows) > settings.IMPORT_MAX_ROWS + 1:  # the header, then the limit
+                    raise ValueError(
+                        f"The file has more than {settings.IMPORT_MAX_ROWS:,} rows; "
+                        f"an import takes at most {settings.IMPORT_MAX_ROWS:,}. Split it into several files."
+                    )
+            return rectangular(rows)
         finally:
             workbook.close()

@@ -34,7 +34,7 @@ from letters.outputs.press import escape_formula, unescape_formula
 from letters.rosters import english_country_names
 from signatories import identity
 from signatories.models import Individual, Organization
-from signatories.normalize import clean_text, name_key
+from signatories.normalize import clean_text, name_key, tidy_text, xml_text
 
 PRESS_COLUMNS = ["type", "name", "title", "acronym", "country", "signed_on"]
 OPTIONAL_COLUMNS = ["email", "sort_name", "website"]
@@ -55,7 +55,9 @@ class EscapedExportMixin:
 
     def export_field(self, field, instance, **kwargs):
         value = super().export_field(field, instance, **kwargs)
-        return escape_formula(value) if isinstance(value, str) else value
+        # xml_text: a character an XLSX cannot hold (U+FFFF, a control), stored
+        # before the forms refused it, is left out rather than failing the export.
+        return escape_formula(xml_text(value)) if isinstance(value, str) else value
 
 
 class SignatureColumnsMixin(resources.Resource):
@@ -496,13 +498,16 @@ def _near(matches: list[identity.Match]) -> str:
 
 
 def cell(row, column: str) -> str:
-    """A text cell as we wrote it: formula escaping undone, white space tidied."""
+    """
+    A text cell as we wrote it: formula escaping undone, white space tidied; a
+    character no printed line may hold is kept, for the row's check to refuse.
+    """
     value = row.get(column)
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return clean_text(unescape_formula(str(value)))
+    return tidy_text(unescape_formula(str(value)))
 
 
 # English names people write that are not a country's name in django-countries.

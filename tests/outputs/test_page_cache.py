@@ -480,3 +480,15 @@ def test_a_deployed_change_to_how_the_letter_text_renders_renews_the_stored_page
             assert client.get("/letters/civic-space/")["ETag"] != before
     finally:
         pagecache.rendering_version.cache_clear()
+
+
+@pytest.mark.django_db
+def test_a_strangers_host_header_never_reaches_a_stored_page(client, letter, settings):
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "evil.example"]
+    first = client.get(f"/letters/{letter.slug}/", HTTP_HOST="evil.example")
+    second = client.get(f"/letters/{letter.slug}/")
+    assert first.status_code == second.status_code == 200
+    for response in (first, second):
+        body = response.content.decode()
+        assert "evil.example" not in body
+        assert f'hreflang="x-default" href="{settings.SITE_URL}' in body

@@ -11,6 +11,7 @@ from unittest import mock
 
 import docx
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
@@ -30,6 +31,9 @@ from tests.factories import (
     sign_in_several_scripts,
     signature_row,
 )
+
+# Alternate links are built from the configured site, never the request's host.
+SITE_URL = settings.SITE_URL
 
 pytestmark = pytest.mark.django_db
 
@@ -186,14 +190,11 @@ def test_a_draft_translation_is_for_staff_only(staff_client, translated):
 def test_each_page_links_its_other_versions(client, translated):
     html = client.get("/letters/civic-space/?lang=ko").content.decode()
     assert (
-        '<link rel="alternate" hreflang="en-gb" href="http://testserver/letters/civic-space/?lang=en-gb">'
-        in html
+        f'<link rel="alternate" hreflang="en-gb" href="{SITE_URL}/letters/civic-space/?lang=en-gb">' in html
     )
-    assert (
-        '<link rel="alternate" hreflang="fr" href="http://testserver/letters/civic-space/?lang=fr">' in html
-    )
+    assert f'<link rel="alternate" hreflang="fr" href="{SITE_URL}/letters/civic-space/?lang=fr">' in html
     assert 'hreflang="ko" href' not in html.split("</head>")[0]  # not itself
-    assert '<link rel="alternate" hreflang="x-default" href="http://testserver/letters/civic-space/">' in html
+    assert f'<link rel="alternate" hreflang="x-default" href="{SITE_URL}/letters/civic-space/">' in html
     # The visible switcher offers the same versions, the current one marked.
     assert '<span aria-current="true" lang="ko">한국어</span>' in html
     assert '<a href="/letters/civic-space/?lang=fr" hreflang="fr" lang="fr">Français</a>' in html
@@ -723,8 +724,8 @@ def test_the_demo_letter_can_be_read_in_korean_and_french(client, tmp_path, sett
     settings.VAR_DIR = tmp_path
     call_command("load_demo", stdout=io.StringIO())
     html = client.get("/letters/veltrana-civic-space/").content.decode()
-    assert 'hreflang="ko" href="http://testserver/letters/veltrana-civic-space/?lang=ko">' in html
-    assert 'hreflang="fr" href="http://testserver/letters/veltrana-civic-space/?lang=fr">' in html
+    assert f'hreflang="ko" href="{SITE_URL}/letters/veltrana-civic-space/?lang=ko">' in html
+    assert f'hreflang="fr" href="{SITE_URL}/letters/veltrana-civic-space/?lang=fr">' in html
     korean = client.get("/letters/veltrana-civic-space/?lang=ko").content.decode()
     assert "벨트라나의 시민 공간을 지켜 주십시오" in korean and "서명 단체 및 개인" in korean
     french = client.get("/letters/veltrana-civic-space/?lang=fr").content.decode()
@@ -768,7 +769,7 @@ def test_a_us_english_letter_is_named_as_such_in_another_languages_page(client):
     html = client.get("/letters/us/?lang=ko").content.decode()
     assert "version-notice" in html
     assert "영어(영국)" not in html and "영어" in html
-    assert '<link rel="alternate" hreflang="en-us" href="http://testserver/letters/us/?lang=en-gb">' in html
+    assert f'<link rel="alternate" hreflang="en-us" href="{SITE_URL}/letters/us/?lang=en-gb">' in html
     assert 'hreflang="en-gb"' not in html
 
 

@@ -7,6 +7,7 @@ from letters import lifecycle
 from letters.models import Signature
 from signatories import identity
 from signatories.models import Individual, Organization
+from signatories.normalize import name_skeleton
 from tests.factories import make_individual, make_letter, make_organization, signature_row
 
 pytestmark = pytest.mark.django_db
@@ -186,3 +187,29 @@ def test_namesakes_on_a_letter_are_found_in_one_query():
     signature_row(letter, make_individual("LEE YANGHEE", email="lee@example.org"))
     warned = Signature.objects.annotate(n=Exists(identity.namesakes())).filter(n=True).count()
     assert warned == 2
+
+
+@pytest.mark.parametrize(
+    "look_alike",
+    [
+        "Grace Imp\u200borted",  # a zero-width space (stripped on save)
+        "Grace Imp\u200dorted",  # a zero-width joiner inside a word, which the forms let through
+        "Grace Impоrted",  # a Cyrillic "о"
+        "Grасе Imported",  # Cyrillic "а", "с", "е"
+        "Grace lmported",  # a small L for the capital I
+    ],
+)
+def test_a_look_alike_of_a_listed_person_without_email_waits_for_staff(letter, look_alike):
+    letter.requires_approval = False
+    letter.save()
+    signature_row(letter, make_individual("Grace Imported"))  # an imported row
+    web = signature_row(letter, make_individual(look_alike, email="grace@example.org"), status="pending")
+
+    assert lifecycle.signature_confirm(signature=web).status == Signature.Status.CONFIRMED
+
+
+def test_names_that_only_look_alike_share_a_skeleton_and_different_names_do_not():
+    alike = ("Grace Imported", "Grace Impоrted", "GRACE IMP\u200bORTED")
+    assert len({name_skeleton(name) for name in alike}) == 1
+    assert name_skeleton("Grace Imported") != name_skeleton("Grace Importer")
+    assert name_skeleton("Ana Pérez") == name_skeleton("ana perez")

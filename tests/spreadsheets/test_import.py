@@ -297,6 +297,8 @@ def test_the_preview_names_the_existing_record_each_row_will_use(staff_client, l
         ("organization,- - -,", "Line 3: Enter a name with at least one letter."),
         ("individual,\u202eLanoitanretni ytsenmA,", "Line 3: Write this on one line"),
         ("individual,Ana Pérez,Professor\u202eevil", "Line 3: Write this on one line"),
+        ("individual,Ana\uffff,", "Line 3: Write this on one line"),
+        ("individual,Grace Imp\u200borted,", "Line 3: Write this on one line"),
     ],
 )
 def test_a_name_the_public_form_refuses_is_refused_with_its_line(staff_client, letter, cells, message):

@@ -21,8 +21,7 @@ from pyuca import Collator
 NAME_SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "phd", "ph.d.", "md", "m.d."}
 
 # Providers known to deliver "j.doe+letters@gmail.com" to "jdoe@gmail.com".
-# Gmail ignores dots and everything after "+"; the others only the "+tag"
-# (which `canonical_email` drops for every domain).
+# Gmail ignores dots and everything after "+"; the others only the "+tag".
 DOTLESS_PROVIDERS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
 PLUS_TAG_PROVIDERS = {
     "outlook.com",
@@ -71,7 +70,6 @@ FREE_MAIL_PROVIDERS = {
 
 _whitespace = re.compile(r"\s+")
 _not_word = re.compile(r"[^\w]+")
-_quoted_pair = re.compile(r"\\(.)")
 
 
 # ZERO WIDTH NON-JOINER and ZERO WIDTH JOINER are format characters that
@@ -239,25 +237,16 @@ def name_skeleton(name: str) -> str:
 
 
 def canonical_email(email: str) -> str:
-    """
-    The address as a mailbox, for every domain: NFKC and case-folded, a quoted
-    local part unquoted ('"victim"@…' is victim@…), a "+tag" dropped
-    (victim+1@… is victim@…: most servers deliver it there, and a mailbox
-    that does not would only count two addresses as one), and for Gmail
-    without dots. The stored address stays as typed; only this key folds,
-    which the mail cap (`letters.signing.mailcaps`) and identity count by.
-    """
-    email = unicodedata.normalize("NFKC", email.strip()).casefold()
+    """The address as a mailbox: case-folded, and for known providers without dots or +tags."""
+    email = email.strip().casefold()
     local, sep, domain = email.rpartition("@")
     if not sep:
         return email
-    if len(local) >= 2 and local.startswith('"') and local.endswith('"'):
-        local = _quoted_pair.sub(r"\1", local[1:-1])
-    domain = domain.rstrip(".")
-    local = local.split("+", 1)[0] or local
     if domain in DOTLESS_PROVIDERS:
         domain = DOTLESS_PROVIDERS[domain]
-        local = local.replace(".", "")
+        local = local.split("+", 1)[0].replace(".", "")
+    elif domain in PLUS_TAG_PROVIDERS:
+        local = local.split("+", 1)[0]
     return f"{local}@{domain}"
 
 

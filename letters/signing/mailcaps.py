@@ -12,11 +12,13 @@ never the address itself. `letters.signing.tasks` asks before every message.
 import hashlib
 import hmac
 import logging
+import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError
 
+from letters.outputs.cache import CACHE_ERRORS
+from letters.signing.ratelimits import process_counters
 from signatories.normalize import canonical_email
 
 logger = logging.getLogger(__name__)
@@ -40,9 +42,10 @@ def mail_allowed(address: str) -> bool:
         except ValueError:  # expired between add() and incr()
             cache.add(key, 1, timeout=WINDOW)
             sent = 1
-    except DatabaseError:
-        # The count lives in the database cache; if that is locked or gone, the
-        # message goes (as a signup does when its rate limit cannot be read).
-        logger.warning("Mail cap not checked: the cache is unavailable", exc_info=True)
-        return True
+    except CACHE_ERRORS:
+        # Redis or the database cache is gone, slow or locked: the message
+        # must still go, and a flood still be stopped, so this process counts
+        # on its own meanwhile (a looser cap, one per worker process).
+        logger.warning("Mail cap counted in this process only: the cache is unavailable", exc_info=True)
+        sent = process_counters.incr(key, time.time() + WINDOW)
     return sent <= settings.SIGNUP_MAIL_PER_ADDRESS

@@ -145,6 +145,12 @@ class ProcessCounters:
                 self._cull(now)
             return count + 1
 
+    def get(self, name: str) -> int:
+        """The count of `name`, 0 if none or expired."""
+        with self.lock:
+            count, until = self.counts.get(name, (0, 0.0))
+        return count if until > time.time() else 0
+
     def add(self, name: str, expires: float) -> bool:
         """cache.add(): True if `name` was not counted (or its count expired), and counts it."""
         return self.incr(name, expires) == 1

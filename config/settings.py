@@ -42,6 +42,16 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}")
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}")
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
@@ -197,12 +207,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # `createcachetable`). PDFs have their own table so that culling them can never
 # reset a rate limit.
 REDIS_URL = env_str("REDIS_URL")
+# redis-py waits forever by default: a Redis that accepts connections but
+# stops answering would hold every request (each signup counts a rate limit).
+# Past this many seconds the call fails, and the callers' fallbacks (counts
+# kept per process, a PDF rendered without its cache) take over.
+REDIS_TIMEOUT_SECONDS = env_float("REDIS_TIMEOUT_SECONDS", 0.5)
 if REDIS_URL:
     CACHES = {
         alias: {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": alias,  # redis-py reads replies with hiredis when it is installed
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_TIMEOUT_SECONDS,
+            },
         }
         for alias in ("default", "pdfs")
     }

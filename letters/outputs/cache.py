@@ -33,9 +33,11 @@ import fcntl
 import gzip
 import hashlib
 import importlib.metadata
+import logging
 import os
 import re
 import shutil
+import sqlite3
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -47,13 +49,22 @@ from django.core.cache import caches
 from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
-from django.db import connections, router
+from django.db import DatabaseError, connections, router
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import translation
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from redis.exceptions import RedisError
 
 from letters.rosters import Roster
 from staff.access import is_staff
+
+logger = logging.getLogger(__name__)
+
+# What a cache backend raises when its server is gone, slow or locked: Redis
+# refusing or timing out (RedisError; the socket's own errors are OSError), the
+# database cache's table locked or unreachable. Whoever reads a cache treats
+# these as "not there" rather than answering 500.
+CACHE_ERRORS = (RedisError, DatabaseError, sqlite3.Error, OSError)
 
 # Bodies up to this size are read and sent as one piece; larger ones go out
 # with sendfile, as WhiteNoise sends a static file. `stream=True` always does.
@@ -299,6 +310,36 @@ PDF_CACHE_SECONDS = 30 * 24 * 3600
 def pdf_cache():
     """Rendered PDFs: a cache of their own, so culling them never resets a rate limit."""
     return caches["pdfs"]
+
+
+def pdf_cache_get(key: str) -> bytes | None:
+    """The stored PDF, or None if it is not there or the cache cannot be reached (then it is a miss)."""
+    try:
+        return pdf_cache().get(key)
+    except CACHE_ERRORS:
+        logger.warning("PDF cache unavailable: read as a miss", exc_info=True)
+        return None
+
+
+def pdf_cache_set(key: str, pdf: bytes, timeout: int) -> None:
+    """Stores a PDF if the cache can be reached; the visitor gets it either way."""
+    try:
+        pdf_cache().set(key, pdf, timeout)
+    except CACHE_ERRORS:
+        logger.warning("PDF cache unavailable: a rendered PDF was not stored", exc_info=True)
+
+
+def pdf_cache_add(key: str, value: object, timeout: int) -> bool:
+    """
+    cache.add(): True if `key` was not there and now is. False when the cache
+    cannot be reached: whatever `key` marks (a queued render) could not be
+    found again through it either.
+    """
+    try:
+        return pdf_cache().add(key, value, timeout)
+    except CACHE_ERRORS:
+        logger.warning("PDF cache unavailable: %s not added", key.split(":", 1)[0], exc_info=True)
+        return False
 
 
 def pdf_key(letter_id: int, as_of: dt.date, paper: str, state: str) -> str:

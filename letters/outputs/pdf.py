@@ -17,7 +17,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from letters.languages import LetterVersions, interface_language
 from letters.models import Letter
-from letters.outputs.cache import PDF_CACHE_SECONDS, pdf_cache, pdf_key
+from letters.outputs.cache import PDF_CACHE_SECONDS, pdf_cache_add, pdf_cache_get, pdf_cache_set, pdf_key
 from letters.outputs.printing import main_version, print_html
 from letters.rosters import Roster
 
@@ -68,16 +68,16 @@ def pdf_of_state(roster: Roster, paper: str, state: str, versions: LetterVersion
     versions = versions or main_version(roster.letter)  # a delivery: the letter's own language
     with translation.override(versions.language):
         key = pdf_key(roster.letter.pk, roster.as_of, paper, state)
-    pdf = pdf_cache().get(key)
+    pdf = pdf_cache_get(key)
     if pdf is None:
         pdf = render_pdf(roster, paper, versions)
-        pdf_cache().set(key, pdf, PDF_CACHE_SECONDS)
+        pdf_cache_set(key, pdf, PDF_CACHE_SECONDS)
     return pdf
 
 
 def pdf_stored(roster: Roster, paper: str) -> bytes | None:
     """The PDF of the roster's state as the request read it (no query), if it was rendered."""
-    return pdf_cache().get(pdf_key(roster.letter.pk, roster.as_of, paper, roster.state()))
+    return pdf_cache_get(pdf_key(roster.letter.pk, roster.as_of, paper, roster.state()))
 
 
 def pdf_for_visitor(roster: Roster, paper: str, versions: LetterVersions | None = None) -> bytes | None:
@@ -89,9 +89,11 @@ def pdf_for_visitor(roster: Roster, paper: str, versions: LetterVersions | None 
         return pdf
     if roster.signatures().count() <= PDF_INLINE_MAX_ENTRIES:
         return pdf_of_state(roster, paper, roster.state(), versions)
-    # One worker per PDF, however many visitors ask for it meanwhile.
+    # One worker per PDF, however many visitors ask for it meanwhile. With the
+    # cache out of reach nothing is queued (a worker's PDF could not be stored
+    # for the visitor to fetch): the visitor is asked to come back (503).
     key = pdf_key(roster.letter.pk, roster.as_of, paper, roster.state())
-    if pdf_cache().add(f"{key}:queued", True, PDF_QUEUED_SECONDS):
+    if pdf_cache_add(f"{key}:queued", True, PDF_QUEUED_SECONDS):
         render_pdf_later.enqueue(
             letter_id=roster.letter.pk,
             as_of=roster.as_of.isoformat(),
@@ -107,5 +109,5 @@ def render_pdf_later(*, letter_id: int, as_of: str, paper: str, language: str = 
     versions = LetterVersions(letter, language or interface_language(letter.language))
     with translation.override(versions.language):
         roster = Roster(letter, dt.date.fromisoformat(as_of))
-        if pdf_cache().get(pdf_key(letter_id, roster.as_of, paper, roster.state_now())) is None:
+        if pdf_cache_get(pdf_key(letter_id, roster.as_of, paper, roster.state_now())) is None:
             pdf_of_state(roster, paper, roster.read_now(), versions)

@@ -6,17 +6,19 @@ forms they come from. Anyone can type someone else's address into the form
 few messages, not a flood of text the attacker wrote.
 
 The count lives in the shared cache under an HMAC of the canonical address,
-never the address itself. `letters.signing.tasks` asks before every message.
+never the address itself. `letters.signing.tasks` asks before every message and counts it once sent.
 """
 
 import hashlib
 import hmac
 import logging
+import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError
 
+from letters.outputs.cache import CACHE_ERRORS
+from letters.signing.ratelimits import process_counters
 from signatories.normalize import canonical_email
 
 logger = logging.getLogger(__name__)
@@ -30,19 +32,39 @@ def mailbox_digest(address: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), b"mailbox:" + mailbox, hashlib.sha256).hexdigest()[:40]
 
 
+def _key(address: str) -> str:
+    return f"mail-cap:{mailbox_digest(address)}"
+
+
 def mail_allowed(address: str) -> bool:
-    """Counts one message to `address`; False once this hour's allowance is used."""
-    key = f"mail-cap:{mailbox_digest(address)}"
+    """
+    Whether `address` may get one more message this hour. Only asks: the
+    message counts once the mail server accepted it (mail_counted), so that
+    attempts during a mail-server outage do not use up the allowance. Two
+    workers asking at once may both send: the cap is a bound on a flood, not
+    an exact count.
+    """
+    key = _key(address)
+    try:
+        sent = cache.get(key, 0)
+    except CACHE_ERRORS:
+        logger.warning("Mail cap read in this process only: the cache is unavailable", exc_info=True)
+        sent = process_counters.get(key)
+    return sent < settings.SIGNUP_MAIL_PER_ADDRESS
+
+
+def mail_counted(address: str) -> None:
+    """Counts one message the mail server accepted for `address`, for an hour."""
+    key = _key(address)
     try:
         cache.add(key, 0, timeout=WINDOW)
         try:
-            sent = cache.incr(key)
+            cache.incr(key)
         except ValueError:  # expired between add() and incr()
             cache.add(key, 1, timeout=WINDOW)
-            sent = 1
-    except DatabaseError:
-        # The count lives in the database cache; if that is locked or gone, the
-        # message goes (as a signup does when its rate limit cannot be read).
-        logger.warning("Mail cap not checked: the cache is unavailable", exc_info=True)
-        return True
-    return sent <= settings.SIGNUP_MAIL_PER_ADDRESS
+    except CACHE_ERRORS:
+        # Redis or the database cache is gone, slow or locked: the message
+        # went, and a flood must still be stopped, so this process counts on
+        # its own meanwhile (a looser cap, one per worker process).
+        logger.warning("Mail cap counted in this process only: the cache is unavailable", exc_info=True)
+        process_counters.incr(key, time.time() + WINDOW)

@@ -13,6 +13,11 @@ site's database.
 - On PostgreSQL without Redis: in the database cache (the `default` cache);
   PostgreSQL has no single write lock to contend for.
 
+Should the shared counters be out of reach (Redis down or timing out, the
+counters file or database cache locked), each process counts in its own
+memory meanwhile (`process_counters`): limits hold per process, loosely,
+and nobody is turned away for our outage.
+
 Rates are written as django-ratelimit writes them: "30/h", "5/10m", "1000/m".
 """
 
@@ -29,8 +34,9 @@ import time
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
-from django.db import DatabaseError, connection
-from redis.exceptions import RedisError
+from django.db import connection
+
+from letters.outputs.cache import CACHE_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -69,9 +75,9 @@ def hit(group: str, who: str, rate: str) -> tuple[bool, int]:
     expires = (window + 1) * period
     try:
         count = _incr(name, expires, period)
-    except (DatabaseError, sqlite3.Error, RedisError):
-        logger.warning("Rate limit not checked: the counters are unavailable", exc_info=True)
-        return False, 0
+    except CACHE_ERRORS:
+        logger.warning("Rate limit counted in this process only: the counters are unavailable", exc_info=True)
+        count = process_counters.incr(name, expires)
     return count > limit, max(1, int(expires - now) + 1)
 
 
@@ -109,8 +115,58 @@ def _redis_incr(name: str, period: int) -> int:
 def clear() -> None:
     """Forgets every count (tests)."""
     cache.clear()
+    process_counters.clear()
     if os.path.exists(settings.RATELIMIT_FILE):
         _local_file().clear()
+
+
+class ProcessCounters:
+    """
+    Counters in this process's memory, for while the shared ones cannot be
+    reached: never a network call, so never a wait. Bounded, so that an
+    outage of a day cannot grow them without end.
+    """
+
+    MAX_ENTRIES = 50_000
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.counts: dict[str, tuple[int, float]] = {}  # name → (count, expires)
+
+    def incr(self, name: str, expires: float) -> int:
+        """Counts one for `name` until `expires` (a time.time()); returns the count."""
+        now = time.time()
+        with self.lock:
+            count, until = self.counts.get(name, (0, expires))
+            if until <= now:
+                count, until = 0, expires
+            self.counts[name] = (count + 1, until)
+            if len(self.counts) > self.MAX_ENTRIES:
+                self._cull(now)
+            return count + 1
+
+    def get(self, name: str) -> int:
+        """The count of `name`, 0 if none or expired."""
+        with self.lock:
+            count, until = self.counts.get(name, (0, 0.0))
+        return count if until > time.time() else 0
+
+    def add(self, name: str, expires: float) -> bool:
+        """cache.add(): True if `name` was not counted (or its count expired), and counts it."""
+        return self.incr(name, expires) == 1
+
+    def _cull(self, now: float) -> None:
+        # The expired first; if that is not enough, the oldest half (insertion order).
+        self.counts = {name: entry for name, entry in self.counts.items() if entry[1] > now}
+        if len(self.counts) > self.MAX_ENTRIES:
+            self.counts = dict(list(self.counts.items())[len(self.counts) // 2 :])
+
+    def clear(self) -> None:
+        with self.lock:
+            self.counts.clear()
+
+
+process_counters = ProcessCounters()
 
 
 class LocalCounters:

@@ -16,6 +16,7 @@ import dataclasses
 import hashlib
 import hmac
 import logging
+import time
 from functools import partial
 
 from django.conf import settings
@@ -30,7 +31,9 @@ from django_tasks_db.backend import DatabaseBackend
 from letters import lifecycle
 from letters.lifecycle import SigningClosed
 from letters.models import Letter, Signature
+from letters.outputs.cache import CACHE_ERRORS
 from letters.signing.mailcaps import mailbox_digest
+from letters.signing.ratelimits import process_counters
 from letters.signing.tasks import send_links_email, send_signature_email
 from signatories import identity
 from signatories.models import Individual, Organization
@@ -358,7 +361,12 @@ def _repeat_mail_allowed(signature: Signature, email: str) -> bool:
     someone's address cannot flood their inbox through the form.
     """
     key = f"signup-repeat-mail:{signature.pk}:{mailbox_digest(email)}"
-    return cache.add(key, 1, timeout=settings.SIGNUP_REPEAT_MAIL_INTERVAL)
+    try:
+        return cache.add(key, 1, timeout=settings.SIGNUP_REPEAT_MAIL_INTERVAL)
+    except CACHE_ERRORS:
+        # The cache is out of reach: remembered in this process meanwhile.
+        logger.warning("Repeat mail remembered in this process only: the cache is unavailable", exc_info=True)
+        return process_counters.add(key, time.time() + settings.SIGNUP_REPEAT_MAIL_INTERVAL)
 
 
 def signature_email_enqueue(

@@ -4,14 +4,16 @@ server never holds up the request. Queue them with
 `letters.signing.services.signature_email_enqueue`, which waits for the commit.
 """
 
+import datetime as dt
 import logging
+import smtplib
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.tasks import task
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -19,7 +21,7 @@ from django.utils.translation import ngettext
 from letters import lifecycle
 from letters.languages import LetterVersions, interface_language
 from letters.models import Correction, Letter, Signature
-from letters.signing.mailcaps import mail_allowed
+from letters.signing.mailcaps import mail_allowed, mail_counted
 from letters.signing.tokens import make_confirm_token, make_correction_token, make_manage_token
 from signatories.normalize import canonical_email, clean_text
 
@@ -33,18 +35,28 @@ SUBJECTS = {
 }
 
 
+# A mail server that is down or says "later" is tried again after 30 s, then
+# twice as long each time up to an hour, for 26 hours in all: longer than a
+# night and a weekend morning without anyone on call.
+RETRY_FIRST_SECONDS = 30
+RETRY_MAX_SECONDS = 3600
+RETRY_FOR_SECONDS = 26 * 3600
+
+
 @task
 def send_signature_email(
-    *, signature_id: int, kind: str, to: str = "", correction_id: int | None = None
+    *, signature_id: int, kind: str, to: str = "", correction_id: int | None = None, attempt: int = 0
 ) -> None:
     """
     Send the signer e-mail `kind` about a signature: "confirm" (the
     confirmation link), "correction" (the link that confirms a correction
     proposed through the form), "already-signed" (someone used the form again for a
     signatory already on file) or "withdrawn" (a receipt). Every message has a
-    plain-text part and the link to the signer's page. A failure is logged and raised, so
-    the task backend records it; the signature stays as it was and staff can
-    resend (`letters.signing.services.confirmation_resend`).
+    plain-text part and the link to the signer's page. A mail server that is
+    down is tried again later (`attempt` counts the tries so far, see
+    retry_delay); a failure for good is logged and raised, so the task backend
+    records it; the signature stays as it was and staff can resend
+    (`letters.signing.services.confirmation_resend`).
     """
     signatures = Signature.objects.select_related("letter", "individual", "organization")
     signature = signatures.filter(pk=signature_id).first()
@@ -66,26 +78,81 @@ def send_signature_email(
             "Mail cap of the address reached; the %s e-mail for signature %s was not sent", kind, signature_id
         )
         return
-    _send(message, f"the {kind} e-mail for signature {signature_id}")
-    logger.info("Sent the %s e-mail for signature %s", kind, signature_id)
+    arguments = {"signature_id": signature_id, "kind": kind, "to": to}
+    if correction_id:
+        arguments["correction_id"] = correction_id
+    what = f"the {kind} e-mail for signature {signature_id}"
+    if _send(message, what, again=send_signature_email, arguments=arguments, attempt=attempt):
+        mail_counted(message.to[0])
+        logger.info("Sent the %s e-mail for signature %s", kind, signature_id)
 
 
 class MailNotSent(Exception):
     """A message was not sent. Says which and why, never to whom."""
 
 
-def _send(message: EmailMultiAlternatives, what: str) -> None:
+def _send(message: EmailMultiAlternatives, what: str, *, again, arguments: dict, attempt: int) -> bool:
     """
-    Send `message`; on failure log and raise MailNotSent, so the task backend
-    records the failure. The mail server's own error names the recipient (an
-    SMTP refusal quotes the address) and would reach the log and the task's
-    stored traceback: only its kind is kept.
+    Send `message`: True once the mail server accepted it. If the server is
+    down or says "later", the task `again` is queued with `arguments` to run
+    after retry_delay(attempt) and False returned (the task itself ends well:
+    nothing failed for good). Otherwise, or after a day of trying, log and
+    raise MailNotSent, so the task backend records the failure. The mail
+    server's own error names the recipient (an SMTP refusal quotes the
+    address) and would reach the log and the task's stored traceback: only
+    its kind is kept.
     """
     try:
         message.send()
     except Exception as error:
-        logger.error("Could not send %s: %s", what, type(error).__name__)
-        raise MailNotSent(f"Could not send {what}: {type(error).__name__}") from None
+        kind = type(error).__name__
+        delay = retry_delay(attempt) if _transient(error) else None
+        if delay is not None and _send_later(again, arguments, attempt, delay):
+            logger.warning(
+                "Could not send %s: %s; trying again in %s s (try %s)", what, kind, delay, attempt + 2
+            )
+            return False
+        logger.error("Could not send %s: %s (after %s tries)", what, kind, attempt + 1)
+        raise MailNotSent(f"Could not send {what}: {kind}") from None
+    return True
+
+
+def retry_delay(attempt: int) -> int | None:
+    """
+    Seconds to wait before the try after `attempt` failed ones (0: the first
+    failed): 30 s, doubling up to an hour; None once the waits so far add up
+    to RETRY_FOR_SECONDS (give up).
+    """
+    delays = [min(RETRY_FIRST_SECONDS * 2**n, RETRY_MAX_SECONDS) for n in range(min(attempt, 100) + 1)]
+    if sum(delays[:-1]) >= RETRY_FOR_SECONDS:
+        return None
+    return delays[-1]
+
+
+def _transient(error: Exception) -> bool:
+    """
+    Whether trying again later may succeed: the server unreachable, timing
+    out, hanging up or answering 4xx. A 5xx refusal of the address or of the
+    message is final.
+    """
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPDataError):
+        return 400 <= error.smtp_code < 500
+    return isinstance(error, (smtplib.SMTPException, OSError))
+
+
+def _send_later(again, arguments: dict, attempt: int, delay: int) -> bool:
+    """Queues the task `again` to run in `delay` seconds; False if the queue cannot defer or be reached."""
+    if not again.get_backend().supports_defer:
+        return False  # e.g. the immediate backend, which would try again at once
+    try:
+        run_after = timezone.now() + dt.timedelta(seconds=delay)
+        again.using(run_after=run_after).enqueue(**arguments, attempt=attempt + 1)
+    except Exception:
+        logger.exception("Could not queue the next try")
+        return False
+    return True
 
 
 def signature_email(
@@ -160,7 +227,7 @@ def _signature_email(
 
 
 @task
-def send_links_email(*, letter_id: int, signature_ids: list[int]) -> None:
+def send_links_email(*, letter_id: int, signature_ids: list[int], attempt: int = 0) -> None:
     """
     One message with a new confirmation link for each of the pending
     signatures of one mailbox on a letter (the new-link page), however many
@@ -182,8 +249,11 @@ def send_links_email(*, letter_id: int, signature_ids: list[int]) -> None:
     language = signer_language(signatures[0])
     with translation.override(language):
         message = _links_email(letter, signatures, to=to, language=language)
-    _send(message, f"new links for letter {letter_id}")
-    logger.info("Sent %s new links for letter %s", len(signatures), letter_id)
+    arguments = {"letter_id": letter_id, "signature_ids": signature_ids}
+    what = f"new links for letter {letter_id}"
+    if _send(message, what, again=send_links_email, arguments=arguments, attempt=attempt):
+        mail_counted(to)
+        logger.info("Sent %s new links for letter %s", len(signatures), letter_id)
 
 
 def _links_email(letter, signatures: list[Signature], *, to: str, language: str) -> EmailMultiAlternatives:

@@ -4,7 +4,7 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import OperationalError
+from django.db import DatabaseError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -39,6 +39,30 @@ def _busy(request: HttpRequest, template: str, context: dict) -> HttpResponse:
     return render(request, template, {**context, "busy": True}, status=503)
 
 
+# How long a visitor is asked to wait when the database is out of reach.
+RETRY_AFTER_SECONDS = 30
+
+
+def _unreachable(request: HttpRequest) -> HttpResponse:
+    """
+    The database could not be read before the form was even looked at (an
+    outage, not a lock): nothing was stored. Unlike the 500 page ("nothing you
+    sent was lost", which would be untrue here) this says so and hands back
+    what was typed, ready to send again.
+    """
+    logger.error("Database unreachable; a signature was not stored (answered 503)", exc_info=True)
+    fields = [
+        (name, value)
+        for name, values in request.POST.lists()
+        if name != "csrfmiddlewaretoken"
+        for value in values
+    ]
+    context = {"fields": fields, "action": request.get_full_path()}
+    response = render(request, "letters/sign_unavailable.html", context, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def _kind(request: HttpRequest, letter: Letter) -> str | None:
     kinds = services.accepted_kinds(letter)
     requested = request.POST.get("kind") or request.GET.get("as")
@@ -47,6 +71,17 @@ def _kind(request: HttpRequest, letter: Letter) -> str | None:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
+    try:
+        return _sign(request, slug)
+    except DatabaseError:
+        # A lock while storing is answered inside (_busy, with the whole form);
+        # anything else the database refuses on a POST lands here.
+        if request.method != "POST":
+            raise
+        return _unreachable(request)
+
+
+def _sign(request: HttpRequest, slug: str) -> HttpResponse:
     letter = get_letter_for_visitor(request, slug)
     kind = _kind(request, letter)
     if not letter.is_accepting_signatures() or kind is None:

@@ -122,6 +122,59 @@ def test_when_the_web_server_cannot_start_the_worker_is_stopped_too():
     assert processes_with(f"VAR_DIR={server.work}") == []
 
 
+def test_a_task_worker_that_dies_is_started_again_while_the_site_keeps_serving():
+    server = LiveServer()
+    env = {k: v for k, v in server.env.items() if k != "SITE_URL"} | {"DEBUG": "true"}
+    log = server.work / "dev.log"
+    process = None
+    try:
+        server.prepare()
+        with open(log, "wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "bin/dev", f"127.0.0.1:{server.port}"],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        wait_for(lambda: answers(server.url + "/healthz"), 60, "the development server")
+        [first] = wait_for(lambda: task_workers(server.work), 30, "the task worker")
+
+        # What a database error does to db_worker: it exits; here, at once.
+        os.killpg(first, signal.SIGKILL)
+        [second] = wait_for(
+            lambda: [pid for pid in task_workers(server.work) if pid != first], 15, "a new task worker"
+        )
+        assert second != first
+        assert "The task worker stopped (exit code -9); starting it again in 1 s." in log.read_text()
+        assert answers(server.url + "/healthz")
+    finally:
+        if process is not None:
+            os.kill(process.pid, signal.SIGINT)
+            process.wait(timeout=30)
+        server.close()
+    assert process.returncode == 0
+    assert processes_with(f"VAR_DIR={server.work}") == []
+
+
+def task_workers(work: Path) -> list[int]:
+    """
+    The `db_worker` processes bin/dev started with this test's VAR_DIR: each
+    leads its own process group (with DEBUG its autoreloader has a child).
+    """
+    found = []
+    for pid in processes_with(f"VAR_DIR={work}"):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            leader = os.getpgid(pid) == pid
+        except OSError:
+            continue
+        if b"db_worker" in command and leader:
+            found.append(pid)
+    return found
+
+
 def processes_with(variable: str) -> list[int]:
     """Processes whose environment holds `variable` (ours: started with this test's VAR_DIR)."""
     found = []

@@ -114,3 +114,31 @@ def test_pages_carry_security_headers(client, letter):
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Frame-Options"] == "DENY"
+
+
+def caches_with(**env: str) -> dict:
+    """settings.CACHES as a process started with `env` reads it."""
+    import json
+
+    result = manage(
+        "shell",
+        "-c",
+        "import json; from django.conf import settings; print(json.dumps(settings.CACHES))",
+        **env,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_an_unresponsive_redis_is_given_up_on_within_half_a_second():
+    caches = caches_with(REDIS_URL="redis://redis.invalid:6379/0")
+    for alias in ("default", "pdfs"):
+        options = caches[alias]["OPTIONS"]
+        assert options["socket_connect_timeout"] == options["socket_timeout"] == 0.5
+
+
+@pytest.mark.slow
+def test_the_redis_timeout_is_a_setting():
+    caches = caches_with(REDIS_URL="redis://redis.invalid:6379/0", REDIS_TIMEOUT_SECONDS="2.5")
+    assert caches["default"]["OPTIONS"]["socket_timeout"] == 2.5

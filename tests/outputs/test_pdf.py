@@ -2,6 +2,7 @@ import datetime as dt
 import io
 import subprocess
 import unicodedata
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
@@ -212,3 +213,40 @@ def test_the_renderer_finds_the_stylesheet_under_its_hashed_production_name(sett
     assert hashed != "/static/css/print.css"
     css = exports.StaticOnlyFetcher().fetch(exports.PDF_BASE_URL.rstrip("/") + hashed)
     assert b"@page" in css.read()
+
+
+@pytest.fixture
+def pdf_cache_down():
+    """The PDF cache's server is gone: every call raises what redis-py raises then."""
+    from django.core.cache import caches
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    error = RedisConnectionError("Error 111 connecting to redis:6379. Connection refused.")
+    pdfs = caches["pdfs"]
+    with (
+        mock.patch.object(pdfs, "get", side_effect=error),
+        mock.patch.object(pdfs, "add", side_effect=error),
+        mock.patch.object(pdfs, "set", side_effect=error),
+    ):
+        yield
+
+
+def test_a_pdf_cache_outage_renders_the_pdf_within_the_request(client, signed, renders, pdf_cache_down):
+    response = client.get("/letters/civic-space/letter.pdf?as_of=2023-09-21")
+    assert response.status_code == 200
+    assert response.content.startswith(b"%PDF-")
+    assert len(renders) == 1
+
+
+def test_a_pdf_cache_outage_asks_to_come_back_for_a_long_list(
+    client, signed, monkeypatch, renders, pdf_cache_down
+):
+    # A worker's render could not be stored for the visitor to fetch: none is queued.
+    monkeypatch.setattr(exports, "PDF_INLINE_MAX_ENTRIES", 5)
+    queued = mock.Mock()
+    monkeypatch.setattr(exports, "render_pdf_later", queued)
+    response = client.get("/letters/civic-space/letter.pdf?as_of=2023-09-21")
+    assert response.status_code == 503
+    assert response["Retry-After"]
+    assert not queued.enqueue.called
+    assert renders == []

@@ -7,7 +7,7 @@ from unittest import mock
 
 import pytest
 from django.core import mail
-from django.db import OperationalError
+from django.db import DatabaseError, OperationalError
 
 from letters.models import Signature
 from letters.signing.services import confirmation_resend, ip_hash
@@ -129,6 +129,23 @@ def test_a_locked_database_gives_a_try_again_page_that_keeps_the_form(post, lett
     html = response.content.decode()
     assert "send the form again" in html
     assert 'value="Signer 1"' in html
+
+
+@pytest.mark.parametrize("error", [OperationalError("connection refused"), DatabaseError("server closed")])
+def test_a_database_outage_while_signing_says_nothing_was_stored_and_keeps_the_form(post, letter, error):
+    # The letter itself cannot be read: no 500 page claiming "nothing you sent was lost".
+    with mock.patch("letters.views.signup.get_letter_for_visitor", side_effect=error):
+        response = post(URL + "?as=individual", data(1, title="Director"))
+    assert response.status_code == 503
+    assert response["Retry-After"]
+    html = response.content.decode()
+    assert "Nothing was stored" in html
+    assert "send the form again" in html
+    assert 'value="Signer 1"' in html
+    assert 'value="signer1@example.org"' in html
+    assert 'value="Director"' in html
+    assert 'action="/letters/civic-space/sign/?as=individual"' in html
+    assert html.count('name="csrfmiddlewaretoken"') == 1  # a fresh token, not the old one echoed too
 
 
 def test_the_rate_limit_holds_on_the_database_cache_that_production_uses(post, settings, letter):

@@ -1,6 +1,7 @@
 """One mailbox gets a few messages an hour from us, whoever types its address into our forms."""
 
 import re
+from unittest import mock
 
 import pytest
 from django.core import mail
@@ -100,3 +101,40 @@ def test_the_cap_holds_on_the_database_cache_that_production_uses(post, settings
         post(ORG_URL.format(slug=letter.slug), organization_submission(n), REMOTE_ADDR=f"198.51.100.{n}")
 
     assert len(mail.outbox) == 3
+
+
+@pytest.fixture
+def redis_down():
+    """The shared cache's server is gone: every call raises what redis-py raises then."""
+    from django.core.cache import caches
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    error = RedisConnectionError("Error 111 connecting to redis:6379. Connection refused.")
+    shared = caches["default"]
+    with (
+        mock.patch.object(shared, "get", side_effect=error),
+        mock.patch.object(shared, "add", side_effect=error),
+        mock.patch.object(shared, "set", side_effect=error),
+        mock.patch.object(shared, "incr", side_effect=error),
+    ):
+        yield
+
+
+def test_a_cache_outage_loses_no_confirmation_e_mail_and_the_cap_holds_in_each_process(
+    post, letter, redis_down
+):
+    response = post(ORG_URL.format(slug=letter.slug), organization_submission(1, "someone@example.org"))
+    assert response.status_code == 302
+    assert [message.to for message in mail.outbox] == [["someone@example.org"]]
+
+    for n in range(5):
+        post(ORG_URL.format(slug=letter.slug), organization_submission(n), REMOTE_ADDR=f"198.51.100.{n}")
+    assert len(mail.outbox) == 1 + 3  # counted in the worker's own memory meanwhile
+
+
+def test_a_cache_outage_still_sends_a_new_link_once(post, letter, settings, redis_down):
+    settings.SIGNUP_REPEAT_MAIL_INTERVAL = 300
+    signature_row(letter, make_organization("Org"), status="pending", contact_email=VICTIM)
+    for _ in range(3):
+        assert post(f"/letters/{letter.slug}/sign/new-link/", {"email": VICTIM}).status_code == 200
+    assert len(mail.outbox) == 1

@@ -3,6 +3,8 @@ Rate-limit counters (letters/signing/ratelimits.py): shared by every process, no
 write on the site's database.
 """
 
+from unittest import mock
+
 import pytest
 from django.conf import settings
 
@@ -118,3 +120,20 @@ def test_behind_a_proxy_that_appends_to_x_forwarded_for_the_client_cannot_pick_i
         for n in range(5)
     ]
     assert statuses == [302, 302, 429, 429, 429]
+
+
+def test_a_redis_outage_turns_nobody_away_and_still_counts_in_this_process(monkeypatch):
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    def unreachable(name, expires, period):
+        raise RedisConnectionError("Connection refused")
+
+    monkeypatch.setattr(ratelimits, "_incr", unreachable)
+    results = [ratelimits.hit("sign:1", "203.0.113.9", "3/m")[0] for _ in range(4)]
+    assert results == [False, False, False, True]
+
+
+@pytest.mark.parametrize("error", [TimeoutError("timed out"), OSError("network unreachable")])
+def test_a_counter_server_that_times_out_turns_nobody_away(monkeypatch, error):
+    monkeypatch.setattr(ratelimits, "_incr", mock.Mock(side_effect=error))
+    assert ratelimits.hit("sign:1", "203.0.113.9", "3/m")[0] is False

@@ -40,6 +40,8 @@ from letters.lifecycle.entry import (
     signature_enter,
     signature_on_letter,
     unlisted_claim,
+    vouched,
+    vouched_individuals,
 )
 from letters.lifecycle.merging import (
     LetterMergePlan,

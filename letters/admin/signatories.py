@@ -17,11 +17,18 @@ from django.urls import path, reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from letters import lifecycle
 from letters.admin.params import GuardedListMixin, database_id
 from letters.lifecycle import merging
+from letters.lifecycle.entry import unverified_records
 from signatories import identity
 from signatories.admin_search import BoundedSearchMixin
 from signatories.models import DismissedDuplicate, Individual, Organization
+
+# How the pages mark a record nobody vouched for (`lifecycle.unverified_records`).
+UNVERIFIED = (
+    " — an unverified claim (never confirmed): its name proves nothing, its address is not carried over"
+)
 
 
 class MergeForm(forms.Form):
@@ -43,7 +50,11 @@ class MergeForm(forms.Form):
         self.refused = [piece for piece in pieces if database_id(piece) is None]
         pks = [pk for piece in pieces if (pk := database_id(piece)) is not None][:20]
         self.records = list(model.objects.filter(pk__in=pks).order_by("pk"))
-        self.fields["keep"].choices = [(record.pk, f"#{record.pk} {record}") for record in self.records]
+        unverified = unverified_records(model, [record.pk for record in self.records])
+        self.fields["keep"].choices = [
+            (record.pk, f"#{record.pk} {record}" + (UNVERIFIED if record.pk in unverified else ""))
+            for record in self.records
+        ]
 
     def clean(self):
         data = super().clean()
@@ -113,7 +124,13 @@ class DuplicatesMixin(GuardedListMixin, admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         pairs = self.find_duplicates()
+        # A side whose every signature is a web claim never confirmed: its name and address prove nothing.
+        unverified = lifecycle.unverified_records(
+            self.model, {pk for pair in pairs for pk in (pair.first.pk, pair.second.pk)}
+        )
         for pair in pairs:
+            pair.first_unverified = pair.first.pk in unverified
+            pair.second_unverified = pair.second.pk in unverified
             ids = [pair.first.pk, pair.second.pk]
             pair.merge_urls = [(pk, self.merge_url(ids, keep=pk)) for pk in ids]
         context = {
@@ -175,6 +192,7 @@ class DuplicatesMixin(GuardedListMixin, admin.ModelAdmin):
             "opts": self.opts,
             "form": form,
             "records": form.records,
+            "unverified": lifecycle.unverified_records(self.model, [record.pk for record in form.records]),
             "plans": plans,
             "kept": form.kept if plans is not None else None,
             "duplicates": form.duplicates if plans is not None else [],

@@ -144,6 +144,33 @@ def vouched() -> Q:
     return spoken_for & (~Q(status=Signature.Status.REJECTED) | Q(approved_at__isnull=False))
 
 
+def speaks_for_signer(signature: Signature) -> bool:
+    """
+    Whether its signer proved `signature` or staff stand behind it (`vouched`,
+    a merge's retirement aside): a web signature never confirmed is what
+    someone typed, and acts on that signature alone.
+    """
+    return (
+        signature.source != Signature.Source.FORM
+        or signature.confirmed_at is not None
+        or signature.approved_at is not None
+        or signature.status == Signature.Status.APPROVED
+    )
+
+
+def unverified_records(model, pks) -> set[int]:
+    """
+    Of the records `pks` of `model` (Individual or Organization), those whose
+    every signature is an unconfirmed web claim (or one rejected without being
+    listed): what they hold was typed by someone nobody vouched for. A record
+    with no signature was made by staff.
+    """
+    kind = "organization" if model is Organization else "individual"
+    signed = Signature.objects.filter(**{f"{kind}__in": pks})
+    vouched_for = set(signed.filter(vouched()).values_list(f"{kind}_id", flat=True))
+    return set(signed.values_list(f"{kind}_id", flat=True)) - vouched_for
+
+
 def vouched_individuals(letter: Letter):
     """The people on `letter` by a signature that speaks for them (`vouched`): an equal name is theirs."""
     return Individual.objects.filter(

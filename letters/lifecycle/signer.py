@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from letters.lifecycle.corrections import correction_confirmed, corrections_end
+from letters.lifecycle.entry import speaks_for_signer
 from letters.lifecycle.rules import (
     SigningClosed,
     clean_reason,
@@ -143,6 +144,9 @@ def entry_signatures(signature: Signature) -> list[Signature]:
         "letter", "individual", "organization"
     )
     if signature.individual_id:
+        if not speaks_for_signer(signature):
+            # Never confirmed: the entry is what was typed, not the person a merge may have tied it to.
+            return list(others.filter(pk=signature.pk))
         return list(others.filter(letter_id=signature.letter_id, individual_id=signature.individual_id))
     root = signature_kept(signature)
     found, frontier = {root.pk}, {root.pk}
@@ -171,11 +175,14 @@ def signature_kept(signature: Signature) -> Signature:
 def same_signer(signature: Signature, other: Signature) -> bool:
     """
     Whether two signatures that a merge joined were made by one signer: a
-    person's always (staff merged the records as one person); claims on an
-    organization only from one mailbox, since other people may sign for it.
+    person's when its signer confirmed it or staff entered it (staff merged
+    the records as one person, often on a name alone, which a stranger may
+    have typed); claims on an organization only from one mailbox, since
+    other people may sign for it.
     """
     if signature.individual_id is not None:
-        return True
+        # A web signature never confirmed is what a stranger may have typed: its links act on it alone.
+        return speaks_for_signer(signature)
     return bool(signature.contact_mailbox) and signature.contact_mailbox == other.contact_mailbox
 
 

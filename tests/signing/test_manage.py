@@ -433,6 +433,8 @@ def jane_merged_into_an_imported_row(letter, staff) -> tuple[Signature, Signatur
         letter,
         make_individual("Jane  Doe", email="jane@example.org"),
         signed_at=dt.datetime(2023, 9, 10, tzinfo=dt.UTC),
+        # She confirmed it: a link acts on the entry kept in its place only for what its owner proved.
+        confirmed_at=dt.datetime(2023, 9, 10, tzinfo=dt.UTC),
         contact_email="jane@example.org",
     )
     individual_merge(keep=imported.individual, duplicates=[web.individual], user=staff)

@@ -719,6 +719,7 @@ def test_erasing_after_a_merge_empties_the_history_of_the_record_merged_away(cli
         letter,
         make_individual("Alícia Marchetti", title="Journalist, Minsk Daily", email="alicia@private.example"),
         signed_at=dt.datetime(2023, 9, 4, tzinfo=dt.UTC),
+        confirmed_at=dt.datetime(2023, 9, 4, tzinfo=dt.UTC),
         contact_email="alicia@private.example",
     )
     individual_merge(keep=imported.individual, duplicates=[web.individual], user=staff)

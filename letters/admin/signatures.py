@@ -31,6 +31,7 @@ from letters.models import Correction, Letter, Signature
 from letters.signing.services import confirmation_resend
 from signatories import identity
 from signatories.admin_search import BoundedSearchMixin
+from signatories.normalize import email_domain
 
 
 class QueueFilter(admin.SimpleListFilter):
@@ -640,7 +641,16 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
 class CorrectionAdmin(GuardedListMixin, admin.ModelAdmin):
     """Corrections signers proposed to their printed entries: staff approve or reject the confirmed ones."""
 
-    list_display = ["printed", "signature_link", "current", "status", "submitted_at", "confirmed_at"]
+    list_display = [
+        "printed",
+        "signature_link",
+        "current",
+        "claim_status",
+        "claim_domain",
+        "status",
+        "submitted_at",
+        "confirmed_at",
+    ]
     list_filter = ["status"]
     list_select_related = ["signature__letter", "signature__individual", "signature__organization"]
     ordering = ["-submitted_at"]
@@ -680,6 +690,28 @@ class CorrectionAdmin(GuardedListMixin, admin.ModelAdmin):
     @admin.display(description="printed now")
     def current(self, correction: Correction) -> str:
         return str(correction.signature.signatory)
+
+    @admin.display(description="signature's status")
+    def claim_status(self, correction: Correction) -> str:
+        """Whether anyone vouched for the proposer: a claim never confirmed or approved proves nothing."""
+        signature = correction.signature
+        if signature.approved_at is not None or signature.status == Signature.Status.APPROVED:
+            return signature.get_status_display()
+        if signature.confirmed_at is not None:
+            return f"{signature.get_status_display()}, confirmed, never approved"
+        return f"{signature.get_status_display()}, never confirmed"
+
+    @admin.display(description="address at")
+    def claim_domain(self, correction: Correction) -> str:
+        """The proposer's e-mail domain, and how far it speaks for an organization (claim_address)."""
+        signature = correction.signature
+        domain = email_domain(signature.contact_email) if signature.contact_email else ""
+        if not domain:
+            return "—"
+        if signature.organization_id:
+            how = identity.claim_address(signature.contact_email, signature.organization.website)
+            return f"…@{domain} ({how})"
+        return f"…@{domain}"
 
     @admin.action(description="Approve selected corrections (print them)", permissions=["change"])
     def approve(self, request: HttpRequest, queryset):

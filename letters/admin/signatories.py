@@ -18,6 +18,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from letters import lifecycle
+from letters.admin.addresses import domain_only, sees_addresses, shown
 from letters.admin.params import GuardedListMixin, database_id
 from letters.lifecycle import merging
 from letters.lifecycle.entry import unverified_records
@@ -228,6 +229,28 @@ class OrganizationAdmin(DuplicatesMixin, BoundedSearchMixin, admin.ModelAdmin):
         ("Private", {"fields": ["contact_name", "contact_email", "notes"]}),
     ]
 
+    def get_fieldsets(self, request: HttpRequest, obj=None):
+        if sees_addresses(request):
+            return self.fieldsets
+        # A Moderator reads the contact's address as its domain only (letters/admin/addresses.py).
+        return [
+            (
+                title,
+                {**options, "fields": shown(request, options["fields"], {"contact_email": "contact_domain"})},
+            )
+            for title, options in self.fieldsets
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return [
+            *super().get_readonly_fields(request, obj),
+            *(() if sees_addresses(request) else ["contact_domain"]),
+        ]
+
+    @admin.display(description="contact e-mail at")
+    def contact_domain(self, organization: Organization) -> str:
+        return domain_only(organization.contact_email) or "—"
+
     def find_duplicates(self) -> list[identity.DuplicatePair]:
         return identity.organization_duplicates()
 
@@ -246,6 +269,28 @@ class IndividualAdmin(DuplicatesMixin, BoundedSearchMixin, admin.ModelAdmin):
         (None, {"fields": ["name", "sort_name", "title", "country"]}),
         ("Private", {"fields": ["email", "notes"]}),
     ]
+
+    def get_list_display(self, request: HttpRequest):
+        return shown(request, self.list_display, {"email": "email_domain"})
+
+    def get_fieldsets(self, request: HttpRequest, obj=None):
+        if sees_addresses(request):
+            return self.fieldsets
+        # A Moderator reads the address as its domain only (letters/admin/addresses.py).
+        return [
+            (title, {**options, "fields": shown(request, options["fields"], {"email": "email_domain"})})
+            for title, options in self.fieldsets
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return [
+            *super().get_readonly_fields(request, obj),
+            *(() if sees_addresses(request) else ["email_domain"]),
+        ]
+
+    @admin.display(description="e-mail at")
+    def email_domain(self, individual: Individual) -> str:
+        return domain_only(individual.email) or "—"
 
     def find_duplicates(self) -> list[identity.DuplicatePair]:
         return identity.individual_duplicates()

@@ -151,7 +151,12 @@ def records_merged_into(individual_id: int) -> set[int]:
 
 
 def history_scrub_signer(
-    signatures: list[Signature], names: set[str], texts: set[str], merged_away: set[int] = frozenset()
+    signatures: list[Signature],
+    names: set[str],
+    texts: set[str],
+    merged_away: set[int] = frozenset(),
+    *,
+    own_records: bool = True,
 ) -> None:
     """
     The admin history without the signer, in one pass: `names` (names,
@@ -159,6 +164,9 @@ def history_scrub_signer(
     title) out of the entries of the `signatures` and their signatories, and
     the entries of the records `merged_away` into the person's, which quote
     how they spelled their name and title then, emptied but for the merge.
+    `own_records`: the signatories' records are the signer's (not when an
+    unconfirmed claim sits on a record others vouched for), so their entries
+    lose `texts` too.
     """
     words = {value for value in names if value and len(value) >= 3}
     signature_type = ContentType.objects.get_for_model(Signature).pk
@@ -171,6 +179,7 @@ def history_scrub_signer(
         | {
             (ContentType.objects.get_for_model(type(signature.signatory)).pk, str(signature.signatory.pk))
             for signature in signatures
+            if own_records
         }
     )
     own = Q()

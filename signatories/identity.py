@@ -5,7 +5,10 @@ docs/design.md, "One signatory, one lifecycle":
 
 - Individuals are the same person when their canonical e-mails are equal. A
   record without an e-mail (an imported row) whose normalized name equals that
-  of a person already on the same letter is that person. Equal names
+  of a person already on the same letter, by a signature that speaks for them
+  (the lifecycle's `vouched`: confirmed, listed or entered by staff), is that
+  person. What an unconfirmed or rejected web signature typed speaks for its
+  own entry only: its name equal to someone's is near, never the same. Equal names
   otherwise, and names a letter or two apart, are *near*: flagged for staff,
   never merged silently.
 - Organizations are the same when their normalized names are equal, or their
@@ -123,7 +126,10 @@ def individual_relation(
     """
     Whether `a` and `b` are the same person, and every reason they are the same
     or near. `on_same_letter`: `b` has signed the letter `a` is signing or
-    being imported into, where an equal name without an e-mail is the same person.
+    being imported into by a signature that speaks for `b` (confirmed, listed
+    or entered by staff: the caller asks the lifecycle), where an equal name
+    without an e-mail is the same person. A name a stranger typed and never
+    confirmed proves nothing: pass False, and it is near.
     """
     if a.canonical_email and a.canonical_email == b.canonical_email:
         return True, [SAME_EMAIL]

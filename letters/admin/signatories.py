@@ -17,11 +17,19 @@ from django.urls import path, reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from letters import lifecycle
+from letters.admin.addresses import domain_only, sees_addresses, shown
 from letters.admin.params import GuardedListMixin, database_id
 from letters.lifecycle import merging
+from letters.lifecycle.entry import unverified_records
 from signatories import identity
 from signatories.admin_search import BoundedSearchMixin
 from signatories.models import DismissedDuplicate, Individual, Organization
+
+# How the pages mark a record nobody vouched for (`lifecycle.unverified_records`).
+UNVERIFIED = (
+    " — an unverified claim (never confirmed): its name proves nothing, its address is not carried over"
+)
 
 
 class MergeForm(forms.Form):
@@ -43,7 +51,11 @@ class MergeForm(forms.Form):
         self.refused = [piece for piece in pieces if database_id(piece) is None]
         pks = [pk for piece in pieces if (pk := database_id(piece)) is not None][:20]
         self.records = list(model.objects.filter(pk__in=pks).order_by("pk"))
-        self.fields["keep"].choices = [(record.pk, f"#{record.pk} {record}") for record in self.records]
+        unverified = unverified_records(model, [record.pk for record in self.records])
+        self.fields["keep"].choices = [
+            (record.pk, f"#{record.pk} {record}" + (UNVERIFIED if record.pk in unverified else ""))
+            for record in self.records
+        ]
 
     def clean(self):
         data = super().clean()
@@ -113,7 +125,13 @@ class DuplicatesMixin(GuardedListMixin, admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         pairs = self.find_duplicates()
+        # A side whose every signature is a web claim never confirmed: its name and address prove nothing.
+        unverified = lifecycle.unverified_records(
+            self.model, {pk for pair in pairs for pk in (pair.first.pk, pair.second.pk)}
+        )
         for pair in pairs:
+            pair.first_unverified = pair.first.pk in unverified
+            pair.second_unverified = pair.second.pk in unverified
             ids = [pair.first.pk, pair.second.pk]
             pair.merge_urls = [(pk, self.merge_url(ids, keep=pk)) for pk in ids]
         context = {
@@ -175,6 +193,7 @@ class DuplicatesMixin(GuardedListMixin, admin.ModelAdmin):
             "opts": self.opts,
             "form": form,
             "records": form.records,
+            "unverified": lifecycle.unverified_records(self.model, [record.pk for record in form.records]),
             "plans": plans,
             "kept": form.kept if plans is not None else None,
             "duplicates": form.duplicates if plans is not None else [],
@@ -210,6 +229,28 @@ class OrganizationAdmin(DuplicatesMixin, BoundedSearchMixin, admin.ModelAdmin):
         ("Private", {"fields": ["contact_name", "contact_email", "notes"]}),
     ]
 
+    def get_fieldsets(self, request: HttpRequest, obj=None):
+        if sees_addresses(request):
+            return self.fieldsets
+        # A Moderator reads the contact's address as its domain only (letters/admin/addresses.py).
+        return [
+            (
+                title,
+                {**options, "fields": shown(request, options["fields"], {"contact_email": "contact_domain"})},
+            )
+            for title, options in self.fieldsets
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return [
+            *super().get_readonly_fields(request, obj),
+            *(() if sees_addresses(request) else ["contact_domain"]),
+        ]
+
+    @admin.display(description="contact e-mail at")
+    def contact_domain(self, organization: Organization) -> str:
+        return domain_only(organization.contact_email) or "—"
+
     def find_duplicates(self) -> list[identity.DuplicatePair]:
         return identity.organization_duplicates()
 
@@ -228,6 +269,28 @@ class IndividualAdmin(DuplicatesMixin, BoundedSearchMixin, admin.ModelAdmin):
         (None, {"fields": ["name", "sort_name", "title", "country"]}),
         ("Private", {"fields": ["email", "notes"]}),
     ]
+
+    def get_list_display(self, request: HttpRequest):
+        return shown(request, self.list_display, {"email": "email_domain"})
+
+    def get_fieldsets(self, request: HttpRequest, obj=None):
+        if sees_addresses(request):
+            return self.fieldsets
+        # A Moderator reads the address as its domain only (letters/admin/addresses.py).
+        return [
+            (title, {**options, "fields": shown(request, options["fields"], {"email": "email_domain"})})
+            for title, options in self.fieldsets
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return [
+            *super().get_readonly_fields(request, obj),
+            *(() if sees_addresses(request) else ["email_domain"]),
+        ]
+
+    @admin.display(description="e-mail at")
+    def email_domain(self, individual: Individual) -> str:
+        return domain_only(individual.email) or "—"
 
     def find_duplicates(self) -> list[identity.DuplicatePair]:
         return identity.individual_duplicates()

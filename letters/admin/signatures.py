@@ -22,6 +22,7 @@ from django.utils.http import urlencode
 from django.utils.text import Truncator
 
 from letters import lifecycle
+from letters.admin.addresses import domain_only, sees_addresses, shown
 from letters.admin.imports import SignatureImportExportMixin
 from letters.admin.letters import signatures_url
 from letters.admin.params import GuardedChangeList, GuardedListMixin, database_id
@@ -31,6 +32,7 @@ from letters.models import Correction, Letter, Signature
 from letters.signing.services import confirmation_resend
 from signatories import identity
 from signatories.admin_search import BoundedSearchMixin
+from signatories.normalize import email_domain
 
 
 class QueueFilter(admin.SimpleListFilter):
@@ -269,11 +271,15 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
             title += f" — “{Truncator(letter.title).chars(60)}”"
         return super().changelist_view(request, {"title": title, **(extra_context or {})})
 
+    # A Moderator reads addresses as their domain only (letters/admin/addresses.py).
+    DOMAIN_ONLY = {"email": "email_domain", "contact_email": "contact_domain", "claim": "claim_domain"}
+
     def get_list_display(self, request: HttpRequest):
+        columns = shown(request, self.list_display, self.DOMAIN_ONLY)
         # The queue of one letter (the dashboard's links) needs no letter column.
         if request.GET.get("letter"):
-            return [name for name in self.list_display if name != "letter_title"]
-        return self.list_display
+            return [name for name in columns if name != "letter_title"]
+        return columns
 
     list_filter = [
         QueueFilter,
@@ -357,6 +363,21 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
     def email(self, signature: Signature) -> str:
         return signature.contact_email or (signature.individual.email if signature.individual_id else "")
 
+    @admin.display(description="e-mail at")
+    def email_domain(self, signature: Signature) -> str:
+        return domain_only(self.email(signature))
+
+    @admin.display(description="contact e-mail at")
+    def contact_domain(self, signature: Signature) -> str:
+        return domain_only(signature.contact_email) or "—"
+
+    @admin.display(description="claim on the organization")
+    def claim_domain(self, signature: Signature) -> str:
+        if not signature.organization_id or not signature.contact_email:
+            return "—"
+        claim = identity.claim_address(signature.contact_email, signature.organization.website)
+        return f"{domain_only(signature.contact_email)}: {claim}"
+
     @admin.display(description="letter", ordering="letter__title")
     def letter_title(self, signature: Signature) -> str:
         return Truncator(signature.letter.title).chars(32)
@@ -421,13 +442,19 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
     # -- one signature -------------------------------------------------------
 
     def get_fields(self, request: HttpRequest, obj=None):
-        return self.add_fields if obj is None else [*self.lifecycle_fields, *self.editable_fields]
+        if obj is None:
+            return self.add_fields
+        return shown(request, [*self.lifecycle_fields, *self.editable_fields], self.DOMAIN_ONLY)
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         if obj is None:
             return []
         editable = lifecycle.staff_editable_fields(obj)
-        return [*self.lifecycle_fields, *(name for name in self.editable_fields if name not in editable)]
+        if not sees_addresses(request):
+            # Moderators change no address: a new one would receive the signer's links.
+            editable = [name for name in editable if name != "contact_email"]
+        fields = [*self.lifecycle_fields, *(name for name in self.editable_fields if name not in editable)]
+        return shown(request, fields, self.DOMAIN_ONLY)
 
     def get_inlines(self, request: HttpRequest, obj=None):
         return [CorrectionInline] if obj is not None else []
@@ -640,7 +667,16 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
 class CorrectionAdmin(GuardedListMixin, admin.ModelAdmin):
     """Corrections signers proposed to their printed entries: staff approve or reject the confirmed ones."""
 
-    list_display = ["printed", "signature_link", "current", "status", "submitted_at", "confirmed_at"]
+    list_display = [
+        "printed",
+        "signature_link",
+        "current",
+        "claim_status",
+        "claim_domain",
+        "status",
+        "submitted_at",
+        "confirmed_at",
+    ]
     list_filter = ["status"]
     list_select_related = ["signature__letter", "signature__individual", "signature__organization"]
     ordering = ["-submitted_at"]
@@ -680,6 +716,28 @@ class CorrectionAdmin(GuardedListMixin, admin.ModelAdmin):
     @admin.display(description="printed now")
     def current(self, correction: Correction) -> str:
         return str(correction.signature.signatory)
+
+    @admin.display(description="signature's status")
+    def claim_status(self, correction: Correction) -> str:
+        """Whether anyone vouched for the proposer: a claim never confirmed or approved proves nothing."""
+        signature = correction.signature
+        if signature.approved_at is not None or signature.status == Signature.Status.APPROVED:
+            return signature.get_status_display()
+        if signature.confirmed_at is not None:
+            return f"{signature.get_status_display()}, confirmed, never approved"
+        return f"{signature.get_status_display()}, never confirmed"
+
+    @admin.display(description="address at")
+    def claim_domain(self, correction: Correction) -> str:
+        """The proposer's e-mail domain, and how far it speaks for an organization (claim_address)."""
+        signature = correction.signature
+        domain = email_domain(signature.contact_email) if signature.contact_email else ""
+        if not domain:
+            return "—"
+        if signature.organization_id:
+            how = identity.claim_address(signature.contact_email, signature.organization.website)
+            return f"…@{domain} ({how})"
+        return f"…@{domain}"
 
     @admin.action(description="Approve selected corrections (print them)", permissions=["change"])
     def approve(self, request: HttpRequest, queryset):

@@ -39,7 +39,11 @@ from letters.lifecycle.entry import (
     signature_create,
     signature_enter,
     signature_on_letter,
+    speaks_for_signer,
     unlisted_claim,
+    unverified_records,
+    vouched,
+    vouched_individuals,
 )
 from letters.lifecycle.merging import (
     LetterMergePlan,

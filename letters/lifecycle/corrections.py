@@ -4,9 +4,10 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from letters.lifecycle.entry import speaks_for_signer, unverified_records
 from letters.lifecycle.rules import (
     PRINTED_FIELDS,
     Outcome,
@@ -16,7 +17,7 @@ from letters.lifecycle.rules import (
     log_action,
 )
 from letters.models import Correction, Signature
-from signatories.models import Organization
+from signatories.models import Individual, Organization
 from signatories.normalize import clean_text
 
 # Corrections that may still print: waiting for their link, or for staff.
@@ -47,6 +48,31 @@ def corrections_end(signature_ids: list[int], now: dt.datetime) -> None:
     )
 
 
+def correction_allowed(signature: Signature) -> bool:
+    """
+    Whether the signer of `signature` may change what its signatory's record
+    prints. What someone nobody vouched for typed acts on their own unlisted
+    entry and nothing else: a claim on an organization that was never
+    approved may not rewrite an organization listed by anyone (its name,
+    acronym, website on every day's list); a person's signature never
+    confirmed may not rewrite a record others vouched for (one a merge tied
+    it to).
+    """
+    if signature.approved_at is not None or signature.status == Signature.Status.APPROVED:
+        return True
+    signatory = signature.signatory
+    if isinstance(signatory, Organization):
+        listed = Q(status=Signature.Status.APPROVED) | Q(approved_at__isnull=False)
+        return not Signature.objects.filter(listed, organization=signatory).exists()
+    return speaks_for_signer(signature) or signatory.pk in unverified_records(Individual, [signatory.pk])
+
+
+NOT_ALLOWED = (
+    "This entry is listed by others and your signature was not approved yet: "
+    "write to the organizers to change how it prints."
+)
+
+
 def correction_propose(
     *, signature: Signature, entry: dict, confirmed: bool, with_signature: bool = False
 ) -> Correction | None:
@@ -67,6 +93,10 @@ def correction_propose(
         locked = lock_one(signature)
         if locked.withdrawn_at or locked.erased_at:
             raise ValidationError("A withdrawn signature cannot be corrected: sign the letter again instead.")
+        # One sent with its signature prints only when the signature does (staff approve it, or its
+        # owner confirms their own address): a later one needs a signature that speaks for its signer.
+        if not with_signature and not correction_allowed(locked):
+            raise ValidationError(NOT_ALLOWED)
         if forgotten(locked.signatory):
             # A name typed in again would stay for good: the purge empties each record once.
             raise ValidationError("This entry's name was deleted: sign the letter again instead.")
@@ -142,6 +172,8 @@ def corrections_approve(*, corrections: QuerySet, user) -> Outcome:
             .select_for_update(of=("self",))
             .select_related("signature__individual", "signature__organization")
         )
+        # Checked again now: the organization may have been listed since the claimant proposed it.
+        rows = [correction for correction in rows if correction_allowed(correction.signature)]
         for correction in rows:
             correction_apply(correction, user, now)
     return Outcome(changed=len(rows), skipped=corrections.count() - len(rows))

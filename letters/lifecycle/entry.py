@@ -109,19 +109,75 @@ def entry_errors(
 
 def signature_on_letter(letter: Letter, signatory: Individual | Organization) -> Signature | None:
     """
-    The signature by which `signatory` is on `letter` already, in any state,
-    so that an import does not list it again (it skips the row): a person's
-    signature, whatever became of it (a withdrawal or an erasure is never
-    undone, a waiting one is theirs to confirm); an organization's, but for a
+    The signature by which `signatory` is on `letter` already, so that an
+    import does not list it again (it skips the row): a person's signature
+    that speaks for them (`vouched`), whatever became of it since (a
+    withdrawal or an erasure is never undone); an organization's, but for a
     claim that never counted — waiting or rejected — since several people may
     claim to sign for an organization and such a claim does not swallow later
-    ones (docs/design.md, "Claims on an organization").
+    ones (docs/design.md, "Claims on an organization"). A web signature never
+    confirmed, or rejected, is what a stranger typed: it keeps nobody off the list.
     """
     kind = "organization" if isinstance(signatory, Organization) else "individual"
     signatures = Signature.objects.filter(letter=letter, **{kind: signatory})
     if kind == "organization":
         signatures = signatures.exclude(unlisted_claim())
+    else:
+        signatures = signatures.filter(vouched())
     return signatures.order_by("-pk").first()
+
+
+def vouched() -> Q:
+    """
+    A signature that speaks for its signatory: entered by staff or an import,
+    or a web signature whose link was confirmed, or listed; and not rejected
+    unless it was listed once. What an unconfirmed or rejected web signature
+    typed acts on its own entry and nothing else: its name, equal to someone
+    else's, is a flag for staff, never identity (docs/design.md, "Identity").
+    """
+    spoken_for = (
+        ~Q(source=Signature.Source.FORM)
+        | Q(confirmed_at__isnull=False)
+        | Q(approved_at__isnull=False)
+        | Q(status=Signature.Status.APPROVED)
+    )
+    return spoken_for & (~Q(status=Signature.Status.REJECTED) | Q(approved_at__isnull=False))
+
+
+def speaks_for_signer(signature: Signature) -> bool:
+    """
+    Whether its signer proved `signature` or staff stand behind it (`vouched`,
+    a merge's retirement aside): a web signature never confirmed is what
+    someone typed, and acts on that signature alone.
+    """
+    return (
+        signature.source != Signature.Source.FORM
+        or signature.confirmed_at is not None
+        or signature.approved_at is not None
+        or signature.status == Signature.Status.APPROVED
+    )
+
+
+def unverified_records(model, pks) -> set[int]:
+    """
+    Of the records `pks` of `model` (Individual or Organization), those whose
+    every signature is an unconfirmed web claim (or one rejected without being
+    listed): what they hold was typed by someone nobody vouched for. A record
+    with no signature was made by staff.
+    """
+    kind = "organization" if model is Organization else "individual"
+    signed = Signature.objects.filter(**{f"{kind}__in": pks})
+    vouched_for = set(signed.filter(vouched()).values_list(f"{kind}_id", flat=True))
+    return set(signed.values_list(f"{kind}_id", flat=True)) - vouched_for
+
+
+def vouched_individuals(letter: Letter):
+    """The people on `letter` by a signature that speaks for them (`vouched`): an equal name is theirs."""
+    return Individual.objects.filter(
+        pk__in=Signature.objects.filter(vouched(), letter=letter, individual__isnull=False).values(
+            "individual_id"
+        )
+    )
 
 
 def unlisted_claim() -> Q:

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from letters.lifecycle.corrections import corrections_end
+from letters.lifecycle.entry import unverified_records
 from letters.lifecycle.rules import forgotten, log_action
 from letters.models import Letter, Signature
 from letters.privacy import INDIVIDUAL_PRIVATE_FIELDS, ORGANIZATION_PRIVATE_FIELDS
@@ -233,6 +234,9 @@ def _merge(*, keep, duplicates, user, fill_fields: list[str]) -> MergeOutcome:
             raise MergeError(
                 f"#{gone[0].pk}'s name was deleted (an erasure or retention): it is nobody's duplicate."
             )
+        # An address a stranger typed and never confirmed is never copied into a record
+        # others vouched for: the stranger's links would then reach the kept entries.
+        unverified = unverified_records(model, ids) - unverified_records(model, [keep.pk])
         signatures = list(
             Signature.objects.filter(pk__in=[s.pk for s in _signatures(kind, [keep.pk, *ids])])
             .select_for_update(of=("self",))
@@ -244,6 +248,8 @@ def _merge(*, keep, duplicates, user, fill_fields: list[str]) -> MergeOutcome:
         filled = []
         for record in duplicates:
             for name in fill_fields:
+                if record.pk in unverified and name in PRIVATE_FIELDS:
+                    continue
                 if not getattr(keep, name) and getattr(record, name):
                     setattr(keep, name, getattr(record, name))
                     filled.append(name)

@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from letters.lifecycle.corrections import correction_confirmed, corrections_end
+from letters.lifecycle.entry import speaks_for_signer, unverified_records
 from letters.lifecycle.rules import (
     SigningClosed,
     clean_reason,
@@ -119,16 +120,41 @@ def signature_erase(*, signature: Signature, user=None) -> Signature:
                 names.add(correction.name)
                 texts.add(correction.title)
             each.corrections.all().delete()
-        held_names, held_texts = signatory_erase(signature, names)
-        merged_away = records_merged_into(signature.individual_id) if signature.individual_id else set()
-        history_scrub_signer(group, names | held_names, (texts | held_texts) - names, merged_away)
-        notes_scrub(group, names | held_names, {signature.individual_id, *merged_away} - {None})
+        if any(speaks_for_signer(each) for each in group):
+            held_names, held_texts = signatory_erase(signature, names)
+            merged_away = records_merged_into(signature.individual_id) if signature.individual_id else set()
+            history_scrub_signer(group, names | held_names, (texts | held_texts) - names, merged_away)
+            notes_scrub(group, names | held_names, {signature.individual_id, *merged_away} - {None})
+        else:
+            _unconfirmed_erase(signature, group, names | texts)
         log_action(user, group, "Erased at the signer’s request.")
         # Pages and PDFs of earlier states print the name: none is served again (the
         # roster's version moved on), and none is kept.
         letter_id = signature.letter_id
         transaction.on_commit(lambda: (cache.forget_letter(letter_id), cache.forget_pdfs(letter_id)))
     return signature
+
+
+def _unconfirmed_erase(signature: Signature, group: list[Signature], typed: set[str]) -> None:
+    """
+    The rest of an erasure of signatures never confirmed: what was typed
+    ("Approved", "Demo contact", someone else's name) proves nothing about
+    anyone, so it goes from the entries about these signatures only, never
+    from other entries, other signatures' notes or a record others vouched for
+    (an organization's contact, a person a merge tied the claim to). The
+    record is emptied only when it is the claimant's own: every signature on
+    it is an unconfirmed claim.
+    """
+    model = type(signature.signatory)
+    own_record = signature.signatory.pk in unverified_records(model, [signature.signatory.pk])
+    held_names, held_texts, merged_away = set(), set(), set()
+    if own_record:
+        held_names, held_texts = signatory_erase(signature, set())
+        if signature.individual_id:
+            merged_away = records_merged_into(signature.individual_id)
+    history_scrub_signer(group, set(), typed | held_names | held_texts, merged_away, own_records=own_record)
+    individual_ids = {signature.individual_id, *merged_away} - {None} if own_record else set()
+    notes_scrub(group, set(), individual_ids)
 
 
 def entry_signatures(signature: Signature) -> list[Signature]:
@@ -143,6 +169,9 @@ def entry_signatures(signature: Signature) -> list[Signature]:
         "letter", "individual", "organization"
     )
     if signature.individual_id:
+        if not speaks_for_signer(signature):
+            # Never confirmed: the entry is what was typed, not the person a merge may have tied it to.
+            return list(others.filter(pk=signature.pk))
         return list(others.filter(letter_id=signature.letter_id, individual_id=signature.individual_id))
     root = signature_kept(signature)
     found, frontier = {root.pk}, {root.pk}
@@ -171,11 +200,14 @@ def signature_kept(signature: Signature) -> Signature:
 def same_signer(signature: Signature, other: Signature) -> bool:
     """
     Whether two signatures that a merge joined were made by one signer: a
-    person's always (staff merged the records as one person); claims on an
-    organization only from one mailbox, since other people may sign for it.
+    person's when its signer confirmed it or staff entered it (staff merged
+    the records as one person, often on a name alone, which a stranger may
+    have typed); claims on an organization only from one mailbox, since
+    other people may sign for it.
     """
     if signature.individual_id is not None:
-        return True
+        # A web signature never confirmed is what a stranger may have typed: its links act on it alone.
+        return speaks_for_signer(signature)
     return bool(signature.contact_mailbox) and signature.contact_mailbox == other.contact_mailbox
 
 

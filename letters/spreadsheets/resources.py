@@ -444,7 +444,8 @@ class ImportRow:
             name=self.name, title=self.title, country=self.country, sort_name=self.sort_name, email=self.email
         )
         candidate.refresh_derived_fields()
-        on_letter = Individual.objects.filter(signatures__letter=self.letter)
+        # Only those a signature speaks for: an equal name typed by a stranger who never confirmed is near.
+        on_letter = lifecycle.vouched_individuals(self.letter)
         # Spelling distance is the duplicates page's work: per row it would read every record.
         matches = identity.individual_matches(candidate, on_letter=on_letter, fuzzy=False)
         if matches and matches[0].same:

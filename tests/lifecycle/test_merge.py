@@ -273,3 +273,46 @@ def test_a_record_whose_name_was_deleted_is_merged_with_nobody(staff, letter, cl
     page = client.get("/letters/civic-space/").content.decode()
     assert "Jane Doe" in page and "Erased signatory" not in page
     assert Signature.objects.filter(individual=erased).count() == 1
+
+
+def test_a_name_only_merge_never_hands_a_listed_person_to_a_strangers_unconfirmed_claim(
+    client, staff, letter
+):
+    # The duplicates page paired an imported "Paul Real" (no e-mail) with a stranger's pending "Paul Real";
+    # keeping the imported record copied the stranger's address into it, and the stranger's link then
+    # reached (and erased) Paul Real's entry on every letter.
+    from letters import lifecycle
+
+    other = make_letter()
+    paul = make_individual("Paul Real", title="Bishop of Veltrana")
+    listed = signature_row(letter, paul, source=Signature.Source.IMPORT)
+    elsewhere = signature_row(other, paul, source=Signature.Source.IMPORT)
+    stranger = make_individual("Paul Real", email="stranger@example.net")
+    claim = signature_row(
+        letter,
+        stranger,
+        status=Signature.Status.PENDING,
+        source=Signature.Source.FORM,
+        contact_email="stranger@example.net",
+    )
+
+    client.force_login(staff)
+    page = client.get("/admin/signatories/individual/duplicates/").content.decode()
+    assert "never confirmed" in page
+    preview = client.get(
+        f"/admin/signatories/individual/merge/?ids={paul.pk},{stranger.pk}&keep={paul.pk}"
+    ).content.decode()
+    assert "never confirmed" in preview
+
+    individual_merge(keep=paul, duplicates=[stranger], user=staff)
+
+    paul.refresh_from_db()
+    assert (paul.email, paul.canonical_email) == ("", "")
+    claim.refresh_from_db()
+    assert lifecycle.signature_kept(claim) == claim
+    lifecycle.signature_erase(signature=claim)
+    for signature in (listed, elsewhere):
+        signature.refresh_from_db()
+        assert signature.erased_at is None and signature.status == Signature.Status.APPROVED
+    paul.refresh_from_db()
+    assert (paul.name, paul.title) == ("Paul Real", "Bishop of Veltrana")

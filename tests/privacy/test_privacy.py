@@ -297,3 +297,47 @@ def test_a_signers_own_pages_are_kept_by_no_browser_or_proxy(client, letter):
         response = client.get(page)
         cache_control = {part.strip() for part in response.get("Cache-Control", "").split(",")}
         assert {"private", "no-store"} <= cache_control, page
+
+
+def test_erasing_a_never_confirmed_signature_scrubs_only_its_own_entries(staff, letter):
+    # Sign as "Approved" (or "Verified"), never confirm, erase: every "Approved." of the admin history
+    # became "[erased].", staff notes lost words, and a claim on "ACAT UK" signed as "Demo contact"
+    # emptied that organization's contact fields.
+    from django.contrib.admin.models import CHANGE, LogEntry
+
+    from letters import lifecycle
+
+    someone = signature_row(letter, make_individual("Real Person"), notes="Verified by phone. Approved.")
+    LogEntry.objects.log_actions(staff.pk, [someone], CHANGE, "Approved.")
+    stranger = make_individual("Approved", email="approved@example.net")
+    web = signature_row(
+        letter,
+        stranger,
+        status=Signature.Status.PENDING,
+        source=Signature.Source.FORM,
+        contact_email="approved@example.net",
+        signer_name="Verified",
+    )
+    acat = make_organization("ACAT UK", contact_name="Demo contact", contact_email="demo@acat.org.uk")
+    signature_row(letter, acat, source=Signature.Source.IMPORT)
+    claim = signature_row(
+        letter,
+        acat,
+        status=Signature.Status.PENDING,
+        source=Signature.Source.FORM,
+        signer_name="Demo contact",
+        contact_email="demo@acat.org.uk",
+    )
+
+    lifecycle.signature_erase(signature=web)
+    lifecycle.signature_erase(signature=claim)
+
+    assert LogEntry.objects.get(object_id=str(someone.pk)).change_message == "Approved."
+    someone.refresh_from_db()
+    assert someone.notes == "Verified by phone. Approved."
+    acat.refresh_from_db()
+    assert (acat.contact_name, acat.contact_email) == ("Demo contact", "demo@acat.org.uk")
+    web.refresh_from_db()
+    assert web.erased_at is not None and web.contact_email == "" and web.signer_name == ""
+    stranger.refresh_from_db()
+    assert stranger.email == ""

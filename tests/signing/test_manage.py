@@ -433,6 +433,8 @@ def jane_merged_into_an_imported_row(letter, staff) -> tuple[Signature, Signatur
         letter,
         make_individual("Jane  Doe", email="jane@example.org"),
         signed_at=dt.datetime(2023, 9, 10, tzinfo=dt.UTC),
+        # She confirmed it: a link acts on the entry kept in its place only for what its owner proved.
+        confirmed_at=dt.datetime(2023, 9, 10, tzinfo=dt.UTC),
         contact_email="jane@example.org",
     )
     individual_merge(keep=imported.individual, duplicates=[web.individual], user=staff)
@@ -717,6 +719,7 @@ def test_erasing_after_a_merge_empties_the_history_of_the_record_merged_away(cli
         letter,
         make_individual("Alícia Marchetti", title="Journalist, Minsk Daily", email="alicia@private.example"),
         signed_at=dt.datetime(2023, 9, 4, tzinfo=dt.UTC),
+        confirmed_at=dt.datetime(2023, 9, 4, tzinfo=dt.UTC),
         contact_email="alicia@private.example",
     )
     individual_merge(keep=imported.individual, duplicates=[web.individual], user=staff)

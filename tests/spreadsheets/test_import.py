@@ -583,3 +583,31 @@ def test_a_country_written_as_people_write_it_in_english_is_read(tmp_path, lette
     # "United States" or "UK" were refused as "neither a country code nor an English country name".
     run_import(letter, write(tmp_path, HEADER + f'individual,Ana Pérez,,,"{country}",2023-09-01,,,\n'))
     assert Individual.objects.get().country == code
+
+
+@pytest.mark.parametrize("status", [Signature.Status.PENDING, Signature.Status.REJECTED])
+def test_a_strangers_unconfirmed_claim_to_a_name_never_keeps_the_named_person_off_the_list(
+    tmp_path, letter, status
+):
+    # A stranger signs "John Victim" with their own address and never confirms (or staff reject it):
+    # the import of the real John Victim, without an e-mail, was skipped as "already on this letter".
+    stranger = make_individual("John Victim", email="stranger@example.net")
+    claim = signature_row(
+        letter, stranger, status=status, source=Signature.Source.FORM, contact_email="stranger@example.net"
+    )
+    text = HEADER + "individual,John Victim,Bishop of Veltrana,,,2023-09-01,,,\n"
+
+    resource = SignatureImportResource(letter=letter)
+    result = resource.import_data(tablib.Dataset().load(text, format="csv"), dry_run=True)
+    [row] = result.rows
+    assert "already on this letter" not in str(row.diff)
+    assert f"possibly the same as #{stranger.pk}" in str(row.diff)
+
+    run_import(letter, write(tmp_path, text))
+
+    imported = Signature.objects.exclude(pk=claim.pk).get(letter=letter)
+    assert imported.status == Signature.Status.APPROVED
+    assert imported.individual != stranger
+    assert imported.individual.title == "Bishop of Veltrana"
+    stranger.refresh_from_db()
+    assert stranger.title == ""  # nothing the file says lands on the stranger's record

@@ -82,3 +82,46 @@ def test_a_moderator_deletes_nothing_and_merges_nothing(moderator_client, letter
 
 def test_a_moderator_cannot_import(moderator_client):
     assert moderator_client.get("/admin/letters/signature/import/").status_code == 403
+
+
+def test_a_moderator_sees_signers_addresses_as_their_domain_only_and_cannot_change_them(
+    moderator_client, staff, letter
+):
+    # A Moderator paged through every signer's full address, and could retarget a signature's address.
+    person = make_individual("Jane Doe", email="jane.doe@example.org")
+    signature = signature_row(
+        letter, person, status=Signature.Status.CONFIRMED, contact_email="jane.doe@example.org"
+    )
+    org = make_organization("ACAT UK", contact_email="office@acat.org.uk")
+    claim = signature_row(letter, org, status=Signature.Status.CONFIRMED, contact_email="office@acat.org.uk")
+
+    for url in [
+        "/admin/letters/signature/",
+        f"/admin/letters/signature/{signature.pk}/change/",
+        f"/admin/letters/signature/{claim.pk}/change/",
+        "/admin/signatories/individual/",
+        f"/admin/signatories/individual/{person.pk}/change/",
+        f"/admin/signatories/organization/{org.pk}/change/",
+    ]:
+        page = moderator_client.get(url)
+        assert page.status_code == 200, url
+        html = page.content.decode()
+        assert "jane.doe@" not in html and "office@" not in html, url
+        assert "@example.org" in html or "@acat.org.uk" in html, url
+        assert 'name="contact_email"' not in html, url
+
+    moderator_client.post(
+        f"/admin/letters/signature/{signature.pk}/change/",
+        {"contact_email": "attacker@evil.example", "signer_name": "", "notes": "", "contact_consent": ""},
+    )
+    signature.refresh_from_db()
+    assert signature.contact_email == "jane.doe@example.org"
+    # Organizers, who may export private data, still read and correct the address.
+    from django.test import Client
+
+    organizer = Client()
+    organizer.force_login(staff)
+    assert (
+        'name="contact_email"'
+        in organizer.get(f"/admin/letters/signature/{signature.pk}/change/").content.decode()
+    )

@@ -254,3 +254,39 @@ def test_an_erased_signature_s_page_saved_from_before_the_erasure_brings_nothing
     html = staff_client.get(change_url(signature)).content.decode()
     for field in ("contact_email", "signer_name", "notes"):
         assert f'name="{field}"' not in html, field
+
+
+def test_a_never_approved_claim_cannot_rewrite_a_listed_organization(moderator_client, letter):
+    # The claimant proposed acronym "supports the law" from the manage link; the corrections list showed
+    # no claim status or domain; a Moderator approved; every day's list printed the new acronym.
+    from django.core.exceptions import ValidationError
+
+    from letters.models import Correction
+
+    acat = make_organization("ACAT UK", acronym="ACAT", website="https://acat.org.uk")
+    signature_row(letter, acat, source=Signature.Source.IMPORT)
+    claim = signature_row(
+        make_letter(),
+        acat,
+        status=Signature.Status.CONFIRMED,
+        source=Signature.Source.FORM,
+        contact_email="someone@gmail.com",
+        confirmed_at=dt.datetime(2023, 9, 2, tzinfo=dt.UTC),
+    )
+    entry = {"name": "ACAT UK", "acronym": "supports the law", "website": acat.website, "country": ""}
+    with pytest.raises(ValidationError):
+        lifecycle.correction_propose(signature=claim, entry=entry, confirmed=True)
+    waiting = Correction.objects.create(
+        signature=claim, name="ACAT UK", acronym="supports the law", status=Correction.Status.CONFIRMED
+    )
+
+    page = moderator_client.get("/admin/letters/correction/").content.decode()
+    assert "confirmed, never approved" in page and "gmail.com" in page
+    moderator_client.post(
+        "/admin/letters/correction/", {"action": "approve", "_selected_action": [waiting.pk]}
+    )
+
+    acat.refresh_from_db()
+    assert acat.acronym == "ACAT"
+    waiting.refresh_from_db()
+    assert waiting.status == Correction.Status.CONFIRMED

@@ -19,7 +19,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from letters.admin.times import local_time
-from letters.lifecycle import BUCKETS, bucket_q
+from letters.lifecycle.moderation import BUCKETS, bucket_q
 from letters.lifecycle.retention import letter_closed_at
 from letters.models import Delivery, DigestSubscription, Letter, Signature
 

@@ -22,7 +22,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from letters.lifecycle import bucket_q, moderation
+from letters.lifecycle import moderation
+from letters.lifecycle.moderation import bucket_q
 from letters.models import DigestSubscription, Letter, Signature
 
 logger = logging.getLogger(__name__)

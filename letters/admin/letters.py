@@ -12,7 +12,7 @@ from django.utils.http import urlencode
 
 from letters.admin.params import GuardedListMixin
 from letters.admin.times import LetterZoneAdminMixin, local_time
-from letters.lifecycle import BUCKETS, bucket_q
+from letters.lifecycle.moderation import BUCKETS, bucket_q
 from letters.lifecycle.retention import letter_purge_date
 from letters.models import Letter, LetterTranslation, is_timezone, validate_timezone
 from signatories.admin_search import BoundedSearchMixin

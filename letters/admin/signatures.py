@@ -27,7 +27,8 @@ from letters.admin.imports import SignatureImportExportMixin
 from letters.admin.letters import signatures_url
 from letters.admin.params import GuardedChangeList, GuardedListMixin, database_id
 from letters.admin.times import FORMAT, LetterZoneAdminMixin, MomentField, local_time
-from letters.lifecycle import BUCKETS, bucket_q, moderation
+from letters.lifecycle import moderation
+from letters.lifecycle.moderation import BUCKETS, bucket_q
 from letters.models import Correction, Letter, Signature
 from letters.signing.services import confirmation_resend
 from signatories import identity

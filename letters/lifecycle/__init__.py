@@ -52,7 +52,6 @@ from letters.lifecycle.merging import (
     signatures_merge,
 )
 from letters.lifecycle.rules import (
-    BUCKETS,
     PRINTED_FIELDS,
     RELATED,
     STAFF_EDITABLE_FIELDS,
@@ -60,7 +59,6 @@ from letters.lifecycle.rules import (
     SigningClosed,
     TransitionError,
     approvable,
-    bucket_q,
     clean_reason,
     correction_needs_approval,
     forgotten,

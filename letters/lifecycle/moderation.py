@@ -25,7 +25,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from letters.lifecycle import Outcome, TransitionError
+from letters.lifecycle.rules import Outcome, TransitionError
 from letters.lifecycle.staff import signatures_reject
 from letters.models import Correction, Letter, Signature
 from signatories import identity
@@ -40,6 +40,30 @@ from signatories import identity
 # minutes, and staff then see the batch together with a link to reject it.
 IP_BURST_SIZE = 20
 IP_BURST_WINDOW = dt.timedelta(hours=1)
+
+
+# The states staff sort signatures into, as lookups on a signature: the letter
+# list and the dashboard count them, the queue filters by them.
+BUCKETS: dict[str, tuple[str, dict]] = {
+    # Not a person whose name was deleted (retention): nobody may approve them (`approvable`).
+    "awaiting": (
+        "awaiting approval",
+        {
+            "status": Signature.Status.CONFIRMED,
+            "withdrawn_at__isnull": True,
+            "individual__forgotten_at__isnull": True,
+        },
+    ),
+    "pending": ("unconfirmed e-mail", {"status": Signature.Status.PENDING}),
+    "approved": ("approved", {"status": Signature.Status.APPROVED, "withdrawn_at__isnull": True}),
+    "withdrawn": ("withdrawn", {"withdrawn_at__isnull": False}),
+    "rejected": ("rejected", {"status": Signature.Status.REJECTED}),
+}
+
+
+def bucket_q(key: str, prefix: str = "") -> Q:
+    """The bucket `key` as a Q on signatures, or on a relation to them (`prefix="signatures__"`)."""
+    return Q(**{f"{prefix}{name}": value for name, value in BUCKETS[key][1].items()})
 
 
 # -- Warnings of the queue ----------------------------------------------------

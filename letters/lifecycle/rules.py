@@ -11,24 +11,6 @@ from signatories import identity
 from signatories.models import Individual, Organization
 from signatories.normalize import clean_text
 
-# The states staff sort signatures into, as lookups on a signature: the letter
-# list and the dashboard count them, the queue filters by them.
-BUCKETS: dict[str, tuple[str, dict]] = {
-    # Not a person whose name was deleted (retention): nobody may approve them (`approvable`).
-    "awaiting": (
-        "awaiting approval",
-        {
-            "status": Signature.Status.CONFIRMED,
-            "withdrawn_at__isnull": True,
-            "individual__forgotten_at__isnull": True,
-        },
-    ),
-    "pending": ("unconfirmed e-mail", {"status": Signature.Status.PENDING}),
-    "approved": ("approved", {"status": Signature.Status.APPROVED, "withdrawn_at__isnull": True}),
-    "withdrawn": ("withdrawn", {"withdrawn_at__isnull": False}),
-    "rejected": ("rejected", {"status": Signature.Status.REJECTED}),
-}
-
 # A signature's related rows, which its writers already hold: validating them
 # would cost a query each on the busiest path.
 RELATED = ["letter", "individual", "organization", "approved_by", "merged_into"]
@@ -51,11 +33,6 @@ def staff_editable_fields(signature: Signature) -> list[str]:
     whose private data nothing brings back (not a page opened before the erasure).
     """
     return [] if signature.erased_at is not None else STAFF_EDITABLE_FIELDS
-
-
-def bucket_q(key: str, prefix: str = "") -> Q:
-    """The bucket `key` as a Q on signatures, or on a relation to them (`prefix="signatures__"`)."""
-    return Q(**{f"{prefix}{name}": value for name, value in BUCKETS[key][1].items()})
 
 
 class TransitionError(Exception):

@@ -2,7 +2,7 @@ from django import template
 from django.db.models import Count
 from django.utils import timezone
 
-from letters.lifecycle import bucket_q
+from letters.lifecycle.moderation import bucket_q
 from letters.models import Letter
 
 register = template.Library()

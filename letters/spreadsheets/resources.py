@@ -23,6 +23,7 @@ import functools
 import re
 from collections import defaultdict
 
+from dateutil import parser as dateparser
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.utils import timezone
@@ -44,6 +45,21 @@ PRESS_COLUMNS = ["type", "name", "title", "acronym", "country", "signed_on"]
 OPTIONAL_COLUMNS = ["email", "sort_name", "website"]
 IMPORT_COLUMNS = PRESS_COLUMNS + OPTIONAL_COLUMNS
 REQUIRED_COLUMNS = ["type", "name", "signed_on"]
+
+# Headers people write for our columns (a Google Form's export: "Timestamp", "Full name", "Email address").
+COLUMN_VARIANTS = {
+    "full name": "name",
+    "your name": "name",
+    "email address": "email",
+    "e-mail address": "email",
+    "e-mail": "email",
+    "affiliation": "title",
+    "organisation": "title",
+    "organization": "title",
+    "date": "signed_on",
+    "timestamp": "signed_on",
+    "sort name": "sort_name",
+}
 
 INDIVIDUAL = "individual"
 ORGANIZATION = "organization"
@@ -149,9 +165,21 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
         use_bulk = True
         batch_size = batches.BATCH_SIZE
 
-    def __init__(self, *, letter: Letter | None = None, batch_size: int | None = None, **kwargs) -> None:
+    def __init__(
+        self,
+        *,
+        letter: Letter | None = None,
+        batch_size: int | None = None,
+        dates: str = "",
+        columns: dict[str, str] | None = None,
+        **kwargs,
+    ) -> None:
         super().__init__()
         self.letter = letter
+        # How the file writes its days ("dmy" or "mdy"); none: a day that reads both ways is refused.
+        self.dayfirst = DATE_ORDERS.get(dates)
+        # Which of our columns a header of the file is ({"full name": "name"}), as staff chose.
+        self.columns = {clean_text(header).lower(): column for header, column in (columns or {}).items()}
         self._user = None
         # What each row will do, by its row number (the library's, the header not counted).
         self._planned: dict[int, Planned] = {}
@@ -183,6 +211,7 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
 
     def before_import(self, dataset, **kwargs) -> None:
         headers = [clean_text(str(header or "")).lower() for header in dataset.headers or []]
+        headers = self._our_columns(headers)
         dataset.headers = headers
         twice = [column for column in dict.fromkeys(headers) if column and headers.count(column) > 1]
         if twice:
@@ -193,19 +222,34 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
             )
         if unnamed := _unnamed_column_with_data(dataset):
             raise ValueError(unnamed)
-        missing = [column for column in REQUIRED_COLUMNS if column not in headers]
+        missing = [column for column in REQUIRED_COLUMNS if column not in headers and column != "type"]
         if missing:
             raise ValueError(
                 "The file has no " + ", ".join(f"“{column}”" for column in missing) + " column. "
                 "The first line must name the columns: " + ", ".join(IMPORT_COLUMNS) + "."
             )
+        if "type" not in headers:
+            # A sheet of people (a form's export): every row an individual.
+            dataset.append_col([INDIVIDUAL] * len(dataset), header="type")
         self._plan(dataset)
+
+    def _our_columns(self, headers: list[str]) -> list[str]:
+        """The file's headers renamed to our columns: the choice given (`columns`), then common variants."""
+        named = [self.columns.get(header, header) for header in headers]
+        for index, header in enumerate(named):
+            column = COLUMN_VARIANTS.get(header)
+            if column and column not in named:
+                named[index] = column
+        return named
 
     def init_instance(self, row=None) -> Signature:
         return Signature(letter=self.letter, source=Signature.Source.IMPORT, public_consent=True)
 
     def import_instance(self, instance: Signature, row, **kwargs) -> None:
-        planned = self._planned[kwargs.get("row_number", 0)]
+        planned = self._planned.get(kwargs.get("row_number", 0))
+        if planned is None:  # the file was refused as a whole (before_import): no row is read
+            instance._import_skip = True
+            return
         instance._import_line = planned.line
         if planned.error is not None:
             raise planned.error
@@ -249,7 +293,9 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
         # Any invalid row rolls back the whole file.
         kwargs["rollback_on_validation_errors"] = True
         kwargs["use_transactions"] = True
-        return super().import_data(dataset, *args, **kwargs)
+        result = super().import_data(dataset, *args, **kwargs)
+        result.imported_at = self.imported_at  # the admin shows what was imported by it
+        return result
 
     # -- reading the rows, a batch at a time ----------------------------------
 
@@ -264,7 +310,8 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
     def _plan_batch(self, rows: list) -> None:
         read: list[Planned] = []
         for number, row in rows:
-            planned = self._planned[number] = _read_row(number + 1, row, self.letter)  # the header is line 1
+            line = number + 1  # the header is line 1
+            planned = self._planned[number] = _read_row(line, row, self.letter, self.dayfirst)
             if planned.values is not None:
                 read.append(planned)
         individuals = [planned for planned in read if planned.kind == INDIVIDUAL]
@@ -392,7 +439,7 @@ class ImportRow:
         self.letter = letter
 
     @classmethod
-    def read(cls, row, *, letter: Letter) -> "ImportRow":
+    def read(cls, row, *, letter: Letter, dayfirst: bool | None = None) -> "ImportRow":
         self = cls(letter)
         line_errors: dict[str, str] = {}
         self.type = cell(row, "type").lower()
@@ -441,7 +488,7 @@ class ImportRow:
         self.signed_on = None
         raw_day = row.get("signed_on")
         try:
-            self.signed_on = parse_day(raw_day)
+            self.signed_on = parse_day(raw_day, dayfirst)
         except ValueError as error:
             line_errors["signed_on"] = str(error)
         else:
@@ -528,7 +575,7 @@ class Planned:
         self.signatory = found
 
 
-def _read_row(line: int, row: dict, letter: Letter) -> Planned:
+def _read_row(line: int, row: dict, letter: Letter, dayfirst: bool | None) -> Planned:
     planned = Planned(line)
     if not any(cell(row, column) for column in row):
         planned.skip = True  # a blank line
@@ -542,7 +589,7 @@ def _read_row(line: int, row: dict, letter: Letter) -> Planned:
             planned.signatory = model(name=cell(row, "name"))  # shown, never saved
             planned.note = f"line {line}: {why}: not imported"
             return planned
-        planned.values = ImportRow.read(row, letter=letter)
+        planned.values = ImportRow.read(row, letter=letter, dayfirst=dayfirst)
     except ValidationError as error:
         planned.error = ValidationError(_with_line(error.message_dict, line))
         return planned
@@ -658,6 +705,10 @@ OTHER_ENGLISH_NAMES = {
     "vatican city": "VA",
     "east timor": "TL",
     "czech republic": "CZ",
+    "korea": "KR",
+    "rok": "KR",
+    "america": "US",
+    "united states of america": "US",
 }
 
 
@@ -696,7 +747,17 @@ def _country_key(name: str) -> str:
 LEADING_THE = re.compile(r"^the ")
 
 
-def parse_day(value) -> dt.date:
+# A day as spreadsheets write it: "15/09/2023", "9/15/2023 14:03:22" (a Google Form's timestamp).
+WRITTEN_DAY = re.compile(r"[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{4}(?:[ T][0-9:.]+(?: ?[AaPp][Mm])?)?")
+DATE_ORDERS = {"dmy": True, "mdy": False, "day-first": True, "month-first": False}
+
+
+def parse_day(value, dayfirst: bool | None = None) -> dt.date:
+    """
+    The day a cell names: a date cell, ISO ("2023-09-15"), or a day as
+    spreadsheets write it, read by python-dateutil; `dayfirst` is the file's
+    choice, None when it made none (then a day that reads two ways is refused).
+    """
     if isinstance(value, dt.datetime):
         day = value.date()
     elif isinstance(value, dt.date):
@@ -705,17 +766,32 @@ def parse_day(value) -> dt.date:
         text = cell({"v": value}, "v")
         if not text:
             raise ValueError("The day it was signed is missing (signed_on, as YYYY-MM-DD).")
-        try:
-            if not ISO_DAY.fullmatch(text):
-                raise ValueError
-            day = dt.date.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"“{text[:40]}” is not a day written YYYY-MM-DD, e.g. 2023-09-21.")
+        day = _written_day(text, dayfirst)
     if day <= lifecycle.EARLIEST_DAY:
         raise ValueError(
             f"{day.isoformat()} is too early: no letter here was signed before {lifecycle.EARLIEST_DAY.year}."
         )
     return day
+
+
+def _written_day(text: str, dayfirst: bool | None) -> dt.date:
+    not_a_day = ValueError(f"“{text[:40]}” is not a day written YYYY-MM-DD (2023-09-21) or 21/09/2023.")
+    try:
+        if ISO_DAY.fullmatch(text):
+            return dt.date.fromisoformat(text)
+        if not WRITTEN_DAY.fullmatch(text):
+            raise not_a_day
+        if dayfirst is not None:
+            return dateparser.parse(text, dayfirst=dayfirst).date()
+        first, second = (dateparser.parse(text, dayfirst=order).date() for order in (True, False))
+    except (ValueError, OverflowError):
+        raise not_a_day from None
+    if first != second:
+        raise ValueError(
+            f"“{text[:40]}” is {first:%-d %B %Y} day-first or {second:%-d %B %Y} month-first: "
+            "choose how this file writes its dates (day-first or month-first) and import it again."
+        )
+    return first
 
 
 class SignatureExportResource(SignatureColumnsMixin, EscapedExportMixin, resources.ModelResource):

@@ -30,7 +30,7 @@ PYTHON_VENV_DEB = $(shell "$(PYTHON)" -c 'import sys; print("python%d.%d-venv" %
 help:
 	@echo "make run     set up .venv and the database, load the demo, serve on http://$(HOST):$(PORT) with the e-mail worker"
 	@echo "make test    set up, then ruff, migrations check and the whole test suite (browser tests too)"
-	@echo "make bench   benchmarks: roster pages and exports, signup load (SQLite and PostgreSQL)"
+	@echo "make bench   benchmarks: roster pages and exports, signup load, imports (SQLite and PostgreSQL)"
 	@echo "make audit   pip-audit of requirements.txt (needs network access to the vulnerability database)"
 	@echo "make messages compile the translation catalogues (locale/) with gettext"
 	@echo "make lint    ruff check and format check, and the layers contract (lint-imports)"
@@ -133,6 +133,8 @@ bench: install sysdeps-test
 	bin/with-postgres bin/with-redis $(PY) bench/read_load.py
 	$(PY) bench/signup_load.py
 	bin/with-postgres bin/with-redis $(PY) bench/signup_load.py
+	$(PY) bench/import_load.py
+	bin/with-postgres $(PY) bench/import_load.py
 
 clean:
 	rm -rf $(VENV) var test-artifacts staticfiles

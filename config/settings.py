@@ -367,10 +367,9 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 IMPORT_EXPORT_TMP_STORAGE_CLASS = "letters.admin.imports.UploadStorage"
 # Larger files are refused on the import form before they are parsed.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 5 * 1024 * 1024)
-# Rows: what previews, and confirms, well within gunicorn's 30 s timeout (README, Import): each row
-# is looked up, entered through the lifecycle and rolled back for the preview (1,000 rows: 19 s to
-# preview, 11 s to confirm on a busy 2-core machine; 2,000: 38 s and 31 s, a gateway error).
-IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 1_000)
+# Rows: what previews, and confirms, well within gunicorn's 30 s timeout: rows are matched and
+# written a batch at a time (letters/spreadsheets/batches.py); bench/import_load.py measures it.
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 20_000)
 # A file in a request too large for any upload the site takes is thrown away unread
 # (letters/spreadsheets/uploads.py).
 FILE_UPLOAD_HANDLERS = [

@@ -38,6 +38,10 @@ def rectangular(rows) -> tablib.Dataset:
     return dataset
 
 
+class TooManyRows(ValueError):
+    """A file over IMPORT_MAX_ROWS, found while it is read; its message is for staff."""
+
+
 # What a CSV's cells are separated by, the most frequent on its first line.
 CSV_DELIMITERS = (",", ";", "\t")
 
@@ -66,7 +70,7 @@ class ImportXLSX(XLSX):
             for row in sheet.rows:
                 rows.append([cell.value for cell in row])
                 if len(rows) > settings.IMPORT_MAX_ROWS + 1:  # the header, then the limit
-                    raise ValueError(
+                    raise TooManyRows(
                         f"The file has more than {settings.IMPORT_MAX_ROWS:,} rows; "
                         f"an import takes at most {settings.IMPORT_MAX_ROWS:,}. Split it into several files."
                     )

@@ -17,12 +17,16 @@ export can be imported again), then the private ones. Every text cell of both
 goes through `letters.spreadsheets.files.escape_formula`.
 """
 
+import copy
 import datetime as dt
 import functools
 import re
+from collections import defaultdict
 
+from dateutil import parser as dateparser
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
+from django.utils import timezone
 from django_countries import countries
 from import_export import resources
 from import_export.fields import Field
@@ -32,6 +36,7 @@ from letters import lifecycle
 from letters.models import Letter, Signature
 from letters.outputs.press import escape_formula, unescape_formula
 from letters.rosters import english_country_names
+from letters.spreadsheets import batches
 from signatories import identity
 from signatories.models import Individual, Organization
 from signatories.normalize import clean_text, name_key, tidy_text, xml_text
@@ -40,6 +45,21 @@ PRESS_COLUMNS = ["type", "name", "title", "acronym", "country", "signed_on"]
 OPTIONAL_COLUMNS = ["email", "sort_name", "website"]
 IMPORT_COLUMNS = PRESS_COLUMNS + OPTIONAL_COLUMNS
 REQUIRED_COLUMNS = ["type", "name", "signed_on"]
+
+# Headers people write for our columns (a Google Form's export: "Timestamp", "Full name", "Email address").
+COLUMN_VARIANTS = {
+    "full name": "name",
+    "your name": "name",
+    "email address": "email",
+    "e-mail address": "email",
+    "e-mail": "email",
+    "affiliation": "title",
+    "organisation": "title",
+    "organization": "title",
+    "date": "signed_on",
+    "timestamp": "signed_on",
+    "sort name": "sort_name",
+}
 
 INDIVIDUAL = "individual"
 ORGANIZATION = "organization"
@@ -141,13 +161,35 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
         clean_model_instances = False
         skip_unchanged = False
         report_skipped = True
+        # New signatures are written a batch at a time (bulk_create below), not one by one.
+        use_bulk = True
+        batch_size = batches.BATCH_SIZE
 
-    def __init__(self, *, letter: Letter | None = None, **kwargs) -> None:
+    def __init__(
+        self,
+        *,
+        letter: Letter | None = None,
+        batch_size: int | None = None,
+        dates: str = "",
+        columns: dict[str, str] | None = None,
+        **kwargs,
+    ) -> None:
         super().__init__()
         self.letter = letter
+        # How the file writes its days ("dmy" or "mdy"); none: a day that reads both ways is refused.
+        self.dayfirst = DATE_ORDERS.get(dates)
+        # Which of our columns a header of the file is ({"full name": "name"}), as staff chose.
+        self.columns = {clean_text(header).lower(): column for header, column in (columns or {}).items()}
         self._user = None
-        # (kind, pk) -> line of the file that signed for it, to report doubles within one file.
-        self._seen_in_file: dict[tuple[str, int], int] = {}
+        # What each row will do, by its row number (the library's, the header not counted).
+        self._planned: dict[int, Planned] = {}
+        # The rows to import so far, to report the same signatory twice in one file.
+        self._in_file = InFile()
+        # One moment for every signature of the file: the list of what it imported filters by it.
+        self.imported_at = timezone.now()
+        if batch_size is not None:
+            self._meta = copy.copy(self._meta)
+            self._meta.batch_size = batch_size
 
     @classmethod
     def get_display_name(cls) -> str:
@@ -169,6 +211,7 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
 
     def before_import(self, dataset, **kwargs) -> None:
         headers = [clean_text(str(header or "")).lower() for header in dataset.headers or []]
+        headers = self._our_columns(headers)
         dataset.headers = headers
         twice = [column for column in dict.fromkeys(headers) if column and headers.count(column) > 1]
         if twice:
@@ -179,60 +222,49 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
             )
         if unnamed := _unnamed_column_with_data(dataset):
             raise ValueError(unnamed)
-        missing = [column for column in REQUIRED_COLUMNS if column not in headers]
+        missing = [column for column in REQUIRED_COLUMNS if column not in headers and column != "type"]
         if missing:
             raise ValueError(
                 "The file has no " + ", ".join(f"“{column}”" for column in missing) + " column. "
                 "The first line must name the columns: " + ", ".join(IMPORT_COLUMNS) + "."
             )
+        if "type" not in headers:
+            # A sheet of people (a form's export): every row an individual.
+            dataset.append_col([INDIVIDUAL] * len(dataset), header="type")
+        self._plan(dataset)
+
+    def _our_columns(self, headers: list[str]) -> list[str]:
+        """The file's headers renamed to our columns: the choice given (`columns`), then common variants."""
+        named = [self.columns.get(header, header) for header in headers]
+        for index, header in enumerate(named):
+            column = COLUMN_VARIANTS.get(header)
+            if column and column not in named:
+                named[index] = column
+        return named
 
     def init_instance(self, row=None) -> Signature:
         return Signature(letter=self.letter, source=Signature.Source.IMPORT, public_consent=True)
 
     def import_instance(self, instance: Signature, row, **kwargs) -> None:
-        line = kwargs.get("row_number", 0) + 1  # the header is line 1
-        instance._import_line = line
-        if not any(cell(row, column) for column in row):
-            instance._import_skip = True  # a blank line
-            return
-        if why := unlisted_in_file(row):
-            # A row of the staff export that was not on its letter's list: never listed here.
+        planned = self._planned.get(kwargs.get("row_number", 0))
+        if planned is None:  # the file was refused as a whole (before_import): no row is read
             instance._import_skip = True
-            instance._import_kind = ORGANIZATION if cell(row, "type").lower() == ORGANIZATION else INDIVIDUAL
-            model = Organization if instance._import_kind == ORGANIZATION else Individual
-            setattr(instance, instance._import_kind, model(name=cell(row, "name")))  # shown, never saved
-            instance._import_match = f"line {line}: {why}: not imported"
             return
-        values = ImportRow.read(row, letter=self.letter)
-        signatory, match_note = values.find_or_build_signatory()
-        kind = values.type
-        if signatory.pk is not None:
-            key = (kind, signatory.pk)
-            if key in self._seen_in_file:
-                raise ValidationError(
-                    {"name": f"Line {line}: the same {kind} as line {self._seen_in_file[key]} of this file."}
-                )
-            already = lifecycle.signature_on_letter(self.letter, signatory)
-            if already is not None:
-                instance._import_skip = True
-                instance._import_match = f"already on this letter as #{already.pk}, {_how(already)}: skipped"
-                setattr(instance, kind, signatory)
-                return
-            if kind == ORGANIZATION:
-                claims = Signature.objects.filter(
-                    lifecycle.unlisted_claim(), letter=self.letter, organization=signatory
-                )
-                match_note += "".join(
-                    f"; claim #{claim.pk} ({_how(claim)}) stays as it is" for claim in claims
-                )
-        instance._import_signatory = signatory
-        instance._import_kind = kind
-        instance._import_match = match_note
-        setattr(instance, kind, signatory)
+        instance._import_line = planned.line
+        if planned.error is not None:
+            raise planned.error
+        instance._import_kind = planned.kind
+        instance._import_match = planned.note
+        if planned.signatory is not None:
+            setattr(instance, planned.kind, planned.signatory)
+        if planned.skip:
+            instance._import_skip = True
+            return
+        instance._import_signatory = planned.signatory
         instance.status = Signature.Status.APPROVED
-        instance.signed_at = self.letter.start_of_day(values.signed_on)
+        instance.signed_at = self.letter.start_of_day(planned.values.signed_on)
         instance.submitted_at = instance.signed_at
-        instance.contact_email = values.email
+        instance.contact_email = planned.values.email
 
     def skip_row(self, instance, original, row, import_validation_errors=None) -> bool:
         return getattr(instance, "_import_skip", False) and not import_validation_errors
@@ -243,24 +275,16 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
             line = getattr(instance, "_import_line", None)
             raise ValidationError(errors if line is None else _with_line(errors, line))
 
-    def before_save_instance(self, instance: Signature, row, **kwargs) -> None:
-        signatory, kind = instance._import_signatory, instance._import_kind
-        if signatory.pk is None or getattr(signatory, "_import_changed", False):
-            signatory.save()
-        setattr(instance, kind, signatory)
-        self._seen_in_file[(kind, signatory.pk)] = instance._import_line
-
-    def do_instance_save(self, instance: Signature, is_create: bool) -> None:
-        # Every new signature goes through the lifecycle, like the change form's.
-        stored = lifecycle.signature_enter(
-            letter=self.letter,
-            signatory=instance.signatory,
-            signed_at=instance.signed_at,
-            user=self._user,
-            source=Signature.Source.IMPORT,
-            contact_email=instance.contact_email,
-        )
-        instance.__dict__.update(stored.__dict__)
+    def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None) -> None:
+        # A batch of new signatures, written as the lifecycle enters them (letters.spreadsheets.batches).
+        try:
+            batches.signatures_enter(
+                letter=self.letter, signatures=self.create_instances, user=self._user, now=self.imported_at
+            )
+        except ValidationError as error:
+            self.handle_import_error(result, error, raise_errors)
+        finally:
+            self.create_instances.clear()
 
     def import_data(self, dataset, *args, **kwargs):
         self._user = kwargs.get("user")
@@ -269,7 +293,60 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
         # Any invalid row rolls back the whole file.
         kwargs["rollback_on_validation_errors"] = True
         kwargs["use_transactions"] = True
-        return super().import_data(dataset, *args, **kwargs)
+        result = super().import_data(dataset, *args, **kwargs)
+        result.imported_at = self.imported_at  # the admin shows what was imported by it
+        return result
+
+    # -- reading the rows, a batch at a time ----------------------------------
+
+    def _plan(self, dataset) -> None:
+        """What each row will do (`Planned`), read and matched a batch of rows at a time."""
+        headers = dataset.headers
+        rows = [(number, dict(zip(headers, data, strict=True))) for number, data in enumerate(dataset, 1)]
+        size = self._meta.batch_size
+        for start in range(0, len(rows), size):
+            self._plan_batch(rows[start : start + size])
+
+    def _plan_batch(self, rows: list) -> None:
+        read: list[Planned] = []
+        for number, row in rows:
+            line = number + 1  # the header is line 1
+            planned = self._planned[number] = _read_row(line, row, self.letter, self.dayfirst)
+            if planned.values is not None:
+                read.append(planned)
+        individuals = [planned for planned in read if planned.kind == INDIVIDUAL]
+        organizations = [planned for planned in read if planned.kind == ORGANIZATION]
+        found = batches.individual_matches(self.letter, [planned.signatory for planned in individuals])
+        found += batches.organization_matches([planned.signatory for planned in organizations])
+        for planned, matches in zip(individuals + organizations, found, strict=True):
+            planned.match(matches)
+        self._already_on_letter(individuals, INDIVIDUAL)
+        self._already_on_letter(organizations, ORGANIZATION)
+        for planned in individuals + organizations:
+            if not planned.skip and planned.error is None:
+                self._in_file.check(planned)
+
+    def _already_on_letter(self, rows: list["Planned"], kind: str) -> None:
+        existing = {planned.signatory.pk for planned in rows if planned.signatory.pk is not None}
+        if not existing:
+            return
+        already = batches.signatures_on_letter(self.letter, kind, existing)
+        claims = batches.unlisted_claims(self.letter, existing) if kind == ORGANIZATION else {}
+        listed = batches.listed_after(self.letter, kind, existing)
+        for planned in rows:
+            pk = planned.signatory.pk
+            if pk is None:
+                continue
+            if signature := already.get(pk):
+                planned.skip = True
+                planned.note = f"already on this letter as #{signature.pk}, {_how(signature)}: skipped"
+                continue
+            planned.note += "".join(
+                f"; claim #{claim.pk} ({_how(claim)}) stays as it is" for claim in claims.get(pk, [])
+            )
+            signed_at = self.letter.start_of_day(planned.values.signed_on)
+            if errors := batches.entry_errors(self.letter, planned.signatory, signed_at, listed.get(pk, [])):
+                planned.error = ValidationError(_with_line(errors, planned.line))
 
 
 # The staff export's columns that say a row was not on the list (SignatureExportResource).
@@ -362,7 +439,7 @@ class ImportRow:
         self.letter = letter
 
     @classmethod
-    def read(cls, row, *, letter: Letter) -> "ImportRow":
+    def read(cls, row, *, letter: Letter, dayfirst: bool | None = None) -> "ImportRow":
         self = cls(letter)
         line_errors: dict[str, str] = {}
         self.type = cell(row, "type").lower()
@@ -411,7 +488,7 @@ class ImportRow:
         self.signed_on = None
         raw_day = row.get("signed_on")
         try:
-            self.signed_on = parse_day(raw_day)
+            self.signed_on = parse_day(raw_day, dayfirst)
         except ValueError as error:
             line_errors["signed_on"] = str(error)
         else:
@@ -433,63 +510,161 @@ class ImportRow:
             raise ValidationError(line_errors)
         return self
 
-    def find_or_build_signatory(self) -> tuple[Individual | Organization, str]:
-        """The existing individual or organization this row names, else a new (unsaved) one."""
+    def candidate(self) -> Individual | Organization:
+        """The signatory this row names, as a new (unsaved) record."""
         if self.type == INDIVIDUAL:
-            return self._individual()
-        return self._organization()
-
-    def _individual(self) -> tuple[Individual, str]:
-        candidate = Individual(
-            name=self.name, title=self.title, country=self.country, sort_name=self.sort_name, email=self.email
-        )
-        candidate.refresh_derived_fields()
-        # Only those a signature speaks for: an equal name typed by a stranger who never confirmed is near.
-        on_letter = lifecycle.vouched_individuals(self.letter)
-        # Spelling distance is the duplicates page's work: per row it would read every record.
-        matches = identity.individual_matches(candidate, on_letter=on_letter, fuzzy=False)
-        if matches and matches[0].same:
-            found = matches[0].record
-            self._fill_blanks(found, title=self.title, country=self.country, sort_name=self.sort_name)
-            if self.email and not found.email:
-                found.email = self.email
-                found._import_changed = True
-            return found, f"existing individual #{found.pk} “{found.name}” ({matches[0].reason})"
-        return candidate, "new individual" + _near(matches)
-
-    def _organization(self) -> tuple[Organization, str]:
-        candidate = Organization(
-            name=self.name,
-            acronym=self.acronym,
-            country=self.country,
-            website=self.website,
-            sort_name=self.sort_name,
-            contact_email=self.email,
-        )
-        candidate.refresh_derived_fields()
-        matches = identity.organization_matches(candidate, fuzzy=False)
-        if matches and matches[0].same:
-            found = matches[0].record
-            self._fill_blanks(
-                found,
+            candidate = Individual(
+                name=self.name,
+                title=self.title,
+                country=self.country,
+                sort_name=self.sort_name,
+                email=self.email,
+            )
+        else:
+            candidate = Organization(
+                name=self.name,
                 acronym=self.acronym,
                 country=self.country,
                 website=self.website,
                 sort_name=self.sort_name,
+                contact_email=self.email,
+            )
+        candidate.refresh_derived_fields()
+        return candidate
+
+
+class Planned:
+    """
+    What one row of the file will do: import `signatory` (an existing record or
+    a new one), be skipped (`skip`, saying why in `note`), or fail (`error`).
+    """
+
+    def __init__(self, line: int) -> None:
+        self.line = line
+        self.values: ImportRow | None = None
+        self.kind = INDIVIDUAL
+        self.signatory: Individual | Organization | None = None
+        self.note = ""
+        self.skip = False
+        self.error: ValidationError | None = None
+
+    def match(self, matches: list[identity.Match]) -> None:
+        """Use the record the identity rule says this row is, else the new one, and name near records."""
+        if not (matches and matches[0].same):
+            self.note = f"new {self.kind}" + _near(matches)
+            return
+        found, values = matches[0].record, self.values
+        if self.kind == INDIVIDUAL:
+            _fill_blanks(found, title=values.title, country=values.country, sort_name=values.sort_name)
+            if values.email and not found.email:
+                found.email = values.email
+                found._import_changed = True
+            self.note = f"existing individual #{found.pk} “{found.name}” ({matches[0].reason})"
+        else:
+            _fill_blanks(
+                found,
+                acronym=values.acronym,
+                country=values.country,
+                website=values.website,
+                sort_name=values.sort_name,
             )
             how = (
                 "" if identity.SAME_ORGANIZATION_NAME in matches[0].reasons else ", same acronym and country"
             )
-            return found, f"existing organization #{found.pk} “{found.display_name}”{how}"
-        return candidate, "new organization" + _near(matches)
+            self.note = f"existing organization #{found.pk} “{found.display_name}”{how}"
+        self.signatory = found
+
+
+def _read_row(line: int, row: dict, letter: Letter, dayfirst: bool | None) -> Planned:
+    planned = Planned(line)
+    if not any(cell(row, column) for column in row):
+        planned.skip = True  # a blank line
+        return planned
+    try:
+        if why := unlisted_in_file(row):
+            # A row of the staff export that was not on its letter's list: never listed here.
+            planned.skip = True
+            planned.kind = ORGANIZATION if cell(row, "type").lower() == ORGANIZATION else INDIVIDUAL
+            model = Organization if planned.kind == ORGANIZATION else Individual
+            planned.signatory = model(name=cell(row, "name"))  # shown, never saved
+            planned.note = f"line {line}: {why}: not imported"
+            return planned
+        planned.values = ImportRow.read(row, letter=letter, dayfirst=dayfirst)
+    except ValidationError as error:
+        planned.error = ValidationError(_with_line(error.message_dict, line))
+        return planned
+    planned.kind = planned.values.type
+    planned.signatory = planned.values.candidate()
+    return planned
+
+
+def _fill_blanks(record, **values) -> None:
+    """A matched record keeps what it has; the file only fills what it lacks."""
+    for field, value in values.items():
+        if value and not getattr(record, field):
+            setattr(record, field, value)
+            record._import_changed = True
+
+
+class InFile:
+    """
+    The rows of one file to import so far, by the identity rule's keys: a row
+    that is the same signatory as an earlier one is an error naming both lines;
+    one near an earlier one is flagged, as a near record on file is.
+    """
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple, list[Planned]] = defaultdict(list)
 
     @staticmethod
-    def _fill_blanks(record, **values) -> None:
-        """A matched record keeps what it has; the file only fills what it lacks."""
-        for field, value in values.items():
-            if value and not getattr(record, field):
-                setattr(record, field, value)
-                record._import_changed = True
+    def keys(planned: Planned) -> list[tuple]:
+        signatory = planned.signatory
+        keys: list[tuple] = [(planned.kind, "record", signatory.pk)] if signatory.pk else []
+        if planned.kind == INDIVIDUAL:
+            keys.append((INDIVIDUAL, "name", signatory.name_key))
+            if signatory.canonical_email:
+                keys.append((INDIVIDUAL, "email", signatory.canonical_email))
+            return keys
+        keys.append((ORGANIZATION, "name", signatory.name_key.removeprefix("the ")))
+        if acronym := signatory.acronym.casefold():
+            keys.append((ORGANIZATION, "acronym", acronym))
+        return keys
+
+    def check(self, planned: Planned) -> None:
+        keys = self.keys(planned)
+        lookups = list(keys)
+        if planned.kind == ORGANIZATION:
+            # One's name is the other's acronym: near.
+            key = planned.signatory.name_key
+            lookups += [(ORGANIZATION, "acronym", key)]
+            if acronym := planned.signatory.acronym.casefold():
+                lookups += [(ORGANIZATION, "name", acronym)]
+        near: dict[int, str] = {}
+        for lookup in lookups:
+            for earlier in self.rows.get(lookup, []):
+                same, reasons = self._relation(planned, earlier)
+                if same:
+                    twice = f"the same {planned.kind} as line {earlier.line} of this file."
+                    planned.error = ValidationError({"name": f"Line {planned.line}: {twice}"})
+                    return
+                if reasons:
+                    near.setdefault(earlier.line, "; ".join(reasons))
+        planned.note += "".join(
+            f"; possibly the same as line {line} of this file ({reason}): check, then correct the file if so"
+            for line, reason in sorted(near.items())
+        )
+        for key in keys:
+            self.rows[key].append(planned)
+
+    @staticmethod
+    def _relation(planned: Planned, earlier: Planned) -> tuple[bool, list[str]]:
+        a, b = planned.signatory, earlier.signatory
+        if a.pk is not None and a.pk == b.pk:
+            return True, []
+        if planned.kind == INDIVIDUAL:
+            # The earlier row will be on the letter, by an import: an equal name is its person.
+            return identity.individual_relation(a, b, on_same_letter=True)
+        return identity.organization_relation(a, b)
 
 
 def _near(matches: list[identity.Match]) -> str:
@@ -530,6 +705,10 @@ OTHER_ENGLISH_NAMES = {
     "vatican city": "VA",
     "east timor": "TL",
     "czech republic": "CZ",
+    "korea": "KR",
+    "rok": "KR",
+    "america": "US",
+    "united states of america": "US",
 }
 
 
@@ -568,7 +747,17 @@ def _country_key(name: str) -> str:
 LEADING_THE = re.compile(r"^the ")
 
 
-def parse_day(value) -> dt.date:
+# A day as spreadsheets write it: "15/09/2023", "9/15/2023 14:03:22" (a Google Form's timestamp).
+WRITTEN_DAY = re.compile(r"[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{4}(?:[ T][0-9:.]+(?: ?[AaPp][Mm])?)?")
+DATE_ORDERS = {"dmy": True, "mdy": False, "day-first": True, "month-first": False}
+
+
+def parse_day(value, dayfirst: bool | None = None) -> dt.date:
+    """
+    The day a cell names: a date cell, ISO ("2023-09-15"), or a day as
+    spreadsheets write it, read by python-dateutil; `dayfirst` is the file's
+    choice, None when it made none (then a day that reads two ways is refused).
+    """
     if isinstance(value, dt.datetime):
         day = value.date()
     elif isinstance(value, dt.date):
@@ -577,17 +766,32 @@ def parse_day(value) -> dt.date:
         text = cell({"v": value}, "v")
         if not text:
             raise ValueError("The day it was signed is missing (signed_on, as YYYY-MM-DD).")
-        try:
-            if not ISO_DAY.fullmatch(text):
-                raise ValueError
-            day = dt.date.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"“{text[:40]}” is not a day written YYYY-MM-DD, e.g. 2023-09-21.")
+        day = _written_day(text, dayfirst)
     if day <= lifecycle.EARLIEST_DAY:
         raise ValueError(
             f"{day.isoformat()} is too early: no letter here was signed before {lifecycle.EARLIEST_DAY.year}."
         )
     return day
+
+
+def _written_day(text: str, dayfirst: bool | None) -> dt.date:
+    not_a_day = ValueError(f"“{text[:40]}” is not a day written YYYY-MM-DD (2023-09-21) or 21/09/2023.")
+    try:
+        if ISO_DAY.fullmatch(text):
+            return dt.date.fromisoformat(text)
+        if not WRITTEN_DAY.fullmatch(text):
+            raise not_a_day
+        if dayfirst is not None:
+            return dateparser.parse(text, dayfirst=dayfirst).date()
+        first, second = (dateparser.parse(text, dayfirst=order).date() for order in (True, False))
+    except (ValueError, OverflowError):
+        raise not_a_day from None
+    if first != second:
+        raise ValueError(
+            f"“{text[:40]}” is {first:%-d %B %Y} day-first or {second:%-d %B %Y} month-first: "
+            "choose how this file writes its dates (day-first or month-first) and import it again."
+        )
+    return first
 
 
 class SignatureExportResource(SignatureColumnsMixin, EscapedExportMixin, resources.ModelResource):

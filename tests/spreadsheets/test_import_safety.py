@@ -251,35 +251,6 @@ def test_a_file_from_a_staff_session_without_its_second_factor_is_never_stored(
     assert stored == []
 
 
-@pytest.mark.slow
-def test_a_file_of_the_most_rows_taken_previews_and_imports_within_the_servers_timeout(staff_client, letter):
-    # gunicorn kills a request after GUNICORN_TIMEOUT (30 s): a file the form accepts must preview, and
-    # import, well within it (20 s here, a margin for a busier server), or the organizer gets a 502.
-    import time
-
-    from django.conf import settings as configured
-
-    assert configured.IMPORT_MAX_ROWS <= 1_000  # what the measure below holds for (README, Import)
-    rows = "".join(
-        f"individual,Person {n},Member of staff {n},,FR,2023-09-01,person{n}@example.org,,\n"
-        for n in range(configured.IMPORT_MAX_ROWS)
-    )
-
-    start = time.monotonic()
-    preview = upload(staff_client, letter, (HEADER + rows).encode())
-    previewed = time.monotonic() - start
-    form = preview.context["confirm_form"]
-    start = time.monotonic()
-    done = staff_client.post(
-        "/admin/letters/signature/process_import/", {name: form.initial[name] for name in form.fields}
-    )
-    imported = time.monotonic() - start
-
-    assert done.status_code == 302
-    assert Signature.objects.filter(letter=letter).count() == configured.IMPORT_MAX_ROWS
-    assert previewed < 20 and imported < 20, f"preview {previewed:.0f} s, import {imported:.0f} s"
-
-
 def understated_workbook(rows: int) -> bytes:
     """An XLSX whose <dimension> claims two rows, over a header and `rows` rows."""
     workbook = openpyxl.Workbook()
@@ -307,11 +278,26 @@ def test_an_xlsx_understating_its_size_is_read_to_its_last_row(staff_client, let
     assert len(response.context["result"].rows) == 6
 
 
-def test_an_xlsx_understating_its_size_meets_the_row_limit(staff_client, letter, settings):
+def test_an_xlsx_understating_its_size_is_counted_to_its_last_row_before_it_is_parsed(
+    staff_client, letter, settings
+):
     settings.IMPORT_MAX_ROWS = 5
-    response = upload(staff_client, letter, understated_workbook(6), "signatures.xlsx", file_format="1")
-    assert "confirm_form" not in response.context
-    # Refused while read (the library words the error: "'ValueError' encountered while trying to read
-    # file"); the upload form's own count (letters.admin.imports.count_rows) still trusts the claim.
-    assert response.context["form"].errors["import_file"]
+    with mock.patch("letters.spreadsheets.files.ImportXLSX.create_dataset") as parse:
+        response = upload(staff_client, letter, understated_workbook(6), "signatures.xlsx", file_format="1")
+
+    assert not parse.called
+    assert (
+        "The file has 6 rows; an import takes at most 5." in response.context["form"].errors["import_file"][0]
+    )
+    assert not Signature.objects.exists()
+
+
+def test_a_file_found_too_long_while_read_says_so_in_our_words(staff_client, letter, settings):
+    settings.IMPORT_MAX_ROWS = 5
+    with mock.patch("letters.admin.imports.count_rows", return_value=2):  # a count the file got past
+        response = upload(staff_client, letter, understated_workbook(6), "signatures.xlsx", file_format="1")
+
+    assert response.context["form"].errors["import_file"] == [
+        "The file has more than 5 rows; an import takes at most 5. Split it into several files."
+    ]
     assert not Signature.objects.exists()

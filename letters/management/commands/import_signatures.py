@@ -1,5 +1,6 @@
 """
-manage.py import_signatures <slug> <file.csv|file.xlsx> [--dry-run]
+manage.py import_signatures <slug> <file.csv|file.xlsx> [--dry-run] [--dates dmy|mdy]
+    [--columns "Full name=name,Affiliation=title,Timestamp=signed_on"]
 
 Imports a spreadsheet of signatures into a letter by the rules of the staff
 import (`letters.spreadsheets.resources.SignatureImportResource`): the press CSV columns
@@ -7,13 +8,19 @@ plus optional email, sort_name and website. All or nothing: with any bad row
 it prints every error with its line number, stores nothing, and exits non-zero.
 """
 
+import argparse
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from letters.models import Letter
 from letters.spreadsheets.files import ImportCSV, ImportXLSX
-from letters.spreadsheets.resources import SKIPPED_ROWS, SignatureImportResource
+from letters.spreadsheets.resources import (
+    DATE_ORDERS,
+    IMPORT_COLUMNS,
+    SKIPPED_ROWS,
+    SignatureImportResource,
+)
 
 
 class Command(BaseCommand):
@@ -23,13 +30,27 @@ class Command(BaseCommand):
         parser.add_argument("slug")
         parser.add_argument("file")
         parser.add_argument("--dry-run", action="store_true", help="check the file and report, store nothing")
+        parser.add_argument(
+            "--dates",
+            choices=sorted(DATE_ORDERS),
+            default="",
+            help="how the file writes days such as 9/10/2023: dmy (day-first) or mdy (month-first)",
+        )
+        parser.add_argument(
+            "--columns",
+            type=column_choice,
+            default={},
+            help='which of our columns a header is: "Full name=name,Affiliation=title,Timestamp=signed_on"',
+        )
 
-    def handle(self, *args, slug: str, file: str, dry_run: bool, **options) -> None:
+    def handle(self, *args, slug: str, file: str, dry_run: bool, dates: str, columns: dict, **options):
+        if isinstance(columns, str):  # call_command(columns="…") skips the parser
+            columns = column_choice(columns)
         letter = Letter.objects.filter(slug=slug).first()
         if letter is None:
             raise CommandError(f"No letter has the slug “{slug}”.")
         dataset = read_dataset(Path(file))
-        result = SignatureImportResource(letter=letter).import_data(
+        result = SignatureImportResource(letter=letter, dates=dates, columns=columns).import_data(
             dataset, dry_run=dry_run, raise_errors=False
         )
         problems = [f"{error.error}" for error in result.base_errors]
@@ -50,6 +71,19 @@ class Command(BaseCommand):
         if totals["skip"]:
             summary += f"; skipped {totals['skip']} rows ({SKIPPED_ROWS})"
         self.stdout.write(summary + ".")
+
+
+def column_choice(text: str) -> dict[str, str]:
+    """ "Full name=name,Affiliation=title" -> {"Full name": "name", "Affiliation": "title"}."""
+    chosen = {}
+    for pair in filter(None, (part.strip() for part in text.split(","))):
+        header, _, column = pair.rpartition("=")
+        if not header.strip() or column.strip() not in IMPORT_COLUMNS:
+            raise argparse.ArgumentTypeError(
+                f"“{pair}” is not HEADER=COLUMN, COLUMN one of {', '.join(IMPORT_COLUMNS)}."
+            )
+        chosen[header.strip()] = column.strip()
+    return chosen
 
 
 def read_dataset(path: Path):

@@ -1,0 +1,86 @@
+"""An import reads and writes its rows a batch at a time: the same queries for a batch of any size."""
+
+import pytest
+import tablib
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from letters.models import Signature
+from letters.spreadsheets.resources import IMPORT_COLUMNS, SignatureImportResource
+from signatories.models import Individual, Organization
+from tests.factories import make_individual, make_letter, make_organization, signature_row
+
+pytestmark = pytest.mark.django_db
+
+
+def mixed_rows(prefix: str, count: int) -> tablib.Dataset:
+    """
+    `count` rows of every kind a batch holds: a new person, a new
+    organization, a person and an organization on file (matched and filled in),
+    a person already on another letter.
+    """
+    make_individual(f"{prefix} Known Person", email=f"{prefix.lower()}.known@example.org")
+    make_organization(f"{prefix} Known Union", country="FR")
+    rows = tablib.Dataset(headers=IMPORT_COLUMNS)
+    rows.append(["individual", f"{prefix} Known Person", "", "", "", "2023-09-01", "", "", ""])
+    rows.append(["organization", f"{prefix} Known Union", "", "KU", "", "2023-09-01", "", "", ""])
+    for n in range(count - 2):
+        if n % 2:
+            rows.append(["organization", f"{prefix} Union {n}", "", "", "FR", "2023-09-01", "", "", ""])
+        else:
+            email = f"{prefix.lower()}{n}@example.org"
+            rows.append(
+                ["individual", f"{prefix} Person {n}", "Member", "", "FR", "2023-09-01", email, "", ""]
+            )
+    return rows
+
+
+def queries_of_import(batch: int, *, dry_run: bool = False) -> int:
+    letter = make_letter()
+    rows = mixed_rows(f"P{batch}", batch)
+    # The known person matched by name on this letter, too.
+    resource = SignatureImportResource(letter=letter, batch_size=batch)
+    with CaptureQueriesContext(connection) as queries:
+        result = resource.import_data(rows, dry_run=dry_run, raise_errors=True)
+    assert not result.has_errors() and not result.has_validation_errors()
+    assert result.totals["new"] == batch
+    return len(queries)
+
+
+@pytest.mark.parametrize("dry_run", [False, True], ids=["import", "preview"])
+def test_it_costs_the_same_queries_for_a_batch_of_ten_rows_or_of_forty(dry_run):
+    assert queries_of_import(10, dry_run=dry_run) == queries_of_import(40, dry_run=dry_run)
+
+
+def test_it_costs_a_few_queries_a_batch_not_a_few_a_row(django_assert_max_num_queries):
+    letter = make_letter()
+    rows = mixed_rows("Q", 120)
+    with django_assert_max_num_queries(3 * 20):  # three batches of 40 rows
+        SignatureImportResource(letter=letter, batch_size=40).import_data(rows, raise_errors=True)
+    assert Signature.objects.filter(letter=letter, status=Signature.Status.APPROVED).count() == 120
+
+
+def test_rows_in_several_batches_keep_the_identity_rule_and_all_or_nothing():
+    letter = make_letter()
+    on_letter = make_individual("Ann Roe")
+    signature_row(letter, on_letter, source=Signature.Source.STAFF)
+    rows = tablib.Dataset(headers=IMPORT_COLUMNS)
+    for n in range(5):
+        rows.append(["individual", f"Person {n}", "", "", "", "2023-09-01", f"p{n}@example.org", "", ""])
+    rows.append(["individual", "Ann Roe", "", "", "", "2023-09-01", "", "", ""])  # on the letter: skipped
+    rows.append(
+        ["individual", "Person 1", "", "", "", "2023-09-01", "P1@Example.org", "", ""]
+    )  # line 3 again
+
+    result = SignatureImportResource(letter=letter, batch_size=2).import_data(rows)
+
+    assert [str(error) for row in result.invalid_rows for error in row.error_dict["name"]] == [
+        "Line 8: the same individual as line 3 of this file."
+    ]
+    assert Signature.objects.filter(letter=letter).count() == 1
+    assert Individual.objects.count() == 1 and not Organization.objects.exists()
+
+    del rows[6]
+    result = SignatureImportResource(letter=letter, batch_size=2).import_data(rows)
+    assert result.totals == {**result.totals, "new": 5, "skip": 1}
+    assert Signature.objects.filter(letter=letter, source=Signature.Source.IMPORT).count() == 5

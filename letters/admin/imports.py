@@ -5,6 +5,7 @@ themselves are read and written by `letters.spreadsheets.resources`.
 """
 
 import datetime as dt
+import logging
 import re
 
 import openpyxl
@@ -13,10 +14,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.cache import cache
-from django.core.exceptions import BadRequest
+from django.core.exceptions import BadRequest, ValidationError
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
+from django.utils.translation import gettext
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ConfirmImportForm, ImportForm
@@ -31,6 +33,8 @@ from letters.spreadsheets.resources import (
     SignatureImportResource,
 )
 from letters.spreadsheets.uploads import refused_upload
+
+logger = logging.getLogger(__name__)
 
 
 class UploadStorage(CacheStorage):
@@ -171,6 +175,74 @@ class SignatureConfirmImportForm(ConfirmImportForm):
         return name
 
 
+# How a file's first bytes say what it is.
+WORKBOOK = b"PK\x03\x04"  # an .xlsx is a zip archive
+OLD_EXCEL = b"\xd0\xcf\x11\xe0"  # an .xls (Excel 97-2003)
+
+
+def unreadable_file(data: dict, error: Exception) -> str:
+    """What staff read when the chosen format cannot read a file at all, in plain words."""
+    if isinstance(error, TooManyRows):
+        return str(error)
+    upload = data.get("import_file")
+    start = b""
+    if upload is not None:
+        upload.seek(0)
+        start = upload.read(4096)
+        upload.seek(0)
+    chosen_xlsx = issubclass(IMPORT_FORMATS[int(data.get("format") or 0)], XLSX)
+    if start.startswith(OLD_EXCEL):
+        return gettext(
+            "This is an old Excel file (.xls). Open it in Excel or LibreOffice, save it as an "
+            "Excel workbook (.xlsx) or as CSV UTF-8, and import it again."
+        )
+    if not chosen_xlsx and start.startswith(WORKBOOK):
+        return gettext(
+            "This file is an Excel workbook, not a CSV file: choose the format xlsx and import it again."
+        )
+    if chosen_xlsx:
+        if start and b"\x00" not in start and not start.startswith(WORKBOOK):
+            return gettext(
+                "This file is not an Excel workbook: it reads as text. "
+                "Choose the format csv and import it again."
+            )
+        return gettext(
+            "This file is not an Excel workbook that can be read (it may be damaged). Open it in "
+            "Excel or LibreOffice, save it again as .xlsx or as CSV UTF-8, and import it again."
+        )
+    if b"\x00" in start:
+        return gettext(
+            "This file is not a CSV file (it is not text). Export the sheet as CSV UTF-8 or as an "
+            "Excel workbook (.xlsx) and import it again."
+        )
+    if isinstance(error, UnicodeDecodeError):
+        # Excel's plain "CSV" is in the computer's code page (Windows-1252), not UTF-8.
+        return gettext("Save the file as UTF-8 (CSV UTF-8 in Excel) and import it again.")
+    return gettext("This file cannot be read as CSV. Export the sheet as CSV UTF-8 and import it again.")
+
+
+def whole_file_problems(result) -> list[str]:
+    """
+    The sentences of an import that stopped on the file as a whole: ours as
+    they are (every error the import raises for staff is a sentence); anything
+    else, which would be a fault of ours, in plain words without its details.
+    """
+    sentences = []
+    errors = [error.error for error in result.base_errors]
+    errors += [error.error for _line, line_errors in result.row_errors() for error in line_errors]
+    for error in errors:
+        if isinstance(error, ValidationError):
+            sentences += error.messages
+        elif isinstance(error, ValueError):
+            sentences.append(str(error))
+        else:
+            logger.error("The import stopped on %s", type(error).__name__)
+            sentences.append(
+                gettext("The file could not be imported, and nothing was stored. Tell the site's developers.")
+            )
+    return list(dict.fromkeys(sentences))
+
+
 class SignatureImportExportMixin(ImportExportMixin):
     """Import and export of the signature admin."""
 
@@ -223,14 +295,19 @@ class SignatureImportExportMixin(ImportExportMixin):
         return initial
 
     def add_data_read_fail_error_to_form(self, form, e) -> None:
-        if isinstance(e, UnicodeDecodeError):
-            # Excel's plain "CSV" is in the computer's code page (Windows-1252), not UTF-8.
-            form.add_error("import_file", "Save the file as UTF-8 (CSV UTF-8 in Excel) and import it again.")
-            return
-        if isinstance(e, TooManyRows):
-            form.add_error("import_file", str(e))
-            return
-        super().add_data_read_fail_error_to_form(form, e)
+        form.add_error("import_file", unreadable_file(form.cleaned_data, e))
+
+    def import_action(self, request: HttpRequest, **kwargs):
+        response = super().import_action(request, **kwargs)
+        context = getattr(response, "context_data", None) or {}
+        result, form = context.get("result"), context.get("form")
+        if result is not None and form is not None and result.has_errors():
+            # A file refused as a whole (its columns, say): sentences next to the file, never a traceback.
+            for sentence in whole_file_problems(result):
+                form.add_error("import_file", sentence)
+            context.pop("result")
+            context.pop("confirm_form", None)
+        return response
 
     def get_import_context_data(self, **kwargs):
         return {**super().get_import_context_data(**kwargs), "import_columns": IMPORT_COLUMNS}

@@ -27,6 +27,7 @@ from dateutil import parser as dateparser
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.utils import timezone
+from django.utils.translation import gettext
 from django_countries import countries
 from import_export import resources
 from import_export.fields import Field
@@ -64,6 +65,68 @@ COLUMN_VARIANTS = {
 INDIVIDUAL = "individual"
 ORGANIZATION = "organization"
 ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+# A column staff chose to leave out of an import (the admin's column choice, --columns "Notes=ignore").
+IGNORED = "ignore"
+
+
+def our_columns(headers: list[str], columns: dict[str, str] | None = None) -> list[str]:
+    """
+    Headers (tidied, lower case) renamed to our columns: the choice given
+    (`columns`, {"full name": "name"}; "ignore" leaves a column out), then common variants.
+    """
+    columns = columns or {}
+    named = [columns.get(header, header) for header in headers]
+    # Left out: a name no row reads (an empty one would be refused as an unnamed column holding data).
+    named = [f"{IGNORED}:{index}" if column == IGNORED else column for index, column in enumerate(named)]
+    for index, header in enumerate(named):
+        column = COLUMN_VARIANTS.get(header)
+        if column and column not in named:
+            named[index] = column
+    return named
+
+
+def header_keys(headers) -> list[str]:
+    """A file's first line as the import compares headers: tidied, lower case."""
+    return [clean_text(str(header or "")).lower() for header in headers or []]
+
+
+def missing_columns(headers: list[str]) -> list[str]:
+    """Our columns a file needs and lacks, once renamed (`our_columns`); without `type`, rows are people."""
+    return [column for column in REQUIRED_COLUMNS if column not in headers and column != "type"]
+
+
+def missing_columns_sentence(missing: list[str]) -> str:
+    names = gettext(" and no ").join(f"“{column}”" for column in missing)
+    return gettext(
+        "Line 1 (the column names) has no %(names)s column. Name the columns in the first line "
+        "(%(columns)s), or say which column of the file is which."
+    ) % {"names": names, "columns": ", ".join(IMPORT_COLUMNS)}
+
+
+def unrecognized_headers(headers, columns: dict[str, str] | None = None) -> list[str]:
+    """
+    The headers of a file the import does not know (as written, each once):
+    neither one of our columns, a common variant, a column of the staff export,
+    nor chosen in `columns`. The admin asks which column each of them is.
+    """
+    keys = header_keys(headers)
+    chosen = dict(zip(header_keys(columns or {}), (columns or {}).values(), strict=True))
+    named = our_columns(keys, chosen)
+    known = set(IMPORT_COLUMNS) | set(SignatureExportResource.Meta.fields) | set(UNLISTED_COLUMNS)
+    found = []
+    for header, key, column in zip(headers, keys, named, strict=True):
+        ignored = column.startswith(f"{IGNORED}:")
+        if (
+            key
+            and not ignored
+            and key not in chosen
+            and column not in known
+            and str(header).strip() not in found
+        ):
+            found.append(str(header).strip())
+    return found
 
 
 class EscapedExportMixin:
@@ -210,8 +273,7 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
     # -- the import ----------------------------------------------------------
 
     def before_import(self, dataset, **kwargs) -> None:
-        headers = [clean_text(str(header or "")).lower() for header in dataset.headers or []]
-        headers = self._our_columns(headers)
+        headers = self._our_columns(header_keys(dataset.headers))
         dataset.headers = headers
         twice = [column for column in dict.fromkeys(headers) if column and headers.count(column) > 1]
         if twice:
@@ -222,12 +284,8 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
             )
         if unnamed := _unnamed_column_with_data(dataset):
             raise ValueError(unnamed)
-        missing = [column for column in REQUIRED_COLUMNS if column not in headers and column != "type"]
-        if missing:
-            raise ValueError(
-                "The file has no " + ", ".join(f"“{column}”" for column in missing) + " column. "
-                "The first line must name the columns: " + ", ".join(IMPORT_COLUMNS) + "."
-            )
+        if missing := missing_columns(headers):
+            raise ValueError(missing_columns_sentence(missing))
         if "type" not in headers:
             # A sheet of people (a form's export): every row an individual.
             dataset.append_col([INDIVIDUAL] * len(dataset), header="type")
@@ -235,12 +293,7 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
 
     def _our_columns(self, headers: list[str]) -> list[str]:
         """The file's headers renamed to our columns: the choice given (`columns`), then common variants."""
-        named = [self.columns.get(header, header) for header in headers]
-        for index, header in enumerate(named):
-            column = COLUMN_VARIANTS.get(header)
-            if column and column not in named:
-                named[index] = column
-        return named
+        return our_columns(headers, self.columns)
 
     def init_instance(self, row=None) -> Signature:
         return Signature(letter=self.letter, source=Signature.Source.IMPORT, public_consent=True)

@@ -205,8 +205,9 @@ def test_a_missing_column_is_reported_before_any_row(tmp_path, letter):
         call_command("import_signatures", letter.slug, str(write(tmp_path, "name\nSomeone\n")), stderr=err)
     # Without a type column every row is an individual; the other missing ones are all named, no row read.
     assert err.getvalue().splitlines() == [
-        "The file has no “signed_on” column. The first line must name the columns: type, name, title, "
-        "acronym, country, signed_on, email, sort_name, website."
+        "Line 1 (the column names) has no “signed_on” column. Name the columns in the first line (type, "
+        "name, title, acronym, country, signed_on, email, sort_name, website), or say which column "
+        "of the file is which."
     ]
 
 

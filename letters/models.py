@@ -760,3 +760,23 @@ def merged_targets(pks: list[int]) -> dict[int, int]:
         )
         current = {pk: followed[target] for pk, target in current.items() if target in followed}
     return found
+
+
+class ImportColumnMap(models.Model):
+    """
+    Which of the import's columns each header of a file is, as staff last chose
+    it for a file with the same first line (`header_hash`, a SHA-256 of its
+    headers): the staff import preselects these choices the next time.
+    `mapping` is {header, tidied and in lower case: column, or "ignore"}.
+    """
+
+    header_hash = models.CharField(max_length=64, unique=True)
+    mapping = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        # Written by the import form only; no page of the staff panel lists it.
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return ", ".join(f"{header} → {column}" for header, column in self.mapping.items())

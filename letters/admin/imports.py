@@ -5,6 +5,8 @@ themselves are read and written by `letters.spreadsheets.resources`.
 """
 
 import datetime as dt
+import hashlib
+import json
 import logging
 import re
 
@@ -15,22 +17,27 @@ from django.contrib import messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.cache import cache
 from django.core.exceptions import BadRequest, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.text import Truncator
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.tmp_storages import CacheStorage
 
-from letters.models import Letter
-from letters.spreadsheets.files import ImportCSV, ImportXLSX, TooManyRows
+from letters.models import ImportColumnMap, Letter
+from letters.spreadsheets.files import ImportCSV, ImportXLSX, TooManyRows, first_line
 from letters.spreadsheets.resources import (
+    IGNORED,
     IMPORT_COLUMNS,
     SKIPPED_ROWS,
     SignatureExportResource,
     SignatureImportResource,
+    header_keys,
+    unrecognized_headers,
 )
 from letters.spreadsheets.uploads import refused_upload
 
@@ -108,28 +115,85 @@ def _count_xlsx_rows(upload) -> int:
         workbook.close()
 
 
+# How a file writes its days, chosen for the whole file (resources.DATE_ORDERS).
+DATE_CHOICES = [
+    ("", gettext_lazy("Ask me if a date could be read either way")),
+    ("dmy", gettext_lazy("Day first: 15/09/2023 is 15 September")),
+    ("mdy", gettext_lazy("Month first: 9/15/2023 is 15 September")),
+]
+# What a column of the file the import does not know is.
+COLUMN_CHOICES = [(IGNORED, gettext_lazy("Not imported")), *[(column, column) for column in IMPORT_COLUMNS]]
+# Columns the form asks about at most (a first line of hundreds of headers is not a sheet of signatures).
+MAX_ASKED = 50
+
+
+def header_hash(headers) -> str:
+    """What `ImportColumnMap` knows a first line by: its headers, tidied, in lower case."""
+    return hashlib.sha256("\n".join(header_keys(headers)).encode()).hexdigest()
+
+
 class SignatureImportForm(ImportForm):
     letter = forms.ModelChoiceField(
         queryset=Letter.objects.order_by("title"),
-        help_text="Every row of the file becomes an approved signature of this letter.",
+        help_text=gettext_lazy("Every row of the file becomes an approved signature of this letter."),
     )
-    field_order = ["letter", "resource", "import_file", "format"]
+    dates = forms.ChoiceField(
+        label=gettext_lazy("Dates in the file"),
+        choices=DATE_CHOICES,
+        required=False,
+        help_text=gettext_lazy("How the file writes a day such as 9/10/2023, for the whole file."),
+    )
+    # While staff say which column is which: the upload waiting in UploadStorage, and its name.
+    upload = forms.CharField(required=False, widget=forms.HiddenInput)
+    upload_name = forms.CharField(required=False, max_length=255, widget=forms.HiddenInput)
+    field_order = ["letter", "resource", "import_file", "format", "dates"]
 
     def __init__(self, formats, resources, refused_upload: int | None = None, **kwargs):
         super().__init__(formats, resources, **kwargs)
         self.formats = formats
         # The size of an upload too large to be read at all (letters/spreadsheets/uploads.py).
         self.refused_upload = refused_upload
-        if refused_upload:
+        if refused_upload or self.data.get("upload"):
             self.fields["import_file"].required = False  # clean_import_file says why it is missing
+        # The column choices posted back: header_0 (the file's header, hidden), column_0 (its column)…
+        self.asked: list[str] = []
+        for number in range(MAX_ASKED):
+            header = self.data.get(f"header_{number}")
+            if header is None:
+                break
+            self._ask(header[:200])
+
+    def _ask(self, header: str, initial: str = IGNORED) -> None:
+        number = len(self.asked)
+        self.asked.append(header)
+        self.fields[f"header_{number}"] = forms.CharField(
+            initial=header, widget=forms.HiddenInput, required=False
+        )
+        self.fields[f"column_{number}"] = forms.ChoiceField(
+            label=gettext("Column “%(header)s” is") % {"header": Truncator(header).chars(60)},
+            choices=COLUMN_CHOICES,
+            initial=initial,
+        )
 
     def clean_import_file(self):
         upload = self.cleaned_data["import_file"]
         if self.refused_upload:
             raise forms.ValidationError(self._too_large("upload", self.refused_upload))
+        if upload is None:
+            upload = self._waiting_upload()
         if upload.size > settings.IMPORT_MAX_BYTES:
             raise forms.ValidationError(self._too_large("file", upload.size))
         return upload
+
+    def _waiting_upload(self) -> SimpleUploadedFile:
+        """The file uploaded before staff said which column is which."""
+        name = self.data.get("upload", "")
+        content = UploadStorage(name=name).read() if UploadStorage.is_valid_name(name) else None
+        if not isinstance(content, bytes):
+            raise forms.ValidationError(
+                gettext("The uploaded file is gone (it waits an hour). Upload it again.")
+            )
+        return SimpleUploadedFile(self.data.get("upload_name", "")[:255] or "upload", content)
 
     @staticmethod
     def _too_large(what: str, size: int) -> str:
@@ -151,7 +215,64 @@ class SignatureImportForm(ImportForm):
                 "Split it into smaller files (in a spreadsheet, empty rows that were formatted count too: "
                 "delete them).",
             )
+            return data
+        self._columns(data, upload, issubclass(self.formats[int(chosen)], XLSX))
         return data
+
+    def _columns(self, data: dict, upload, xlsx: bool) -> None:
+        """
+        Which column of ours each header of the file the import does not know is:
+        as staff chose it here, or asked (the choices of the last file with the
+        same first line preselected) before the file is read.
+        """
+        upload.seek(0)
+        content = upload.read()
+        upload.seek(0)
+        headers = first_line(content, xlsx)
+        data["columns"] = {}
+        if headers is None:
+            return  # the import says what is wrong with the file
+        chosen = {
+            header: data.get(f"column_{number}", IGNORED)
+            for number, header in enumerate(self.asked)
+            if data.get(f"column_{number}")
+        }
+        unknown = unrecognized_headers(headers, chosen)
+        if not unknown and self.asked:
+            data["columns"] = chosen
+            ImportColumnMap.objects.update_or_create(
+                header_hash=header_hash(headers),
+                defaults={"mapping": dict(zip(header_keys(chosen), chosen.values(), strict=True))},
+            )
+            return
+        if not unknown:
+            return
+        # Ask: keep the file waiting, offer a choice for each unknown header, preselected as last time.
+        remembered = ImportColumnMap.objects.filter(header_hash=header_hash(headers)).first()
+        mapping = remembered.mapping if remembered else {}
+        waiting = UploadStorage()
+        waiting.save(content)
+        self.data = self.data.copy()
+        self.data["upload"], self.data["upload_name"] = waiting.name, upload.name
+        self.fields["import_file"].required = False
+        self.asked = []
+        for header in unknown[:MAX_ASKED]:
+            number = len(self.asked)
+            self._ask(header)
+            self.data[f"header_{number}"] = header
+            self.data[f"column_{number}"] = mapping.get(header_keys([header])[0], IGNORED)
+        self.add_error(
+            None,
+            ngettext(
+                "Line 1 of the file has a column the import does not know. Say below which column it is "
+                "(or “Not imported”), then press Submit again: the file is kept, no need to choose it again.",
+                "Line 1 of the file has %(count)d columns the import does not know. Say below which column "
+                "each is (or “Not imported”), then press Submit again: the file is kept, no need to choose "
+                "it again.",
+                len(unknown),
+            )
+            % {"count": len(unknown)},
+        )
 
 
 # Read by our own readers (letters/spreadsheets/files.py); written by the library's.
@@ -161,6 +282,24 @@ EXPORT_FORMATS = [CSV, XLSX]
 
 class SignatureConfirmImportForm(ConfirmImportForm):
     letter = forms.ModelChoiceField(queryset=Letter.objects.all(), widget=forms.HiddenInput)
+    # What the import form chose: how the dates read, and which column is which (JSON).
+    dates = forms.ChoiceField(choices=DATE_CHOICES, required=False, widget=forms.HiddenInput)
+    columns = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean_columns(self) -> dict[str, str]:
+        text = self.cleaned_data["columns"] or "{}"
+        try:
+            columns = json.loads(text)
+        except ValueError:
+            columns = None
+        known = {choice for choice, _label in COLUMN_CHOICES}
+        if not (
+            isinstance(columns, dict)
+            and len(columns) <= MAX_ASKED
+            and all(isinstance(key, str) and value in known for key, value in columns.items())
+        ):
+            raise forms.ValidationError(gettext("The column choices were lost. Upload the file again."))
+        return columns
 
     def clean_format(self) -> str:
         chosen = self.cleaned_data["format"]
@@ -284,14 +423,22 @@ class SignatureImportExportMixin(ImportExportMixin):
         return initial
 
     def get_import_resource_kwargs(self, request: HttpRequest, **kwargs):
-        form = kwargs.get("form")
-        return {"letter": getattr(form, "cleaned_data", {}).get("letter")}
+        data = getattr(kwargs.get("form"), "cleaned_data", {})
+        return {
+            "letter": data.get("letter"),
+            "dates": data.get("dates") or "",
+            "columns": data.get("columns") or {},
+        }
 
     def get_confirm_form_initial(self, request: HttpRequest, import_form):
         initial = super().get_confirm_form_initial(request, import_form)
         if import_form is not None:
-            initial["letter"] = import_form.cleaned_data["letter"].pk
-            initial["letter_title"] = import_form.cleaned_data["letter"].title
+            data = import_form.cleaned_data
+            initial["letter"] = data["letter"].pk
+            initial["letter_title"] = data["letter"].title
+            initial["dates"] = data.get("dates") or ""
+            initial["columns"] = json.dumps(data.get("columns") or {})
+            initial["dates_label"] = dict(DATE_CHOICES).get(initial["dates"], "")
         return initial
 
     def add_data_read_fail_error_to_form(self, form, e) -> None:

@@ -77,3 +77,26 @@ class ImportXLSX(XLSX):
             return rectangular(rows)
         finally:
             workbook.close()
+
+
+def first_line(content: bytes, xlsx: bool) -> list[str] | None:
+    """
+    The headers of a file (its first row, as text), or None when it cannot be
+    read: the import reads it again and says what is wrong.
+    """
+    try:
+        if xlsx:
+            workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+            try:
+                row = next(workbook.active.iter_rows(max_row=1, values_only=True), ())
+            finally:
+                workbook.close()
+            return ["" if value is None else str(value) for value in row]
+        text = content[: 1 << 16].decode(
+            "utf-8-sig", errors="strict" if len(content) <= 1 << 16 else "ignore"
+        )
+        line = text.split("\n", 1)[0]
+        delimiter = max(CSV_DELIMITERS, key=line.count)
+        return next(csv.reader(io.StringIO(line), delimiter=delimiter), [])
+    except Exception:  # openpyxl and the codecs raise many kinds on a damaged file
+        return None

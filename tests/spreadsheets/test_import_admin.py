@@ -103,3 +103,137 @@ def test_two_columns_of_one_kind_are_a_sentence_on_the_page(staff_client, letter
     assert response.status_code == 200  # the form again, the sentence next to the file
     html = assert_plain(response)
     assert "more than one “name” column" in html
+
+
+# -- the dates and the columns, chosen on the page ------------------------------------
+
+AMBIGUOUS = "type,name,signed_on\nindividual,Ana Pérez,9/10/2023\n"
+
+
+def confirm_data(preview) -> dict:
+    form = preview.context["confirm_form"]
+    return {name: form.initial[name] for name in form.fields}
+
+
+def test_a_day_that_reads_two_ways_is_imported_as_the_page_says_the_file_writes_it(staff_client, letter):
+    refused = upload(staff_client, letter, AMBIGUOUS.encode())
+    assert "day-first or month-first" in refused.content.decode()
+
+    preview = upload(staff_client, letter, AMBIGUOUS.encode(), dates="dmy")
+    assert "Confirm import" in preview.content.decode()
+    assert "Day first" in preview.content.decode()
+
+    done = staff_client.post(CONFIRM, confirm_data(preview))
+
+    assert done.status_code == 302
+    signature = Signature.objects.get()
+    assert letter.local_date(signature.signed_at).isoformat() == "2023-10-09"
+
+
+def test_a_made_up_date_order_is_a_form_error(staff_client, letter):
+    response = upload(staff_client, letter, AMBIGUOUS.encode(), dates="ymd")
+    assert response.status_code == 200
+    assert "dates" in response.context["form"].errors
+    assert not Signature.objects.exists()
+
+
+FORM_EXPORT = "Timestamp,Nom complet,Pays\n9/15/2023 14:03:22,Ana Pérez,France\n"
+
+
+def test_unknown_headers_are_asked_about_and_the_file_is_kept(staff_client, letter):
+    asked = upload(staff_client, letter, FORM_EXPORT.encode())
+
+    html = assert_plain(asked)
+    assert "Confirm import" not in html
+    assert "Column “Nom complet” is" in html and "Column “Pays” is" in html
+    form = asked.context["form"]
+    waiting = form.data["upload"]
+    assert form.data["header_0"] == "Nom complet"
+
+    preview = staff_client.post(
+        IMPORT,
+        {
+            "letter": letter.pk,
+            "resource": "0",
+            "format": "0",
+            "upload": waiting,
+            "upload_name": "form.csv",
+            "header_0": "Nom complet",
+            "column_0": "name",
+            "header_1": "Pays",
+            "column_1": "country",
+        },
+    )
+
+    assert "Confirm import" in preview.content.decode()
+    done = staff_client.post(CONFIRM, confirm_data(preview))
+    assert done.status_code == 302
+    person = Individual.objects.get()
+    assert (person.name, person.country.code) == ("Ana Pérez", "FR")
+
+
+def test_the_choice_is_preselected_next_time_the_same_headers_come(staff_client, letter):
+    from letters.models import ImportColumnMap
+
+    first = upload(staff_client, letter, FORM_EXPORT.encode())
+    staff_client.post(
+        IMPORT,
+        {
+            "letter": letter.pk,
+            "resource": "0",
+            "format": "0",
+            "upload": first.context["form"].data["upload"],
+            "upload_name": "form.csv",
+            "header_0": "Nom complet",
+            "column_0": "name",
+            "header_1": "Pays",
+            "column_1": "ignore",
+        },
+    )
+    assert ImportColumnMap.objects.get().mapping == {"nom complet": "name", "pays": "ignore"}
+
+    again = upload(staff_client, letter, FORM_EXPORT.replace("Ana Pérez", "Bo Li").encode())
+
+    form = again.context["form"]
+    assert (form.data["column_0"], form.data["column_1"]) == ("name", "ignore")
+    assert 'value="name" selected' in again.content.decode()
+
+
+def test_a_column_left_out_is_not_read(staff_client, letter):
+    first = upload(staff_client, letter, FORM_EXPORT.encode())
+    preview = staff_client.post(
+        IMPORT,
+        {
+            "letter": letter.pk,
+            "resource": "0",
+            "format": "0",
+            "upload": first.context["form"].data["upload"],
+            "upload_name": "form.csv",
+            "header_0": "Nom complet",
+            "column_0": "name",
+            "header_1": "Pays",
+            "column_1": "ignore",
+        },
+    )
+    staff_client.post(CONFIRM, confirm_data(preview))
+    assert Individual.objects.get().country.code == ""
+
+
+def test_a_waiting_upload_that_is_gone_is_a_sentence(staff_client, letter):
+    response = staff_client.post(
+        IMPORT,
+        {"letter": letter.pk, "resource": "0", "format": "0", "upload": "0" * 32, "upload_name": "x.csv"},
+    )
+    assert response.status_code == 200
+    assert "Upload it again" in response.context["form"].errors["import_file"][0]
+
+
+@pytest.mark.parametrize("columns", ["not json", '{"a": "password"}', "[1]"])
+def test_tampered_column_choices_at_confirmation_are_refused(staff_client, letter, columns):
+    preview = upload(staff_client, letter, GOOD.encode())
+    data = {**confirm_data(preview), "columns": columns}
+
+    response = staff_client.post(CONFIRM, data)
+
+    assert response.status_code == 400
+    assert not Signature.objects.exists()

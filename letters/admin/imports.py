@@ -4,8 +4,10 @@ signatures of one letter, and the staff export with private fields. The rows
 themselves are read and written by `letters.spreadsheets.resources`.
 """
 
+import csv
 import datetime as dt
 import hashlib
+import io
 import json
 import logging
 import re
@@ -16,11 +18,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.cache import cache
-from django.core.exceptions import BadRequest, ValidationError
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.text import Truncator
 from django.utils.translation import gettext, gettext_lazy, ngettext
 from import_export.admin import ImportExportMixin
@@ -382,6 +384,29 @@ def whole_file_problems(result) -> list[str]:
     return list(dict.fromkeys(sentences))
 
 
+# The example row of the template file, under IMPORT_COLUMNS (staff replace it with theirs).
+TEMPLATE_ROWS = [
+    ["individual", "Ana Pérez", "Director, Example Institute", "", "France", "2023-09-15", "", "", ""],
+]
+
+
+def template_file(extension: str) -> tuple[bytes, str]:
+    """The import's template: its columns in line 1, then example rows to replace."""
+    if extension == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerows([IMPORT_COLUMNS, *TEMPLATE_ROWS])
+        return out.getvalue().encode("utf-8-sig"), "text/csv; charset=utf-8"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "signatures"
+    for row in [IMPORT_COLUMNS, *TEMPLATE_ROWS]:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue(), XLSX.CONTENT_TYPE
+
+
 class SignatureImportExportMixin(ImportExportMixin):
     """Import and export of the signature admin."""
 
@@ -421,6 +446,29 @@ class SignatureImportExportMixin(ImportExportMixin):
         if letter := request.GET.get("letter"):
             initial["letter"] = letter
         return initial
+
+    # -- the template file offered on the import page -------------------------
+
+    def get_urls(self):
+        urls = [
+            path(
+                "import/template.<str:extension>",
+                self.admin_site.admin_view(self.import_template_view),
+                name="letters_signature_import_template",
+            )
+        ]
+        return urls + super().get_urls()
+
+    def import_template_view(self, request: HttpRequest, extension: str) -> HttpResponse:
+        """A file with the import's columns and one example row, as CSV or XLSX."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        if extension not in ("csv", "xlsx"):
+            raise Http404(gettext("The template is a .csv or an .xlsx file."))
+        content, content_type = template_file(extension)
+        response = HttpResponse(content, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="signatures-template.{extension}"'
+        return response
 
     def get_import_resource_kwargs(self, request: HttpRequest, **kwargs):
         data = getattr(kwargs.get("form"), "cleaned_data", {})

@@ -5,6 +5,7 @@ import io
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from letters.models import Signature
 from signatories.models import Individual
@@ -237,3 +238,52 @@ def test_tampered_column_choices_at_confirmation_are_refused(staff_client, lette
 
     assert response.status_code == 400
     assert not Signature.objects.exists()
+
+
+# -- the template file -------------------------------------------------------------
+
+
+def test_the_import_page_offers_a_template_that_imports_as_it_is(staff_client, letter, tmp_path):
+    page = staff_client.get(IMPORT).content.decode()
+    assert "/admin/letters/signature/import/template.csv" in page
+    assert "/admin/letters/signature/import/template.xlsx" in page
+
+    template = staff_client.get("/admin/letters/signature/import/template.csv")
+
+    assert template.status_code == 200
+    assert template["Content-Disposition"] == 'attachment; filename="signatures-template.csv"'
+    text = template.content.decode("utf-8-sig")
+    assert text.splitlines()[0] == "type,name,title,acronym,country,signed_on,email,sort_name,website"
+    assert len(text.splitlines()) == 2  # the header and one example row
+    preview = upload(staff_client, letter, template.content)
+    assert "Confirm import" in preview.content.decode()
+
+
+def test_the_xlsx_template_has_the_columns_and_one_example_row(staff_client, letter):
+    template = staff_client.get("/admin/letters/signature/import/template.xlsx")
+
+    assert template.status_code == 200
+    rows = list(openpyxl.load_workbook(io.BytesIO(template.content)).active.values)
+    assert list(rows[0]) == [
+        "type",
+        "name",
+        "title",
+        "acronym",
+        "country",
+        "signed_on",
+        "email",
+        "sort_name",
+        "website",
+    ]
+    assert len(rows) == 2
+    preview = upload(staff_client, letter, template.content, name="t.xlsx", file_format="1")
+    assert "Confirm import" in preview.content.decode()
+
+
+def test_the_template_is_for_staff_who_may_import(moderator_client):
+    assert Client().get("/admin/letters/signature/import/template.csv").status_code == 302  # the login
+    assert moderator_client.get("/admin/letters/signature/import/template.csv").status_code == 403
+
+
+def test_a_template_of_another_kind_is_not_found(staff_client):
+    assert staff_client.get("/admin/letters/signature/import/template.pdf").status_code == 404

@@ -27,7 +27,7 @@ from dateutil import parser as dateparser
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from django_countries import countries
 from import_export import resources
 from import_export.fields import Field
@@ -205,19 +205,22 @@ class PreviewDiff(resources.Diff):
     def _values(resource, instance) -> list:
         # Resource.export_field, not ours: the preview shows the names unescaped.
         return [
-            resources.Resource.export_field(resource, field, instance) for field in resource.fields.values()
+            resources.Resource.export_field(resource, field, instance) for field in resource.preview_fields()
         ]
 
 
 class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resources.ModelResource):
-    # Shown in the preview only: which existing record a row was matched to.
+    # Shown in the preview only: each row as the list will print it (the name line, the line under
+    # it, the country), where the list will sort it, and which existing record it was matched to.
+    printed = Field(column_name=gettext_lazy("printed as"), readonly=True)
+    sorts_as = Field(column_name=gettext_lazy("sorts as"), readonly=True)
     record = Field(column_name="matched record", readonly=True)
 
     class Meta:
         model = Signature
-        fields = (*IMPORT_COLUMNS, "record")
-        import_order = (*IMPORT_COLUMNS, "record")
-        export_order = (*IMPORT_COLUMNS, "record")
+        fields = ("printed", "sorts_as", *IMPORT_COLUMNS, "record")
+        import_order = fields
+        export_order = fields
         # Every row is a new signature: there is nothing to look up by id.
         force_init_instance = True
         # Row-level checks happen in import_instance; the model's own are run there too.
@@ -264,8 +267,27 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
     def get_diff_class(self):
         return PreviewDiff
 
+    def preview_fields(self) -> list[Field]:
+        """The preview's columns: the row as printed and sorted first, then the file's, then the match."""
+        return [self.fields[name] for name in self._meta.fields]
+
     def get_diff_headers(self):
-        return [field.column_name for field in self.fields.values()]
+        return [field.column_name for field in self.preview_fields()]
+
+    def dehydrate_printed(self, signature: Signature) -> str:
+        signatory = signature.signatory
+        if signatory is None:
+            return ""
+        if signature.organization_id or isinstance(signatory, Organization):
+            lines = [signatory.display_name]
+        else:
+            lines = [signatory.name, signatory.title]
+        lines.append(english_country_names().get(signatory.country.code, "") if signatory.country else "")
+        return " · ".join(line for line in lines if line)
+
+    def dehydrate_sorts_as(self, signature: Signature) -> str:
+        signatory = signature.signatory
+        return signatory.effective_sort_name if signatory is not None else ""
 
     def dehydrate_record(self, signature: Signature) -> str:
         return getattr(signature, "_import_match", "")

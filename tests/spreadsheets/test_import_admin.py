@@ -6,6 +6,7 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils.html import strip_tags
 
 from letters.models import Signature
 from signatories.models import Individual
@@ -287,3 +288,26 @@ def test_the_template_is_for_staff_who_may_import(moderator_client):
 
 def test_a_template_of_another_kind_is_not_found(staff_client):
     assert staff_client.get("/admin/letters/signature/import/template.pdf").status_code == 404
+
+
+# -- the preview ---------------------------------------------------------------------
+
+
+def test_the_preview_shows_each_row_as_it_will_print_and_where_it_sorts(staff_client, letter):
+    text = (
+        "type,name,title,acronym,country,signed_on\n"
+        'individual,Ana Pérez,"Director, Example Institute",,France,2023-09-15\n'
+        "organization,Example Network,,EN,KE,2023-09-16\n"
+    )
+
+    preview = upload(staff_client, letter, text.encode())
+
+    result = preview.context["result"]
+    headers = [str(header) for header in result.diff_headers]
+    assert headers[:2] == ["printed as", "sorts as"]
+    rows = [dict(zip(headers, map(strip_tags, row.diff), strict=True)) for row in result.valid_rows()]
+    assert rows[0]["printed as"] == "Ana Pérez · Director, Example Institute · France"
+    assert rows[0]["sorts as"] == Individual(name="Ana Pérez").effective_sort_name
+    assert rows[1]["printed as"] == "Example Network (EN) · Kenya"
+    assert rows[1]["sorts as"] == "Example Network"
+    assert "Ana Pérez · Director, Example Institute · France" in preview.content.decode()

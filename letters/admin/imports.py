@@ -15,7 +15,7 @@ import re
 import openpyxl
 from django import forms
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.cache import cache
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
@@ -23,6 +23,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.urls import path, reverse
+from django.utils.http import urlencode
 from django.utils.text import Truncator
 from django.utils.translation import gettext, gettext_lazy, ngettext
 from import_export.admin import ImportExportMixin
@@ -30,7 +31,8 @@ from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.tmp_storages import CacheStorage
 
-from letters.models import ImportColumnMap, Letter
+from letters.admin.params import database_id
+from letters.models import ImportColumnMap, Letter, Signature
 from letters.spreadsheets.files import ImportCSV, ImportXLSX, TooManyRows, first_line
 from letters.spreadsheets.resources import (
     IGNORED,
@@ -407,6 +409,53 @@ def template_file(extension: str) -> tuple[bytes, str]:
     return out.getvalue(), XLSX.CONTENT_TYPE
 
 
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+MICROSECOND = dt.timedelta(microseconds=1)
+
+
+def import_stamp(moment: dt.datetime) -> str:
+    """An import's moment (every signature it wrote was approved then) as the list's query string says it."""
+    return str((moment - EPOCH) // MICROSECOND)
+
+
+class ImportFilter(admin.SimpleListFilter):
+    """
+    The signatures one import wrote (`?imported=` its moment, in microseconds
+    since 1970: `import_stamp`), where staff land after confirming an import.
+    """
+
+    title = gettext_lazy("import")
+    parameter_name = "imported"
+
+    def moment(self) -> dt.datetime | None:
+        value = self.value()
+        if value is None:
+            return None
+        number = database_id(value)
+        try:
+            return EPOCH + number * MICROSECOND if number is not None else None
+        except OverflowError:
+            return None
+
+    def lookups(self, request: HttpRequest, model_admin):
+        if self.value() is None:
+            return []  # offered only as the landing of an import
+        moment = self.moment()
+        if moment is None:
+            raise IncorrectLookupParameters(gettext("imported: not the moment of an import."))
+        count = self._imported(model_admin.get_queryset(request), moment).count()
+        label = ngettext("Imported just now: %(count)d row", "Imported just now: %(count)d rows", count)
+        return [(self.value(), label % {"count": count})]
+
+    def queryset(self, request: HttpRequest, queryset):
+        moment = self.moment()
+        return self._imported(queryset, moment) if moment is not None else queryset
+
+    @staticmethod
+    def _imported(queryset, moment: dt.datetime):
+        return queryset.filter(source=Signature.Source.IMPORT, approved_at=moment)
+
+
 class SignatureImportExportMixin(ImportExportMixin):
     """Import and export of the signature admin."""
 
@@ -522,13 +571,25 @@ class SignatureImportExportMixin(ImportExportMixin):
                 messages.ERROR,
             )
             return HttpResponseRedirect(reverse("admin:letters_signature_import"))
-        return super().process_result(result, request)
+
+        response = super().process_result(result, request)
+        # The list of the signatures just imported, whatever their place in the queue.
+        query = {"queue": "all", "imported": import_stamp(result.imported_at)}
+        letters = {row.instance.letter_id for row in result.valid_rows() if row.instance is not None}
+        if len(letters) == 1:
+            query["letter"] = letters.pop()
+        return HttpResponseRedirect(f"{response.url}?{urlencode(query)}")
 
     def add_success_message(self, result, request: HttpRequest) -> None:
         totals = result.totals
-        message = f"Imported {totals['new']} signatures."
+        message = ngettext(
+            "Imported just now: %(count)d row.", "Imported just now: %(count)d rows.", totals["new"]
+        ) % {"count": totals["new"]}
         if totals["skip"]:
-            message += f" {totals['skip']} rows skipped ({SKIPPED_ROWS})."
+            message += " " + gettext("%(count)d rows skipped (%(why)s).") % {
+                "count": totals["skip"],
+                "why": SKIPPED_ROWS,
+            }
         self.message_user(request, message, messages.SUCCESS)
 
     def get_export_filename(self, request: HttpRequest, queryset, file_format):

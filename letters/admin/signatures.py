@@ -23,7 +23,7 @@ from django.utils.text import Truncator
 
 from letters import lifecycle
 from letters.admin.addresses import domain_only, sees_addresses, shown
-from letters.admin.imports import SignatureImportExportMixin
+from letters.admin.imports import ImportFilter, SignatureImportExportMixin
 from letters.admin.letters import signatures_url
 from letters.admin.params import GuardedChangeList, GuardedListMixin, database_id
 from letters.admin.times import FORMAT, LetterZoneAdminMixin, MomentField, local_time
@@ -289,6 +289,7 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
         "source",
         "submitted_at",
         "signed_at",
+        ImportFilter,
     ]
     list_select_related = ["letter", "individual", "organization"]
     ordering = ["submitted_at", "pk"]

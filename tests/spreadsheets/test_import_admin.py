@@ -10,7 +10,7 @@ from django.utils.html import strip_tags
 
 from letters.models import Signature
 from signatories.models import Individual
-from tests.factories import GOOD
+from tests.factories import GOOD, make_individual, signature_row
 
 pytestmark = pytest.mark.django_db
 
@@ -311,3 +311,31 @@ def test_the_preview_shows_each_row_as_it_will_print_and_where_it_sorts(staff_cl
     assert rows[1]["printed as"] == "Example Network (EN) · Kenya"
     assert rows[1]["sorts as"] == "Example Network"
     assert "Ana Pérez · Director, Example Institute · France" in preview.content.decode()
+
+
+# -- after the confirmation ------------------------------------------------------------
+
+
+def test_after_confirming_staff_land_on_the_rows_just_imported(staff_client, letter):
+    earlier = signature_row(letter, make_individual("Someone Earlier"), source=Signature.Source.IMPORT)
+    preview = upload(staff_client, letter, GOOD.encode())
+
+    done = staff_client.post(CONFIRM, confirm_data(preview))
+
+    assert done.status_code == 302
+    assert "imported=" in done["Location"] and "queue=all" in done["Location"]
+    page = staff_client.get(done["Location"])
+    assert page.status_code == 200
+    listed = {signature.pk for signature in page.context["cl"].result_list}
+    assert listed == set(Signature.objects.exclude(pk=earlier.pk).values_list("pk", flat=True))
+    assert len(listed) == 3
+    html = page.content.decode()
+    assert "Imported just now: 3 rows" in html
+
+
+@pytest.mark.parametrize("value", ["x", "-1", "9" * 30, "9000000000000000000"])
+def test_a_made_up_import_moment_is_refused_like_any_bad_filter(staff_client, letter, value):
+    response = staff_client.get("/admin/letters/signature/", {"imported": value, "queue": "all"})
+    assert response.status_code in (200, 302)
+    if response.status_code == 200:
+        assert not response.context["cl"].result_list

@@ -38,8 +38,26 @@ def _rate_limited(request: HttpRequest, group: str) -> bool:
     return ratelimits.hit(group, client_ip(request), settings.SIGNUP_RATE_LIMIT)[0]
 
 
-def _too_many(request: HttpRequest, letter: Letter | None = None) -> HttpResponse:
-    return render(request, "429.html", {"letter": letter}, status=429)
+def _too_many(request: HttpRequest, letter: Letter | None = None, retry_after: int = 0) -> HttpResponse:
+    response = render(request, "429.html", {"letter": letter}, status=429)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+def _changes_limited(request: HttpRequest, what: str) -> int:
+    """
+    Counts this POST to a signer's page or link (`what`: the signature or
+    correction it acts on) against MANAGE_RATE_LIMIT, per `what` and per
+    client: every change is a new list, a new ETag and PDF renders, queued
+    before other signers' e-mails. Returns the seconds to wait once either is
+    used up, else 0.
+    """
+    if request.method != "POST":
+        return 0
+    rate = settings.MANAGE_RATE_LIMIT
+    hits = [ratelimits.hit("manage", what, rate), ratelimits.hit("manage-client", client_ip(request), rate)]
+    return max((seconds for limited, seconds in hits if limited), default=0)
 
 
 def _busy(request: HttpRequest, template: str, context: dict) -> HttpResponse:
@@ -290,6 +308,8 @@ def confirm_correction(request: HttpRequest, token: str) -> HttpResponse:
         "manage_token": tokens.make_manage_token(signature.pk),
     }
     if request.method == "POST":
+        if retry_after := _changes_limited(request, f"correction:{correction.pk}"):
+            return _too_many(request, signature.letter, retry_after)
         try:
             lifecycle.correction_confirm(correction=correction)
         except OperationalError:
@@ -393,6 +413,8 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
     action = request.POST.get("action") if request.method == "POST" else None
     if action is None:
         return render(request, "letters/manage.html", context)
+    if retry_after := _changes_limited(request, f"signature:{signature.pk}"):
+        return _too_many(request, signature.letter, retry_after)
     if action not in MANAGE_ACTIONS or signature.erased_at:
         return render(request, "letters/manage.html", {**context, "error": True}, status=400)
     try:

@@ -104,6 +104,8 @@ def _unavailable(request: HttpRequest) -> HttpResponse:
     """
     where = getattr(request.resolver_match, "url_name", "") or "a page"
     logger.error("Database unreachable on %s; answered 503", where, exc_info=True)
+    # Nothing more from the database: the page's language links come without the letter's translations.
+    request.letter_versions = None
     retry = request.get_full_path() if request.method in ("GET", "HEAD") else ""
     response = render(request, "letters/unavailable.html", {"retry": retry}, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)

@@ -4,10 +4,11 @@ page that says to try again in a minute and that nothing was changed, never
 the 500 page ("Nothing you sent was lost").
 """
 
+import contextlib
 from unittest import mock
 
 import pytest
-from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, connection
 
 from letters.models import Signature
 from letters.signing.tokens import make_confirm_token, make_manage_token
@@ -93,3 +94,21 @@ def test_a_bug_is_still_a_bug(client, pending):
         pytest.raises(IntegrityError),
     ):
         client.get(f"/manage/{token}/")
+
+
+def test_the_outage_page_itself_needs_no_database(client, letter, pending):
+    """The connection lost half-way through a signer's page: the page that says so reads nothing more."""
+    letter.translations.create(language="fr", title="Protéger l'espace civique", body="Texte.")
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    with contextlib.ExitStack() as stack:
+
+        def connection_lost(**kwargs):
+            stack.enter_context(connection.execute_wrapper(refuse))
+            raise InterfaceError("connection already closed")
+
+        stack.enter_context(mock.patch("letters.lifecycle.signature_confirm", side_effect=connection_lost))
+        response = client.post(f"/confirm/{make_confirm_token(pending.pk)}/?lang=fr")
+    assert_try_again(response)

@@ -9,6 +9,11 @@ for a fixed time, beside two ceilings served by the same gunicorn in the same ru
 - /letters/<slug>/sign/  real signups: form validation, rate limit, individual + signature rows,
                          the confirmation e-mail queued as a task (never sent on the request path).
 
+Then mail: signups paced at 70 % of the signup rate just measured while one task worker
+(`manage.py task_worker`, writing messages to files) sends the confirmations; it prints
+signups/s, e-mails/s and how late each e-mail was (queued to sent, p50 and p99) beside the
+ceiling of MAIL_DELAY_CEILING_SECONDS.
+
     .venv/bin/python bench/signup_load.py                      # SQLite (WAL) in a temporary folder
     bin/with-postgres .venv/bin/python bench/signup_load.py    # PostgreSQL
     make bench                                                 # both, and bench/roster.py
@@ -22,7 +27,10 @@ import json
 import os
 import re
 import shutil
+import signal
+import subprocess
 import sys
+import time
 import urllib.parse
 import urllib.request
 from http.cookiejar import CookieJar
@@ -48,6 +56,34 @@ end
 """
 
 
+# A confirmation e-mail may be this late (queued to sent) at p99 while signups run at MAIL_LOAD of capacity.
+MAIL_DELAY_CEILING_SECONDS = 10
+MAIL_LOAD = 0.7
+
+# Each connection waits this long before its next request: wrk's `delay` hook paces the load.
+LUA_DELAY = """
+delay = function()
+  return DELAY_MS
+end
+"""
+
+# How late each confirmation e-mail of the paced run was: seconds from queued to sent, and
+# how many were still unsent. Run in the server's database once the queue is empty (or given up on).
+MAIL_DELAYS = """
+from django_tasks_db.models import DBTaskResult
+rows = DBTaskResult.objects.filter(task_path="letters.signing.tasks.send_signature_email")
+done = rows.filter(status="SUCCESSFUL").values_list("enqueued_at", "started_at", "finished_at")
+delays = sorted((finished - enqueued).total_seconds() for enqueued, _started, finished in done)
+span = (max(f for _e, _s, f in done) - min(s for _e, s, _f in done)).total_seconds() if done else 0
+print(json.dumps({"delays": delays, "span": span, "unsent": rows.exclude(status="SUCCESSFUL").count()}))
+"""
+
+QUEUE_LEFT = """
+from django_tasks_db.models import DBTaskResult
+print(DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).count())
+"""
+
+
 def lua_string(value: str) -> str:
     return json.dumps(value)  # a JSON string literal is a valid Lua string literal for ASCII
 
@@ -62,6 +98,42 @@ def post_script(path: Path, body_format: str, headers: dict[str, str]) -> Path:
         + LUA_DONE
     )
     return path
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return 0.0
+    return values[min(len(values) - 1, int(share * len(values)))]
+
+
+def mail_under_load(server: LiveServer, url: str, script: Path, rate: float, duration: int) -> dict:
+    """
+    Signups at `rate` per second for `duration` seconds while one task worker
+    sends their e-mails; then waits (up to a minute) for the queue to empty.
+    """
+    connections = 8
+    delay_ms = max(1, int(connections * 1000 / rate))
+    paced = script.with_name("paced.lua")
+    paced.write_text(f"DELAY_MS = {delay_ms}\n" + script.read_text() + LUA_DELAY)
+    server.python("from django_tasks_db.models import DBTaskResult\nDBTaskResult.objects.all().delete()\n")
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "task_worker", "--no-startup-delay", "--no-reload", "-v", "0"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=server.env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=open(server.work / "worker.log", "wb"),  # noqa: SIM115 - closed with the process
+    )
+    try:
+        data = run_wrk_counting(url, paced, duration, connections)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and int(server.python(QUEUE_LEFT).strip()):
+            time.sleep(1)
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+    data.update(json.loads(server.python("import json\n" + MAIL_DELAYS).strip()))
+    return data
 
 
 def run_wrk_counting(url: str, script: Path, duration: int, connections: int) -> dict:
@@ -136,10 +208,17 @@ def main() -> None:
         sys.exit("wrk is not installed: apt-get install wrk (make bench does this).")
 
     server = LiveServer(
-        workers=args.workers, production=True, env={"DJANGO_SETTINGS_MODULE": "bench.settings"}
+        workers=args.workers,
+        production=True,
+        env={
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            # Messages written to files: what the worker costs, without a mail server's.
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        },
     )
     engine = server.engine
     work = server.work
+    server.env["EMAIL_FILE_PATH"] = str(work / "mail")
     try:
         server.prepare()
         server.python(
@@ -193,6 +272,13 @@ def main() -> None:
                 "print(Signature.objects.filter(letter__slug='load').count())"
             ).strip()
         )
+        mail = mail_under_load(
+            server,
+            sign_url,
+            work / "signup.lua",
+            MAIL_LOAD * results["signup"]["rps"],
+            args.duration,
+        )
         profile = server.python(PROFILE) if args.profile else ""
     finally:
         server.close()
@@ -227,6 +313,21 @@ def main() -> None:
             signup["accepted"] <= stored <= signup["accepted"] + args.connections,
         ),
     ]
+    delays = mail["delays"]
+    p50, p99 = percentile(delays, 0.5), percentile(delays, 0.99)
+    sent_per_second = len(delays) / mail["span"] if mail["span"] else 0.0
+    print(
+        f"{engine} | mail at {MAIL_LOAD:.0%} of signup capacity | signups/s {mail['rps']:.0f}"
+        f" | e-mails/s {sent_per_second:.0f} | sent {len(delays)}, unsent {mail['unsent']}"
+        f" | late p50 {p50:.1f} s | p99 {p99:.1f} s | ceiling {MAIL_DELAY_CEILING_SECONDS} s"
+    )
+    checks.append(
+        (
+            f"e-mails at most {MAIL_DELAY_CEILING_SECONDS} s late (p99)"
+            f" at {MAIL_LOAD:.0%} of signup capacity",
+            p99 <= MAIL_DELAY_CEILING_SECONDS and mail["unsent"] == 0,
+        )
+    )
     for name, ok in checks:
         print(f"{engine} | target: {name} | {'met' if ok else 'MISSED'}")
     for line in profile.splitlines():

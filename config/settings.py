@@ -259,6 +259,9 @@ TASKS = {
         "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+# A task RUNNING for longer than this lost its worker (killed, out of memory):
+# `manage.py task_worker` queues it again (letters/signing/worker.py).
+TASK_RUNNING_TIMEOUT_SECONDS = env_int("TASK_RUNNING_TIMEOUT_SECONDS", 600)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -330,6 +333,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Signing (letters/views/signup.py). Submissions per IP address and letter, as
 # letters/signing/ratelimits.py reads it ("30/h", "5/10m"); the load benchmark raises it.
 SIGNUP_RATE_LIMIT = env_str("SIGNUP_RATE_LIMIT", "30/h")
+# Changes through a signer's page or a correction link (each a new list, new
+# ETags and PDF renders), per signature and per IP address.
+MANAGE_RATE_LIMIT = env_str("MANAGE_RATE_LIMIT", "10/10m")
 # How long a confirmation link works, in seconds (a new one can be asked for).
 SIGNUP_CONFIRM_MAX_AGE = env_int("SIGNUP_CONFIRM_MAX_AGE", 7 * 24 * 3600)
 # Someone who knows an address could make the form mail it again and again:

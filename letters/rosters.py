@@ -6,6 +6,7 @@ list through `Roster`, which reads `Signature.objects.on_roster()`: the "as of"
 rule and the sorting are defined once.
 """
 
+import contextlib
 import datetime as dt
 import hashlib
 import re
@@ -13,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache, cached_property
 
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import dateformat, formats, translation
 from django.utils.translation import gettext as _
@@ -41,6 +42,39 @@ DATE_FORMATS = {
 
 
 ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+@contextlib.contextmanager
+def one_snapshot():
+    """
+    The reads inside see the database as it was at one moment, however many
+    statements they take: a page's count and the names it lists agree while
+    signers are being approved. On PostgreSQL a REPEATABLE READ, READ ONLY
+    transaction. On SQLite a deferred read transaction (WAL: it never waits
+    for the writer nor holds it up), begun by hand: Django's atomic() takes
+    the write lock here (transaction_mode IMMEDIATE, config/sqlite). Nothing
+    inside may write. Already inside a transaction (a caller's, a test's) it
+    adds nothing: a snapshot can only be chosen before the first read.
+    """
+    if connection.in_atomic_block:
+        yield
+        return
+    if connection.vendor != "sqlite":
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("BEGIN DEFERRED")
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
+            cursor.execute("ROLLBACK")
+        raise
+    with connection.cursor() as cursor:
+        cursor.execute("COMMIT")
 
 
 class AsOfError(ValueError):
@@ -293,13 +327,26 @@ class Roster:
 
     def read_now(self) -> str:
         """
-        Reads the list and its state in one transaction and returns the state,
+        Reads the list and its state in one snapshot and returns the state,
         so that what is stored under it shows exactly that list.
         """
-        with transaction.atomic():
+        with one_snapshot():
             state = self.state_now()
-            self.sections  # noqa: B018 - read now, inside the transaction
+            self.sections  # noqa: B018 - read now, inside the snapshot
         return state
+
+    def read_together(self) -> "Roster":
+        """
+        Reads (again) what a page prints of the list, its sections and its
+        counts, in one snapshot: never "3 individuals" above 4 names.
+        """
+        for name in ("section_types", "counts", "sections"):
+            self.__dict__.pop(name, None)
+        with one_snapshot():
+            self.section_types  # noqa: B018 - read now, inside the snapshot
+            self.counts  # noqa: B018
+            self.sections  # noqa: B018
+        return self
 
 
 def roster_state(letter_id: int, roster_version: int, updated_at: dt.datetime, as_of: dt.date) -> str:

@@ -50,6 +50,7 @@ class LiveServer:
             ALLOWED_HOSTS="127.0.0.1",
             VAR_DIR=str(self.work),
             SIGNUP_RATE_LIMIT="1000000/m",
+            MANAGE_RATE_LIMIT="1000000/m",
             LOG_LEVEL="WARNING",
             PYTHONUNBUFFERED="1",
         )

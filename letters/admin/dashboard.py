@@ -3,7 +3,8 @@ The staff panel's first page (staff.site.StaffAdminSite.index, which letters.adm
 dashboard of letters. Each open letter with its signatures by status (awaiting approval
 first, each count a link into that part of the queue), new signatures today
 and this week, the last delivery and links to its outputs; then closed letters
-and drafts. Three queries whatever the number of letters.
+and drafts; then how the e-mails to signers are doing (letters/admin/mail_health.py). Four queries
+whatever the number of letters.
 """
 
 import datetime as dt
@@ -18,6 +19,7 @@ from django.urls import path, reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from letters.admin.mail_health import mail_health
 from letters.admin.times import local_time
 from letters.lifecycle.moderation import BUCKETS, bucket_q
 from letters.lifecycle.retention import letter_closed_at
@@ -88,6 +90,7 @@ def dashboard(request: HttpRequest) -> dict:
         "closed": list(reversed(cards[Letter.Status.CLOSED])),
         "drafts": cards[Letter.Status.DRAFT],
         "digest": DigestSubscription.objects.filter(user=request.user).exists(),
+        "mail": mail_health(),
     }
 
 

@@ -17,7 +17,7 @@ from letters import languages
 from letters.models import Delivery, Letter, LetterTranslation
 from letters.outputs import cache
 from letters.outputs.middleware import stored_page
-from letters.rosters import AsOfError, Roster, RosterPage
+from letters.rosters import AsOfError, Roster, RosterPage, one_snapshot
 from staff.access import is_staff
 
 
@@ -133,6 +133,7 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
         return bad_as_of(request, letter, error)
 
     def page() -> list[bytes]:
+        roster.read_together()  # the count and the names of one moment
         context = {"letter": letter, "roster": roster, "site_url": settings.SITE_URL}
         return [render_to_string("letters/detail.html", context, request).encode()]
 
@@ -159,10 +160,12 @@ def embed(request: HttpRequest, slug: str) -> HttpResponse:
 
     def box() -> list[bytes]:
         latest = roster.signatures().order_by("-signed_at", "-pk")
-        rows = latest.values_list("individual__name", "organization__name", "organization__acronym")[:5]
+        latest = latest.values_list("individual__name", "organization__name", "organization__acronym")
+        with one_snapshot():  # the count and the latest names of one moment
+            counts, rows = RosterPage(letter).counts, list(latest[:5])
         context = {
             "letter": letter,
-            "counts": RosterPage(letter).counts,
+            "counts": counts,
             "latest": [person or (f"{org} ({acronym})" if acronym else org) for person, org, acronym in rows],
             "accepting": letter.is_accepting_signatures(),
             "site_url": settings.SITE_URL,

@@ -1,10 +1,19 @@
 """Signing a letter: the form, e-mail confirmation, and the signer's own page."""
 
+import functools
 import logging
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, OperationalError
+from django.db import (
+    DatabaseError,
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    NotSupportedError,
+    OperationalError,
+    ProgrammingError,
+)
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,8 +38,26 @@ def _rate_limited(request: HttpRequest, group: str) -> bool:
     return ratelimits.hit(group, client_ip(request), settings.SIGNUP_RATE_LIMIT)[0]
 
 
-def _too_many(request: HttpRequest, letter: Letter | None = None) -> HttpResponse:
-    return render(request, "429.html", {"letter": letter}, status=429)
+def _too_many(request: HttpRequest, letter: Letter | None = None, retry_after: int = 0) -> HttpResponse:
+    response = render(request, "429.html", {"letter": letter}, status=429)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+def _changes_limited(request: HttpRequest, what: str) -> int:
+    """
+    Counts this POST to a signer's page or link (`what`: the signature or
+    correction it acts on) against MANAGE_RATE_LIMIT, per `what` and per
+    client: every change is a new list, a new ETag and PDF renders, queued
+    before other signers' e-mails. Returns the seconds to wait once either is
+    used up, else 0.
+    """
+    if request.method != "POST":
+        return 0
+    rate = settings.MANAGE_RATE_LIMIT
+    hits = [ratelimits.hit("manage", what, rate), ratelimits.hit("manage-client", client_ip(request), rate)]
+    return max((seconds for limited, seconds in hits if limited), default=0)
 
 
 def _busy(request: HttpRequest, template: str, context: dict) -> HttpResponse:
@@ -63,6 +90,43 @@ def _unreachable(request: HttpRequest) -> HttpResponse:
     return response
 
 
+# What the database raises when it cannot be reached (psycopg: a closed connection is an InterfaceError)…
+OUTAGE = (DatabaseError, InterfaceError)
+# …but not the errors of ours (a bug, a constraint): those get the 500 page.
+NOT_AN_OUTAGE = (IntegrityError, DataError, ProgrammingError, NotSupportedError)
+
+
+def _unavailable(request: HttpRequest) -> HttpResponse:
+    """
+    The database could not be reached: 503 with Retry-After and a page that
+    says to try again in a minute and that nothing was changed (true: every
+    change is one transaction, and it did not commit), never the 500 page.
+    """
+    where = getattr(request.resolver_match, "url_name", "") or "a page"
+    logger.error("Database unreachable on %s; answered 503", where, exc_info=True)
+    # Nothing more from the database: the page's language links come without the letter's translations.
+    request.letter_versions = None
+    retry = request.get_full_path() if request.method in ("GET", "HEAD") else ""
+    response = render(request, "letters/unavailable.html", {"retry": retry}, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def outage_answered(view):
+    """`view`, answering a database outage with `_unavailable` (a lock it answers itself, with its form)."""
+
+    @functools.wraps(view)
+    def answered(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except NOT_AN_OUTAGE:
+            raise
+        except OUTAGE:
+            return _unavailable(request)
+
+    return answered
+
+
 def _kind(request: HttpRequest, letter: Letter) -> str | None:
     kinds = services.accepted_kinds(letter)
     requested = request.POST.get("kind") or request.GET.get("as")
@@ -73,11 +137,13 @@ def _kind(request: HttpRequest, letter: Letter) -> str | None:
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         return _sign(request, slug)
-    except DatabaseError:
+    except NOT_AN_OUTAGE:
+        raise
+    except OUTAGE:
         # A lock while storing is answered inside (_busy, with the whole form);
-        # anything else the database refuses on a POST lands here.
+        # anything else the database refuses lands here: a POST gets back what was typed.
         if request.method != "POST":
-            raise
+            return _unavailable(request)
         return _unreachable(request)
 
 
@@ -141,6 +207,7 @@ def _add_errors(form, error: ValidationError) -> None:
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@outage_answered
 def sign_new_link(request: HttpRequest, slug: str) -> HttpResponse:
     """A new confirmation link, for a signer who lost the e-mail or whose link was damaged."""
     letter = get_letter_for_visitor(request, slug)
@@ -171,6 +238,7 @@ def _signature(signature_id: int) -> Signature | None:
 
 @never_cache  # a signer's own entry: kept by no browser or proxy
 @require_http_methods(["GET", "HEAD", "POST"])
+@outage_answered
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """
     The link in the confirmation e-mail. Opening it (GET, HEAD) shows the entry
@@ -214,6 +282,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
 
 @never_cache  # a signer's own entry: kept by no browser or proxy
 @require_http_methods(["GET", "HEAD", "POST"])
+@outage_answered
 def confirm_correction(request: HttpRequest, token: str) -> HttpResponse:
     """The link in a correction's own e-mail: shows the entry as proposed; the button (POST) confirms it."""
     try:
@@ -241,6 +310,8 @@ def confirm_correction(request: HttpRequest, token: str) -> HttpResponse:
         "manage_token": tokens.make_manage_token(signature.pk),
     }
     if request.method == "POST":
+        if retry_after := _changes_limited(request, f"correction:{correction.pk}"):
+            return _too_many(request, signature.letter, retry_after)
         try:
             lifecycle.correction_confirm(correction=correction)
         except OperationalError:
@@ -250,6 +321,7 @@ def confirm_correction(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_POST
+@outage_answered
 def confirm_resend(request: HttpRequest, token: str) -> HttpResponse:
     """A new confirmation link for the signature of an expired one."""
     try:
@@ -311,6 +383,7 @@ MANAGE_ACTIONS = {"correct": _manage_correct, "withdraw": _manage_withdraw, "era
 
 @never_cache  # a signer's own entry: kept by no browser or proxy
 @require_http_methods(["GET", "HEAD", "POST"])
+@outage_answered
 def manage(request: HttpRequest, token: str) -> HttpResponse:
     """
     The signer's own page, linked from every e-mail: the entry as printed,
@@ -342,6 +415,8 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
     action = request.POST.get("action") if request.method == "POST" else None
     if action is None:
         return render(request, "letters/manage.html", context)
+    if retry_after := _changes_limited(request, f"signature:{signature.pk}"):
+        return _too_many(request, signature.letter, retry_after)
     if action not in MANAGE_ACTIONS or signature.erased_at:
         return render(request, "letters/manage.html", {**context, "error": True}, status=400)
     try:

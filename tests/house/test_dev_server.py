@@ -141,7 +141,7 @@ def test_a_task_worker_that_dies_is_started_again_while_the_site_keeps_serving()
         wait_for(lambda: answers(server.url + "/healthz"), 60, "the development server")
         [first] = wait_for(lambda: task_workers(server.work), 30, "the task worker")
 
-        # What a database error does to db_worker: it exits; here, at once.
+        # What a database error does to task_worker: it exits; here, at once.
         os.killpg(first, signal.SIGKILL)
         [second] = wait_for(
             lambda: [pid for pid in task_workers(server.work) if pid != first], 15, "a new task worker"
@@ -160,7 +160,7 @@ def test_a_task_worker_that_dies_is_started_again_while_the_site_keeps_serving()
 
 def task_workers(work: Path) -> list[int]:
     """
-    The `db_worker` processes bin/dev started with this test's VAR_DIR: each
+    The `task_worker` processes bin/dev started with this test's VAR_DIR: each
     leads its own process group (with DEBUG its autoreloader has a child).
     """
     found = []
@@ -170,7 +170,7 @@ def task_workers(work: Path) -> list[int]:
             leader = os.getpgid(pid) == pid
         except OSError:
             continue
-        if b"db_worker" in command and leader:
+        if b"task_worker" in command and leader:
             found.append(pid)
     return found
 

@@ -101,6 +101,10 @@ def signature_erase(*, signature: Signature, user=None) -> Signature:
             return signature
         now = timezone.now()
         group = [signature, *(other for other in entry_signatures(signature) if other.pk != signature.pk)]
+        # On a public list of some day, or a delivery's (approval is the only way there; approved_at stays).
+        listed = any(
+            each.status == Signature.Status.APPROVED or each.approved_at is not None for each in group
+        )
         # Who the signer is, scrubbed from any entry of the history; what they
         # wrote (notes, a reason), only from the entries about them: free text
         # such as "Approved" also stands in entries about other signers. An
@@ -128,10 +132,12 @@ def signature_erase(*, signature: Signature, user=None) -> Signature:
         else:
             _unconfirmed_erase(signature, group, names | texts)
         log_action(user, group, "Erased at the signer’s request.")
-        # Pages and PDFs of earlier states print the name: none is served again (the
-        # roster's version moved on), and none is kept.
-        letter_id = signature.letter_id
-        transaction.on_commit(lambda: (cache.forget_letter(letter_id), cache.forget_pdfs(letter_id)))
+        if listed:
+            # Pages and PDFs of earlier states print the name: none is served again (the
+            # roster's version moved on), and none is kept. An entry never listed is on
+            # none of them: its erasure costs the letter's readers no page and no PDF.
+            letter_id = signature.letter_id
+            transaction.on_commit(lambda: (cache.forget_letter(letter_id), cache.forget_pdfs(letter_id)))
     return signature
 
 

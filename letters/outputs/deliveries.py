@@ -168,13 +168,21 @@ def since_delivery(delivery: Delivery, as_of: dt.date | None = None) -> SinceDel
     now_by_id = dict(zip(ids, roster.entries(), strict=True))
     # A delivered signature retired by a merge is the same person as the one that stands for it now.
     stands_for = merged_targets(list(delivered.entries_by_signature))
-    then_by_id = {stands_for.get(pk, pk): entry for pk, entry in delivered.entries_by_signature.items()}
+    then_by_id: dict[int, RosterEntry] = {}
+    for pk, entry in delivered.entries_by_signature.items():
+        target = stands_for.get(pk, pk)
+        # Two delivered spellings merged since: the one printed now is the same entry.
+        if target not in then_by_id or (target in now_by_id and entry.name == now_by_id[target].name):
+            then_by_id[target] = entry
 
     result = SinceDelivery(delivery=delivery, delivered=delivered, roster=roster)
     # A name printed otherwise is a removal and an addition, each in its own list's order: the
     # public page never says which new name stands for which delivered one.
+    # (A person's: an organization's names are its own and public, and a renamed one is "changed".)
     renamed = {
-        pk for pk, entry in now_by_id.items() if pk in then_by_id and then_by_id[pk].name != entry.name
+        pk
+        for pk, entry in now_by_id.items()
+        if pk in then_by_id and not entry.is_organization and then_by_id[pk].name != entry.name
     }
     result.added = [entry for pk, entry in now_by_id.items() if pk not in then_by_id or pk in renamed]
     gone = [pk for pk in then_by_id if pk not in now_by_id]

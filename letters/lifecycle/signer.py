@@ -52,7 +52,7 @@ def signature_confirm(*, signature: Signature) -> Signature:
         signature.confirmed_at = now
         # A web signature is valid from the moment its owner confirms it.
         signature.signed_at = now
-        if needs_approval(signature) or namesake_listed(signature):
+        if needs_approval(signature) or namesake_listed(signature) or not _on_own_record(signature):
             signature.status = Signature.Status.CONFIRMED
         else:
             signature.status = Signature.Status.APPROVED
@@ -62,6 +62,23 @@ def signature_confirm(*, signature: Signature) -> Signature:
             correction_confirmed(correction, signature, now)
         save_fields(signature, ["status", "confirmed_at", "signed_at", "approved_at"])
     return signature
+
+
+def _on_own_record(signature: Signature) -> bool:
+    """
+    Whether a web signature confirmed now stands on its signer's own record:
+    one of unconfirmed claims (made from this very form), or the one whose
+    address the link just proved. A merge of namesakes may have kept a
+    stranger's never-confirmed claim on someone else's record (Jane's, with
+    Jane's address): the link proves the stranger's address, not Jane's
+    name, so it waits for staff instead of listing Jane where she never signed.
+    """
+    if signature.individual_id is None or signature.source != Signature.Source.FORM:
+        return True
+    record = signature.individual
+    if bool(signature.contact_mailbox) and signature.contact_mailbox == record.canonical_email:
+        return True
+    return record.pk in unverified_records(Individual, [record.pk])
 
 
 def signature_withdraw(*, signature: Signature, reason: str = "", user=None) -> Signature:

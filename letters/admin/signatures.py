@@ -22,7 +22,7 @@ from django.utils.http import urlencode
 from django.utils.text import Truncator
 
 from letters import lifecycle
-from letters.admin.addresses import domain_only, sees_addresses, shown
+from letters.admin.addresses import domain_only, searchable, sees_addresses, shown
 from letters.admin.imports import SignatureImportExportMixin
 from letters.admin.letters import signatures_url
 from letters.admin.params import GuardedChangeList, GuardedListMixin, database_id
@@ -300,6 +300,10 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
         "signer_name",
     ]
     search_help_text = "Name, e-mail, organization or acronym. Searching looks at every status."
+
+    def get_search_fields(self, request: HttpRequest):
+        return searchable(request, self.search_fields)
+
     raw_id_fields = ["individual", "organization"]
     # What the lifecycle decides: shown, changed only through the actions.
     lifecycle_fields = [

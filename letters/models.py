@@ -325,6 +325,9 @@ class Signature(models.Model):
     # is "jdoe@gmail.com"), derived on save: the queue finds one mailbox's signatures by it.
     # (254 × 3: casefold() may turn one character into three, "ﬃ" into "ffi".)
     contact_mailbox = models.CharField(max_length=762, blank=True, editable=False)
+    # A new contact address an Organizer typed, until its owner follows the link sent to it
+    # (letters/signing/address_change.py): only then is it contact_email and gets our e-mails.
+    pending_contact_email = models.EmailField(max_length=254, blank=True, editable=False)
     ip_hash = models.CharField(max_length=64, blank=True, db_index=True)
     notes = models.TextField(blank=True)
     # Changes whenever the row does: rosters fingerprint themselves with it, so

@@ -29,6 +29,7 @@ from letters.admin.params import GuardedChangeList, GuardedListMixin, database_i
 from letters.admin.times import FORMAT, LetterZoneAdminMixin, MomentField, local_time
 from letters.lifecycle import BUCKETS, bucket_q, moderation
 from letters.models import Correction, Letter, Signature
+from letters.signing import address_change
 from letters.signing.services import confirmation_resend
 from signatories import identity
 from signatories.admin_search import BoundedSearchMixin
@@ -486,7 +487,19 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
     def save_model(self, request: HttpRequest, obj: Signature, form, change: bool) -> None:
         if change:
             # Only the editable fields reach the form: nothing of the lifecycle changes here.
+            new_address = obj.contact_email
+            if "contact_email" in form.changed_data and new_address:
+                # A new address proves itself before it receives anything (letters/signing/address_change.py).
+                obj.contact_email = form.initial.get("contact_email", "")
             super().save_model(request, obj, form, change)
+            if "contact_email" in form.changed_data and new_address:
+                address_change.address_change_request(signature=obj, address=new_address, user=request.user)
+                self.message_user(
+                    request,
+                    "The new address was sent a link: it becomes the contact address once its owner "
+                    "confirms it. Until then every e-mail goes to the current one.",
+                    messages.WARNING,
+                )
             return
         signatory = obj.individual or obj.organization
         created = lifecycle.signature_enter(

@@ -457,8 +457,13 @@ class Signature(models.Model):
         return any(cls._meta.get_field(field).name in cls.LISTED_FIELDS for field in fields)
 
     def refresh_derived_fields(self) -> None:
-        """contact_mailbox from contact_email: save(), bulk_create() and update() keep it so."""
+        """
+        contact_mailbox from contact_email: save(), bulk_create() and update() keep it so. An
+        import dates by a day, however it writes its rows (`dated_by_day`).
+        """
         self.contact_mailbox = canonical_email(self.contact_email) if self.contact_email else ""
+        if self.source == self.Source.IMPORT:
+            self.dated_by_day = True
 
     @classmethod
     def from_db(cls, db, field_names, values, **kwargs):

@@ -258,3 +258,25 @@ def test_staff_entering_santiagos_daylight_saving_day_without_a_time_date_it_by_
         f"/admin/letters/letter/{letter.pk}/change/", letter_form_data(letter, timezone="Asia/Seoul")
     )
     assert _signed_on(staff_client, letter) == {"Paper Signer": "2023-09-03"}
+
+
+def test_an_import_written_a_batch_at_a_time_is_dated_by_its_day_too():
+    # Imports write their rows with bulk_create (letters/spreadsheets/batches.py), not signature_enter.
+    letter = make_letter(slug="batch", timezone="America/Santiago")
+    Signature.objects.bulk_create(
+        [
+            Signature(
+                letter=letter,
+                individual=make_individual("Batch Signer"),
+                source=Signature.Source.IMPORT,
+                status=Signature.Status.APPROVED,
+                signed_at=letter.start_of_day(SANTIAGO_DST_DAY),
+                public_consent=True,
+            )
+        ]
+    )
+    assert Signature.objects.get(individual__name="Batch Signer").dated_by_day
+    letter.timezone = "America/Los_Angeles"
+    letter.save()
+    signed_at = Signature.objects.get(individual__name="Batch Signer").signed_at
+    assert letter.local_date(signed_at) == SANTIAGO_DST_DAY

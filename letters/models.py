@@ -293,6 +293,10 @@ class Signature(models.Model):
         help_text="When the signature became valid: e-mail confirmation, the date in an "
         "imported file, or the date staff enter.",
     )
+    # signed_at is a day, not a moment: the start of that day in the letter's zone, as an
+    # import or staff entering a date without a time give it. A change of the letter's zone
+    # keeps it on its day (`signatures_keep_their_days`); a moment stays the moment it was.
+    dated_by_day = models.BooleanField(default=False, editable=False)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
     approved_by = models.ForeignKey(
@@ -321,6 +325,9 @@ class Signature(models.Model):
     # is "jdoe@gmail.com"), derived on save: the queue finds one mailbox's signatures by it.
     # (254 × 3: casefold() may turn one character into three, "ﬃ" into "ffi".)
     contact_mailbox = models.CharField(max_length=762, blank=True, editable=False)
+    # A new contact address an Organizer typed, until its owner follows the link sent to it
+    # (letters/signing/address_change.py): only then is it contact_email and gets our e-mails.
+    pending_contact_email = models.EmailField(max_length=254, blank=True, editable=False)
     ip_hash = models.CharField(max_length=64, blank=True, db_index=True)
     notes = models.TextField(blank=True)
     # Changes whenever the row does: rosters fingerprint themselves with it, so
@@ -450,8 +457,13 @@ class Signature(models.Model):
         return any(cls._meta.get_field(field).name in cls.LISTED_FIELDS for field in fields)
 
     def refresh_derived_fields(self) -> None:
-        """contact_mailbox from contact_email: save(), bulk_create() and update() keep it so."""
+        """
+        contact_mailbox from contact_email: save(), bulk_create() and update() keep it so. An
+        import dates by a day, however it writes its rows (`dated_by_day`).
+        """
         self.contact_mailbox = canonical_email(self.contact_email) if self.contact_email else ""
+        if self.source == self.Source.IMPORT:
+            self.dated_by_day = True
 
     @classmethod
     def from_db(cls, db, field_names, values, **kwargs):
@@ -725,20 +737,22 @@ class DigestSubscription(models.Model):
 def signatures_keep_their_days(*, letter: Letter, old_timezone: str) -> int:
     """
     Staff changed the letter's time zone (`Letter.save` calls this, so no caller can forget it): a
-    signature dated by a day, as an import or staff enter one (the start of
-    the day in the letter's zone), stays on that day's list, now from the
+    signature dated by a day (`dated_by_day`: as an import or staff enter one, the start of
+    the day in the letter's zone) stays on that day's list, now from the
     start of the day in the new zone. A moment (a web signature's
-    confirmation, one entered with its time) stays the moment it was.
+    confirmation, one entered with its time) stays the moment it was. Told by
+    how it was dated, never by the clock reading midnight: where a day starts
+    at 01:00 (America/Santiago's daylight-saving day) an imported day does not
+    read 00:00, and a moment may.
     """
     old_zone = zoneinfo.ZoneInfo(old_timezone)
-    dated = Signature.objects.filter(letter=letter, signed_at__isnull=False).exclude(
-        source=Signature.Source.FORM
-    )
+    dated = Signature.objects.filter(letter=letter, signed_at__isnull=False, dated_by_day=True)
     moved = []
     for signature in dated.only("pk", "signed_at").iterator(chunk_size=2000):
-        local = signature.signed_at.astimezone(old_zone)
-        if local.time() == dt.time.min:
-            signature.signed_at = letter.start_of_day(local.date())
+        # In UTC: Python never finds a time in a zone's gap (Santiago's 00:00) equal to another zone's.
+        start = letter.start_of_day(signature.signed_at.astimezone(old_zone).date()).astimezone(dt.UTC)
+        if start != signature.signed_at.astimezone(dt.UTC):
+            signature.signed_at = start
             moved.append(signature)
     Signature.objects.bulk_update(moved, ["signed_at"], batch_size=1000)
     return len(moved)

@@ -25,6 +25,7 @@ from signatories.models import Individual
 SIGNATURE_PRIVATE_FIELDS = {
     "contact_email": "",
     "contact_mailbox": "",
+    "pending_contact_email": "",
     "ip_hash": "",
     "signer_name": "",
     "notes": "",

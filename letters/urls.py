@@ -1,6 +1,6 @@
 from django.urls import path
 
-from letters.views import outputs, public, signup
+from letters.views import address, outputs, public, signup
 
 app_name = "letters"
 
@@ -16,6 +16,8 @@ urlpatterns = [
     path("confirm/<str:token>/new-link/", signup.confirm_resend, name="confirm_resend"),
     path("confirm-correction/<str:token>/", signup.confirm_correction, name="confirm_correction"),
     path("manage/<str:token>/", signup.manage, name="manage"),
+    # A new contact address an Organizer typed (letters/views/address.py)
+    path("confirm-address/<str:token>/", address.confirm_address, name="confirm_address"),
     # Links of earlier e-mails; they lead to the signer's page.
     path("withdraw/<str:token>/", signup.withdraw, name="withdraw"),
     # Delivery outputs (letters/views/outputs.py)

@@ -293,15 +293,26 @@ def near_organizations(outer: str = "organization") -> QuerySet:
 
 
 def namesakes_of(person: Individual) -> QuerySet:
-    """Other individuals whose names are equal to `person`'s but for case, accents and punctuation (near)."""
-    return Individual.objects.filter(name_key=person.name_key).exclude(pk=person.pk)
+    """
+    Other individuals whose names are equal to `person`'s but for case, accents
+    and punctuation (near), or that look the same on a printed list (the TR39
+    skeleton, `Individual.name_skeleton`: "Grace Impоrted" with a Cyrillic "о").
+    """
+    same = Q(name_key=person.name_key)
+    if person.name_skeleton:
+        same |= Q(name_skeleton=person.name_skeleton)
+    return Individual.objects.filter(same).exclude(pk=person.pk)
 
 
 def namesakes(outer: str = "individual") -> QuerySet:
-    """For Exists(): other individuals with the name key of the one at `outer` (an OuterRef path)."""
+    """
+    For Exists(): other individuals with the name key or the look (name
+    skeleton) of the one at `outer` (an OuterRef path), as `namesakes_of`.
+    """
     from django.db.models import OuterRef
 
-    return Individual.objects.filter(name_key=OuterRef(f"{outer}__name_key")).exclude(
+    look_alike = Q(name_skeleton=OuterRef(f"{outer}__name_skeleton")) & ~Q(name_skeleton="")
+    return Individual.objects.filter(Q(name_key=OuterRef(f"{outer}__name_key")) | look_alike).exclude(
         pk=OuterRef(f"{outer}_id")
     )
 

@@ -70,6 +70,7 @@ FREE_MAIL_PROVIDERS = {
 
 _whitespace = re.compile(r"\s+")
 _not_word = re.compile(r"[^\w]+")
+_quoted_pair = re.compile(r"\\(.)")
 
 
 # ZERO WIDTH NON-JOINER and ZERO WIDTH JOINER are format characters that
@@ -248,6 +249,28 @@ def canonical_email(email: str) -> str:
     elif domain in PLUS_TAG_PROVIDERS:
         local = local.split("+", 1)[0]
     return f"{local}@{domain}"
+
+
+def mailbox_key(email: str) -> str:
+    """
+    The mailbox an address most likely reaches, for counting what we send it
+    (the mail cap, `letters.signing.mailcaps`), for every domain: NFKC and
+    case-folded, a quoted local part unquoted ('"victim"@…' is victim@…), a
+    "+tag" dropped (victim+1@… is victim@…: most servers deliver it there,
+    and where one does not, two addresses only share one allowance), a
+    trailing dot of the domain dropped, and `canonical_email`'s Gmail rule.
+    Coarser than `canonical_email` on purpose, and never stored: identity
+    (one person per `Individual.canonical_email`) keeps the finer key, so
+    no existing rows are made to clash.
+    """
+    email = unicodedata.normalize("NFKC", email.strip()).casefold()
+    local, sep, domain = email.rpartition("@")
+    if not sep:
+        return email
+    if len(local) >= 2 and local.startswith('"') and local.endswith('"'):
+        local = _quoted_pair.sub(r"\1", local[1:-1])
+    local = local.split("+", 1)[0] or local
+    return canonical_email(f"{local}@{domain.rstrip('.')}")
 
 
 def derive_sort_name(name: str) -> str:

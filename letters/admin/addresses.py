@@ -4,7 +4,8 @@ private data (`letters.export_signature`), read and correct them; Moderators,
 who vet signatures, see each address as its domain only ("…@example.org"),
 which is what vetting needs (is it at the organization's domain, a free-mail
 provider?), and change none: a changed address would receive the signer's
-links.
+links. Nor do they search by one: a search that finds a row for a typed
+address tells whether that person signed (`searchable`).
 """
 
 from django.http import HttpRequest
@@ -28,3 +29,10 @@ def shown(request: HttpRequest, names: list[str], hidden: dict[str, str]) -> lis
     if sees_addresses(request):
         return list(names)
     return [hidden.get(name, name) for name in names]
+
+
+def searchable(request: HttpRequest, fields) -> list[str]:
+    """`fields` to search, without the addresses for a Moderator (who may not read them)."""
+    if sees_addresses(request):
+        return list(fields)
+    return [name for name in fields if not name.rpartition("__")[2].endswith("email")]

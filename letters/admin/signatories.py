@@ -18,7 +18,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from letters import lifecycle
-from letters.admin.addresses import domain_only, sees_addresses, shown
+from letters.admin.addresses import domain_only, searchable, sees_addresses, shown
 from letters.admin.params import GuardedListMixin, database_id
 from letters.lifecycle import merging
 from letters.lifecycle.entry import unverified_records
@@ -224,6 +224,10 @@ class OrganizationAdmin(DuplicatesMixin, BoundedSearchMixin, admin.ModelAdmin):
     # No country filter: it would list every country on the page; the search finds them.
     search_fields = ["name", "acronym", "sort_name", "contact_name", "contact_email"]
     ordering = ["name"]
+
+    def get_search_fields(self, request: HttpRequest):
+        return searchable(request, self.search_fields)
+
     fieldsets = [
         (None, {"fields": ["name", "acronym", "country", "website", "sort_name"]}),
         ("Private", {"fields": ["contact_name", "contact_email", "notes"]}),
@@ -265,6 +269,10 @@ class IndividualAdmin(DuplicatesMixin, BoundedSearchMixin, admin.ModelAdmin):
     # No country filter: it would list every country on the page; the search finds them.
     search_fields = ["name", "sort_name", "title", "email", "canonical_email"]
     ordering = ["name"]
+
+    def get_search_fields(self, request: HttpRequest):
+        return searchable(request, self.search_fields)
+
     fieldsets = [
         (None, {"fields": ["name", "sort_name", "title", "country"]}),
         ("Private", {"fields": ["email", "notes"]}),

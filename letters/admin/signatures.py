@@ -22,7 +22,7 @@ from django.utils.http import urlencode
 from django.utils.text import Truncator
 
 from letters import lifecycle
-from letters.admin.addresses import domain_only, sees_addresses, shown
+from letters.admin.addresses import domain_only, searchable, sees_addresses, shown
 from letters.admin.imports import ImportFilter, SignatureImportExportMixin
 from letters.admin.letters import signatures_url
 from letters.admin.params import GuardedChangeList, GuardedListMixin, database_id
@@ -30,6 +30,7 @@ from letters.admin.times import FORMAT, LetterZoneAdminMixin, MomentField, local
 from letters.lifecycle import moderation
 from letters.lifecycle.moderation import BUCKETS, bucket_q
 from letters.models import Correction, Letter, Signature
+from letters.signing import address_change
 from letters.signing.services import confirmation_resend
 from signatories import identity
 from signatories.admin_search import BoundedSearchMixin
@@ -302,6 +303,10 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
         "signer_name",
     ]
     search_help_text = "Name, e-mail, organization or acronym. Searching looks at every status."
+
+    def get_search_fields(self, request: HttpRequest):
+        return searchable(request, self.search_fields)
+
     raw_id_fields = ["individual", "organization"]
     # What the lifecycle decides: shown, changed only through the actions.
     lifecycle_fields = [
@@ -484,7 +489,19 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
     def save_model(self, request: HttpRequest, obj: Signature, form, change: bool) -> None:
         if change:
             # Only the editable fields reach the form: nothing of the lifecycle changes here.
+            new_address = obj.contact_email
+            if "contact_email" in form.changed_data and new_address:
+                # A new address proves itself before it receives anything (letters/signing/address_change.py).
+                obj.contact_email = form.initial.get("contact_email", "")
             super().save_model(request, obj, form, change)
+            if "contact_email" in form.changed_data and new_address:
+                address_change.address_change_request(signature=obj, address=new_address, user=request.user)
+                self.message_user(
+                    request,
+                    "The new address was sent a link: it becomes the contact address once its owner "
+                    "confirms it. Until then every e-mail goes to the current one.",
+                    messages.WARNING,
+                )
             return
         signatory = obj.individual or obj.organization
         created = lifecycle.signature_enter(

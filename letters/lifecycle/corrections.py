@@ -54,9 +54,9 @@ def correction_allowed(signature: Signature) -> bool:
     prints. What someone nobody vouched for typed acts on their own unlisted
     entry and nothing else: a claim on an organization that was never
     approved may not rewrite an organization listed by anyone (its name,
-    acronym, website on every day's list); a person's signature never
-    confirmed may not rewrite a record others vouched for (one a merge tied
-    it to).
+    acronym, website on every day's list); a person's web signature not
+    approved may rewrite only their own record: one of unconfirmed claims, or
+    the one whose address they confirmed (not one a merge tied it to).
     """
     if signature.approved_at is not None or signature.status == Signature.Status.APPROVED:
         return True
@@ -64,7 +64,14 @@ def correction_allowed(signature: Signature) -> bool:
     if isinstance(signatory, Organization):
         listed = Q(status=Signature.Status.APPROVED) | Q(approved_at__isnull=False)
         return not Signature.objects.filter(listed, organization=signatory).exists()
-    return speaks_for_signer(signature) or signatory.pk in unverified_records(Individual, [signatory.pk])
+    if signatory.pk in unverified_records(Individual, [signatory.pk]):
+        return True  # the claimant's own record
+    # A confirmed link proves its address, not a name: the record must be that address's (a merge of
+    # namesakes may have moved a stranger's claim onto someone else's record, without the address).
+    return speaks_for_signer(signature) and (
+        signature.source != Signature.Source.FORM
+        or (bool(signature.contact_mailbox) and signature.contact_mailbox == signatory.canonical_email)
+    )
 
 
 NOT_ALLOWED = (

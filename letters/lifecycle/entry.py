@@ -66,6 +66,13 @@ def signature_enter(
     with transaction.atomic():
         if errors := entry_errors(letter, signatory, signed_at, public_consent=signature.public_consent):
             raise ValidationError(errors)
+        if "dated_by_day" not in fields:
+            # An import dates by a day (the start of `signed_on`); staff by a day when they give no time.
+            # (Compared in UTC: Python never finds a time in a zone's gap equal to another zone's.)
+            start = letter.start_of_day(letter.local_date(signed_at)).astimezone(dt.UTC)
+            signature.dated_by_day = source == Signature.Source.IMPORT or start == signed_at.astimezone(
+                dt.UTC
+            )
         signature.full_clean(exclude=RELATED, validate_unique=False, validate_constraints=False)
         # The admin logs the addition itself (the change form, the import).
         signature.save(force_insert=True)

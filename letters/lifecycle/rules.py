@@ -93,10 +93,7 @@ def namesake_listed(signature: Signature) -> bool:
     if signature.individual_id is None:
         return False
     person = signature.individual
-    namesakes = identity.namesakes_of(person)
-    if person.name_skeleton:
-        look_alikes = Individual.objects.filter(name_skeleton=person.name_skeleton).exclude(pk=person.pk)
-        namesakes = namesakes | look_alikes
+    namesakes = identity.namesakes_of(person)  # look-alikes too
     if person.canonical_email:
         namesakes = namesakes.filter(canonical_email="")
     return Signature.objects.filter(

@@ -52,7 +52,7 @@ def signature_confirm(*, signature: Signature) -> Signature:
         signature.confirmed_at = now
         # A web signature is valid from the moment its owner confirms it.
         signature.signed_at = now
-        if needs_approval(signature) or namesake_listed(signature):
+        if needs_approval(signature) or namesake_listed(signature) or not _on_own_record(signature):
             signature.status = Signature.Status.CONFIRMED
         else:
             signature.status = Signature.Status.APPROVED
@@ -62,6 +62,23 @@ def signature_confirm(*, signature: Signature) -> Signature:
             correction_confirmed(correction, signature, now)
         save_fields(signature, ["status", "confirmed_at", "signed_at", "approved_at"])
     return signature
+
+
+def _on_own_record(signature: Signature) -> bool:
+    """
+    Whether a web signature confirmed now stands on its signer's own record:
+    one of unconfirmed claims (made from this very form), or the one whose
+    address the link just proved. A merge of namesakes may have kept a
+    stranger's never-confirmed claim on someone else's record (Jane's, with
+    Jane's address): the link proves the stranger's address, not Jane's
+    name, so it waits for staff instead of listing Jane where she never signed.
+    """
+    if signature.individual_id is None or signature.source != Signature.Source.FORM:
+        return True
+    record = signature.individual
+    if bool(signature.contact_mailbox) and signature.contact_mailbox == record.canonical_email:
+        return True
+    return record.pk in unverified_records(Individual, [record.pk])
 
 
 def signature_withdraw(*, signature: Signature, reason: str = "", user=None) -> Signature:
@@ -101,6 +118,10 @@ def signature_erase(*, signature: Signature, user=None) -> Signature:
             return signature
         now = timezone.now()
         group = [signature, *(other for other in entry_signatures(signature) if other.pk != signature.pk)]
+        # On a public list of some day, or a delivery's (approval is the only way there; approved_at stays).
+        listed = any(
+            each.status == Signature.Status.APPROVED or each.approved_at is not None for each in group
+        )
         # Who the signer is, scrubbed from any entry of the history; what they
         # wrote (notes, a reason), only from the entries about them: free text
         # such as "Approved" also stands in entries about other signers. An
@@ -128,10 +149,12 @@ def signature_erase(*, signature: Signature, user=None) -> Signature:
         else:
             _unconfirmed_erase(signature, group, names | texts)
         log_action(user, group, "Erased at the signer’s request.")
-        # Pages and PDFs of earlier states print the name: none is served again (the
-        # roster's version moved on), and none is kept.
-        letter_id = signature.letter_id
-        transaction.on_commit(lambda: (cache.forget_letter(letter_id), cache.forget_pdfs(letter_id)))
+        if listed:
+            # Pages and PDFs of earlier states print the name: none is served again (the
+            # roster's version moved on), and none is kept. An entry never listed is on
+            # none of them: its erasure costs the letter's readers no page and no PDF.
+            letter_id = signature.letter_id
+            transaction.on_commit(lambda: (cache.forget_letter(letter_id), cache.forget_pdfs(letter_id)))
     return signature
 
 

@@ -137,10 +137,14 @@ class SinceDelivery:
     delivery: Delivery
     delivered: FrozenRoster
     roster: Roster
+    # Entries printed now and not in the delivery: new signatures, and names printed otherwise since.
     added: list[RosterEntry] = field(default_factory=list)
     withdrawn: list[RosterEntry] = field(default_factory=list)
+    # Delivered entries no longer printed so: removed by staff, and names printed otherwise since.
     removed: list[RosterEntry] = field(default_factory=list)
-    # (as delivered, as listed now) for a signatory whose printed entry changed.
+    # (as delivered, as listed now) for a signatory printed under the same name with another
+    # title or acronym. Never a pair of two names: that would tie a signer's new name
+    # (a pseudonym they chose since) to the one they were delivered under.
     changed: list[tuple[RosterEntry, RosterEntry]] = field(default_factory=list)
 
     @property
@@ -164,22 +168,38 @@ def since_delivery(delivery: Delivery, as_of: dt.date | None = None) -> SinceDel
     now_by_id = dict(zip(ids, roster.entries(), strict=True))
     # A delivered signature retired by a merge is the same person as the one that stands for it now.
     stands_for = merged_targets(list(delivered.entries_by_signature))
-    then_by_id = {stands_for.get(pk, pk): entry for pk, entry in delivered.entries_by_signature.items()}
+    then_by_id: dict[int, RosterEntry] = {}
+    for pk, entry in delivered.entries_by_signature.items():
+        target = stands_for.get(pk, pk)
+        # Two delivered spellings merged since: the one printed now is the same entry.
+        if target not in then_by_id or (target in now_by_id and entry.name == now_by_id[target].name):
+            then_by_id[target] = entry
 
     result = SinceDelivery(delivery=delivery, delivered=delivered, roster=roster)
-    result.added = [entry for pk, entry in now_by_id.items() if pk not in then_by_id]
+    # A name printed otherwise is a removal and an addition, each in its own list's order: the
+    # public page never says which new name stands for which delivered one.
+    # (A person's: an organization's names are its own and public, and a renamed one is "changed".)
+    renamed = {
+        pk
+        for pk, entry in now_by_id.items()
+        if pk in then_by_id and not entry.is_organization and then_by_id[pk].name != entry.name
+    }
+    result.added = [entry for pk, entry in now_by_id.items() if pk not in then_by_id or pk in renamed]
     gone = [pk for pk in then_by_id if pk not in now_by_id]
     withdrawn_ids = set(
         Signature.objects.filter(
             pk__in=gone, withdrawn_at__lt=delivery.letter.end_of_day(roster.as_of)
         ).values_list("pk", flat=True)
     )
-    for pk in gone:
-        (result.withdrawn if pk in withdrawn_ids else result.removed).append(then_by_id[pk])
+    for pk, entry in then_by_id.items():
+        if pk in withdrawn_ids:
+            result.withdrawn.append(entry)
+        elif pk in renamed or pk not in now_by_id:
+            result.removed.append(entry)
     result.changed = [
         (then_by_id[pk], entry)
         for pk, entry in now_by_id.items()
-        if pk in then_by_id and _printed(then_by_id[pk]) != _printed(entry)
+        if pk in then_by_id and pk not in renamed and _printed(then_by_id[pk]) != _printed(entry)
     ]
     return result
 

@@ -5,7 +5,8 @@ forms they come from. Anyone can type someone else's address into the form
 (ten organizations, ten letters, ten networks); the mailbox's owner gets a
 few messages, not a flood of text the attacker wrote.
 
-The count lives in the shared cache under an HMAC of the canonical address,
+The count lives in the shared cache under an HMAC of the address's mailbox
+(`signatories.normalize.mailbox_key`: +tags, quotes and case folded for every domain),
 never the address itself. `letters.signing.tasks` asks before every message and counts it once sent.
 """
 
@@ -19,7 +20,7 @@ from django.core.cache import cache
 
 from letters.outputs.cache import CACHE_ERRORS
 from letters.signing.ratelimits import process_counters
-from signatories.normalize import canonical_email
+from signatories.normalize import mailbox_key
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ WINDOW = 3600  # seconds
 
 def mailbox_digest(address: str) -> str:
     """The mailbox of `address` as a cache key may name it: keyed, so it cannot be looked up from a list."""
-    mailbox = canonical_email(address).encode()
+    mailbox = mailbox_key(address).encode()
     return hmac.new(settings.SECRET_KEY.encode(), b"mailbox:" + mailbox, hashlib.sha256).hexdigest()[:40]
 
 

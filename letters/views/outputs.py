@@ -3,6 +3,7 @@
 import datetime as dt
 import functools
 import json
+from pathlib import Path
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -91,7 +92,7 @@ def pdf(request: HttpRequest, slug: str) -> HttpResponse:
     pdf = pdfs.pdf_stored(roster, paper)
     if pdf is None:
         # Rendering costs seconds of a worker: each client gets a few a minute.
-        spent, retry_after = ratelimits.hit("pdf", client_ip(request), f"{settings.PDF_RENDERS_PER_MINUTE}/m")
+        spent, retry_after = _render_budget_hit(request)
         if spent:
             return _pdf_budget_spent(request, roster, retry_after)
         pdf = pdfs.pdf_for_visitor(roster, paper, versions)
@@ -105,6 +106,28 @@ def pdf(request: HttpRequest, slug: str) -> HttpResponse:
     )
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     return cache.private_headers(response) if live else cache.public_headers(response, etag)
+
+
+def _render_budget_hit(request: HttpRequest) -> tuple[bool, int]:
+    """
+    Counts one cold render (a PDF or a Word document not yet stored) against
+    the client's budget of PDF_RENDERS_PER_MINUTE: whether it is spent, and
+    the seconds until the minute ends.
+    """
+    return ratelimits.hit("pdf", client_ip(request), f"{settings.PDF_RENDERS_PER_MINUTE}/m")
+
+
+def _cold_render(request: HttpRequest, key: str) -> bool:
+    """
+    Whether `cache.respond` would render the body under `key` for this request:
+    staff always get it rendered; a visitor unless it is stored on this host
+    or their copy is current (a 304). The same logic as `cache.respond`.
+    """
+    if is_staff(request):
+        return True
+    if (Path(settings.PAGE_CACHE_DIR) / key).exists():
+        return False
+    return get_conditional_response(request, etag=cache.etag_for(key)) is None
 
 
 def _pdf_budget_spent(request: HttpRequest, roster: Roster, retry_after: int) -> HttpResponse:
@@ -121,12 +144,18 @@ def _pdf_budget_spent(request: HttpRequest, roster: Roster, retry_after: int) ->
 def word_document(request: HttpRequest, roster: Roster) -> HttpResponse:
     """Built once per state of the list, like the CSV: a 10,000-name document costs seconds to build."""
     versions = request.letter_versions
+    key = cache.page_key(roster, "docx")
+    if _cold_render(request, key):
+        # As costly as a PDF: the same budget of renders a minute per client, whichever it asks for.
+        spent, retry_after = _render_budget_hit(request)
+        if spent:
+            return _pdf_budget_spent(request, roster, retry_after)
     filename = printing.dated_filename(
         roster.letter.slug, roster.as_of, "docx", language=versions.translated_language
     )
     return cache.respond(
         request,
-        cache.page_key(roster, "docx"),
+        key,
         lambda: [word.letter_docx(roster, versions)],
         content_type=word.CONTENT_TYPE,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},

@@ -316,3 +316,31 @@ def test_a_name_only_merge_never_hands_a_listed_person_to_a_strangers_unconfirme
         assert signature.erased_at is None and signature.status == Signature.Status.APPROVED
     paul.refresh_from_db()
     assert (paul.name, paul.title) == ("Paul Real", "Bishop of Veltrana")
+
+
+def test_a_claim_merged_onto_a_vetted_record_and_confirmed_later_cannot_rewrite_it(staff, letter):
+    # The stranger's pending "Paul Real" on a letter Paul never signed moves to Paul's record in a merge;
+    # confirming it proves the stranger's address, not that they are Paul.
+    from django.core.exceptions import ValidationError
+
+    from letters import lifecycle
+
+    paul = make_individual("Paul Real", title="Bishop of Veltrana")
+    signature_row(letter, paul, source=Signature.Source.IMPORT)
+    stranger = make_individual("Paul Real", email="stranger@example.net")
+    claim = signature_row(
+        make_letter(),
+        stranger,
+        status=Signature.Status.PENDING,
+        source=Signature.Source.FORM,
+        contact_email="stranger@example.net",
+    )
+    individual_merge(keep=paul, duplicates=[stranger], user=staff)
+    claim.refresh_from_db()
+    lifecycle.signature_confirm(signature=claim)
+
+    entry = {"name": "Paul Real", "title": "supports the law", "country": ""}
+    with pytest.raises(ValidationError):
+        lifecycle.correction_propose(signature=claim, entry=entry, confirmed=True)
+    paul.refresh_from_db()
+    assert paul.title == "Bishop of Veltrana"

@@ -1,5 +1,6 @@
 import datetime as dt
 import hashlib
+import re
 import subprocess
 
 import pytest
@@ -340,3 +341,30 @@ def test_deleting_the_staff_user_who_recorded_it_keeps_the_delivery(delivered, s
     delivery = Delivery.objects.get()
     assert delivery.recorded_by is None
     assert delivery.pdf_sha256 == delivered.pdf_sha256
+
+
+@pytest.mark.slow
+def test_the_since_page_never_ties_a_signers_new_name_to_the_one_they_were_delivered_under(
+    client, delivered, signed
+):
+    # A signer asked to be listed under a pseudonym: the page printed "Nadie Conocido — Delivered as: Tomás…".
+    tomas = signed.signatures.get(individual__name="Tomás Ojea-Quintana").individual
+    tomas.name = "Nadie Conocido"
+    tomas.save()
+    signature_row(signed, make_individual("Zoe Newcomer"), signed_at=dt.datetime(2023, 9, 24, tzinfo=dt.UTC))
+
+    changes = since_delivery(delivered, dt.date(2023, 10, 5))
+    assert changes.changed == []
+    assert sorted(entry.name for entry in changes.added) == ["Nadie Conocido", "Zoe Newcomer"]
+    assert [entry.name for entry in changes.removed] == ["Tomás Ojea-Quintana"]
+
+    html = client.get("/letters/civic-space/deliveries/1/since/?as_of=2023-10-05").content.decode()
+    since = html[: html.index("The delivered list")]  # the page's own lists, before the whole later list
+    items = re.findall(r"<li[^>]*>.*?</li>", since, re.S)
+    assert not [item for item in items if "Nadie Conocido" in item and "Tomás" in item]
+    assert "Delivered as" not in since
+    added = since[since.index('id="added-heading"') : since.index('id="withdrawn-heading"')]
+    removed = since[since.index('id="removed-heading"') :]
+    assert "Nadie Conocido" in added and "Tomás" not in added
+    assert "Tomás Ojea-Quintana" in removed and "Nadie Conocido" not in removed
+    assert '<dd class="count-added">2</dd>' in since

@@ -492,3 +492,57 @@ def test_a_strangers_host_header_never_reaches_a_stored_page(client, letter, set
         body = response.content.decode()
         assert "evil.example" not in body
         assert f'hreflang="x-default" href="{settings.SITE_URL}' in body
+
+
+def _stored_pdfs(letter) -> list[str]:
+    from django.core.cache import caches
+
+    return [key for key in caches["pdfs"]._cache if f":letter-pdf:{letter.pk}:" in key]
+
+
+def test_erasing_an_entry_never_listed_keeps_the_letters_stored_pages_and_pdfs(
+    client, letter, django_capture_on_commit_callbacks
+):
+    # Anyone could sign with a throwaway address and erase it: every stored page and PDF went.
+    signature_row(letter, make_individual("Listed Person"), signed_at=dt.datetime(2023, 9, 1, tzinfo=dt.UTC))
+    for url in (
+        "/letters/civic-space/",
+        "/letters/civic-space/print/",
+        "/letters/civic-space/signatories.csv",
+    ):
+        assert client.get(url).status_code == 200
+    stored = pagecache.stored_count()
+    assert stored >= 3
+    pagecache.pdf_cache_set(f"letter-pdf:{letter.pk}:v:en:2023-09-01:a4:s", b"%PDF", 60)
+    pagecache.pdf_cache_add(f"letter-pdf:{letter.pk}:v:en:2023-09-02:a4:s:queued", True, 60)
+    stranger = signature_row(letter, make_individual("Never Listed"), status="pending", source="form")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.signature_erase(signature=stranger)
+
+    assert Signature.objects.get(pk=stranger.pk).erased_at is not None
+    assert pagecache.stored_count() == stored
+    assert len(_stored_pdfs(letter)) == 2  # the PDF and the "queued" flag stay
+    assert client.get("/letters/civic-space/").status_code == 200
+    assert pagecache.stored_count() == stored  # served from what was stored: nothing rendered again
+
+
+def test_erasing_an_entry_once_listed_forgets_every_stored_page_and_pdf(
+    client, letter, django_capture_on_commit_callbacks
+):
+    signature_row(letter, make_individual("Jane Listed"), signed_at=dt.datetime(2023, 9, 1, tzinfo=dt.UTC))
+    withdrawn = signature_row(
+        letter,
+        make_individual("Once Listed"),
+        signed_at=dt.datetime(2023, 9, 1, tzinfo=dt.UTC),
+        withdrawn_at=dt.datetime(2023, 9, 3, tzinfo=dt.UTC),
+    )
+    client.get("/letters/civic-space/?as_of=2023-09-02")
+    pagecache.pdf_cache_set(f"letter-pdf:{letter.pk}:v:en:2023-09-02:a4:s", b"%PDF", 60)
+    assert pagecache.stored_count() >= 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.signature_erase(signature=withdrawn)
+
+    assert pagecache.stored_count() == 0
+    assert _stored_pdfs(letter) == []

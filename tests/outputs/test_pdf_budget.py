@@ -136,3 +136,58 @@ def test_the_time_to_come_back_is_on_the_letters_clock(client, signed, renders, 
     notice = re.search(r'role="status">(.*?)</p>', response.content.decode(), re.S).group(1)
     assert re.search(r"2026년 11월 24일, 03:3[01] America/New_York", notice), notice
     assert "8:3" not in notice
+
+
+# Cheap denial of service: a Word document of every day was rendered on demand, with no budget.
+
+WORD = "/letters/civic-space/letter.docx"
+
+
+@pytest.fixture
+def word_renders(monkeypatch):
+    from letters.outputs import word
+
+    made = []
+
+    def render(roster, versions):
+        made.append(roster.as_of)
+        return b"PK fake docx"
+
+    monkeypatch.setattr(word, "letter_docx", render)
+    return made
+
+
+def test_twenty_cold_word_documents_render_ten_then_ask_the_client_to_come_back(client, signed, word_renders):
+    answers = [client.get(f"{WORD}?as_of={day}") for day in days(20)]
+
+    assert [a.status_code for a in answers] == [200] * 10 + [429] * 10
+    assert len(word_renders) == 10
+    refused = answers[-1]
+    assert 1 <= int(refused.headers["Retry-After"]) <= 61
+    assert "Word documents" in refused.content.decode()
+
+
+def test_pdfs_and_word_documents_share_one_budget(client, signed, renders, word_renders, settings):
+    settings.PDF_RENDERS_PER_MINUTE = 4
+    for day in days(2):
+        assert client.get(f"{PDF}?as_of={day}").status_code == 200
+        assert client.get(f"{WORD}?as_of={day}").status_code == 200
+    assert client.get(f"{WORD}?as_of=2023-10-01").status_code == 429
+    assert client.get(f"{PDF}?as_of=2023-10-01").status_code == 429
+    assert client.get(f"{WORD}?as_of=2023-10-01", REMOTE_ADDR="203.0.113.9").status_code == 200
+
+
+def test_stored_word_documents_and_current_copies_are_served_after_the_budget_is_spent(
+    client, signed, word_renders, settings
+):
+    settings.PDF_RENDERS_PER_MINUTE = 1
+    first = client.get(f"{WORD}?as_of={days(1)[0]}")
+    assert first.status_code == 200
+    assert client.get(f"{WORD}?as_of={days(2)[1]}").status_code == 429
+
+    again = client.get(f"{WORD}?as_of={days(1)[0]}")
+    assert again.status_code == 200 and again.content == b"PK fake docx"
+    cache.clear()  # this host's stored copy is gone, the visitor's is current
+    revalidated = client.get(f"{WORD}?as_of={days(1)[0]}", HTTP_IF_NONE_MATCH=first.headers["ETag"])
+    assert revalidated.status_code == 304
+    assert len(word_renders) == 1

@@ -213,3 +213,33 @@ def test_names_that_only_look_alike_share_a_skeleton_and_different_names_do_not(
     assert len({name_skeleton(name) for name in alike}) == 1
     assert name_skeleton("Grace Imported") != name_skeleton("Grace Importer")
     assert name_skeleton("Ana Pérez") == name_skeleton("ana perez")
+
+
+def test_the_queues_namesake_warning_flags_a_look_alike_name():
+    # "Grace Impоrted" (a Cyrillic "о") was held by the namesake rule, yet the queue showed no warning.
+    from letters.lifecycle.moderation import with_warnings
+
+    letter = make_letter()
+    signature_row(letter, make_individual("Grace Imported", email="grace@example.org"))
+    look_alike = signature_row(
+        letter, make_individual("Grace Impоrted", email="other@example.net"), status="confirmed"
+    )
+    stranger = signature_row(
+        letter, make_individual("Ada Lovelace", email="ada@example.net"), status="confirmed"
+    )
+
+    warned = dict(with_warnings(Signature.objects.filter(letter=letter)).values_list("pk", "warn_namesake"))
+    assert warned[look_alike.pk] is True
+    assert warned[stranger.pk] is False
+    assert list(identity.namesakes_of(look_alike.individual).values_list("name", flat=True)) == [
+        "Grace Imported"
+    ]
+
+
+def test_records_without_a_skeleton_are_not_each_others_namesakes():
+    a, b = make_individual("Ana A"), make_individual("Bo B")
+    Individual.objects.filter(pk__in=[a.pk, b.pk]).update(name_skeleton="")
+    letter = make_letter()
+    signature_row(letter, a)
+    signature_row(letter, b)
+    assert not Signature.objects.annotate(n=Exists(identity.namesakes())).filter(n=True).exists()

@@ -1,7 +1,7 @@
 import pytest
 from django.db import IntegrityError
 
-from signatories.normalize import canonical_email, clean_text, has_control_characters, name_key
+from signatories.normalize import canonical_email, clean_text, has_control_characters, mailbox_key, name_key
 from tests.factories import make_individual
 
 
@@ -17,6 +17,24 @@ from tests.factories import make_individual
 )
 def test_canonical_email(email, expected):
     assert canonical_email(email) == expected
+
+
+@pytest.mark.parametrize(
+    ("email", "expected"),
+    [
+        ("victim+1@example.org", "victim@example.org"),
+        ('"victim"@example.org', "victim@example.org"),
+        ('"Vic\\tim+2"@Example.org.', "victim@example.org"),
+        ("VICTIM@EXAMPLE.ORG", "victim@example.org"),
+        ("ｖｉｃｔｉｍ@example.org", "victim@example.org"),
+        ("J.Doe+letters@Gmail.com", "jdoe@gmail.com"),
+        ("+tag@example.org", "+tag@example.org"),
+        ("no-at-sign", "no-at-sign"),
+    ],
+)
+def test_mailbox_key_folds_tags_quotes_and_case_for_every_domain(email, expected):
+    assert mailbox_key(email) == expected
+    assert canonical_email("victim+1@example.org") == "victim+1@example.org"  # identity's key stays finer
 
 
 @pytest.mark.parametrize(

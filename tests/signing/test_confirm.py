@@ -339,3 +339,37 @@ def test_a_new_link_for_a_rejected_signature_says_the_organizers_did_not_accept_
 
     assert "The organizers did not accept this signature" in html and "already confirmed" not in html
     assert not mail.outbox
+
+
+def test_a_strangers_claim_a_merge_kept_on_someone_elses_record_waits_for_staff_when_confirmed(
+    client, letter, staff
+):
+    # A stranger typed "Jane Doe" with their own address on another letter; staff merged the namesakes,
+    # keeping Jane's record. The stranger's link then listed Jane on a letter she never signed.
+    jane = signature_row(
+        letter, make_individual("Jane Doe", email="jane@example.org"), contact_email="jane@example.org"
+    ).individual
+    other = make_letter(slug="other-letter", requires_approval=False)
+    claim = signature_row(
+        other,
+        make_individual("Jane Doe", email="stranger@example.net"),
+        status="pending",
+        contact_email="stranger@example.net",
+    )
+    individual_merge(keep=jane, duplicates=[claim.individual], user=staff)
+    claim.refresh_from_db()
+    assert claim.individual_id == jane.pk  # kept on Jane's record
+
+    client.post(f"/confirm/{make_confirm_token(claim.pk)}/")
+
+    claim.refresh_from_db()
+    assert claim.confirmed_at is not None  # the stranger's address is proven, not the name
+    assert claim.status == Signature.Status.CONFIRMED  # held for staff, not listed
+    assert not other.signatures.filter(status=Signature.Status.APPROVED).exists()
+
+
+def test_a_signer_confirming_on_their_own_record_is_listed_at_once(client):
+    signature = pending(make_letter(slug="open", requires_approval=False))
+    client.post(f"/confirm/{make_confirm_token(signature.pk)}/")
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.APPROVED

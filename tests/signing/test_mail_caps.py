@@ -138,3 +138,45 @@ def test_a_cache_outage_still_sends_a_new_link_once(post, letter, settings, redi
     for _ in range(3):
         assert post(f"/letters/{letter.slug}/sign/new-link/", {"email": VICTIM}).status_code == 200
     assert len(mail.outbox) == 1
+
+
+def test_tags_quotes_and_case_do_not_make_a_new_mailbox_for_any_domain(post, letter, settings):
+    settings.SIGNUP_MAIL_PER_ADDRESS = 3
+    variants = [
+        "victim+1@example.org",
+        '"victim"@example.org',
+        "VICTIM@example.org",
+        "Victim+x@EXAMPLE.ORG",
+        '"victim+2"@example.org',
+        "victim+3@example.org",
+        "victim@example.org",
+        "vIcTiM+4@example.org",
+    ]
+    for n, email in enumerate(variants):
+        response = post(
+            ORG_URL.format(slug=letter.slug), organization_submission(n, email), REMOTE_ADDR=f"10.0.1.{n}"
+        )
+        assert response.status_code == 302
+
+    assert Signature.objects.count() == 8  # each stored for staff to see; only the mail is capped
+    assert len(mail.outbox) == 3
+    assert len({mailcaps.mailbox_digest(email) for email in variants}) == 1
+
+
+def test_folding_the_mail_cap_leaves_identity_as_it_was(post, letter):
+    from signatories.models import Individual
+
+    post(
+        f"/letters/{letter.slug}/sign/",
+        {"name": "Jane Doe", "country": "AR", "email": "jane@example.org", "public_consent": "on"},
+    )
+    post(
+        f"/letters/{letter.slug}/sign/",
+        {"name": "Jane Other", "country": "AR", "email": "jane+1@example.org", "public_consent": "on"},
+        REMOTE_ADDR="10.0.2.1",
+    )
+    # Two people for identity (a server may deliver jane+1@ elsewhere), one mailbox for the cap.
+    assert sorted(Individual.objects.values_list("canonical_email", flat=True)) == [
+        "jane+1@example.org",
+        "jane@example.org",
+    ]

@@ -141,3 +141,142 @@ def test_changing_the_letters_zone_keeps_imported_and_entered_days_and_web_momen
     }
     assert Signature.objects.get(individual__name="Web Signer").signed_at == web_moment
     assert Letter.objects.get(pk=letter.pk).roster_version > version
+
+
+# America/Santiago's daylight-saving day, 3 Sep 2023, starts at 01:00: midnight never comes.
+SANTIAGO_DST_DAY = dt.date(2023, 9, 3)
+
+
+def _import_day(letter, name: str, tmp_path) -> None:
+    from django.core.management import call_command
+
+    path = tmp_path / f"{name}.csv"
+    path.write_text(f"type,name,signed_on\nindividual,{name},{SANTIAGO_DST_DAY}\n", encoding="utf-8")
+    call_command("import_signatures", letter.slug, str(path), stdout=io.StringIO())
+
+
+def _signed_on(staff_client, letter) -> dict:
+    data = staff_client.get(f"/letters/{letter.slug}/signatories.json").json()
+    return {row["name"]: row["signed_on"] for row in data["signatories"]}
+
+
+def test_an_import_on_santiagos_daylight_saving_day_keeps_its_day_when_the_zone_changes(
+    staff_client, tmp_path
+):
+    letter = make_letter(slug="santiago", timezone="America/Santiago")
+    _import_day(letter, "Paper Signer", tmp_path)
+    assert Signature.objects.get().signed_at == dt.datetime(2023, 9, 3, 4, tzinfo=dt.UTC)  # 01:00 there
+
+    response = staff_client.post(
+        f"/admin/letters/letter/{letter.pk}/change/", letter_form_data(letter, timezone="America/Los_Angeles")
+    )
+
+    assert response.status_code == 302
+    assert _signed_on(staff_client, letter) == {"Paper Signer": "2023-09-03"}  # it said 2023-09-02
+
+
+def test_a_day_that_passed_through_santiago_stays_itself_in_the_next_zone(staff_client, tmp_path):
+    letter = make_letter(slug="moving", timezone="UTC")
+    _import_day(letter, "Paper Signer", tmp_path)
+    for zone in ("America/Santiago", "America/Los_Angeles", "Asia/Seoul"):
+        current = Letter.objects.get(pk=letter.pk)
+        assert (
+            staff_client.post(
+                f"/admin/letters/letter/{letter.pk}/change/", letter_form_data(current, timezone=zone)
+            ).status_code
+            == 302
+        )
+        assert _signed_on(staff_client, letter) == {"Paper Signer": "2023-09-03"}, zone
+
+
+def test_a_moment_that_reads_midnight_stays_that_moment(staff_client):
+    from letters import lifecycle
+
+    letter = make_letter(slug="moment", timezone="UTC")
+    # Staff entered a time; a later zone change moved it as if it were a day.
+    moment = dt.datetime(2023, 9, 3, 0, 0, tzinfo=dt.UTC)
+    entered = lifecycle.signature_enter(
+        letter=letter,
+        signatory=make_individual("Timed Signer"),
+        signed_at=moment,
+        user=None,
+        dated_by_day=False,
+    )
+    staff_client.post(
+        f"/admin/letters/letter/{letter.pk}/change/", letter_form_data(letter, timezone="Asia/Seoul")
+    )
+    assert Signature.objects.get(pk=entered.pk).signed_at == moment
+
+
+def test_existing_days_are_recognised_by_the_start_of_their_day_not_by_midnight():
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("letters.migrations.0019_signature_dated_by_day")
+    letter = make_letter(slug="santiago", timezone="America/Santiago")
+    imported = signature_row(
+        letter,
+        make_individual("Imported"),
+        signed_at=dt.datetime(2023, 9, 3, 4, tzinfo=dt.UTC),  # the start of 3 Sep there
+        source=Signature.Source.IMPORT,
+    )
+    entered = signature_row(
+        letter,
+        make_individual("Entered"),
+        signed_at=dt.datetime(2023, 9, 5, 3, tzinfo=dt.UTC),  # midnight on 5 Sep there
+        source=Signature.Source.STAFF,
+    )
+    timed = signature_row(
+        letter,
+        make_individual("Timed"),
+        signed_at=dt.datetime(2023, 9, 5, 15, tzinfo=dt.UTC),
+        source=Signature.Source.STAFF,
+    )
+    web = signature_row(
+        letter, make_individual("Web"), signed_at=dt.datetime(2023, 9, 5, 3, tzinfo=dt.UTC), source="form"
+    )
+
+    migration.mark_days(apps, None)
+
+    days = dict(Signature.objects.values_list("pk", "dated_by_day"))
+    assert days == {imported.pk: True, entered.pk: True, timed.pk: False, web.pk: False}
+
+
+def test_staff_entering_santiagos_daylight_saving_day_without_a_time_date_it_by_the_day(staff_client):
+    from letters import lifecycle
+
+    letter = make_letter(slug="santiago", timezone="America/Santiago")
+    entered = lifecycle.signature_enter(
+        letter=letter,
+        signatory=make_individual("Paper Signer"),
+        signed_at=dt.datetime(2023, 9, 3, 4, tzinfo=dt.UTC),  # the start of 3 Sep there, read in UTC
+        user=None,
+    )
+    assert entered.dated_by_day
+    staff_client.post(
+        f"/admin/letters/letter/{letter.pk}/change/", letter_form_data(letter, timezone="Asia/Seoul")
+    )
+    assert _signed_on(staff_client, letter) == {"Paper Signer": "2023-09-03"}
+
+
+def test_an_import_written_a_batch_at_a_time_is_dated_by_its_day_too():
+    # Imports write their rows with bulk_create (letters/spreadsheets/batches.py), not signature_enter.
+    letter = make_letter(slug="batch", timezone="America/Santiago")
+    Signature.objects.bulk_create(
+        [
+            Signature(
+                letter=letter,
+                individual=make_individual("Batch Signer"),
+                source=Signature.Source.IMPORT,
+                status=Signature.Status.APPROVED,
+                signed_at=letter.start_of_day(SANTIAGO_DST_DAY),
+                public_consent=True,
+            )
+        ]
+    )
+    assert Signature.objects.get(individual__name="Batch Signer").dated_by_day
+    letter.timezone = "America/Los_Angeles"
+    letter.save()
+    signed_at = Signature.objects.get(individual__name="Batch Signer").signed_at
+    assert letter.local_date(signed_at) == SANTIAGO_DST_DAY

@@ -125,3 +125,33 @@ def test_a_moderator_sees_signers_addresses_as_their_domain_only_and_cannot_chan
         'name="contact_email"'
         in organizer.get(f"/admin/letters/signature/{signature.pk}/change/").content.decode()
     )
+
+
+def test_a_moderator_cannot_find_who_signed_by_searching_a_full_address(moderator_client, staff, letter):
+    # A Moderator typed a journalist's address into the search box and learned that she had signed.
+    person = make_individual("Jane Doe", email="jane.doe@example.org")
+    signature_row(letter, person, status=Signature.Status.CONFIRMED, contact_email="jane.doe@example.org")
+    org = make_organization("ACAT UK", contact_email="office@acat.org.uk")
+    signature_row(letter, org, status=Signature.Status.CONFIRMED, contact_email="office@acat.org.uk")
+    searches = {
+        "/admin/letters/signature/": ("jane.doe@example.org", "office@acat.org.uk"),
+        "/admin/signatories/individual/": ("jane.doe@example.org",),
+        "/admin/signatories/organization/": ("office@acat.org.uk",),
+    }
+    from django.test import Client
+
+    organizer = Client()
+    organizer.force_login(staff)
+    for url, addresses in searches.items():
+        for address in addresses:
+            found = moderator_client.get(url, {"q": address})
+            assert found.status_code == 200
+            assert "0 results" in found.content.decode(), (url, address)
+            assert "0 results" not in organizer.get(url, {"q": address}).content.decode(), (url, address)
+        # Names still find their rows.
+        assert (
+            "0 results"
+            not in moderator_client.get(
+                url, {"q": "ACAT" if "organization" in url else "Jane"}
+            ).content.decode()
+        )

@@ -290,3 +290,84 @@ def test_a_never_approved_claim_cannot_rewrite_a_listed_organization(moderator_c
     assert acat.acronym == "ACAT"
     waiting.refresh_from_db()
     assert waiting.status == Correction.Status.CONFIRMED
+
+
+# An Organizer's new contact address proves itself before it receives anything.
+
+
+def _address_link(message) -> str:
+    import re
+
+    return re.search(r"https?://[^/\s]+(/confirm-address/[^/\s]+/)", message.body).group(1)
+
+
+def test_an_organizers_new_contact_address_receives_nothing_but_its_own_link_until_confirmed(
+    staff_client, client, letter, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    signature = signature_row(
+        letter, make_individual("Jane Doe"), status="pending", contact_email="jane@example.org"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = submit_change_form(staff_client, signature, contact_email="typo@example.net")
+
+    assert response.status_code == 302
+    signature.refresh_from_db()
+    assert signature.contact_email == "jane@example.org"  # every other e-mail still goes here
+    assert signature.pending_contact_email == "typo@example.net"
+    [message] = mail.outbox
+    assert message.to == ["typo@example.net"]
+    assert (
+        "Jane Doe" not in message.body and "/manage/" not in message.body and "/confirm/" not in message.body
+    )
+    link = _address_link(message)
+
+    opened = client.get(link)  # a mail scanner opening the link changes nothing
+    assert opened.status_code == 200 and "Confirm this address" in opened.content.decode()
+    signature.refresh_from_db()
+    assert signature.contact_email == "jane@example.org"
+
+    done = client.post(link)
+    assert done.status_code == 200 and "Address confirmed" in done.content.decode()
+    signature.refresh_from_db()
+    assert (signature.contact_email, signature.pending_contact_email) == ("typo@example.net", "")
+    assert signature.contact_mailbox == "typo@example.net"
+    assert "Address confirmed" not in client.post(link).content.decode()  # once
+
+
+def test_a_link_for_an_address_replaced_since_confirms_nothing(
+    staff_client, client, letter, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    signature = signature_row(letter, make_individual("Jane Doe"), contact_email="jane@example.org")
+    for address in ("first@example.net", "second@example.net"):
+        with django_capture_on_commit_callbacks(execute=True):
+            submit_change_form(staff_client, signature, contact_email=address)
+    assert [message.to for message in mail.outbox] == [["first@example.net"], ["second@example.net"]]
+    first, second = (_address_link(message) for message in mail.outbox)
+
+    assert "no longer applies" in client.post(first).content.decode()
+    signature.refresh_from_db()
+    assert signature.contact_email == "jane@example.org"
+    client.post(second)
+    signature.refresh_from_db()
+    assert signature.contact_email == "second@example.net"
+
+
+def test_a_bad_address_link_is_a_400_and_an_erasure_forgets_the_address_waiting(
+    staff_client, client, letter, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    signature = signature_row(letter, make_individual("Jane Doe"), contact_email="jane@example.org")
+    assert client.get("/confirm-address/not-a-token/").status_code == 400
+    with django_capture_on_commit_callbacks(execute=True):
+        submit_change_form(staff_client, signature, contact_email="new@example.net")
+    link = _address_link(mail.outbox[0])
+    lifecycle.signature_erase(signature=signature)
+
+    assert client.post(link).status_code == 400
+    signature.refresh_from_db()
+    assert (signature.contact_email, signature.pending_contact_email) == ("", "")

@@ -31,7 +31,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet, Value
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet, Value
 from django.db.models.functions import Concat, Lower
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
@@ -169,6 +169,35 @@ def _matches(candidate: Signatory, records: Iterable[Signatory], relation) -> li
     return sorted(found.values(), key=lambda match: (not match.same, match.record.pk))
 
 
+def match_keys(signatory: Signatory) -> list[tuple[str, str]]:
+    """
+    The keys under which another record finds `signatory` when it may be the
+    same or near (the earlier rows of a file being imported, say): a person's
+    name and address; an organization's name without "The", and its acronym.
+    """
+    if isinstance(signatory, Individual):
+        email = [("email", signatory.canonical_email)] if signatory.canonical_email else []
+        return [("name", signatory.name_key), *email]
+    keys = [("name", signatory.name_key.removeprefix("the "))]
+    if acronym := signatory.acronym.casefold():
+        keys.append(("acronym", acronym))
+    return keys
+
+
+def match_lookups(signatory: Signatory) -> list[tuple[str, str]]:
+    """
+    The keys to look up for records that may be the same as or near
+    `signatory`: its own `match_keys`, and an organization's name as someone's
+    acronym and its acronym as someone's name.
+    """
+    lookups = match_keys(signatory)
+    if isinstance(signatory, Organization):
+        lookups.append(("acronym", signatory.name_key))
+        if acronym := signatory.acronym.casefold():
+            lookups.append(("name", acronym))
+    return lookups
+
+
 def organization_matches(candidate: Organization, *, fuzzy: bool = True) -> list[Match]:
     """Organizations that are `candidate` (first) or probably are, with why."""
     key = candidate.name_key
@@ -242,6 +271,75 @@ def individual_same(candidate: Individual, *, on_letter: QuerySet | None = None)
     """The individual on file that `candidate` is, if any (see `individual_matches`)."""
     matches = individual_matches(candidate, on_letter=on_letter, fuzzy=False)
     return matches[0] if matches and matches[0].same else None
+
+
+def _in_order(matches: dict[int, Match]) -> list[Match]:
+    # As `_matches` orders them: the same before the near, then the oldest record.
+    return sorted(matches.values(), key=lambda match: (not match.same, match.record.pk))
+
+
+def individual_matches_many(
+    candidates: list[Individual], *, on_letter: QuerySet | None = None
+) -> list[list[Match]]:
+    """
+    For each candidate, the individuals on file that are it (first) or are
+    near it by e-mail or equal name, as `individual_matches(..., fuzzy=False)`
+    finds them one by one: one query for all of them (an import's batch).
+    """
+    emails = {person.canonical_email for person in candidates if person.canonical_email}
+    keys = {person.name_key for person in candidates}
+    on_letter_pks = Q(pk__in=on_letter.values("pk")) if on_letter is not None else Q(pk__in=[])
+    records = Individual.objects.filter(Q(canonical_email__in=emails) | Q(name_key__in=keys)).annotate(
+        on_letter=ExpressionWrapper(on_letter_pks, output_field=BooleanField())
+    )
+    by_email, by_key = defaultdict(list), defaultdict(list)
+    for record in records.order_by("pk"):
+        if record.canonical_email:
+            by_email[record.canonical_email].append(record)
+        by_key[record.name_key].append(record)
+    found = []
+    for person in candidates:
+        matches: dict[int, Match] = {}
+        for record in by_email.get(person.canonical_email, []) + by_key.get(person.name_key, []):
+            same, reasons = individual_relation(person, record, on_same_letter=record.on_letter)
+            if reasons and record.pk not in matches:
+                matches[record.pk] = Match(record, tuple(reasons), same)
+        found.append(_in_order(matches))
+    return found
+
+
+def organization_matches_many(candidates: list[Organization]) -> list[list[Match]]:
+    """
+    For each candidate, the organizations on file that are it (first) or are
+    near it by name or acronym, as `organization_matches(..., fuzzy=False)`
+    finds them one by one: one query for all of them (an import's batch).
+    """
+    keys = {org.name_key.removeprefix("the ") for org in candidates}
+    names = keys | {f"the {key}" for key in keys}
+    acronyms = {org.acronym.casefold() for org in candidates if org.acronym}
+    records = (
+        Organization.objects.alias(acronym_lower=Lower("acronym"))
+        .filter(Q(name_key__in=names | acronyms) | Q(acronym_lower__in=acronyms | keys))
+        .order_by("pk")
+    )
+    by_key, by_acronym = defaultdict(list), defaultdict(list)
+    for record in records:
+        by_key[record.name_key.removeprefix("the ")].append(record)
+        if record.acronym:
+            by_acronym[record.acronym.casefold()].append(record)
+    found = []
+    for org in candidates:
+        key, acronym = org.name_key.removeprefix("the "), org.acronym.casefold()
+        near = by_key.get(key, []) + by_acronym.get(org.name_key, [])
+        if acronym:
+            near += by_acronym.get(acronym, []) + by_key.get(acronym, [])
+        matches: dict[int, Match] = {}
+        for record in near:
+            same, reasons = organization_relation(org, record)
+            if reasons and record.pk not in matches:
+                matches[record.pk] = Match(record, tuple(reasons), same)
+        found.append(_in_order(matches))
+    return found
 
 
 # -- A claim on an organization -----------------------------------------------

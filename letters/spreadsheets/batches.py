@@ -18,8 +18,6 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
-from django.db.models import Exists, OuterRef, Q
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from letters import lifecycle
@@ -31,75 +29,14 @@ from signatories.models import Individual, Organization
 BATCH_SIZE = 500
 
 
-def _sorted(matches: dict[int, identity.Match]) -> list[identity.Match]:
-    # As identity._matches orders them: the same before the near, then the oldest record.
-    return sorted(matches.values(), key=lambda match: (not match.same, match.record.pk))
-
-
 def individual_matches(letter: Letter, candidates: list[Individual]) -> list[list[identity.Match]]:
-    """
-    For each candidate, the individuals on file that are it (first) or are
-    near it by e-mail or equal name, as `identity.individual_matches(...,
-    fuzzy=False)` finds them one by one: one query for all of them.
-    """
-    emails = {person.canonical_email for person in candidates if person.canonical_email}
-    keys = {person.name_key for person in candidates}
-    vouched_here = Signature.objects.filter(lifecycle.vouched(), letter=letter, individual=OuterRef("pk"))
-    records = Individual.objects.filter(Q(canonical_email__in=emails) | Q(name_key__in=keys)).annotate(
-        on_letter=Exists(vouched_here)
-    )
-    by_email, by_key = defaultdict(list), defaultdict(list)
-    for record in records.order_by("pk"):
-        if record.canonical_email:
-            by_email[record.canonical_email].append(record)
-        by_key[record.name_key].append(record)
-    found = []
-    for person in candidates:
-        matches: dict[int, identity.Match] = {}
-        for record in by_email.get(person.canonical_email, []) + by_key.get(person.name_key, []):
-            same, reasons = identity.individual_relation(person, record, on_same_letter=record.on_letter)
-            if reasons and record.pk not in matches:
-                matches[record.pk] = identity.Match(record, tuple(reasons), same)
-        found.append(_sorted(matches))
-    return found
-
-
-def _without_the(key: str) -> str:
-    return key.removeprefix("the ")
+    """For each candidate, the individuals that are it or near it (`identity.individual_matches_many`)."""
+    vouched = Signature.objects.filter(lifecycle.vouched(), letter=letter).values("individual_id")
+    return identity.individual_matches_many(candidates, on_letter=Individual.objects.filter(pk__in=vouched))
 
 
 def organization_matches(candidates: list[Organization]) -> list[list[identity.Match]]:
-    """
-    For each candidate, the organizations on file that are it (first) or are
-    near it by name or acronym, as `identity.organization_matches(...,
-    fuzzy=False)` finds them one by one: one query for all of them.
-    """
-    keys = {_without_the(org.name_key) for org in candidates}
-    names = keys | {f"the {key}" for key in keys}
-    acronyms = {org.acronym.casefold() for org in candidates if org.acronym}
-    records = (
-        Organization.objects.alias(acronym_lower=Lower("acronym"))
-        .filter(Q(name_key__in=names | acronyms) | Q(acronym_lower__in=acronyms | keys))
-        .order_by("pk")
-    )
-    by_key, by_acronym = defaultdict(list), defaultdict(list)
-    for record in records:
-        by_key[_without_the(record.name_key)].append(record)
-        if record.acronym:
-            by_acronym[record.acronym.casefold()].append(record)
-    found = []
-    for org in candidates:
-        key, acronym = _without_the(org.name_key), org.acronym.casefold()
-        near = by_key.get(key, []) + by_acronym.get(org.name_key, [])
-        if acronym:
-            near += by_acronym.get(acronym, []) + by_key.get(acronym, [])
-        matches: dict[int, identity.Match] = {}
-        for record in near:
-            same, reasons = identity.organization_relation(org, record)
-            if reasons and record.pk not in matches:
-                matches[record.pk] = identity.Match(record, tuple(reasons), same)
-        found.append(_sorted(matches))
-    return found
+    return identity.organization_matches_many(candidates)
 
 
 def signatures_on_letter(letter: Letter, kind: str, pks: Iterable[int]) -> dict[int, Signature]:

@@ -695,25 +695,11 @@ class InFile:
     def keys(planned: Planned) -> list[tuple]:
         signatory = planned.signatory
         keys: list[tuple] = [(planned.kind, "record", signatory.pk)] if signatory.pk else []
-        if planned.kind == INDIVIDUAL:
-            keys.append((INDIVIDUAL, "name", signatory.name_key))
-            if signatory.canonical_email:
-                keys.append((INDIVIDUAL, "email", signatory.canonical_email))
-            return keys
-        keys.append((ORGANIZATION, "name", signatory.name_key.removeprefix("the ")))
-        if acronym := signatory.acronym.casefold():
-            keys.append((ORGANIZATION, "acronym", acronym))
-        return keys
+        return keys + [(planned.kind, *key) for key in identity.match_keys(signatory)]
 
     def check(self, planned: Planned) -> None:
         keys = self.keys(planned)
-        lookups = list(keys)
-        if planned.kind == ORGANIZATION:
-            # One's name is the other's acronym: near.
-            key = planned.signatory.name_key
-            lookups += [(ORGANIZATION, "acronym", key)]
-            if acronym := planned.signatory.acronym.casefold():
-                lookups += [(ORGANIZATION, "name", acronym)]
+        lookups = keys + [(planned.kind, *key) for key in identity.match_lookups(planned.signatory)]
         near: dict[int, str] = {}
         for lookup in lookups:
             for earlier in self.rows.get(lookup, []):

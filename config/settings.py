@@ -244,9 +244,11 @@ else:
     }
 
 # Public pages and exports of a list (letters/outputs/cache.py): rendered once per
-# state of the list into files on this host, at most PAGE_CACHE_MAX_FILES of them.
+# state of the list into files on this host, at most PAGE_CACHE_MAX_FILES of them
+# and PAGE_CACHE_MAX_BYTES in all (a 10,000-name print page is almost 2 MB).
 PAGE_CACHE_DIR = Path(env_str("PAGE_CACHE_DIR") or VAR_DIR / "pages")
 PAGE_CACHE_MAX_FILES = env_int("PAGE_CACHE_MAX_FILES", 2000)
+PAGE_CACHE_MAX_BYTES = env_int("PAGE_CACHE_MAX_BYTES", 512 * 1024 * 1024)
 # How long browsers and CDNs may keep a public page or export without asking.
 PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 60)
 # Rate-limit counts on SQLite without Redis (letters/signing/ratelimits.py): a file of their own.

@@ -14,8 +14,9 @@ ETag).
 Bodies are files on this host (PAGE_CACHE_DIR), sent with sendfile like a
 static file: nothing is shared between hosts because nothing needs to be (the
 key says what is in the file; each host renders each state once). At most
-PAGE_CACHE_MAX_FILES files are kept; past that the oldest third goes, so
-asking for many days or pages cannot fill the disk.
+PAGE_CACHE_MAX_FILES files and PAGE_CACHE_MAX_BYTES bytes are kept; past
+either the oldest go first, so asking for many days or pages cannot fill the
+disk (the print page of a 10,000-name letter is almost 2 MB).
 
 Anonymous visitors get an ETag (304 on If-None-Match) and
 `Cache-Control: public, max-age=PUBLIC_CACHE_SECONDS` so a CDN can take a
@@ -197,18 +198,23 @@ def _cull_now_and_then() -> None:
 
 def _cull() -> None:
     """
-    Past PAGE_CACHE_MAX_FILES the oldest third goes; a file older than a day
-    always goes (its key holds the day: nobody can be sent it again, and it may
-    hold a name erased since).
+    Past PAGE_CACHE_MAX_FILES the oldest third goes; past PAGE_CACHE_MAX_BYTES
+    the oldest go until the rest fit; a file older than a day always goes (its
+    key holds the day: nobody can be sent it again, and it may hold a name
+    erased since).
     """
     global _last_cull
     _last_cull = time.monotonic()
-    files = sorted(_entries(), key=lambda entry: entry.stat().st_mtime)
+    files = sorted(((entry, entry.stat()) for entry in _entries()), key=lambda pair: pair[1].st_mtime)
     excess = max(1, len(files) // 3) if len(files) > settings.PAGE_CACHE_MAX_FILES else 0
     day_ago = time.time() - 24 * 3600
-    for n, entry in enumerate(files):
-        if n < excess or entry.stat().st_mtime < day_ago:
+    kept_bytes = sum(stat.st_size for _, stat in files)
+    for n, (entry, stat) in enumerate(files):
+        # The newest stays whatever its size: it was stored for a visitor waiting to be sent it.
+        too_many_bytes = kept_bytes > settings.PAGE_CACHE_MAX_BYTES and n < len(files) - 1
+        if n < excess or stat.st_mtime < day_ago or too_many_bytes:
             Path(entry.path).unlink(missing_ok=True)
+            kept_bytes -= stat.st_size
 
 
 def forget_letter(letter_id: int) -> None:
@@ -230,6 +236,10 @@ def _entries() -> list[os.DirEntry]:
 
 def stored_count() -> int:
     return len(_entries())
+
+
+def stored_bytes() -> int:
+    return sum(entry.stat().st_size for entry in _entries())
 
 
 def clear() -> None:

@@ -19,6 +19,7 @@ from letters.languages import LetterVersions, interface_language
 from letters.models import Letter
 from letters.outputs.cache import PDF_CACHE_SECONDS, pdf_cache_add, pdf_cache_get, pdf_cache_set, pdf_key
 from letters.outputs.printing import main_version, print_html
+from letters.outputs.typst import render_pdf_typst
 from letters.rosters import Roster
 
 # The PDF is rendered for this made-up origin; StaticOnlyFetcher answers the
@@ -52,6 +53,12 @@ class StaticOnlyFetcher(URLFetcher):
 
 
 def render_pdf(roster: Roster, paper: str, versions: LetterVersions | None = None) -> bytes:
+    if settings.PDF_ENGINE == "typst":
+        return render_pdf_typst(roster, paper, versions)
+    return render_pdf_weasyprint(roster, paper, versions)
+
+
+def render_pdf_weasyprint(roster: Roster, paper: str, versions: LetterVersions | None = None) -> bytes:
     html = print_html(roster, paper, versions)
     document = HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=StaticOnlyFetcher())
     # PDF/UA-1: a tagged PDF (headings, lists, reading order, language), so

@@ -1,0 +1,98 @@
+"""
+The PDF laid out by Typst (PDF_ENGINE = "typst", letters/outputs/typst.py):
+whatever a signer or an organizer writes prints as written and runs nothing,
+one state of the list gives the same bytes, and WeasyPrint stays one setting away.
+"""
+
+import datetime as dt
+import io
+import subprocess
+import unicodedata
+
+import pytest
+from pypdf import PdfReader
+
+from letters.outputs import pdf as exports
+from letters.rosters import Roster
+from tests.factories import make_individual, make_organization, signature_row
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+# Typst markup and code: each would format, compute, read a file or fail the
+# document if a name were written into the template rather than passed as data.
+HOSTILE_NAMES = [
+    '#panic("stop")',
+    '#read("/etc/passwd")',
+    "$x^2$ and $$",
+    "*bold* _emph_ `raw` = heading",
+    "[a] ] [ \\ \\u{41} @label <label>",
+    '#let x = 1; #x #{"}"} /* comment',
+    "// not a comment ~ -- --- ...",
+]
+
+
+def pdf_text(pdf: bytes, tmp_path) -> str:
+    path = tmp_path / "letter.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True)
+    return unicodedata.normalize("NFC", text.stdout)
+
+
+@pytest.fixture
+def typst_engine(settings):
+    settings.PDF_ENGINE = "typst"
+
+
+def test_it_is_the_default_engine(settings):
+    assert settings.PDF_ENGINE == "typst"
+
+
+def test_names_and_titles_in_typst_markup_print_as_written_and_run_nothing(letter, tmp_path, typst_engine):
+    for n, name in enumerate(HOSTILE_NAMES):
+        signature_row(letter, make_individual(name, title=f"Title {n}: #sys.inputs {{}} $"))
+    signature_row(letter, make_organization('#eval("1 + 1") Coalition', acronym="#C"))
+    text = pdf_text(exports.render_pdf(Roster(letter), "a4"), tmp_path)
+    for name in HOSTILE_NAMES:
+        assert name in text
+    assert "Title 3: #sys.inputs {} $" in text
+    assert '#eval("1 + 1") Coalition (#C)' in text
+    assert "root:" not in text  # /etc/passwd was not read
+
+
+def test_the_letter_text_in_typst_markup_prints_as_written(letter, tmp_path, typst_engine):
+    # Markdown's own characters aside ("*", "_", "[", "`"): they format the text, as on the web page.
+    letter.body = "We ask for #panic(1) and $1 + 1$.[^1]\n\n[^1]: See #read(/etc/hostname) \\[1\\] @me ~ =."
+    letter.closing = "Yours, #strong[us]"
+    letter.save()
+    signature_row(letter, make_individual("Anna Early"))
+    text = pdf_text(exports.render_pdf(Roster(letter), "a4"), tmp_path)
+    assert "We ask for #panic(1) and $1 + 1$.1" in text
+    assert "See #read(/etc/hostname) [1] @me ~ =." in text
+    assert "Yours, #strong[us]" in text
+
+
+def test_one_state_of_the_list_gives_the_same_bytes(letter, typst_engine):
+    signature_row(letter, make_individual("이양희", title="성균관대학교 교수"))
+    signature_row(letter, make_individual("فاطمة الزهراء العلوي"))
+    first = exports.render_pdf(Roster(letter, dt.date(2023, 9, 21)), "a4")
+    second = exports.render_pdf(Roster(letter, dt.date(2023, 9, 21)), "a4")
+    assert first == second
+
+
+def test_it_is_tagged_pdf_ua_with_the_letters_language_and_title(letter, typst_engine):
+    signature_row(letter, make_individual("Lee Yanghee"))
+    reader = PdfReader(io.BytesIO(exports.render_pdf(Roster(letter), "letter")))
+    catalog = reader.trailer["/Root"]
+    assert bool(catalog["/MarkInfo"]["/Marked"])
+    assert "/StructTreeRoot" in catalog
+    assert catalog["/Lang"] == "en"
+    assert b"pdfuaid:part" in catalog["/Metadata"].get_object().get_data().replace(b'"', b"")
+    assert reader.metadata.title == "Protect civic space"
+
+
+def test_weasyprint_is_one_setting_away(letter, settings, tmp_path):
+    settings.PDF_ENGINE = "weasyprint"
+    signature_row(letter, make_individual("Anna Early"))
+    pdf = exports.render_pdf(Roster(letter), "a4")
+    assert "WeasyPrint" in PdfReader(io.BytesIO(pdf)).metadata.producer
+    assert "Anna Early" in pdf_text(pdf, tmp_path)

@@ -5,6 +5,7 @@ version (letters/outputs/printing.py) and kept in the PDF cache
 """
 
 import datetime as dt
+import logging
 import mimetypes
 
 from django.conf import settings
@@ -19,8 +20,10 @@ from letters.languages import LetterVersions, interface_language
 from letters.models import Letter
 from letters.outputs.cache import PDF_CACHE_SECONDS, pdf_cache_add, pdf_cache_get, pdf_cache_set, pdf_key
 from letters.outputs.printing import main_version, print_html
-from letters.outputs.typst import render_pdf_typst
+from letters.outputs.typst import TypstError, render_pdf_typst
 from letters.rosters import Roster
+
+logger = logging.getLogger(__name__)
 
 # The PDF is rendered for this made-up origin; StaticOnlyFetcher answers the
 # requests for our own static files and refuses everything else.
@@ -54,7 +57,17 @@ class StaticOnlyFetcher(URLFetcher):
 
 def render_pdf(roster: Roster, paper: str, versions: LetterVersions | None = None) -> bytes:
     if settings.PDF_ENGINE == "typst":
-        return render_pdf_typst(roster, paper, versions)
+        try:
+            return render_pdf_typst(roster, paper, versions)
+        except TypstError as error:
+            # A letter Typst refuses to lay out (PDF/UA forbids something it
+            # holds) still gets its PDF, the slow way. The log names the letter
+            # and the kind of error, never the error's text: it may quote a name.
+            message = getattr(error, "message", None) or (error.args[0] if error.args else "")
+            kind = str(message).split(":")[0][:40]
+            logger.error(
+                "Typst could not lay out the PDF of letter %s (%s): WeasyPrint did", roster.letter.pk, kind
+            )
     return render_pdf_weasyprint(roster, paper, versions)
 
 

@@ -18,6 +18,9 @@ from pathlib import Path
 
 import typst
 from django.conf import settings
+from typst import TypstError
+
+__all__ = ["TypstError", "render_pdf_typst"]
 
 from letters.languages import LetterVersions
 from letters.outputs.printing import main_version, print_html
@@ -31,6 +34,7 @@ VOID_TAGS = {"br", "hr", "img", "meta", "link", "input", "wbr"}
 # Containers of blocks, where whitespace between the tags is only the source's indentation.
 BLOCK_TAGS = {"body", "header", "article", "section", "div", "ol", "ul", "blockquote", "li"}
 KEPT_ATTRIBUTES = {"class", "lang", "dir", "start"}
+HEADING = re.compile(r"h[1-6]")
 SPACES = re.compile(r"[ \t\n\r\f]+")  # HTML's whitespace, not Unicode's (a no-break space stays)
 
 
@@ -41,6 +45,7 @@ class PageTree(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.root: list = ["body", {}, []]
         self.open: list[list] = []
+        self.heading_level = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "body":
@@ -48,13 +53,25 @@ class PageTree(HTMLParser):
             return
         if not self.open:
             return  # the <head>: the template gets the title and the day apart
+        if HEADING.fullmatch(tag):
+            tag = self.heading(int(tag[1]))
         kept = {name: typst_language(value or "") if name == "lang" else value or "" for name, value in attrs}
         element = [tag, {k: v for k, v in kept.items() if k in KEPT_ATTRIBUTES}, []]
         self.open[-1][2].append(element)
         if tag not in VOID_TAGS:
             self.open.append(element)
 
+    def heading(self, level: int) -> str:
+        """
+        PDF/UA allows no skipped level (Typst refuses the document): a letter's
+        "####" right under the title prints as the level below the title.
+        """
+        self.heading_level = min(level, self.heading_level + 1)
+        return f"h{self.heading_level}"
+
     def handle_endtag(self, tag: str) -> None:
+        if HEADING.fullmatch(tag):
+            tag = f"h{self.heading_level}"
         if tag == "body":
             self.open = []
         elif self.open and tag not in VOID_TAGS and len(self.open) > 1:

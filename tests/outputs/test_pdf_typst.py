@@ -90,6 +90,37 @@ def test_it_is_tagged_pdf_ua_with_the_letters_language_and_title(letter, typst_e
     assert reader.metadata.title == "Protect civic space"
 
 
+@pytest.mark.parametrize(
+    "body",
+    ["#### A heading right under the title\n\nText.", "### Three\n\n## Two\n\n#### Four\n\nText."],
+)
+def test_a_letter_whose_headings_skip_a_level_still_gets_its_pdf(letter, tmp_path, typst_engine, body):
+    # PDF/UA forbids skipped heading levels, and Typst refused the document (a 500).
+    letter.body = body
+    letter.save()
+    signature_row(letter, make_individual("Anna Early"))
+    pdf = exports.render_pdf(Roster(letter), "a4")
+    assert "Typst" in PdfReader(io.BytesIO(pdf)).metadata.creator
+    assert "Anna Early" in pdf_text(pdf, tmp_path)
+
+
+def test_a_letter_typst_refuses_is_laid_out_by_weasyprint_and_logged_without_its_text(
+    letter, tmp_path, typst_engine, monkeypatch, caplog
+):
+    from typst import TypstError
+
+    def refuse(roster, paper, versions=None):
+        raise TypstError("PDF/UA-1 error: Anna Early", "diagnostic Anna Early", [], [])
+
+    monkeypatch.setattr(exports, "render_pdf_typst", refuse)
+    signature_row(letter, make_individual("Anna Early"))
+    pdf = exports.render_pdf(Roster(letter), "a4")
+    assert "Anna Early" in pdf_text(pdf, tmp_path)
+    assert "WeasyPrint" in PdfReader(io.BytesIO(pdf)).metadata.producer
+    assert f"letter {letter.pk} (PDF/UA-1 error)" in caplog.text
+    assert "Anna" not in caplog.text
+
+
 def test_weasyprint_is_one_setting_away(letter, settings, tmp_path):
     settings.PDF_ENGINE = "weasyprint"
     signature_row(letter, make_individual("Anna Early"))

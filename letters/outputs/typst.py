@@ -11,7 +11,10 @@ string as text.
 
 import datetime as dt
 import json
+import os
+import pickle
 import re
+from collections.abc import Callable
 from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
@@ -125,9 +128,48 @@ def render_pdf_typst(roster: Roster, paper: str, versions: LetterVersions | None
         "dir": versions.dir,
         "paper": paper,
     }
+    made = dt.datetime.combine(roster.as_of, dt.time(), tzinfo=dt.UTC)
+    fonts()  # read here, once, for every child to come
+    return in_a_child(lambda: compile_pdf(inputs, made))
+
+
+def compile_pdf(inputs: dict[str, str], made: dt.datetime) -> bytes:
     compiler = typst.Compiler(font_paths=fonts(), ignore_system_fonts=True, sys_inputs=inputs)
     # PDF/UA-1: a tagged PDF (headings, lists, reading order, language), so that
     # screen readers can follow the letter and its list. The list's day stands
     # for the moment of making it, so that one state always gives the same bytes.
-    made = dt.datetime.combine(roster.as_of, dt.time(), tzinfo=dt.UTC)
     return compiler.compile(input=template(), format="pdf", pdf_standards=["ua-1"], timestamp=made)
+
+
+def in_a_child(work: Callable[[], bytes]) -> bytes:
+    """
+    Runs `work` in a process forked for it and returns its PDF. Typst keeps
+    what it laid out for its next ten documents (250 MB for 11,000 names): in
+    a server process that never ends, it would hold gigabytes; a child gives
+    it all back when it exits.
+    """
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: compile, send, and leave without running the parent's exit handlers
+        status = 1
+        try:
+            os.close(read)
+            try:
+                result = (b"pdf", work())
+            except TypstError as error:
+                result = (b"error", str(getattr(error, "message", None) or (error.args or [""])[0]))
+            with os.fdopen(write, "wb") as pipe:
+                pickle.dump(result, pipe)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        received = pipe.read()
+    os.waitpid(pid, 0)
+    if not received:
+        raise TypstError("Typst ended without a PDF (out of memory?)")
+    kind, value = pickle.loads(received)  # noqa: S301 - from our own child
+    if kind != b"pdf":
+        raise TypstError(value)
+    return value

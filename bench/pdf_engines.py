@@ -64,7 +64,8 @@ def render_once(slug: str, engine: str) -> dict:
     started = time.perf_counter()
     pdf.render_pdf(roster, "a4")
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux
+    # kB on Linux; Typst lays out in a forked child (letters/outputs/typst.py), whose peak counts too.
+    peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     return {
         "first": first,
         "seconds": seconds,

@@ -29,10 +29,13 @@ logger = logging.getLogger(__name__)
 # requests for our own static files and refuses everything else.
 PDF_BASE_URL = "https://undersigned.invalid/"
 
-# WeasyPrint lays out about 5 ms a name (7 s for 1,500 in two columns) and a
-# request must end within gunicorn's timeout (30 s): a longer list is rendered
-# by a django.tasks worker while the visitor waits on a page that reloads.
-PDF_INLINE_MAX_ENTRIES = 1500
+# A request must end within gunicorn's timeout (30 s): a longer list is
+# rendered by a django.tasks worker while the visitor waits on a page that
+# reloads. Typst lays out 11,000 names in 2 s (4 to 5 s on a busy 2-core
+# machine, bench/pdf_engines.py); WeasyPrint takes about 5 ms a name (7 s for
+# 1,500 in two columns).
+PDF_INLINE_MAX_ENTRIES = 20_000
+WEASYPRINT_INLINE_MAX_ENTRIES = 1500
 PDF_QUEUED_SECONDS = 10 * 60
 
 
@@ -107,7 +110,7 @@ def pdf_for_visitor(roster: Roster, paper: str, versions: LetterVersions | None 
     """
     if (pdf := pdf_stored(roster, paper)) is not None:
         return pdf
-    if roster.signatures().count() <= PDF_INLINE_MAX_ENTRIES:
+    if roster.signatures().count() <= inline_max_entries():
         return pdf_of_state(roster, paper, roster.state(), versions)
     # One worker per PDF, however many visitors ask for it meanwhile. With the
     # cache out of reach nothing is queued (a worker's PDF could not be stored
@@ -121,6 +124,10 @@ def pdf_for_visitor(roster: Roster, paper: str, versions: LetterVersions | None 
             language=translation.get_language() or "",
         )
     return pdf_stored(roster, paper)  # already there when tasks run at once (tests)
+
+
+def inline_max_entries() -> int:
+    return PDF_INLINE_MAX_ENTRIES if settings.PDF_ENGINE == "typst" else WEASYPRINT_INLINE_MAX_ENTRIES
 
 
 @task

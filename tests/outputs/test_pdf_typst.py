@@ -8,13 +8,16 @@ import datetime as dt
 import io
 import subprocess
 import unicodedata
+from unittest import mock
 
 import pytest
 from pypdf import PdfReader
 
+from letters.models import Letter, Signature
 from letters.outputs import pdf as exports
 from letters.outputs import typst as typst_pdf
 from letters.rosters import Roster
+from signatories.models import Individual
 from tests.factories import make_individual, make_organization, signature_row
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -155,3 +158,40 @@ def test_a_child_that_dies_without_a_pdf_is_a_typst_error():
 
     with pytest.raises(TypstError, match="without a PDF"):
         typst_pdf.in_a_child(lambda: os._exit(9))
+
+
+def sign_many(letter, n: int) -> None:
+    """n approved signatures, written in bulk (signature_row one by one takes a while)."""
+    people = []
+    for number in range(n):
+        person = Individual(name=f"Signer Number{number:05}", title="Professor", country="FR")
+        person.refresh_derived_fields()
+        people.append(person)
+    signed_at = dt.datetime(2023, 9, 1, tzinfo=dt.UTC)
+    Signature.objects.bulk_create(
+        Signature(
+            letter=letter,
+            individual=person,
+            status=Signature.Status.APPROVED,
+            signed_at=signed_at,
+            public_consent=True,
+        )
+        for person in Individual.objects.bulk_create(people)
+    )
+    Letter.objects.filter(pk=letter.pk).roster_changed()
+
+
+def test_a_list_past_the_old_bound_is_rendered_within_the_request(client, letter, typst_engine, monkeypatch):
+    # With WeasyPrint (43 s for 11,000 names) a list past 1,500 names went to a worker.
+    monkeypatch.setattr(exports, "render_pdf_later", mock.Mock())
+    sign_many(letter, 1600)
+    response = client.get("/letters/civic-space/letter.pdf?as_of=2023-09-21")
+    assert response.status_code == 200
+    assert response.content.startswith(b"%PDF-")
+    assert not exports.render_pdf_later.enqueue.called
+
+
+def test_the_bound_lets_11000_names_render_within_the_request_with_typst_only(settings):
+    assert exports.inline_max_entries() >= 11_000
+    settings.PDF_ENGINE = "weasyprint"
+    assert exports.inline_max_entries() == 1500

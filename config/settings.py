@@ -242,6 +242,9 @@ else:
             "OPTIONS": {"MAX_ENTRIES": env_int("PDF_CACHE_MAX_ENTRIES", 500)},
         },
     }
+# Rendered PDFs in that table, in bytes as stored (letters/outputs/cache.py): the
+# PDF of 11,000 names is 1.8 MB, so MAX_ENTRIES alone could let it hold 1 GB.
+PDF_CACHE_MAX_BYTES = env_int("PDF_CACHE_MAX_BYTES", 512 * 1024 * 1024)
 
 # Public pages and exports of a list (letters/outputs/cache.py): rendered once per
 # state of the list into files on this host, at most PAGE_CACHE_MAX_FILES of them

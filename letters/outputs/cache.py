@@ -334,9 +334,34 @@ def pdf_cache_get(key: str) -> bytes | None:
 def pdf_cache_set(key: str, pdf: bytes, timeout: int) -> None:
     """Stores a PDF if the cache can be reached; the visitor gets it either way."""
     try:
-        pdf_cache().set(key, pdf, timeout)
+        pdfs = pdf_cache()
+        pdfs.set(key, pdf, timeout)
+        if isinstance(pdfs, DatabaseCache):
+            _bound_pdf_bytes(pdfs)
     except CACHE_ERRORS:
         logger.warning("PDF cache unavailable: a rendered PDF was not stored", exc_info=True)
+
+
+def _bound_pdf_bytes(pdfs: DatabaseCache) -> None:
+    """
+    Past PDF_CACHE_MAX_BYTES (as stored: pickled and base64-encoded, a third
+    more than the PDF) the PDFs stored first go first; the newest always
+    stays. Redis has its own bound (maxmemory). Every PDF is kept for
+    PDF_CACHE_SECONDS, so the latest to expire is the latest stored.
+    """
+    db = connections[router.db_for_write(pdfs.cache_model_class)]
+    table = db.ops.quote_name(pdfs._table)
+    with db.cursor() as cursor:
+        cursor.execute(f"SELECT cache_key, LENGTH(value) FROM {table} ORDER BY expires DESC")  # noqa: S608
+        kept, stale = 0, []
+        for n, (key, size) in enumerate(cursor.fetchall()):
+            kept += size
+            if n and kept > settings.PDF_CACHE_MAX_BYTES:
+                stale.append(key)
+        for start in range(0, len(stale), 500):
+            chunk = stale[start : start + 500]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"DELETE FROM {table} WHERE cache_key IN ({marks})", chunk)  # noqa: S608
 
 
 def pdf_cache_add(key: str, value: object, timeout: int) -> bool:

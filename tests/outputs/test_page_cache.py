@@ -520,3 +520,27 @@ def test_a_strangers_host_header_never_reaches_a_stored_page(client, letter, set
         body = response.content.decode()
         assert "evil.example" not in body
         assert f'hreflang="x-default" href="{settings.SITE_URL}' in body
+
+
+def test_the_database_pdf_cache_is_bounded_in_bytes_the_oldest_going_first(settings):
+    # 500 PDFs of a long letter (PDF_CACHE_MAX_ENTRIES) were close to a gigabyte in the database.
+    from django.core.cache import caches
+    from django.core.management import call_command
+
+    settings.CACHES = {
+        **settings.CACHES,
+        "pdfs": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "test_pdf_cache"},
+    }
+    settings.PDF_CACHE_MAX_BYTES = 60_000
+    call_command("createcachetable", verbosity=0)
+    assert type(caches["pdfs"]).__name__ == "DatabaseCache"
+    pdf = os.urandom(10_000)  # stored as 13,000 characters or so
+    for number in range(10):
+        pagecache.pdf_cache_set(f"letter-pdf:1:{number}", pdf, 3600 + number)
+    kept = [number for number in range(10) if pagecache.pdf_cache_get(f"letter-pdf:1:{number}") is not None]
+    assert kept == [6, 7, 8, 9]
+    # The newest stays even when it alone is past the bound.
+    settings.PDF_CACHE_MAX_BYTES = 10
+    pagecache.pdf_cache_set("letter-pdf:1:big", pdf, 7200)
+    assert pagecache.pdf_cache_get("letter-pdf:1:big") == pdf
+    assert pagecache.pdf_cache_get("letter-pdf:1:9") is None

@@ -133,6 +133,7 @@ bench: install sysdeps-test
 	bin/with-postgres bin/with-redis $(PY) bench/read_load.py
 	$(PY) bench/signup_load.py
 	bin/with-postgres bin/with-redis $(PY) bench/signup_load.py
+	$(PY) bench/pdf_engines.py
 
 clean:
 	rm -rf $(VENV) var test-artifacts staticfiles

@@ -58,8 +58,13 @@ class PageTree(HTMLParser):
             return  # the <head>: the template gets the title and the day apart
         if HEADING.fullmatch(tag):
             tag = self.heading(int(tag[1]))
-        kept = {name: typst_language(value or "") if name == "lang" else value or "" for name, value in attrs}
-        element = [tag, {k: v for k, v in kept.items() if k in KEPT_ATTRIBUTES}, []]
+        kept = {name: value or "" for name, value in attrs if name in KEPT_ATTRIBUTES}
+        if "lang" in kept:
+            kept["lang"] = typst_language(kept["lang"])
+        start = kept.get("start", "1")
+        if not (start.isascii() and start.isdigit() and len(start) <= 6):  # a letter's own <ol start="…">
+            del kept["start"]
+        element = [tag, kept, []]
         self.open[-1][2].append(element)
         if tag not in VOID_TAGS:
             self.open.append(element)

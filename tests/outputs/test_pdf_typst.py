@@ -75,6 +75,18 @@ def test_the_letter_text_in_typst_markup_prints_as_written(letter, tmp_path, typ
     assert "Yours, #strong[us]" in text
 
 
+def test_raw_html_in_the_letter_text_is_laid_out_by_typst_too(letter, tmp_path, typst_engine):
+    # A numbered list's start is the one attribute of the letter's own HTML the template reads.
+    letter.body = (
+        'Before.\n\n<ol start="x#1"><li>first</li></ol>\n\n<ol start="３"><li>third</li></ol>'
+        '\n\n<ol start="99999999999999999999999"><li>last</li></ol>'
+    )
+    letter.save()
+    pdf = exports.render_pdf(Roster(letter), "a4")
+    assert "Typst" in PdfReader(io.BytesIO(pdf)).metadata.creator
+    assert "first" in pdf_text(pdf, tmp_path)
+
+
 def test_one_state_of_the_list_gives_the_same_bytes(letter, typst_engine):
     signature_row(letter, make_individual("이양희", title="성균관대학교 교수"))
     signature_row(letter, make_individual("فاطمة الزهراء العلوي"))

@@ -14,6 +14,7 @@ import json
 import os
 import pickle
 import re
+import signal
 from collections.abc import Callable
 from functools import cache
 from html.parser import HTMLParser
@@ -31,6 +32,9 @@ from letters.rosters import Roster
 
 # Debian's fonts-noto-core and fonts-noto-cjk: Latin, Arabic, Korean, Chinese, Japanese.
 FONT_FOLDERS = ["/usr/share/fonts/truetype/noto", "/usr/share/fonts/opentype/noto"]
+
+# A PDF of 100,000 names takes Typst about 20 s; a child still at work after this is ended.
+CHILD_MAX_SECONDS = 300
 
 # What the print version's body is made of; anything else is drawn as its content.
 VOID_TAGS = {"br", "hr", "img", "meta", "link", "input", "wbr"}
@@ -158,6 +162,9 @@ def in_a_child(work: Callable[[], bytes]) -> bytes:
     if pid == 0:  # the child: compile, send, and leave without running the parent's exit handlers
         status = 1
         try:
+            # Orphaned when its worker is killed (gunicorn's timeout), it would
+            # go on laying out; this ends it anyway.
+            signal.alarm(CHILD_MAX_SECONDS)
             os.close(read)
             try:
                 result = (b"pdf", work())

@@ -207,3 +207,16 @@ def test_the_bound_lets_11000_names_render_within_the_request_with_typst_only(se
     assert exports.inline_max_entries() >= 11_000
     settings.PDF_ENGINE = "weasyprint"
     assert exports.inline_max_entries() == 1500
+
+
+def test_a_child_past_its_time_is_ended_and_is_a_typst_error(monkeypatch):
+    # Orphaned when gunicorn kills its worker, a child laid out on for as long as it took.
+    import time
+
+    from typst import TypstError
+
+    monkeypatch.setattr(typst_pdf, "CHILD_MAX_SECONDS", 1)
+    started = time.monotonic()
+    with pytest.raises(TypstError, match="without a PDF"):
+        typst_pdf.in_a_child(lambda: time.sleep(30) or b"")
+    assert time.monotonic() - started < 10

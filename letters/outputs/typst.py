@@ -15,6 +15,9 @@ import os
 import pickle
 import re
 import signal
+import subprocess
+import sys
+import threading
 from collections.abc import Callable
 from functools import cache
 from html.parser import HTMLParser
@@ -28,6 +31,7 @@ __all__ = ["TypstError", "render_pdf_typst"]
 
 from letters.languages import LetterVersions
 from letters.outputs.printing import main_version, print_html
+from letters.outputs.typst_process import compile_pdf
 from letters.rosters import Roster
 
 # Debian's fonts-noto-core and fonts-noto-cjk: Latin, Arabic, Korean, Chinese, Japanese.
@@ -120,11 +124,14 @@ def template() -> bytes:
     return (Path(settings.BASE_DIR) / "templates" / "letters" / "print.typ").read_bytes()
 
 
+def font_folders() -> list[str]:
+    return [folder for folder in FONT_FOLDERS if Path(folder).is_dir()]
+
+
 @cache
 def fonts() -> typst.Fonts:
     """Read once per process (half a second): only the Noto families the template names are needed."""
-    folders = [folder for folder in FONT_FOLDERS if Path(folder).is_dir()]
-    return typst.Fonts(include_system_fonts=False, include_embedded_fonts=True, font_paths=folders)
+    return typst.Fonts(include_system_fonts=False, include_embedded_fonts=True, font_paths=font_folders())
 
 
 def render_pdf_typst(roster: Roster, paper: str, versions: LetterVersions | None = None) -> bytes:
@@ -138,16 +145,39 @@ def render_pdf_typst(roster: Roster, paper: str, versions: LetterVersions | None
         "paper": paper,
     }
     made = dt.datetime.combine(roster.as_of, dt.time(), tzinfo=dt.UTC)
+    if threading.active_count() > 1:
+        return in_a_new_process(inputs, made)
     fonts()  # read here, once, for every child to come
-    return in_a_child(lambda: compile_pdf(inputs, made))
+    return in_a_child(lambda: compile_pdf(template(), inputs, made, fonts()))
 
 
-def compile_pdf(inputs: dict[str, str], made: dt.datetime) -> bytes:
-    compiler = typst.Compiler(font_paths=fonts(), ignore_system_fonts=True, sys_inputs=inputs)
-    # PDF/UA-1: a tagged PDF (headings, lists, reading order, language), so that
-    # screen readers can follow the letter and its list. The list's day stands
-    # for the moment of making it, so that one state always gives the same bytes.
-    return compiler.compile(input=template(), format="pdf", pdf_standards=["ua-1"], timestamp=made)
+def in_a_new_process(inputs: dict[str, str], made: dt.datetime) -> bytes:
+    """
+    The PDF from a Python process of its own (letters/outputs/typst_process.py):
+    in a process with threads, a forked child could inherit a lock another
+    thread held and wait for it for ever. Costs the child reading its fonts.
+    """
+    job = {
+        "template": template().decode(),
+        "inputs": inputs,
+        "made": made.isoformat(),
+        "font_folders": font_folders(),
+    }
+    command = [sys.executable, "-m", "letters.outputs.typst_process"]
+    try:
+        done = subprocess.run(  # noqa: S603 - our own module, no shell
+            command,
+            input=json.dumps(job).encode(),
+            capture_output=True,
+            timeout=CHILD_MAX_SECONDS,
+            check=False,
+            cwd=settings.BASE_DIR,
+        )
+    except subprocess.TimeoutExpired as error:
+        raise TypstError("Typst ended without a PDF (out of time)") from error
+    if done.returncode != 0 or not done.stdout:
+        raise TypstError(done.stderr.decode(errors="replace").strip() or "Typst ended without a PDF")
+    return done.stdout
 
 
 def in_a_child(work: Callable[[], bytes]) -> bytes:

@@ -4,9 +4,11 @@ whatever a signer or an organizer writes prints as written and runs nothing,
 one state of the list gives the same bytes, and WeasyPrint stays one setting away.
 """
 
+import contextlib
 import datetime as dt
 import io
 import subprocess
+import threading
 import unicodedata
 from unittest import mock
 
@@ -220,3 +222,36 @@ def test_a_child_past_its_time_is_ended_and_is_a_typst_error(monkeypatch):
     with pytest.raises(TypstError, match="without a PDF"):
         typst_pdf.in_a_child(lambda: time.sleep(30) or b"")
     assert time.monotonic() - started < 10
+
+
+@contextlib.contextmanager
+def another_thread_running():
+    """A process with threads (runserver, gthread workers), where forking is unsafe."""
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_a_process_with_threads_lays_out_in_a_new_process_the_same_bytes(letter, typst_engine, monkeypatch):
+    # A forked child of a threaded process may inherit a lock another thread held, and wait for ever.
+    signature_row(letter, make_individual("이양희", title="성균관대학교 교수"))
+    roster = Roster(letter, dt.date(2023, 9, 21))
+    forked = exports.render_pdf(roster, "a4")
+    monkeypatch.setattr(typst_pdf, "in_a_child", mock.Mock(side_effect=AssertionError("forked")))
+    with another_thread_running():
+        spawned = exports.render_pdf(roster, "a4")
+    assert spawned == forked
+
+
+def test_a_typst_error_in_the_new_process_is_raised_in_the_parent():
+    from typst import TypstError
+
+    made = dt.datetime(2023, 9, 21, tzinfo=dt.UTC)
+    inputs = {"body": "[]", "title": "", "date": "2023-09-21", "lang": "en", "dir": "ltr", "paper": "a4"}
+    with another_thread_running(), pytest.raises(TypstError, match="PDF/UA-1 error"):
+        typst_pdf.in_a_new_process(inputs, made)

@@ -135,6 +135,7 @@ bench: install sysdeps-test
 	bin/with-postgres bin/with-redis $(PY) bench/signup_load.py
 	$(PY) bench/import_load.py
 	bin/with-postgres $(PY) bench/import_load.py
+	$(PY) bench/pdf_engines.py
 
 clean:
 	rm -rf $(VENV) var test-artifacts staticfiles

@@ -242,15 +242,25 @@ else:
             "OPTIONS": {"MAX_ENTRIES": env_int("PDF_CACHE_MAX_ENTRIES", 500)},
         },
     }
+# Rendered PDFs in that table, in bytes as stored (letters/outputs/cache.py): the
+# PDF of 11,000 names is 1.8 MB, so MAX_ENTRIES alone could let it hold 1 GB.
+PDF_CACHE_MAX_BYTES = env_int("PDF_CACHE_MAX_BYTES", 512 * 1024 * 1024)
 
 # Public pages and exports of a list (letters/outputs/cache.py): rendered once per
-# state of the list into files on this host, at most PAGE_CACHE_MAX_FILES of them.
+# state of the list into files on this host, at most PAGE_CACHE_MAX_FILES of them
+# and PAGE_CACHE_MAX_BYTES in all (a 10,000-name print page is almost 2 MB).
 PAGE_CACHE_DIR = Path(env_str("PAGE_CACHE_DIR") or VAR_DIR / "pages")
 PAGE_CACHE_MAX_FILES = env_int("PAGE_CACHE_MAX_FILES", 2000)
+PAGE_CACHE_MAX_BYTES = env_int("PAGE_CACHE_MAX_BYTES", 512 * 1024 * 1024)
 # How long browsers and CDNs may keep a public page or export without asking.
 PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 60)
 # Rate-limit counts on SQLite without Redis (letters/signing/ratelimits.py): a file of their own.
 RATELIMIT_FILE = Path(env_str("RATELIMIT_FILE") or VAR_DIR / "ratelimits.sqlite3")
+# What lays out the PDF of a letter and its list (letters/outputs/pdf.py): Typst
+# (about a second for 10,000 names) or WeasyPrint (about 4 ms a name).
+PDF_ENGINE = env_str("PDF_ENGINE") or "typst"
+if PDF_ENGINE not in {"typst", "weasyprint"}:
+    raise ImproperlyConfigured(f"PDF_ENGINE must be typst or weasyprint, not {PDF_ENGINE!r}")
 # PDFs rendered in a request (not found in the cache) per client and minute.
 PDF_RENDERS_PER_MINUTE = env_int("PDF_RENDERS_PER_MINUTE", 10)
 

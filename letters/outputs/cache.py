@@ -14,8 +14,9 @@ ETag).
 Bodies are files on this host (PAGE_CACHE_DIR), sent with sendfile like a
 static file: nothing is shared between hosts because nothing needs to be (the
 key says what is in the file; each host renders each state once). At most
-PAGE_CACHE_MAX_FILES files are kept; past that the oldest third goes, so
-asking for many days or pages cannot fill the disk.
+PAGE_CACHE_MAX_FILES files and PAGE_CACHE_MAX_BYTES bytes are kept; past
+either the oldest go first, so asking for many days or pages cannot fill the
+disk (the print page of a 10,000-name letter is almost 2 MB).
 
 Anonymous visitors get an ETag (304 on If-None-Match) and
 `Cache-Control: public, max-age=PUBLIC_CACHE_SECONDS` so a CDN can take a
@@ -88,7 +89,16 @@ RENDERING_SOURCES = {
     "locale": "**/*.po",
     "config/formats": "**/*.py",
 }
-RENDERING_LIBRARIES = ["Django", "weasyprint", "python-docx", "Markdown", "nh3", "django-countries", "pyuca"]
+RENDERING_LIBRARIES = [
+    "Django",
+    "weasyprint",
+    "typst",
+    "python-docx",
+    "Markdown",
+    "nh3",
+    "django-countries",
+    "pyuca",
+]
 
 
 @cache
@@ -197,18 +207,23 @@ def _cull_now_and_then() -> None:
 
 def _cull() -> None:
     """
-    Past PAGE_CACHE_MAX_FILES the oldest third goes; a file older than a day
-    always goes (its key holds the day: nobody can be sent it again, and it may
-    hold a name erased since).
+    Past PAGE_CACHE_MAX_FILES the oldest third goes; past PAGE_CACHE_MAX_BYTES
+    the oldest go until the rest fit; a file older than a day always goes (its
+    key holds the day: nobody can be sent it again, and it may hold a name
+    erased since).
     """
     global _last_cull
     _last_cull = time.monotonic()
-    files = sorted(_entries(), key=lambda entry: entry.stat().st_mtime)
+    files = sorted(((entry, entry.stat()) for entry in _entries()), key=lambda pair: pair[1].st_mtime)
     excess = max(1, len(files) // 3) if len(files) > settings.PAGE_CACHE_MAX_FILES else 0
     day_ago = time.time() - 24 * 3600
-    for n, entry in enumerate(files):
-        if n < excess or entry.stat().st_mtime < day_ago:
+    kept_bytes = sum(stat.st_size for _, stat in files)
+    for n, (entry, stat) in enumerate(files):
+        # The newest stays whatever its size: it was stored for a visitor waiting to be sent it.
+        too_many_bytes = kept_bytes > settings.PAGE_CACHE_MAX_BYTES and n < len(files) - 1
+        if n < excess or stat.st_mtime < day_ago or too_many_bytes:
             Path(entry.path).unlink(missing_ok=True)
+            kept_bytes -= stat.st_size
 
 
 def forget_letter(letter_id: int) -> None:
@@ -230,6 +245,10 @@ def _entries() -> list[os.DirEntry]:
 
 def stored_count() -> int:
     return len(_entries())
+
+
+def stored_bytes() -> int:
+    return sum(entry.stat().st_size for entry in _entries())
 
 
 def clear() -> None:
@@ -324,9 +343,34 @@ def pdf_cache_get(key: str) -> bytes | None:
 def pdf_cache_set(key: str, pdf: bytes, timeout: int) -> None:
     """Stores a PDF if the cache can be reached; the visitor gets it either way."""
     try:
-        pdf_cache().set(key, pdf, timeout)
+        pdfs = pdf_cache()
+        pdfs.set(key, pdf, timeout)
+        if isinstance(pdfs, DatabaseCache):
+            _bound_pdf_bytes(pdfs)
     except CACHE_ERRORS:
         logger.warning("PDF cache unavailable: a rendered PDF was not stored", exc_info=True)
+
+
+def _bound_pdf_bytes(pdfs: DatabaseCache) -> None:
+    """
+    Past PDF_CACHE_MAX_BYTES (as stored: pickled and base64-encoded, a third
+    more than the PDF) the PDFs stored first go first; the newest always
+    stays. Redis has its own bound (maxmemory). Every PDF is kept for
+    PDF_CACHE_SECONDS, so the latest to expire is the latest stored.
+    """
+    db = connections[router.db_for_write(pdfs.cache_model_class)]
+    table = db.ops.quote_name(pdfs._table)
+    with db.cursor() as cursor:
+        cursor.execute(f"SELECT cache_key, LENGTH(value) FROM {table} ORDER BY expires DESC")  # noqa: S608
+        kept, stale = 0, []
+        for n, (key, size) in enumerate(cursor.fetchall()):
+            kept += size
+            if n and kept > settings.PDF_CACHE_MAX_BYTES:
+                stale.append(key)
+        for start in range(0, len(stale), 500):
+            chunk = stale[start : start + 500]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"DELETE FROM {table} WHERE cache_key IN ({marks})", chunk)  # noqa: S608
 
 
 def pdf_cache_add(key: str, value: object, timeout: int) -> bool:

@@ -5,6 +5,7 @@ version (letters/outputs/printing.py) and kept in the PDF cache
 """
 
 import datetime as dt
+import logging
 import mimetypes
 
 from django.conf import settings
@@ -19,16 +20,22 @@ from letters.languages import LetterVersions, interface_language
 from letters.models import Letter
 from letters.outputs.cache import PDF_CACHE_SECONDS, pdf_cache_add, pdf_cache_get, pdf_cache_set, pdf_key
 from letters.outputs.printing import main_version, print_html
+from letters.outputs.typst import TypstError, render_pdf_typst
 from letters.rosters import Roster
+
+logger = logging.getLogger(__name__)
 
 # The PDF is rendered for this made-up origin; StaticOnlyFetcher answers the
 # requests for our own static files and refuses everything else.
 PDF_BASE_URL = "https://undersigned.invalid/"
 
-# WeasyPrint lays out about 5 ms a name (7 s for 1,500 in two columns) and a
-# request must end within gunicorn's timeout (30 s): a longer list is rendered
-# by a django.tasks worker while the visitor waits on a page that reloads.
-PDF_INLINE_MAX_ENTRIES = 1500
+# A request must end within gunicorn's timeout (30 s): a longer list is
+# rendered by a django.tasks worker while the visitor waits on a page that
+# reloads. Typst lays out 11,000 names in 2 s (4 to 5 s on a busy 2-core
+# machine, bench/pdf_engines.py); WeasyPrint takes about 5 ms a name (7 s for
+# 1,500 in two columns).
+PDF_INLINE_MAX_ENTRIES = 20_000
+WEASYPRINT_INLINE_MAX_ENTRIES = 1500
 PDF_QUEUED_SECONDS = 10 * 60
 
 
@@ -52,6 +59,22 @@ class StaticOnlyFetcher(URLFetcher):
 
 
 def render_pdf(roster: Roster, paper: str, versions: LetterVersions | None = None) -> bytes:
+    if settings.PDF_ENGINE == "typst":
+        try:
+            return render_pdf_typst(roster, paper, versions)
+        except TypstError as error:
+            # A letter Typst refuses to lay out (PDF/UA forbids something it
+            # holds) still gets its PDF, the slow way. The log names the letter
+            # and the kind of error, never the error's text: it may quote a name.
+            message = getattr(error, "message", None) or (error.args[0] if error.args else "")
+            kind = str(message).split(":")[0][:40]
+            logger.error(
+                "Typst could not lay out the PDF of letter %s (%s): WeasyPrint did", roster.letter.pk, kind
+            )
+    return render_pdf_weasyprint(roster, paper, versions)
+
+
+def render_pdf_weasyprint(roster: Roster, paper: str, versions: LetterVersions | None = None) -> bytes:
     html = print_html(roster, paper, versions)
     document = HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=StaticOnlyFetcher())
     # PDF/UA-1: a tagged PDF (headings, lists, reading order, language), so
@@ -87,7 +110,7 @@ def pdf_for_visitor(roster: Roster, paper: str, versions: LetterVersions | None 
     """
     if (pdf := pdf_stored(roster, paper)) is not None:
         return pdf
-    if roster.signatures().count() <= PDF_INLINE_MAX_ENTRIES:
+    if roster.signatures().count() <= inline_max_entries():
         return pdf_of_state(roster, paper, roster.state(), versions)
     # One worker per PDF, however many visitors ask for it meanwhile. With the
     # cache out of reach nothing is queued (a worker's PDF could not be stored
@@ -101,6 +124,10 @@ def pdf_for_visitor(roster: Roster, paper: str, versions: LetterVersions | None 
             language=translation.get_language() or "",
         )
     return pdf_stored(roster, paper)  # already there when tasks run at once (tests)
+
+
+def inline_max_entries() -> int:
+    return PDF_INLINE_MAX_ENTRIES if settings.PDF_ENGINE == "typst" else WEASYPRINT_INLINE_MAX_ENTRIES
 
 
 @task

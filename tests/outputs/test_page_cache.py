@@ -235,6 +235,34 @@ def test_the_stored_pages_are_bounded(client, letter, settings):
     assert pagecache.stored_count() <= 6
 
 
+def test_the_stored_pages_are_bounded_in_bytes_the_oldest_going_first(client, letter, settings):
+    # 60 print pages of one long letter used to add 107 MB: the bound counted files only.
+    settings.PAGE_CACHE_MAX_BYTES = 40_000
+    for number in range(40):
+        signature_row(letter, make_individual(f"Signer Number{number}", title="Professor of Comparative Law"))
+    first = f"{OUTPUTS['print page']}?as_of=2023-09-01"
+    client.get(first)
+    (oldest,) = [entry.path for entry in pagecache._entries()]
+    one_page = os.path.getsize(oldest)
+    assert 4_000 < one_page < 40_000 // 3
+    for day in range(2, 21):
+        client.get(f"{OUTPUTS['print page']}?as_of=2023-09-{day:02}")
+    assert pagecache.stored_bytes() <= 40_000
+    assert pagecache.stored_count() >= 3
+    assert not os.path.exists(oldest)
+    # the newest pages are the ones kept
+    assert client.get(first).status_code == 200
+    assert pagecache.stored_bytes() <= 40_000
+
+
+def test_a_body_larger_than_the_byte_bound_is_still_sent(client, letter, settings):
+    settings.PAGE_CACHE_MAX_BYTES = 10
+    signature_row(letter, make_individual("Anna Early"))
+    response = client.get(OUTPUTS["print page"])
+    assert response.status_code == 200
+    assert b"Anna Early" in body(response)
+
+
 def test_drafts_are_never_stored(staff_client, client):
     make_letter(slug="draft", status=Letter.Status.DRAFT, title="Secret draft")
     assert staff_client.get("/letters/draft/").status_code == 200
@@ -546,3 +574,27 @@ def test_erasing_an_entry_once_listed_forgets_every_stored_page_and_pdf(
 
     assert pagecache.stored_count() == 0
     assert _stored_pdfs(letter) == []
+
+
+def test_the_database_pdf_cache_is_bounded_in_bytes_the_oldest_going_first(settings):
+    # 500 PDFs of a long letter (PDF_CACHE_MAX_ENTRIES) were close to a gigabyte in the database.
+    from django.core.cache import caches
+    from django.core.management import call_command
+
+    settings.CACHES = {
+        **settings.CACHES,
+        "pdfs": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "test_pdf_cache"},
+    }
+    settings.PDF_CACHE_MAX_BYTES = 60_000
+    call_command("createcachetable", verbosity=0)
+    assert type(caches["pdfs"]).__name__ == "DatabaseCache"
+    pdf = os.urandom(10_000)  # stored as 13,000 characters or so
+    for number in range(10):
+        pagecache.pdf_cache_set(f"letter-pdf:1:{number}", pdf, 3600 + number)
+    kept = [number for number in range(10) if pagecache.pdf_cache_get(f"letter-pdf:1:{number}") is not None]
+    assert kept == [6, 7, 8, 9]
+    # The newest stays even when it alone is past the bound.
+    settings.PDF_CACHE_MAX_BYTES = 10
+    pagecache.pdf_cache_set("letter-pdf:1:big", pdf, 7200)
+    assert pagecache.pdf_cache_get("letter-pdf:1:big") == pdf
+    assert pagecache.pdf_cache_get("letter-pdf:1:9") is None

@@ -30,6 +30,7 @@ from django_tasks_db.backend import DatabaseBackend
 
 from letters import lifecycle
 from letters.lifecycle import SigningClosed
+from letters.lifecycle.corrections import correction_allowed
 from letters.models import Letter, Signature
 from letters.outputs.cache import CACHE_ERRORS
 from letters.signing.mailcaps import mailbox_digest
@@ -278,7 +279,12 @@ def _own_live_signature(letter: Letter, signatory, email: str) -> Signature | No
 
 def _submitted_again(existing: Signature, *, entry: dict, email: str) -> None:
     """The same signer, from the same address, submitted the form again for a signature they have."""
-    correction = lifecycle.correction_propose(signature=existing, entry=entry, confirmed=False)
+    # What a claimant nobody vouched for typed acts on their own unlisted entry
+    # only: a change they may not make is not proposed, and the form says
+    # nothing about who else speaks for the record.
+    correction = None
+    if correction_allowed(existing):
+        correction = lifecycle.correction_propose(signature=existing, entry=entry, confirmed=False)
     if not _repeat_mail_allowed(existing, email):
         return
     if correction is not None:

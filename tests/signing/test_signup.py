@@ -520,3 +520,24 @@ def test_keys_stored_longer_than_their_column_are_cut_by_a_migration(letter):
     migration.cut(apps, None)
     person.refresh_from_db()
     assert person.name_key == "x" * 200
+
+
+def test_a_claimant_who_sends_the_form_again_for_a_listed_organization_gets_no_error_and_changes_nothing(
+    post, letter
+):
+    # Hypothesis found it: one person signed twice for an organization another
+    # claimant had already put on the list; the second form raised a
+    # ValidationError from the correction rule (the view shows it; the service
+    # raised it to every other caller). What a claimant nobody vouched for typed
+    # acts on their own unlisted entry only: the changed entry is not proposed.
+    listed = signature_row(letter, make_organization("Asociación Pro Derechos Humanos", acronym="APDH"))
+    assert post(ORG_URL, organization_data(email="ana@other.example.org")).status_code == 302
+    claim = Signature.objects.exclude(pk=listed.pk).get()
+    assert claim.organization_id == listed.organization_id
+
+    again = post(ORG_URL, organization_data(email="ana@other.example.org", acronym="SUPPORTS THE LAW"))
+
+    assert again.status_code == 302
+    listed.organization.refresh_from_db()
+    assert listed.organization.acronym == "APDH"
+    assert not [c for c in Correction.objects.all() if "SUPPORTS THE LAW" in str(vars(c))]

@@ -15,6 +15,7 @@ from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
@@ -22,6 +23,7 @@ from letters.admin.times import local_time
 from letters.lifecycle import BUCKETS, bucket_q
 from letters.lifecycle.retention import letter_closed_at
 from letters.models import Delivery, DigestSubscription, Letter, Signature
+from letters.templatetags.letters_index import has_closed
 
 
 @dataclass
@@ -40,6 +42,7 @@ class LetterCard:
     week: int = 0
     last_delivery: Delivery | None = None
     last_delivery_at: str = ""
+    closed: bool = False
     closes_at: str = ""
     links: list[tuple[str, str]] = field(default_factory=list)
 
@@ -61,10 +64,13 @@ def dashboard(request: HttpRequest) -> dict:
     can_import = request.user.has_perm("letters.add_signature")
 
     cards = {status: [] for status in Letter.Status.values}
+    now = timezone.now()
     for letter in letters:
+        # Past its closing moment, an open letter is closed: what its page and the index say.
+        status = Letter.Status.CLOSED if has_closed(letter, now) else letter.status
         today, week = activity.get(letter.pk, (0, 0))
         delivery = deliveries.get(letter.pk)
-        cards[letter.status].append(
+        cards[status].append(
             LetterCard(
                 letter=letter,
                 counts=[
@@ -76,8 +82,9 @@ def dashboard(request: HttpRequest) -> dict:
                 last_delivery=delivery,
                 last_delivery_at=local_time(delivery.recorded_at, letter) if delivery else "",
                 # A letter staff closed before its closing day closed then, not on that day.
+                closed=status == Letter.Status.CLOSED,
                 closes_at=local_time(
-                    letter_closed_at(letter) if letter.status == Letter.Status.CLOSED else letter.closes_at,
+                    letter_closed_at(letter) if status == Letter.Status.CLOSED else letter.closes_at,
                     letter,
                 ),
                 links=_links(letter, can_import),

@@ -275,6 +275,7 @@ def test_staff_record_a_delivery_in_the_admin(client, signed, staff):
             "as_of": "2023-09-21",
             "recipient": "Office of the President",
             "note": "By hand",
+            "confirmed": "on",
         },
     )
     assert response.status_code == 302
@@ -340,3 +341,24 @@ def test_deleting_the_staff_user_who_recorded_it_keeps_the_delivery(delivered, s
     delivery = Delivery.objects.get()
     assert delivery.recorded_by is None
     assert delivery.pdf_sha256 == delivered.pdf_sha256
+
+
+def test_the_admin_asks_before_recording_a_permanent_public_delivery(client, signed, staff):
+    # Issue: a delivery was permanent and public without a word of warning.
+    client.force_login(staff)
+    data = {"letter": signed.pk, "as_of": "2023-09-21", "recipient": "Office of the President", "note": ""}
+
+    response = client.post("/admin/letters/delivery/add/", data)
+
+    assert response.status_code == 200
+    assert not Delivery.objects.exists()
+    html = response.content.decode()
+    assert "Recording freezes the list of 3 names as of 21 September 2023 for good." in html
+    assert "“Office of the President” will be shown as its recipient on a public page" in html
+    assert "cannot be changed or deleted" in html
+    assert 'name="confirmed"' in html
+
+    response = client.post("/admin/letters/delivery/add/", data | {"confirmed": "on"})
+
+    assert response.status_code == 302
+    assert Delivery.objects.get().recipient == "Office of the President"

@@ -69,7 +69,7 @@ class DeliveryAdmin(GuardedListMixin, admin.ModelAdmin):
         "recorded_by",
         "recorded",
         "signatory_count",
-        "pdf_sha256",
+        "pdf_fingerprint",
         "public_page",
     ]
 
@@ -100,6 +100,10 @@ class DeliveryAdmin(GuardedListMixin, admin.ModelAdmin):
     @admin.display(description="signatories")
     def signatory_count(self, obj: Delivery) -> int:
         return len(obj.entries)
+
+    @admin.display(description="PDF fingerprint (SHA-256)")
+    def pdf_fingerprint(self, obj: Delivery) -> str:
+        return obj.pdf_sha256
 
     @admin.display(description="public page and PDF")
     def public_page(self, obj: Delivery):

@@ -1,7 +1,7 @@
 """Letters in the staff panel: the list with its counts by status, and the change form's links."""
 
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count
 from django.http import HttpRequest
 from django.urls import reverse
@@ -29,6 +29,7 @@ class LetterTranslationInline(admin.StackedInline):
 
     model = LetterTranslation
     extra = 0
+    template = "admin/letters/letter/translation_inline.html"
     fields = ["language", "status", "preview", "title", "subject", "salutation", "body", "closing"]
     readonly_fields = ["preview"]
 
@@ -122,6 +123,18 @@ class LetterAdmin(LetterZoneAdminMixin, GuardedListMixin, BoundedSearchMixin, ad
             return format_html('<a href="{}">preview</a>', letter.get_absolute_url())
         return format_html('<a href="{}">{}</a>', letter.get_absolute_url(), letter.get_absolute_url())
 
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model is not LetterTranslation:
+            return
+        for translation in formset.new_objects + [obj for obj, _ in formset.changed_objects]:
+            if translation.status == LetterTranslation.Status.DRAFT:
+                messages.info(
+                    request,
+                    f"The {translation.get_language_display()} translation is saved as a draft: visitors "
+                    "do not see it until its status is “ready”.",
+                )
+
     @admin.display(description="private data")
     def retention(self, letter: Letter) -> str:
         purge = letter_purge_date(letter) if letter.pk else None
@@ -133,10 +146,15 @@ class LetterAdmin(LetterZoneAdminMixin, GuardedListMixin, BoundedSearchMixin, ad
         day = date_format(timezone.localtime(purge), "j F Y")
         if purge <= timezone.now():
             return (
-                f"Past retention since {day}: signers' e-mails, IP hashes, names and notes "
-                "are deleted by the daily purge."
+                f"Past retention since {day}: signers' e-mail addresses, IP hashes and notes, and the "
+                "names of people who signed for an organization, are deleted by the daily purge. "
+                "The names printed on the list stay on it, in its PDFs and in its deliveries."
             )
-        return f"Signers' e-mails, IP hashes, names and notes will be deleted on {day}."
+        return (
+            f"Signers' e-mail addresses, IP hashes and notes, and the names of people who signed for "
+            f"an organization, will be deleted on {day}. The names printed on the list stay on it, "
+            "in its PDFs and in its deliveries."
+        )
 
     @admin.display(description="links")
     def links(self, letter: Letter):

@@ -109,7 +109,9 @@ def test_what_django_renders_by_itself_has_the_same_format(staff_client):
 
 def test_a_new_letter_takes_its_times_in_the_zone_chosen_for_it(staff_client):
     form = staff_client.get("/admin/letters/letter/add/").content.decode()
-    assert '<span class="timezone">UTC</span>' in form
+    # Not "UTC": the times are read in the zone chosen above them, in the same form.
+    assert '<span class="timezone">UTC</span>' not in form
+    assert '<span class="timezone">in the letter’s time zone, chosen above</span>' in form
     data = letter_form_data(make_letter(slug="model"), slug="new-one", timezone="Europe/Zurich")
 
     response = staff_client.post("/admin/letters/letter/add/", data | {"opens_at": "1 Dec 2026, 09:00"})
@@ -141,3 +143,41 @@ def test_changing_the_letters_zone_keeps_imported_and_entered_days_and_web_momen
     }
     assert Signature.objects.get(individual__name="Web Signer").signed_at == web_moment
     assert Letter.objects.get(pk=letter.pk).roster_version > version
+
+
+def test_the_letter_form_leads_with_its_zone_chosen_by_city_and_country(staff_client):
+    form = staff_client.get("/admin/letters/letter/add/").content.decode()
+
+    assert form.index('name="timezone"') < form.index('name="opens_at"') < form.index('name="closes_at"')
+    assert '<select name="timezone"' in form
+    assert '<option value="Asia/Seoul">Seoul, South Korea (Asia/Seoul)</option>' in form
+    assert "Where the letter’s days begin and end" in form
+    # Plain help for the fields organizers mix up.
+    assert "The letter’s name on the site" in form
+    assert "The “Re:” line printed at the top of the letter itself" in form
+    assert "type [^1] where its number goes" in form
+
+
+def test_a_zone_typed_as_kst_is_read_as_seoul_and_ist_is_refused_beside_the_field(staff_client):
+    model = make_letter(slug="model")
+    data = letter_form_data(model, slug="seoul-letter", timezone="KST", opens_at="1 Dec 2026, 09:00")
+
+    response = staff_client.post("/admin/letters/letter/add/", data)
+
+    assert response.status_code == 302
+    letter = Letter.objects.get(slug="seoul-letter")
+    assert (letter.timezone, letter.opens_at) == ("Asia/Seoul", dt.datetime(2026, 12, 1, 0, 0, tzinfo=dt.UTC))
+
+    response = staff_client.post("/admin/letters/letter/add/", data | {"slug": "other", "timezone": "IST"})
+
+    assert response.status_code == 200
+    assert "more than one time zone: choose the city from the list" in response.content.decode()
+    assert not Letter.objects.filter(slug="other").exists()
+
+
+def test_the_letter_page_previews_its_text(staff_client):
+    letter = make_letter(slug="draft", status=Letter.Status.DRAFT, language="ko")
+
+    form = staff_client.get(f"/admin/letters/letter/{letter.pk}/change/").content.decode()
+
+    assert '<a href="/letters/draft/?lang=ko">Preview the page as visitors see it</a>' in form

@@ -89,7 +89,7 @@ messages: install sysdeps
 
 # The web server and the task worker that sends e-mail, together; Ctrl-C stops both (bin/dev).
 run: install sysdeps db messages
-	$(MANAGE) load_demo --if-empty
+	HOST=$(HOST) PORT=$(PORT) $(MANAGE) load_demo --if-empty
 	HOST=$(HOST) PORT=$(PORT) $(PY) bin/dev
 
 # ruff, then the layers contract (.importlinter): every import runs down.

@@ -70,3 +70,13 @@ def test_a_letter_past_its_closing_moment_is_listed_as_closed(client, db):
     assert "closed on 21 September 2023" in html
     assert html.index("Past its day") > html.index('id="closed-heading"')
     assert 'id="open-heading"' not in html
+
+
+def test_every_page_names_its_icon_so_browsers_ask_for_no_missing_favicon(client, staff_client, letter):
+    from django.contrib.staticfiles import finders
+
+    assert finders.find("favicon.svg")
+    for url in ("/", "/letters/civic-space/", "/letters/civic-space/sign/", "/letters/civic-space/print/"):
+        html = client.get(url).content.decode()
+        assert '<link rel="icon" href="/static/favicon.svg' in html, url
+    assert '<link rel="icon" href="/static/favicon.svg' in staff_client.get("/admin/").content.decode()

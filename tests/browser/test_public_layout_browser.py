@@ -51,3 +51,15 @@ def test_no_public_page_is_wider_than_the_window_in_any_language(browser, live_s
     finally:
         context.close()
     assert not too_wide, "\n".join(too_wide)
+
+
+def test_korean_lines_break_between_words_not_inside_them(browser, live_server, public_paths):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 800})
+    page = context.new_page()
+    try:
+        page.goto("/letters/civic-space/?lang=ko")
+        assert page.evaluate("() => getComputedStyle(document.querySelector('main')).wordBreak") == "keep-all"
+        page.goto("/letters/civic-space/?lang=en-gb")
+        assert page.evaluate("() => getComputedStyle(document.querySelector('main')).wordBreak") == "normal"
+    finally:
+        context.close()

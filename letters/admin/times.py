@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.utils.text import capfirst
 
+from letters.languages import zone_words
 from letters.lifecycle import EARLIEST_DAY
 from letters.models import is_timezone
 
@@ -57,11 +58,8 @@ def abbreviation(local: dt.datetime) -> str:
 
 
 def zone_label(where, moment: dt.datetime | None = None) -> str:
-    """ "Europe/Zurich (CET)": the zone's name and its abbreviation now (or at `moment`)."""
-    zone = zone_of(where)
-    short = abbreviation((moment or dt.datetime.now(dt.UTC)).astimezone(zone))
-    name = str(getattr(zone, "key", zone))
-    return name if short == name else f"{name} ({short})"
+    """ "Zurich time (CET)": as the public pages name the zone (letters.languages.zone_words)."""
+    return zone_words(zone_of(where), moment)
 
 
 class ZonedDateTimeInput(forms.DateTimeInput):

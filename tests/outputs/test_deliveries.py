@@ -362,3 +362,22 @@ def test_the_admin_asks_before_recording_a_permanent_public_delivery(client, sig
 
     assert response.status_code == 302
     assert Delivery.objects.get().recipient == "Office of the President"
+
+
+def test_the_delivery_page_names_the_zone_as_the_admin_does(client, staff_client, db):
+    from letters.models import Letter
+
+    letter = Letter.objects.create(
+        slug="seoul", title="Seoul letter", body="Text.", status=Letter.Status.OPEN, timezone="Asia/Seoul"
+    )
+    signature_row(letter, make_individual("Kim Minji"))
+    delivery = Delivery.objects.create(
+        letter=letter, number=1, as_of=dt.date(2023, 9, 21), recipient="The Minister", pdf=b"%PDF-"
+    )
+
+    page = client.get("/letters/seoul/deliveries/1/").content.decode()
+    admin = staff_client.get(f"/admin/letters/letter/{letter.pk}/change/").content.decode()
+
+    assert "Asia/Seoul" not in page
+    assert f"{delivery.recorded_at.astimezone(letter.tzinfo):%H:%M} Seoul time (KST)" in page
+    assert '<span class="timezone">Seoul time (KST)</span>' in admin

@@ -22,7 +22,7 @@ from pypdf import PdfReader
 from letters.models import Correction, Letter, LetterTranslation, Signature
 from letters.outputs.deliveries import delivery_record
 from letters.rosters import Roster
-from letters.signing import tasks
+from letters.signing import notices, tasks
 from letters.signing.tokens import make_confirm_token, make_correction_token, make_manage_token
 from tests.factories import (
     make_individual,
@@ -702,6 +702,7 @@ def signer_emails(signature: Signature, language: str) -> list[str]:
     ]
     messages.append(tasks.signature_email(signature, "already-signed", to="someone@example.org"))
     signature.withdrawn_at = None
+    messages.append(notices.approval_notice(signature))  # "you are on the list"
     mail.outbox.clear()
     tasks.send_links_email.call(letter_id=signature.letter_id, signature_ids=[signature.pk])
     messages.extend(mail.outbox)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from letters.admin import guide
 from letters.admin.times import local_time
 from letters.lifecycle import BUCKETS, bucket_q
 from letters.lifecycle.retention import letter_closed_at
@@ -163,4 +164,11 @@ def _links(letter: Letter, can_import: bool) -> list[tuple[str, str]]:
     return links
 
 
-admin.site.register_dashboard(dashboard, urls=[path("digest/", digest_toggle, name="digest")])
+admin.site.register_dashboard(
+    dashboard,
+    urls=[
+        path("digest/", digest_toggle, name="digest"),
+        path("guide/", guide.guide, name="guide"),
+        path("guide/img/<str:name>", guide.guide_picture, name="guide_picture"),
+    ],
+)

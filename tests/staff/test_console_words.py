@@ -120,3 +120,16 @@ def test_the_merge_page_says_in_plain_words_what_happens_to_duplicates(staff_cli
     assert "as the duplicates it stands for were" not in html
     assert "stands on the list in its place. It leaves every list and stays in the history." in html
     assert "the same days as its duplicates, so no day’s list changes" in html
+
+
+def test_the_organizers_guide_is_in_the_console_with_its_pictures(staff_client, client):
+    html = staff_client.get("/admin/guide/").content.decode()
+
+    assert '<h2 id="a-letter-from-start-to-finish">A letter from start to finish</h2>' in html
+    assert '<img alt="The dashboard' in html and 'src="img/dashboard.png"' in html
+    picture = staff_client.get("/admin/guide/img/dashboard.png")
+    assert (picture.status_code, picture["Content-Type"]) == (200, "image/png")
+    assert staff_client.get("/admin/guide/img/..%2Fsettings.py").status_code == 404
+    assert staff_client.get("/admin/guide/img/missing.png").status_code == 404
+    client.logout()
+    assert client.get("/admin/guide/").status_code == 302  # staff only

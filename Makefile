@@ -19,9 +19,13 @@ PYTHON ?= $(shell for c in python3.14 python3.13 python3.12 \
 # Debian packages the project needs: fonts for every script a signer may write
 # in (PDF), poppler for PDF text and pictures in tests; chromium and PostgreSQL
 # for the test suite; redis-server for the shared-cache tests (bin/with-redis);
-# gettext compiles the translation catalogues.
+# gettext compiles the translation catalogues; node and npm install axe-core
+# (package.json), which the browser tests run against pages (WCAG 2.2 AA).
 APT_RUN := fonts-noto-core fonts-noto-cjk poppler-utils gettext
-APT_TEST := chromium postgresql redis-server
+# Debian's npm, unless the nodejs installed already brings npm (NodeSource's
+# package does, and conflicts with Debian's npm).
+APT_NPM = $(if $(shell command -v npm 2>/dev/null),,npm)
+APT_TEST = chromium postgresql redis-server nodejs $(APT_NPM)
 # Debian's own Python keeps ensurepip, which `python -m venv` needs, in python3.X-venv.
 PYTHON_VENV_DEB = $(shell "$(PYTHON)" -c 'import sys; print("python%d.%d-venv" % sys.version_info[:2])')
 
@@ -85,7 +89,7 @@ messages: install sysdeps
 
 # The web server and the task worker that sends e-mail, together; Ctrl-C stops both (bin/dev).
 run: install sysdeps db messages
-	$(MANAGE) load_demo --if-empty
+	HOST=$(HOST) PORT=$(PORT) $(MANAGE) load_demo --if-empty
 	HOST=$(HOST) PORT=$(PORT) $(PY) bin/dev
 
 # ruff, then the layers contract (.importlinter): every import runs down.
@@ -112,7 +116,12 @@ FRESH_BOOT = $(shell unshare --time --fork true 2>/dev/null && \
 	offset=$$((60 - $$(cut -d. -f1 /proc/uptime))) && \
 	echo "unshare --time --fork --monotonic=$$offset --boottime=$$offset")
 
-pytest: install sysdeps-test messages | var
+# axe-core for the accessibility checks, at the version package-lock.json pins.
+node_modules/axe-core/axe.min.js: package.json package-lock.json | sysdeps-test
+	npm ci --no-audit --no-fund
+	@touch $@
+
+pytest: install sysdeps-test messages node_modules/axe-core/axe.min.js | var
 	$(FRESH_BOOT) $(VENV)/bin/pytest
 	$(FRESH_BOOT) bin/with-postgres bin/with-redis $(VENV)/bin/pytest -p no:cacheprovider
 
@@ -138,4 +147,4 @@ bench: install sysdeps-test
 	$(PY) bench/pdf_engines.py
 
 clean:
-	rm -rf $(VENV) var test-artifacts staticfiles
+	rm -rf $(VENV) var test-artifacts staticfiles node_modules

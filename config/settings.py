@@ -12,6 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+from django.utils.translation import gettext_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -367,6 +368,10 @@ RETENTION_DAYS = env_int("RETENTION_DAYS", 365)
 
 # Country names as journalists write them ("South Korea", "Taiwan").
 COUNTRIES_FIRST_REPEAT = False
+# django-countries names Nauru "Naoero" (in English, and wherever its catalogue has
+# no translation of that name); its Korean catalogue names the Cayman Islands
+# "케이맨 섬1" (locale/ko overrides that translation).
+COUNTRIES_OVERRIDE = {"NR": gettext_lazy("Nauru"), "KY": gettext_lazy("Cayman Islands")}
 
 # Staff spreadsheets (django-import-export). Formula escaping is done by our own
 # resources (letters/spreadsheets/resources.py): the library's IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT

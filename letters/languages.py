@@ -9,6 +9,7 @@ with a notice. Every other word on the page goes through Django's translation
 framework, in `request.LANGUAGE_CODE` (which page caches must key on).
 """
 
+import datetime as dt
 import unicodedata
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -278,3 +279,19 @@ def site_url(path: str) -> str:
     then serve to everyone.
     """
     return f"{settings.SITE_URL.rstrip('/')}{path}"
+
+
+def zone_words(zone: dt.tzinfo, moment: dt.datetime | None = None) -> str:
+    """
+    A letter's zone as every page names it, public or staff: "Seoul time (KST)",
+    the city of its name and its abbreviation at `moment` (now by default);
+    "UTC" alone. Not "Asia/Seoul" on one page and "KST" on another.
+    """
+    local = (moment or dt.datetime.now(dt.UTC)).astimezone(zone)
+    short = local.tzname() or ""
+    short = f"UTC{short}" if short[:1] in {"+", "-"} else short
+    name = str(getattr(zone, "key", zone))
+    if "/" not in name:
+        return short or name
+    city = name.rsplit("/", 1)[-1].replace("_", " ")
+    return translation.gettext("%(city)s time (%(abbreviation)s)") % {"city": city, "abbreviation": short}

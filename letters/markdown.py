@@ -1,5 +1,7 @@
 """The letter body: Markdown with footnotes, rendered and then sanitized."""
 
+import re
+
 import markdown
 import nh3
 
@@ -52,12 +54,28 @@ def render_markdown(text: str) -> str:
         },
         output_format="html",
     )
-    return nh3.clean(
-        html,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
+    return keep_together(
+        nh3.clean(
+            html,
+            tags=ALLOWED_TAGS,
+            attributes=ALLOWED_ATTRIBUTES,
+            url_schemes={"http", "https", "mailto"},
+        )
     )
+
+
+# A UN document symbol ("A/HRC/25/63", "E/CN.4/2005/L.10", "S/RES/2334 (2016)"'s first
+# part): capitals, then slash-separated parts. Broken at a slash, it reads as two references.
+SYMBOL = re.compile(r"(?<![\w/])[A-Z]{1,6}(?:\.\d+)?(?:/[A-Za-z0-9][A-Za-z0-9.\-]*)+(?<![.\-])")
+TAG = re.compile(r"(<[^>]*>)")
+
+
+def keep_together(html: str) -> str:
+    """Wraps each document symbol of the text (never of a tag or its attributes) in a span no line breaks."""
+    parts = TAG.split(html)
+    for i in range(0, len(parts), 2):  # the text between tags
+        parts[i] = SYMBOL.sub(lambda match: f'<span class="nobr">{match.group(0)}</span>', parts[i])
+    return "".join(parts)
 
 
 FOOTNOTES_START = '<div class="footnote">'

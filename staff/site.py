@@ -17,6 +17,11 @@ from staff.signin import TwoFactorLoginForm, two_factor_setup
 
 Dashboard = Callable[[HttpRequest], dict]
 
+# The apps of django-axes (login lockouts), django-otp (second-factor devices)
+# and django-tasks (task results): for superusers; organizers and moderators
+# never see them on the dashboard or in the menus.
+SUPERUSER_APPS = {"axes", "otp_totp", "django_tasks_database"}
+
 
 class StaffAdminSite(AdminSite):
     site_header = "Undersigned"
@@ -61,6 +66,15 @@ class StaffAdminSite(AdminSite):
             *dashboard,
             *super().get_urls(),
         ]
+
+    def _build_app_dict(self, request: HttpRequest, label=None):
+        """Without the machinery organizers need not see: lockouts, devices, task results (SUPERUSER_APPS)."""
+        app_dict = super()._build_app_dict(request, label)
+        if request.user.is_superuser:
+            return app_dict
+        if label is not None:
+            return {} if label in SUPERUSER_APPS else app_dict
+        return {name: app for name, app in app_dict.items() if name not in SUPERUSER_APPS}
 
     def index(self, request: HttpRequest, extra_context=None):
         dashboard = self._dashboard(request) if self._dashboard else {}

@@ -16,14 +16,17 @@ from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from letters.admin.guide import guide, guide_picture
 from letters.admin.mail_health import mail_health
 from letters.admin.times import local_time
 from letters.lifecycle.moderation import BUCKETS, bucket_q
 from letters.lifecycle.retention import letter_closed_at
 from letters.models import Delivery, DigestSubscription, Letter, Signature
+from letters.templatetags.letters_index import has_closed
 
 
 @dataclass
@@ -42,6 +45,7 @@ class LetterCard:
     week: int = 0
     last_delivery: Delivery | None = None
     last_delivery_at: str = ""
+    closed: bool = False
     closes_at: str = ""
     links: list[tuple[str, str]] = field(default_factory=list)
 
@@ -56,6 +60,10 @@ def queue_url(letter: Letter, bucket: str) -> str:
 
 def dashboard(request: HttpRequest) -> dict:
     counts = {f"n_{key}": Count("signatures", filter=bucket_q(key, "signatures__")) for key in BUCKETS}
+    # A duplicate merged away is not a rejection an organizer made.
+    counts["n_rejected"] = Count(
+        "signatures", filter=bucket_q("rejected", "signatures__") & Q(signatures__merged_into__isnull=True)
+    )
     letters = list(Letter.objects.annotate(**counts).order_by("closes_at", "title"))
     open_letters = [letter for letter in letters if letter.status == Letter.Status.OPEN]
     activity = _activity(open_letters)
@@ -63,10 +71,13 @@ def dashboard(request: HttpRequest) -> dict:
     can_import = request.user.has_perm("letters.add_signature")
 
     cards = {status: [] for status in Letter.Status.values}
+    now = timezone.now()
     for letter in letters:
+        # Past its closing moment, an open letter is closed: what its page and the index say.
+        status = Letter.Status.CLOSED if has_closed(letter, now) else letter.status
         today, week = activity.get(letter.pk, (0, 0))
         delivery = deliveries.get(letter.pk)
-        cards[letter.status].append(
+        cards[status].append(
             LetterCard(
                 letter=letter,
                 counts=[
@@ -78,8 +89,9 @@ def dashboard(request: HttpRequest) -> dict:
                 last_delivery=delivery,
                 last_delivery_at=local_time(delivery.recorded_at, letter) if delivery else "",
                 # A letter staff closed before its closing day closed then, not on that day.
+                closed=status == Letter.Status.CLOSED,
                 closes_at=local_time(
-                    letter_closed_at(letter) if letter.status == Letter.Status.CLOSED else letter.closes_at,
+                    letter_closed_at(letter) if status == Letter.Status.CLOSED else letter.closes_at,
                     letter,
                 ),
                 links=_links(letter, can_import),
@@ -155,4 +167,11 @@ def _links(letter: Letter, can_import: bool) -> list[tuple[str, str]]:
     return links
 
 
-admin.site.register_dashboard(dashboard, urls=[path("digest/", digest_toggle, name="digest")])
+admin.site.register_dashboard(
+    dashboard,
+    urls=[
+        path("digest/", digest_toggle, name="digest"),
+        path("guide/", guide, name="guide"),
+        path("guide/img/<str:name>", guide_picture, name="guide_picture"),
+    ],
+)

@@ -1,13 +1,54 @@
 """Deliveries in the staff panel: recorded once, read afterwards, never changed."""
 
+from django import forms
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from letters.admin.params import GuardedListMixin
 from letters.admin.times import local_time
 from letters.models import Delivery
 from letters.outputs.deliveries import delivery_record
+from letters.rosters import Roster, format_day
+
+
+class DeliveryAddForm(forms.ModelForm):
+    """
+    A delivery is permanent and public: once the letter, the day and the
+    recipient are valid, the form says what recording does (how many names
+    are frozen, as of which day, the recipient on a public page, for good) and
+    records only once "I understand" is ticked.
+    """
+
+    confirmed = forms.BooleanField(
+        required=False,
+        label=_("I understand: this list and its recipient are published, never to be changed or deleted"),
+    )
+
+    class Meta:
+        model = Delivery
+        fields = ["letter", "as_of", "recipient", "note"]
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        if self.errors or self.cleaned_data.get("confirmed"):
+            return
+        letter, day = self.cleaned_data["letter"], self.cleaned_data["as_of"]
+        names = Roster(letter, day).counts["total"]
+        self.add_error(
+            "confirmed",
+            ngettext(
+                "Recording freezes the list of {n} name as of {day} for good. “{recipient}” will be shown "
+                "as its recipient on a public page with the list. A delivery cannot be changed or deleted "
+                "afterwards. Check the list, then tick the box below to record it.",
+                "Recording freezes the list of {n} names as of {day} for good. “{recipient}” will be shown "
+                "as its recipient on a public page with the list. A delivery cannot be changed or deleted "
+                "afterwards. Check the list, then tick the box below to record it.",
+                names,
+            ).format(n=names, day=format_day(day, "en-gb"), recipient=self.cleaned_data["recipient"]),
+        )
 
 
 @admin.register(Delivery)
@@ -18,7 +59,7 @@ class DeliveryAdmin(GuardedListMixin, admin.ModelAdmin):
     list_filter = ["letter"]
     list_select_related = ["letter", "recorded_by"]
     date_hierarchy = "as_of"
-    add_fields = ["letter", "as_of", "recipient", "note"]
+    add_fields = ["letter", "as_of", "recipient", "note", "confirmed"]
     recorded_fields = [
         "letter",
         "number",
@@ -28,12 +69,17 @@ class DeliveryAdmin(GuardedListMixin, admin.ModelAdmin):
         "recorded_by",
         "recorded",
         "signatory_count",
-        "pdf_sha256",
+        "pdf_fingerprint",
         "public_page",
     ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("pdf")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = DeliveryAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fields(self, request, obj=None):
         return self.add_fields if obj is None else self.recorded_fields
@@ -54,6 +100,10 @@ class DeliveryAdmin(GuardedListMixin, admin.ModelAdmin):
     @admin.display(description="signatories")
     def signatory_count(self, obj: Delivery) -> int:
         return len(obj.entries)
+
+    @admin.display(description="PDF fingerprint (SHA-256)")
+    def pdf_fingerprint(self, obj: Delivery) -> str:
+        return obj.pdf_sha256
 
     @admin.display(description="public page and PDF")
     def public_page(self, obj: Delivery):

@@ -1,7 +1,7 @@
 """Letters in the staff panel: the list with its counts by status, and the change form's links."""
 
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count
 from django.http import HttpRequest
 from django.urls import reverse
@@ -11,11 +11,21 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
 from letters.admin.params import GuardedListMixin
-from letters.admin.times import LetterZoneAdminMixin, local_time
+from letters.admin.times import LetterZoneAdminMixin, TimeZoneField, local_time, zone_named
 from letters.lifecycle.moderation import BUCKETS, bucket_q
 from letters.lifecycle.retention import letter_purge_date
-from letters.models import Letter, LetterTranslation, is_timezone, validate_timezone
+from letters.models import Letter, LetterTranslation, validate_timezone
 from signatories.admin_search import BoundedSearchMixin
+
+# Plain help for the fields organizers mix up.
+HELP = {
+    "title": "The letter’s name on the site, in lists of letters and in e-mails to signers, "
+    "e.g. “Protect civic space in Veltrana”.",
+    "subject": "The “Re:” line printed at the top of the letter itself, e.g. “Re: The draft law on "
+    "associations”. Optional.",
+    "body": "The letter itself. Leave an empty line between paragraphs. A footnote: type [^1] where "
+    "its number goes, then at the very end, on a line of its own, [^1]: and the note’s text.",
+}
 
 
 def signatures_url(letter: Letter, queue: str = "all") -> str:
@@ -29,6 +39,7 @@ class LetterTranslationInline(admin.StackedInline):
 
     model = LetterTranslation
     extra = 0
+    template = "admin/letters/letter/translation_inline.html"
     fields = ["language", "status", "preview", "title", "subject", "salutation", "body", "closing"]
     readonly_fields = ["preview"]
 
@@ -47,11 +58,12 @@ class LetterAdmin(LetterZoneAdminMixin, GuardedListMixin, BoundedSearchMixin, ad
     list_filter = ["status", "language"]
     search_fields = ["title", "slug", "subject"]
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["counts", "links", "retention"]
+    readonly_fields = ["counts", "links", "retention", "preview"]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "status"]}),
+        # The zone first: every time below is read in it.
+        (None, {"fields": ["title", "slug", "status", "timezone", "language"]}),
         ("Signatures", {"fields": ["counts", "links"]}),
-        ("Text", {"fields": ["subject", "salutation", "body", "closing"]}),
+        ("Text", {"fields": ["subject", "salutation", "body", "closing", "preview"]}),
         (
             "Signing",
             {
@@ -65,7 +77,7 @@ class LetterAdmin(LetterZoneAdminMixin, GuardedListMixin, BoundedSearchMixin, ad
                 ]
             },
         ),
-        ("Presentation", {"fields": ["timezone", "language", "section_order"]}),
+        ("Presentation", {"fields": ["section_order"]}),
     ]
 
     def get_queryset(self, request: HttpRequest):
@@ -74,19 +86,43 @@ class LetterAdmin(LetterZoneAdminMixin, GuardedListMixin, BoundedSearchMixin, ad
 
     def letter_zone(self, request: HttpRequest, object_id) -> str:
         # The letter's own zone: the one chosen in this very form when it is being changed.
-        chosen = request.POST.get("timezone", "")
-        if is_timezone(chosen):
+        chosen = zone_named(request.POST.get("timezone", ""))  # "KST" too
+        if chosen:
             return chosen
         letter = self.get_object(request, object_id) if object_id else None
         return letter.timezone if letter else settings.TIME_ZONE
 
     def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
-        field = super().formfield_for_dbfield(db_field, request, **kwargs)
         if db_field.name == "timezone":
             # Checked by the form, beside the field: a name the model refused later would stay on the
             # letter the page goes on to show (its "today", its times), and the page would fail.
-            field.validators.append(validate_timezone)
+            return TimeZoneField(
+                label="Time zone",
+                initial=settings.TIME_ZONE,
+                validators=[validate_timezone],
+                help_text="Where the letter’s days begin and end: the opening and closing times below, "
+                "and the days of its lists, are read in this zone. Choose the city.",
+            )
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name in HELP:
+            field.help_text = HELP[db_field.name]
         return field
+
+    def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None and not zone_named(request.POST.get("timezone", "")):
+            # A new letter: its zone is chosen in this very form, so no zone is named yet.
+            for name in ("opens_at", "closes_at"):
+                if name in form.base_fields:
+                    form.base_fields[name].widget.zone = None
+        return form
+
+    @admin.display(description="preview")
+    def preview(self, letter: Letter):
+        if letter.pk is None:
+            return "Save to preview."
+        url = f"{letter.get_absolute_url()}?{urlencode({'lang': letter.language})}"
+        return format_html('<a href="{}">Preview the page as visitors see it</a>', url)
 
     @admin.display(description="closes", ordering="closes_at")
     def closes(self, letter: Letter) -> str:
@@ -122,6 +158,18 @@ class LetterAdmin(LetterZoneAdminMixin, GuardedListMixin, BoundedSearchMixin, ad
             return format_html('<a href="{}">preview</a>', letter.get_absolute_url())
         return format_html('<a href="{}">{}</a>', letter.get_absolute_url(), letter.get_absolute_url())
 
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model is not LetterTranslation:
+            return
+        for translation in formset.new_objects + [obj for obj, _ in formset.changed_objects]:
+            if translation.status == LetterTranslation.Status.DRAFT:
+                messages.info(
+                    request,
+                    f"The {translation.get_language_display()} translation is saved as a draft: visitors "
+                    "do not see it until its status is “ready”.",
+                )
+
     @admin.display(description="private data")
     def retention(self, letter: Letter) -> str:
         purge = letter_purge_date(letter) if letter.pk else None
@@ -133,10 +181,15 @@ class LetterAdmin(LetterZoneAdminMixin, GuardedListMixin, BoundedSearchMixin, ad
         day = date_format(timezone.localtime(purge), "j F Y")
         if purge <= timezone.now():
             return (
-                f"Past retention since {day}: signers' e-mails, IP hashes, names and notes "
-                "are deleted by the daily purge."
+                f"Past retention since {day}: signers' e-mail addresses, IP hashes and notes, and the "
+                "names of people who signed for an organization, are deleted by the daily purge. "
+                "The names printed on the list stay on it, in its PDFs and in its deliveries."
             )
-        return f"Signers' e-mails, IP hashes, names and notes will be deleted on {day}."
+        return (
+            f"Signers' e-mail addresses, IP hashes and notes, and the names of people who signed for "
+            f"an organization, will be deleted on {day}. The names printed on the list stay on it, "
+            "in its PDFs and in its deliveries."
+        )
 
     @admin.display(description="links")
     def links(self, letter: Letter):

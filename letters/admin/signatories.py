@@ -204,7 +204,7 @@ class DuplicatesMixin(GuardedListMixin, admin.ModelAdmin):
         message = f"Merged {outcome.merged} into “{outcome.kept}”: {outcome.moved} signatures now on it"
         if outcome.dropped:
             message += (
-                f", of which {outcome.dropped} duplicates retired (off every list, kept in the history)"
+                f", of which {outcome.dropped} duplicates set aside (off every list, kept in the history)"
             )
         self.message_user(request, message + ".", messages.SUCCESS)
 

@@ -31,6 +31,7 @@ from letters.lifecycle import moderation
 from letters.lifecycle.moderation import BUCKETS, bucket_q
 from letters.models import Correction, Letter, Signature
 from letters.signing import address_change
+from letters.signing.notices import approval_notice_enqueue, has_address
 from letters.signing.services import confirmation_resend
 from signatories import identity
 from signatories.admin_search import BoundedSearchMixin
@@ -527,9 +528,14 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
 
     @admin.action(description="Approve selected signatures", permissions=["change"], location=BOTH)
     def approve(self, request: HttpRequest, queryset):
-        self._report(
-            request, lifecycle.signatures_approve(signatures=queryset, user=request.user), "approved"
+        waiting = list(queryset.exclude(status=Signature.Status.APPROVED).values_list("pk", flat=True))
+        outcome = lifecycle.signatures_approve(signatures=queryset, user=request.user)
+        # "You are on the list", to each signer just approved who gave an address.
+        approved = Signature.objects.select_related("individual", "organization").filter(
+            pk__in=waiting, status=Signature.Status.APPROVED, erased_at=None
         )
+        approval_notice_enqueue([signature.pk for signature in approved if has_address(signature)])
+        self._report(request, outcome, "approved")
 
     @admin.action(
         description="Reject selected signatures (with a reason)…", permissions=["change"], location=BOTH

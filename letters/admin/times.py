@@ -6,18 +6,22 @@ KST"). Lists, pages and the dashboard call `local_time`; templates use the
 """
 
 import datetime as dt
+import functools
 import zoneinfo
+from pathlib import Path
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.utils.text import capfirst
 
+from letters.languages import zone_words
 from letters.lifecycle import EARLIEST_DAY
+from letters.models import is_timezone
 
 FORMAT = "%d %b %Y, %H:%M"
 # What a time input accepts: the format it shows, and ISO.
@@ -54,11 +58,8 @@ def abbreviation(local: dt.datetime) -> str:
 
 
 def zone_label(where, moment: dt.datetime | None = None) -> str:
-    """ "Europe/Zurich (CET)": the zone's name and its abbreviation now (or at `moment`)."""
-    zone = zone_of(where)
-    short = abbreviation((moment or dt.datetime.now(dt.UTC)).astimezone(zone))
-    name = str(getattr(zone, "key", zone))
-    return name if short == name else f"{name} ({short})"
+    """ "Zurich time (CET)": as the public pages name the zone (letters.languages.zone_words)."""
+    return zone_words(zone_of(where), moment)
 
 
 class ZonedDateTimeInput(forms.DateTimeInput):
@@ -80,7 +81,9 @@ class ZonedDateTimeInput(forms.DateTimeInput):
 
     def render(self, name, value, attrs=None, renderer=None):
         html = super().render(name, value, attrs, renderer)
-        return format_html('{} <span class="timezone">{}</span>', html, zone_label(self.zone))
+        # A new letter's zone is chosen in the same form: its name is not known yet.
+        label = zone_label(self.zone) if self.zone else "in the letter’s time zone, chosen above"
+        return format_html('{} <span class="timezone">{}</span>', html, label)
 
 
 def validate_day(moment: dt.datetime | dt.date) -> None:
@@ -138,3 +141,116 @@ class LetterZoneAdminMixin:
                 help_text=db_field.help_text or "In the letter’s time zone, e.g. “21 Sep 2023, 14:05”.",
             )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+# -- A letter's time zone, chosen from a list --------------------------------------
+
+# Abbreviations organizers type that name no zone ("KST"), and the zone they mean.
+# Those that name several places (IST: India, Ireland, Israel; CST: China, Cuba,
+# the US) are refused with a word of why.
+ABBREVIATIONS = {
+    "KST": "Asia/Seoul",
+    "JST": "Asia/Tokyo",
+    "HKT": "Asia/Hong_Kong",
+    "SGT": "Asia/Singapore",
+    "PHT": "Asia/Manila",
+    "WIB": "Asia/Jakarta",
+    "AEST": "Australia/Sydney",
+    "AEDT": "Australia/Sydney",
+    "NZST": "Pacific/Auckland",
+    "BST": "Europe/London",
+    "CEST": "Europe/Paris",
+    "EEST": "Europe/Athens",
+    "EDT": "America/New_York",
+    "PST": "America/Los_Angeles",
+    "PDT": "America/Los_Angeles",
+    "BRT": "America/Sao_Paulo",
+    "ART": "America/Argentina/Buenos_Aires",
+    "SAST": "Africa/Johannesburg",
+    "EAT": "Africa/Nairobi",
+    "WAT": "Africa/Lagos",
+}
+AMBIGUOUS = {"IST", "CST", "AST", "GST"}
+REGIONS = ["Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific"]
+
+
+@functools.cache
+def zone_countries() -> dict[str, str]:
+    """The ISO country code of each zone, from the time zone database's zone.tab ("Asia/Seoul": "KR")."""
+    import importlib.resources
+
+    places = [importlib.resources.files("tzdata") / "zoneinfo" / "zone.tab"]
+    places += [Path(root) / "zone.tab" for root in zoneinfo.TZPATH]
+    for place in places:
+        try:
+            text = place.read_text(encoding="utf-8")
+        except (OSError, ModuleNotFoundError):
+            continue
+        rows = (line.split("\t") for line in text.splitlines() if line and not line.startswith("#"))
+        return {row[2]: row[0] for row in rows if len(row) >= 3}
+    return {}
+
+
+def zone_city(name: str) -> str:
+    return name.rsplit("/", 1)[-1].replace("_", " ")
+
+
+@functools.cache
+def _zone_choices(language: str) -> list:
+    from django_countries import countries
+
+    countries_of = zone_countries()
+    names = sorted(zoneinfo.available_timezones())
+    groups = []
+    for region in REGIONS:
+        zones = [name for name in names if name.startswith(f"{region}/")]
+        options = []
+        for name in zones:
+            code = countries_of.get(name)
+            where = f"{zone_city(name)}, {countries.name(code)}" if code else zone_city(name)
+            options.append((name, f"{where} ({name})"))
+        groups.append((region, sorted(options, key=lambda option: option[1])))
+    others = [(name, name) for name in names if name.split("/", 1)[0] not in REGIONS]
+    return [("UTC", "UTC"), *groups, ("Other", others)]
+
+
+def zone_choices() -> list:
+    """Every zone, by region, each labelled by its city and country: "Seoul, South Korea (Asia/Seoul)"."""
+    return _zone_choices(translation.get_language() or "")
+
+
+def zone_named(value: str) -> str | None:
+    """The zone `value` names ("Asia/Seoul", or "KST" for it), or None."""
+    value = (value or "").strip()
+    if is_timezone(value):
+        return value
+    return ABBREVIATIONS.get(value.upper())
+
+
+class TimeZoneField(forms.ChoiceField):
+    """
+    A letter's zone, chosen from the list by city and country. A common
+    abbreviation that names no zone ("KST") is read as the zone it means;
+    one that names several places is refused beside the field.
+    """
+
+    default_error_messages = {
+        "invalid_choice": "“%(value)s” is not a time zone: choose the letter’s city from the list.",
+    }
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.pop("max_length", None)
+        kwargs.pop("empty_value", None)
+        super().__init__(choices=zone_choices, **kwargs)
+
+    def to_python(self, value) -> str:
+        value = super().to_python(value).strip()
+        if value.upper() in AMBIGUOUS:
+            raise ValidationError(
+                f"“{value.upper()}” is the name of more than one time zone: choose the city from the list.",
+                code="ambiguous",
+            )
+        return zone_named(value) or value
+
+    def valid_value(self, value) -> bool:
+        return is_timezone(value)

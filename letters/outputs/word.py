@@ -16,10 +16,11 @@ from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Pt
+from docx.shared import Inches, Mm, Pt
 from docx.text.paragraph import Paragraph
 
 from letters.languages import LetterVersions, interface_language, text_direction
+from letters.outputs.printing import DEFAULT_PAPER
 from letters.rosters import Roster
 from signatories.normalize import xml_text
 
@@ -37,9 +38,18 @@ EAST_ASIAN_FONTS = {"ja": "Noto Serif CJK JP", "zh-hans": "Noto Serif CJK SC"}
 BLOCKS = {"p", "h2", "h3", "h4", "li", "pre"}
 
 
-def letter_docx(roster: Roster, versions: LetterVersions) -> bytes:
+# Page sizes and margins of the papers the PDF is printed on (letters.outputs.printing.PAPERS).
+# python-docx's blank document is US Letter; a British letter whose PDF is A4 came out on it.
+PAGE_SIZES = {"a4": (Mm(210), Mm(297), Mm(25)), "letter": (Inches(8.5), Inches(11), Inches(1))}
+
+
+def letter_docx(roster: Roster, versions: LetterVersions, paper: str = DEFAULT_PAPER) -> bytes:
     with translation.override(versions.language):
         document = _Writer(roster, versions).write()
+    width, height, margin = PAGE_SIZES[paper]
+    for section in document.sections:
+        section.page_width, section.page_height = width, height
+        section.left_margin = section.right_margin = section.top_margin = section.bottom_margin = margin
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()

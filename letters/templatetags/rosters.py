@@ -4,7 +4,7 @@ from html import escape
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
-from letters.languages import date_language, text_direction
+from letters.languages import date_language, text_direction, zone_words
 from letters.models import Letter
 from letters.rosters import RosterEntry, format_day
 
@@ -46,8 +46,10 @@ def letter_day(value: dt.date | dt.datetime | None, letter: Letter) -> str:
 
 @register.filter
 def letter_moment(value: dt.datetime | None, letter: Letter) -> str:
-    """ "21 September 2023, 14:00 Europe/Zurich", in the letter's time zone and the page's language."""
+    """ "21 September 2023, 14:00 Zurich time (CEST)", in the letter's time zone and the page's language."""
     if value is None:
         return ""
     local = value.astimezone(letter.tzinfo)
-    return f"{format_day(local.date(), date_language(letter))}, {local:%H:%M} {letter.timezone}"
+    return (
+        f"{format_day(local.date(), date_language(letter))}, {local:%H:%M} {zone_words(letter.tzinfo, value)}"
+    )

@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
+from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_safe
@@ -18,6 +19,7 @@ from letters.models import Delivery, Letter, LetterTranslation
 from letters.outputs import cache
 from letters.outputs.middleware import stored_page
 from letters.rosters import AsOfError, Roster, RosterPage, one_snapshot
+from letters.templatetags.letters_index import has_closed
 from staff.access import is_staff
 
 
@@ -111,12 +113,14 @@ def bad_as_of(request: HttpRequest, letter: Letter, error: AsOfError) -> HttpRes
 def index(request: HttpRequest) -> HttpResponse:
     letters = Letter.objects.public().order_by("-opens_at", "-created_at")
     letters = languages.with_texts(letters, request.LANGUAGE_CODE)
+    now = timezone.now()
+    closed = [letter for letter in letters if has_closed(letter, now)]
     return render(
         request,
         "letters/index.html",
         {
-            "open_letters": [letter for letter in letters if letter.status == Letter.Status.OPEN],
-            "closed_letters": [letter for letter in letters if letter.status == Letter.Status.CLOSED],
+            "open_letters": [letter for letter in letters if letter not in closed],
+            "closed_letters": closed,
         },
     )
 

@@ -66,3 +66,49 @@ def screenshot():
         return path
 
     return save
+
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+@pytest.fixture
+def axe():
+    """
+    Runs axe-core (package.json; `make test` installs it with npm ci) on a page
+    against WCAG 2.2 AA and returns its violations, each as "rule: n elements
+    (first selectors)". The page's context must bypass the CSP, which forbids
+    the injected script.
+    """
+    if not AXE.exists():
+        pytest.skip(f"{AXE} is missing: npm ci (make test does this)")
+
+    def violations(page) -> list[str]:
+        page.add_script_tag(path=str(AXE))
+        found = page.evaluate(
+            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}}).then(r => r.violations.map("
+            "v => [v.id, v.nodes.length, v.nodes.slice(0, 3).map("
+            "n => n.target.join(' ') + ' — ' + n.failureSummary)]))",
+            WCAG_22_AA,
+        )
+        return [f"{rule}: {count} elements ({', '.join(targets)})" for rule, count, targets in found]
+
+    return violations
+
+
+@pytest.fixture
+def staff_browser_page(browser, live_server, django_user_model):
+    """A superuser's page at 1280×800, logged in, with the CSP bypassed (for axe)."""
+    django_user_model.objects.create_superuser("organizer", "organizer@example.org", "a-long-password")
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 1280, "height": 800}, bypass_csp=True
+    )
+    page = context.new_page()
+    page.set_default_timeout(10000)
+    page.goto("/admin/login/")
+    page.get_by_label("Username").fill("organizer")
+    page.get_by_label("Password").fill("a-long-password")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/admin/")
+    yield page
+    context.close()

@@ -76,8 +76,10 @@ def test_a_signer_withdraws(page, live_server):
 
     page.goto(f"/withdraw/{make_manage_token(signature.pk)}/")  # an old link leads to the signer's page
     expect(page.get_by_role("heading", name="Withdraw your signature")).to_be_visible()
+    page.get_by_text("Withdraw my signature…").click()  # the second step
     page.get_by_label("Reason (optional").fill("I changed jobs.")
-    page.get_by_role("button", name="Withdraw my signature").click()
+    page.get_by_label("I understand that my signature leaves the list").check()
+    page.get_by_role("button", name="Yes, withdraw my signature").click()
     expect(page.get_by_text("Your signature is withdrawn")).to_be_visible()
 
     page.goto("/letters/civic-space/")

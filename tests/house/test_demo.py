@@ -63,3 +63,17 @@ def test_the_demo_closed_letter_has_a_realistic_list(tmp_path, settings):
     )
     # An organization that signed both letters is one organization.
     assert closed.signatures.filter(organization__name="Front Line Solidarity").exists()
+
+
+def test_load_demo_prints_addresses_to_open_not_paths(tmp_path, settings):
+    import io
+
+    settings.VAR_DIR = tmp_path
+    settings.SITE_URL = "http://127.0.0.1:8123"
+    out = io.StringIO()
+
+    call_command("load_demo", stdout=out)
+
+    text = out.getvalue()
+    assert "http://127.0.0.1:8123/letters/veltrana-civic-space/" in text
+    assert "Staff login at http://127.0.0.1:8123/admin/" in text

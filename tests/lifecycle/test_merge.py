@@ -220,7 +220,7 @@ def test_the_merge_page_gives_the_days_of_the_letter_s_own_calendar(staff_client
     ).content.decode()
 
     assert "signed 31 Aug 2023" in page
-    assert "listed from 31 Aug 2023 until 9 Sep 2023" in page
+    assert "on the list from 31 Aug 2023 until 9 Sep 2023" in page
 
 
 def test_a_correction_waiting_on_a_merged_signature_ends_when_the_entry_that_stands_for_it_is_withdrawn(

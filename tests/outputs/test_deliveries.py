@@ -276,6 +276,7 @@ def test_staff_record_a_delivery_in_the_admin(client, signed, staff):
             "as_of": "2023-09-21",
             "recipient": "Office of the President",
             "note": "By hand",
+            "confirmed": "on",
         },
     )
     assert response.status_code == 302
@@ -368,3 +369,43 @@ def test_the_since_page_never_ties_a_signers_new_name_to_the_one_they_were_deliv
     assert "Nadie Conocido" in added and "Tomás" not in added
     assert "Tomás Ojea-Quintana" in removed and "Nadie Conocido" not in removed
     assert '<dd class="count-added">2</dd>' in since
+
+
+def test_the_admin_asks_before_recording_a_permanent_public_delivery(client, signed, staff):
+    # Issue: a delivery was permanent and public without a word of warning.
+    client.force_login(staff)
+    data = {"letter": signed.pk, "as_of": "2023-09-21", "recipient": "Office of the President", "note": ""}
+
+    response = client.post("/admin/letters/delivery/add/", data)
+
+    assert response.status_code == 200
+    assert not Delivery.objects.exists()
+    html = response.content.decode()
+    assert "Recording freezes the list of 3 names as of 21 September 2023 for good." in html
+    assert "“Office of the President” will be shown as its recipient on a public page" in html
+    assert "cannot be changed or deleted" in html
+    assert 'name="confirmed"' in html
+
+    response = client.post("/admin/letters/delivery/add/", data | {"confirmed": "on"})
+
+    assert response.status_code == 302
+    assert Delivery.objects.get().recipient == "Office of the President"
+
+
+def test_the_delivery_page_names_the_zone_as_the_admin_does(client, staff_client, db):
+    from letters.models import Letter
+
+    letter = Letter.objects.create(
+        slug="seoul", title="Seoul letter", body="Text.", status=Letter.Status.OPEN, timezone="Asia/Seoul"
+    )
+    signature_row(letter, make_individual("Kim Minji"))
+    delivery = Delivery.objects.create(
+        letter=letter, number=1, as_of=dt.date(2023, 9, 21), recipient="The Minister", pdf=b"%PDF-"
+    )
+
+    page = client.get("/letters/seoul/deliveries/1/").content.decode()
+    admin = staff_client.get(f"/admin/letters/letter/{letter.pk}/change/").content.decode()
+
+    assert "Asia/Seoul" not in page
+    assert f"{delivery.recorded_at.astimezone(letter.tzinfo):%H:%M} Seoul time (KST)" in page
+    assert '<span class="timezone">Seoul time (KST)</span>' in admin

@@ -250,3 +250,17 @@ def test_a_pdf_cache_outage_asks_to_come_back_for_a_long_list(
     assert response["Retry-After"]
     assert not queued.enqueue.called
     assert renders == []
+
+
+def test_a_un_document_symbol_is_never_broken_at_its_slashes(client, letter, tmp_path):
+    # "A/HRC/25/63" broke at its slash at the end of a line: "A/" on one line, "HRC/25/63" on the next.
+    paragraphs = [f"{'word ' * n}see A/HRC/25/63 and E/CN.4/2005/L.10." for n in range(0, 40)]
+    letter.body = "\n\n".join(paragraphs)
+    letter.save()
+    signature_row(letter, make_individual("Jane Doe"))
+
+    response = client.get("/letters/civic-space/letter.pdf?as_of=2023-09-21")
+
+    text = pdf_text(response.content, tmp_path, raw=True)
+    assert text.count("A/HRC/25/63") == len(paragraphs)
+    assert text.count("E/CN.4/2005/L.10") == len(paragraphs)

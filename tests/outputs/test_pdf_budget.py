@@ -134,7 +134,7 @@ def test_the_time_to_come_back_is_on_the_letters_clock(client, signed, renders, 
         response = client.get(f"{PDF}?lang=ko")
     assert response.status_code == 429
     notice = re.search(r'role="status">(.*?)</p>', response.content.decode(), re.S).group(1)
-    assert re.search(r"2026년 11월 24일, 03:3[01] America/New_York", notice), notice
+    assert re.search(r"2026년 11월 24일, 03:3[01] New York 시간\(EST\)", notice), notice
     assert "8:3" not in notice
 
 

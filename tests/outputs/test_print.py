@@ -105,3 +105,12 @@ def test_notes_are_numbered_in_the_order_the_text_cites_them_not_the_order_they_
     assert re.search(r'href="#fn:funding"[^>]*>2</a>', html)
     notes = html[html.index('class="letter-footnotes"') :]
     assert notes.index("On arrests.") < notes.index("On funding.")
+
+
+def test_korean_is_kept_whole_between_words_in_print(client):
+    from pathlib import Path
+
+    from django.contrib.staticfiles import finders
+
+    css = Path(finders.find("css/print.css")).read_text(encoding="utf-8")
+    assert ":lang(ko) { word-break: keep-all; }" in css

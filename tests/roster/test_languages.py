@@ -22,7 +22,7 @@ from pypdf import PdfReader
 from letters.models import Correction, Letter, LetterTranslation, Signature
 from letters.outputs.deliveries import delivery_record
 from letters.rosters import Roster
-from letters.signing import tasks
+from letters.signing import notices, tasks
 from letters.signing.tokens import make_confirm_token, make_correction_token, make_manage_token
 from tests.factories import (
     make_individual,
@@ -702,6 +702,7 @@ def signer_emails(signature: Signature, language: str) -> list[str]:
     ]
     messages.append(tasks.signature_email(signature, "already-signed", to="someone@example.org"))
     signature.withdrawn_at = None
+    messages.append(notices.approval_notice(signature))  # "you are on the list"
     mail.outbox.clear()
     tasks.send_links_email.call(letter_id=signature.letter_id, signature_ids=[signature.pk])
     messages.extend(mail.outbox)
@@ -790,3 +791,23 @@ def test_the_word_document_of_a_day_before_anyone_signed_says_so_as_the_print_ve
     paragraphs = word_paragraphs(client.get(f"/letters/civic-space/letter.docx{query}").content)
 
     assert message in [paragraph.text for paragraph in paragraphs]
+
+
+def test_the_korean_as_of_banner_says_the_end_of_the_day_plainly(client, letter):
+    signature_row(letter, make_individual("Lee Yanghee"))
+
+    html = client.get("/letters/civic-space/?as_of=2023-09-21&lang=ko").content.decode()
+
+    # Was "이것은 … 끝 무렵의" ("around the end of"): a list is as of the end of the day, exactly.
+    assert "이 명단은 2023년 9월 21일이 끝난 시점의 서명자 명단으로, 오늘 기준 명단이 아닙니다." in html
+    assert "끝 무렵" not in html
+
+
+def test_country_names_are_the_ones_readers_know(client, letter):
+    # django-countries printed "Naoero" for Nauru and, in Korean, "케이맨 섬1" for the Cayman Islands.
+    english = client.get("/letters/civic-space/sign/?lang=en-gb").content.decode()
+    korean = client.get("/letters/civic-space/sign/?lang=ko").content.decode()
+
+    assert '<option value="NR">Nauru</option>' in english and "Naoero" not in english
+    assert '<option value="KY">케이맨 제도</option>' in korean and "케이맨 섬1" not in korean
+    assert '<option value="NR">나우루</option>' in korean

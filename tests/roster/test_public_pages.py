@@ -58,3 +58,25 @@ def test_the_bad_date_page_keeps_the_date_picker(client, letter):
     assert "is not a date" in html
     assert '<input type="date" id="as-of" name="as_of"' in html
     assert 'action="/letters/civic-space/"' in html
+
+
+def test_a_letter_past_its_closing_moment_is_listed_as_closed(client, db):
+    # Still "open" in the database: nobody closed it by hand; its closing moment passed.
+    make_letter(title="Past its day", closes_at=dt.datetime(2023, 9, 21, 12, tzinfo=dt.UTC))
+
+    html = client.get("/").content.decode()
+
+    assert "open until" not in html
+    assert "closed on 21 September 2023" in html
+    assert html.index("Past its day") > html.index('id="closed-heading"')
+    assert 'id="open-heading"' not in html
+
+
+def test_every_page_names_its_icon_so_browsers_ask_for_no_missing_favicon(client, staff_client, letter):
+    from django.contrib.staticfiles import finders
+
+    assert finders.find("favicon.svg")
+    for url in ("/", "/letters/civic-space/", "/letters/civic-space/sign/", "/letters/civic-space/print/"):
+        html = client.get(url).content.decode()
+        assert '<link rel="icon" href="/static/favicon.svg' in html, url
+    assert '<link rel="icon" href="/static/favicon.svg' in staff_client.get("/admin/").content.decode()

@@ -798,3 +798,21 @@ def test_erasing_deletes_what_staff_wrote_of_a_rejected_signer(client, letter, s
     signature.refresh_from_db()
     assert signature.rejection_reason == ""
     assert not LogEntry.objects.filter(change_message__contains="ministry").exists()
+
+
+def test_withdrawal_is_a_step_of_its_own_that_says_a_waiting_correction_is_dropped(client, signature):
+    # Issue: "Withdraw my signature" acted on one click, looked like "Save the correction" and
+    # silently dropped a correction awaiting review.
+    signature.letter.requires_approval = True
+    signature.letter.save()
+    client.post(url(signature), {"action": "correct", "name": "Jane Doe", "title": "Dean of Law"})
+
+    html = client.get(url(signature)).content.decode()
+
+    withdraw = html[html.index('id="withdraw-heading"') :]
+    withdraw = withdraw[: withdraw.index("</section>")]
+    assert "The correction awaiting the organizers’ review is dropped if you withdraw." in withdraw
+    assert "<details" in withdraw and "Withdraw my signature…" in withdraw
+    assert 'class="button-danger"' in withdraw and "Yes, withdraw my signature" in withdraw
+    assert 'name="understood" id="id_understood" required' in withdraw
+    assert "cannot be undone" in withdraw

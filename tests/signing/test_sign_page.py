@@ -62,3 +62,13 @@ def test_optional_fields_say_so_in_their_labels():
         for name, field in form.base_fields.items():
             if name != HONEYPOT_FIELD and not field.required and field.widget.input_type != "checkbox":
                 assert "(optional)" in str(field.label), field.label
+
+
+def test_the_sign_pages_say_the_link_opens_a_page_with_a_button(client, letter):
+    # They said the signature counts "once you open" the link; the link opens a page with a button.
+    sign = client.get("/letters/civic-space/sign/").content.decode()
+    done = client.get("/letters/civic-space/sign/thanks/").content.decode()
+
+    assert "once you open" not in sign
+    assert "press the button on the page it opens" in sign
+    assert "press the button on the page it opens to confirm your signature" in done

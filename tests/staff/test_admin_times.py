@@ -35,7 +35,7 @@ def test_a_letter_shows_its_opening_times_in_its_own_zone(staff_client):
         r'<input[^>]* name="opens_at" value="([^"]*)"[^>]*> <span class="timezone">([^<]*)</span>', html
     )
     assert opens.groups()[0] == "7 Nov 2026, 09:00"
-    assert opens.groups()[1].startswith("Europe/Zurich (")
+    assert opens.groups()[1] == "Zurich time (CET)"  # as the public pages name it
     assert 'name="closes_at" value="23 Dec 2026, 17:55"' in html
 
 
@@ -109,7 +109,9 @@ def test_what_django_renders_by_itself_has_the_same_format(staff_client):
 
 def test_a_new_letter_takes_its_times_in_the_zone_chosen_for_it(staff_client):
     form = staff_client.get("/admin/letters/letter/add/").content.decode()
-    assert '<span class="timezone">UTC</span>' in form
+    # Not "UTC": the times are read in the zone chosen above them, in the same form.
+    assert '<span class="timezone">UTC</span>' not in form
+    assert '<span class="timezone">in the letter’s time zone, chosen above</span>' in form
     data = letter_form_data(make_letter(slug="model"), slug="new-one", timezone="Europe/Zurich")
 
     response = staff_client.post("/admin/letters/letter/add/", data | {"opens_at": "1 Dec 2026, 09:00"})
@@ -280,3 +282,41 @@ def test_an_import_written_a_batch_at_a_time_is_dated_by_its_day_too():
     letter.save()
     signed_at = Signature.objects.get(individual__name="Batch Signer").signed_at
     assert letter.local_date(signed_at) == SANTIAGO_DST_DAY
+
+
+def test_the_letter_form_leads_with_its_zone_chosen_by_city_and_country(staff_client):
+    form = staff_client.get("/admin/letters/letter/add/").content.decode()
+
+    assert form.index('name="timezone"') < form.index('name="opens_at"') < form.index('name="closes_at"')
+    assert '<select name="timezone"' in form
+    assert '<option value="Asia/Seoul">Seoul, South Korea (Asia/Seoul)</option>' in form
+    assert "Where the letter’s days begin and end" in form
+    # Plain help for the fields organizers mix up.
+    assert "The letter’s name on the site" in form
+    assert "The “Re:” line printed at the top of the letter itself" in form
+    assert "type [^1] where its number goes" in form
+
+
+def test_a_zone_typed_as_kst_is_read_as_seoul_and_ist_is_refused_beside_the_field(staff_client):
+    model = make_letter(slug="model")
+    data = letter_form_data(model, slug="seoul-letter", timezone="KST", opens_at="1 Dec 2026, 09:00")
+
+    response = staff_client.post("/admin/letters/letter/add/", data)
+
+    assert response.status_code == 302
+    letter = Letter.objects.get(slug="seoul-letter")
+    assert (letter.timezone, letter.opens_at) == ("Asia/Seoul", dt.datetime(2026, 12, 1, 0, 0, tzinfo=dt.UTC))
+
+    response = staff_client.post("/admin/letters/letter/add/", data | {"slug": "other", "timezone": "IST"})
+
+    assert response.status_code == 200
+    assert "more than one time zone: choose the city from the list" in response.content.decode()
+    assert not Letter.objects.filter(slug="other").exists()
+
+
+def test_the_letter_page_previews_its_text(staff_client):
+    letter = make_letter(slug="draft", status=Letter.Status.DRAFT, language="ko")
+
+    form = staff_client.get(f"/admin/letters/letter/{letter.pk}/change/").content.decode()
+
+    assert '<a href="/letters/draft/?lang=ko">Preview the page as visitors see it</a>' in form

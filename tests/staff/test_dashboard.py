@@ -104,3 +104,16 @@ def test_a_letter_closed_before_its_closing_day_says_when_it_closed(staff_client
     card = html[html.index('id="letter-' + letter.slug) :]
     assert f"Closed {planned:%d %b %Y}".replace("Closed 0", "Closed ") not in card
     assert f"Closed {timezone.now():%d %b %Y}".replace("Closed 0", "Closed ") in card
+
+
+def test_a_letter_past_its_closing_moment_is_among_the_closed(staff_client):
+    make_letter(slug="past", title="Past its day", closes_at=dt.datetime(2023, 9, 21, 12, tzinfo=dt.UTC))
+
+    html = staff_client.get("/admin/").content.decode()
+
+    assert "No letter is open for signatures." in html
+    assert html.index('id="letter-past"') > html.index("Closed letters")
+    card = html[html.index('id="letter-past"') :]
+    card = card[: card.index("</section>")]
+    assert "Closed 21 Sep 2023" in card
+    assert "Closes " not in card

@@ -179,7 +179,10 @@ class Command(BaseCommand):
         else:
             with transaction.atomic():
                 letter = self.load()
-            self.stdout.write(self.style.SUCCESS(f"Loaded the demo letter: /letters/{letter.slug}/"))
+            self.stdout.write(
+                self.style.SUCCESS(f"Loaded the demo letter: {settings.SITE_URL}/letters/{letter.slug}/")
+            )
+        self.stdout.write(f"The site: {settings.SITE_URL}/")
         self.print_login()
 
     def load(self) -> Letter:
@@ -347,4 +350,4 @@ class Command(BaseCommand):
             password_file.write_text(password + "\n")
             password_file.chmod(0o600)
         password = password_file.read_text().strip()
-        self.stdout.write(f"Staff login at /admin/: user admin, password {password}")
+        self.stdout.write(f"Staff login at {settings.SITE_URL}/admin/: user admin, password {password}")

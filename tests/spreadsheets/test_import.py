@@ -206,7 +206,7 @@ def test_a_missing_column_is_reported_before_any_row(tmp_path, letter):
     # Without a type column every row is an individual; the other missing ones are all named, no row read.
     assert err.getvalue().splitlines() == [
         "The file has no “signed_on” column. The first line must name the columns: type, name, title, "
-        "acronym, country, signed_on, email, sort_name, website."
+        "acronym, country, signed_on, email, family_name, sort_name, website."
     ]
 
 

@@ -266,7 +266,7 @@ class IndividualAdmin(DuplicatesMixin, BoundedSearchMixin, admin.ModelAdmin):
     search_fields = ["name", "sort_name", "title", "email", "canonical_email"]
     ordering = ["name"]
     fieldsets = [
-        (None, {"fields": ["name", "sort_name", "title", "country"]}),
+        (None, {"fields": ["name", "family_name", "sort_name", "title", "country"]}),
         ("Private", {"fields": ["email", "notes"]}),
     ]
 

@@ -35,3 +35,9 @@ def test_the_private_export_names_them_with_the_flag(staff_client, signatures):
     rows = list(csv.DictReader(io.StringIO(export(staff_client, 0).decode("utf-8-sig"), newline="")))
     flags = {row["name"]: row["unnamed"] for row in rows}
     assert flags == {"Hidden Defender": "1", "Open Person": "0"}
+
+
+def test_staff_see_and_set_a_persons_family_name(staff_client, letter):
+    person = make_individual("Lee Yanghee", family_name="Lee")
+    html = staff_client.get(f"/admin/signatories/individual/{person.pk}/change/").content.decode()
+    assert 'name="family_name"' in html and 'value="Lee"' in html

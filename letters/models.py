@@ -333,6 +333,12 @@ class Signature(models.Model):
     # Changes whenever the row does: rosters fingerprint themselves with it, so
     # code that moves signatures with QuerySet.update() must set it too.
     updated_at = models.DateTimeField(auto_now=True)
+    # Counted, never named: every public list shows it only as a number at the
+    # end of its section (docs/design.md, "Signers who cannot be named").
+    unnamed = models.BooleanField(
+        default=False,
+        help_text="Counted on the public list but not named there, for the signer’s safety.",
+    )
 
     objects = SignatureQuerySet.as_manager()
 
@@ -347,6 +353,7 @@ class Signature(models.Model):
         "signed_at",
         "withdrawn_at",
         "erased_at",
+        "unnamed",
     )
 
     class Meta:
@@ -574,6 +581,9 @@ class Delivery(models.Model):
     # delivery" compares people rather than spellings (a title edited later is
     # not a withdrawal plus a new signature). Never shown on a public page.
     signature_ids = models.JSONField(default=list, editable=False)
+    # How many signed unnamed, by kind ({"individual": 3, "organization": 1}):
+    # frozen with the entries, printed as a count, never as names.
+    unnamed = models.JSONField(default=dict, editable=False)
 
     objects = DeliveryQuerySet.as_manager()
 
@@ -591,6 +601,8 @@ class Delivery(models.Model):
         # over on a day can never be rewritten afterwards.
         if not self._state.adding:
             raise FrozenDeliveryError("A delivery cannot be changed after it is recorded.")
+        if not self.unnamed and self.letter_id is not None and self.as_of is not None:
+            self.unnamed = self._unnamed_on_roster()
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
@@ -608,6 +620,18 @@ class Delivery(models.Model):
             raise ValidationError(
                 {"as_of": "Nobody was on the list at the end of that day: there is nothing to deliver."}
             )
+
+    def _unnamed_on_roster(self) -> dict[str, int]:
+        unnamed = Signature.objects.on_roster(self.letter, as_of=self.as_of).filter(unnamed=True)
+        return unnamed.aggregate(
+            individual=models.Count("pk", filter=Q(individual__isnull=False)),
+            organization=models.Count("pk", filter=Q(organization__isnull=False)),
+        )
+
+    @property
+    def unnamed_counts(self) -> dict[str, int]:
+        """The unnamed signatures as delivered, by kind (none in a delivery recorded before they existed)."""
+        return {kind: self.unnamed.get(kind, 0) for kind in ("individual", "organization")}
 
 
 # What a list prints of a signatory, and sorts it by (letters.rosters reads these).

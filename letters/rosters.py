@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, cached_property
 
 from django.db import DatabaseError, connection, transaction
@@ -132,6 +132,41 @@ class Section:
     type: str
     heading: str
     entries: list[RosterEntry]
+    # Signers who cannot be named: counted at the end of the section, never listed.
+    unnamed: int = 0
+
+    @property
+    def unnamed_text(self) -> str:
+        """ "and 12 other organizations that cannot be named for their safety", in the page's language."""
+        n, count = self.unnamed, formats.number_format(self.unnamed, use_l10n=True, force_grouping=True)
+        if not n:
+            return ""
+        if self.type == Roster.INDIVIDUALS:
+            if self.entries:
+                text = ngettext(
+                    "and %(count)s other individual who cannot be named for their safety",
+                    "and %(count)s other individuals who cannot be named for their safety",
+                    n,
+                )
+            else:
+                text = ngettext(
+                    "%(count)s individual who cannot be named for their safety",
+                    "%(count)s individuals who cannot be named for their safety",
+                    n,
+                )
+        elif self.entries:
+            text = ngettext(
+                "and %(count)s other organization that cannot be named for its safety",
+                "and %(count)s other organizations that cannot be named for their safety",
+                n,
+            )
+        else:
+            text = ngettext(
+                "%(count)s organization that cannot be named for its safety",
+                "%(count)s organizations that cannot be named for their safety",
+                n,
+            )
+        return text % {"count": count}
 
 
 class Roster:
@@ -179,8 +214,13 @@ class Roster:
         """The day, as the page's language writes it (the letter's own on a page in its language)."""
         return format_day(self.as_of, date_language(self.letter))
 
-    def signatures(self):
+    def listed(self):
+        """Everyone on the day's list, the unnamed too: what counts read."""
         return Signature.objects.on_roster(self.letter, as_of=self.as_of)
+
+    def signatures(self):
+        """The named signatures: the only ones any page, file or embed may print."""
+        return self.listed().filter(unnamed=False)
 
     @cached_property
     def section_types(self) -> list[str]:
@@ -190,9 +230,9 @@ class Roster:
         nobody off a list (docs/design.md, "The list as of a day").
         """
         types = []
-        if self.letter.accepts_individuals or self.signatures().individuals().exists():
+        if self.letter.accepts_individuals or self.listed().individuals().exists():
             types.append(self.INDIVIDUALS)
-        if self.letter.accepts_organizations or self.signatures().organizations().exists():
+        if self.letter.accepts_organizations or self.listed().organizations().exists():
             types.append(self.ORGANIZATIONS)
         if self.letter.section_order == Letter.SectionOrder.ORGANIZATIONS_FIRST:
             types.reverse()
@@ -262,14 +302,46 @@ class Roster:
 
     @cached_property
     def counts(self) -> dict[str, int]:
+        """Each kind's count, the unnamed included, and how many of them are unnamed."""
         by_type = {section.type: len(section.entries) for section in self.sections}
-        individuals = by_type.get(self.INDIVIDUALS, 0)
-        organizations = by_type.get(self.ORGANIZATIONS, 0)
+        unnamed = self.unnamed_counts
+        individuals = by_type.get(self.INDIVIDUALS, 0) + unnamed[self.INDIVIDUALS]
+        organizations = by_type.get(self.ORGANIZATIONS, 0) + unnamed[self.ORGANIZATIONS]
         return {
             "individuals": individuals,
             "organizations": organizations,
+            "unnamed_individuals": unnamed[self.INDIVIDUALS],
+            "unnamed_organizations": unnamed[self.ORGANIZATIONS],
             "total": individuals + organizations,
         }
+
+    @cached_property
+    def unnamed_counts(self) -> dict[str, int]:
+        """
+        How many of each kind are listed unnamed: one query, which reads no name.
+        A delivery's roster (`letters.outputs.deliveries.FrozenRoster`) has the
+        count it froze instead.
+        """
+        frozen = getattr(getattr(self, "delivery", None), "unnamed_counts", None)
+        if frozen is not None:
+            return frozen
+        counts = (
+            self.listed()
+            .filter(unnamed=True)
+            .aggregate(
+                individual=Count("pk", filter=Q(individual__isnull=False)),
+                organization=Count("pk", filter=Q(organization__isnull=False)),
+            )
+        )
+        return {self.INDIVIDUALS: counts["individual"], self.ORGANIZATIONS: counts["organization"]}
+
+    @property
+    def printed_sections(self) -> list[Section]:
+        """The sections a page or file prints: the named entries, then the unnamed count."""
+        sections = [
+            replace(section, unnamed=self.unnamed_counts.get(section.type, 0)) for section in self.sections
+        ]
+        return [section for section in sections if section.entries or section.unnamed]
 
     @property
     def is_before_opening(self) -> bool:
@@ -390,11 +462,22 @@ class RosterPage(Roster):
 
     @cached_property
     def counts(self) -> dict[str, int]:
-        counts = self.signatures().aggregate(
+        counts = self.listed().aggregate(
             individuals=Count("pk", filter=Q(individual__isnull=False)),
             organizations=Count("pk", filter=Q(organization__isnull=False)),
+            unnamed_individuals=Count("pk", filter=Q(individual__isnull=False, unnamed=True)),
+            unnamed_organizations=Count("pk", filter=Q(organization__isnull=False, unnamed=True)),
         )
         return counts | {"total": counts["individuals"] + counts["organizations"]}
+
+    @cached_property
+    def unnamed_counts(self) -> dict[str, int]:
+        # Read with the counts, in the same query.
+        counts = self.counts
+        return {
+            self.INDIVIDUALS: counts["unnamed_individuals"],
+            self.ORGANIZATIONS: counts["unnamed_organizations"],
+        }
 
     @property
     def is_searching(self) -> bool:
@@ -404,7 +487,8 @@ class RosterPage(Roster):
     def pages(self) -> int:
         if self.is_searching:
             return 1
-        return max(1, -(-self.counts["individuals"] // self.PER_PAGE))
+        named = self.counts["individuals"] - self.counts["unnamed_individuals"]
+        return max(1, -(-named // self.PER_PAGE))
 
     @property
     def is_paginated(self) -> bool:
@@ -429,6 +513,15 @@ class RosterPage(Roster):
         if self.counts["total"] == 0:
             return []
         return super().sections
+
+    @property
+    def printed_sections(self) -> list[Section]:
+        # The unnamed are no match for a search, and are counted once, after the last page.
+        sections = super().printed_sections
+        for section in sections:
+            if self.is_searching or (section.type == self.INDIVIDUALS and self.number < self.pages):
+                section.unnamed = 0
+        return [section for section in sections if section.entries or section.unnamed]
 
     @property
     def matches(self) -> int:

@@ -149,6 +149,14 @@ class Individual(Signatory):
     # When the person's name was deleted (an erasure, or retention of a name no
     # list printed): the record is nobody to compare anyone with any more.
     forgotten_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # As the person gives it: the list sorts them by it ("Lee" for "Lee Yanghee"),
+    # unless staff set a sort name. Empty: the last word of the name is used.
+    family_name = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="As the person gives it (“Lee” for “Lee Yanghee”): the list sorts by it "
+        "when no sort name is set.",
+    )
 
     class Meta:
         constraints = [
@@ -190,6 +198,7 @@ class Individual(Signatory):
 
     def refresh_derived_fields(self) -> None:
         self.title = clean_text(self.title)
+        self.family_name = clean_text(self.family_name)
         self.email = self.email.strip()
         self.canonical_email = canonical_email(self.email) if self.email else ""
         super().refresh_derived_fields()
@@ -197,7 +206,7 @@ class Individual(Signatory):
 
     @property
     def effective_sort_name(self) -> str:
-        return self.sort_name or derive_sort_name(self.name)
+        return self.sort_name or derive_sort_name(self.name, family_name=self.family_name)
 
 
 class DismissedDuplicate(models.Model):

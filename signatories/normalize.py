@@ -273,11 +273,15 @@ def mailbox_key(email: str) -> str:
     return canonical_email(f"{local}@{domain.rstrip('.')}")
 
 
-def derive_sort_name(name: str) -> str:
+def derive_sort_name(name: str, family_name: str = "") -> str:
     """
     "Tomás Ojea-Quintana" -> "Ojea-Quintana, Tomás": the last word first.
-    Names written family name first ("Lee Yanghee") need an explicit sort name.
+    Names written family name first ("Lee Yanghee") need the family name their
+    owner gives: "Lee" makes it "Lee, Yanghee", "Ojea Quintana" makes "Tomás
+    Ojea Quintana" "Ojea Quintana, Tomás".
     """
+    if clean_text(family_name):
+        return _family_first(clean_text(name), clean_text(family_name))
     words = clean_text(name).split(" ")
     suffix = []
     while len(words) > 2 and words[-1].casefold() in NAME_SUFFIXES:
@@ -286,6 +290,18 @@ def derive_sort_name(name: str) -> str:
         return " ".join(words + suffix)
     family = words.pop()
     return f"{family}, {' '.join(words + suffix)}"
+
+
+def _family_first(name: str, family: str) -> str:
+    """The family name, then the rest of the name (all of it when the family name is not in it)."""
+    words, family_words = name.split(" "), family.split(" ")
+    size = len(family_words)
+    folded = [word.casefold() for word in family_words]
+    for start in range(len(words) - size + 1):
+        if [word.casefold() for word in words[start : start + size]] == folded:
+            rest = words[:start] + words[start + size :]
+            return f"{family}, {' '.join(rest)}" if rest else family
+    return f"{family}, {name}"
 
 
 @cache

@@ -274,7 +274,7 @@ class IndividualAdmin(DuplicatesMixin, BoundedSearchMixin, admin.ModelAdmin):
         return searchable(request, self.search_fields)
 
     fieldsets = [
-        (None, {"fields": ["name", "sort_name", "title", "country"]}),
+        (None, {"fields": ["name", "family_name", "sort_name", "title", "country"]}),
         ("Private", {"fields": ["email", "notes"]}),
     ]
 

@@ -292,6 +292,7 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
         "submitted_at",
         "signed_at",
         ImportFilter,
+        "unnamed",
     ]
     list_select_related = ["letter", "individual", "organization"]
     ordering = ["submitted_at", "pk"]
@@ -327,6 +328,7 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
         "withdrawal_reason",
         "erased_at",
         "merged_into",
+        "unnamed",
         "language",
         "claim",
         "ip_hash",
@@ -400,6 +402,8 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
         }[signature.status]
         if signature.withdrawn_at:
             label += ", withdrawn"
+        if signature.unnamed:
+            label += ", unnamed"  # counted on the public list, never named there
         return label
 
     @admin.display(description="submitted", ordering="submitted_at")

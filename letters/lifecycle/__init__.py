@@ -73,7 +73,9 @@ from letters.lifecycle.signer import (
     signature_confirm,
     signature_erase,
     signature_kept,
+    signature_publication_set,
     signature_withdraw,
+    signer_family_name_set,
 )
 from letters.lifecycle.staff import (
     signatures_approve,

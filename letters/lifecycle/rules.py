@@ -59,8 +59,12 @@ def clean_reason(reason: str) -> str:
 
 
 def needs_approval(signature: Signature) -> bool:
-    """Organization signatures always wait for staff; individual ones when the letter says so."""
-    return signature.is_organization or signature.letter.requires_approval
+    """
+    Organization signatures always wait for staff; individual ones when the
+    letter says so. An unnamed signature always does: no reader can check a name
+    they never see, so a person must.
+    """
+    return signature.is_organization or signature.unnamed or signature.letter.requires_approval
 
 
 def correction_needs_approval(signature: Signature) -> bool:

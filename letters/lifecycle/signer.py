@@ -281,3 +281,37 @@ def _never_printed_forget_one(person: Individual) -> None:
         # spells parts of other people's names and words, where an erasure's real name does not.
         history_scrub_signer(group, set(), names | texts, merged_away)
         notes_scrub(group, set(), {person.pk, *merged_away})
+
+
+def signature_publication_set(*, signature: Signature, unnamed: bool, user=None) -> Signature:
+    """
+    The signer chose how the list shows them: named, or counted without a name
+    for their safety (docs/design.md, "Signers who cannot be named"). Either way
+    at once and on every day's list, as the signature was vetted by staff
+    (`needs_approval`) and the choice only hides or shows what was approved.
+    A delivery keeps what it froze.
+    """
+    with transaction.atomic():
+        signature = lock_one(signature)
+        if signature.unnamed == unnamed or signature.erased_at is not None:
+            return signature
+        signature.unnamed = unnamed
+        save_fields(signature, ["unnamed"])
+        log_action(user, [signature], "Listed unnamed." if unnamed else "Listed by name.")
+    return signature
+
+
+def signer_family_name_set(*, signature: Signature, family_name: str) -> Individual | None:
+    """
+    The family name an individual gives for the alphabetical order: it moves
+    them on every list that prints them (a sort name set by staff still wins).
+    """
+    if signature.individual_id is None:
+        return None
+    with transaction.atomic():
+        signature = lock_one(signature)
+        person = Individual.objects.select_for_update().get(pk=signature.individual_id)
+        person.family_name = family_name
+        person.full_clean(exclude=["email"], validate_unique=False, validate_constraints=False)
+        person.save(update_fields=["family_name"])
+    return person

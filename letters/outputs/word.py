@@ -238,9 +238,7 @@ class _Writer:
                 notice = gettext("Nobody had signed this letter by the end of %(day)s.")
             self.paragraph(notice % {"day": roster.as_of_text})
             return
-        for section in roster.sections:
-            if not section.entries:
-                continue
+        for section in roster.printed_sections:
             self.heading(str(section.heading), level=3)
             for entry in section.entries:
                 paragraph = self.entry_paragraph(entry.display_name)
@@ -250,6 +248,9 @@ class _Writer:
                 if entry.title:
                     paragraph.add_run().add_break()
                     paragraph.add_run(xml_text(entry.title)).font.size = Pt(9)
+            if section.unnamed:
+                # Counted, never named (docs/design.md, "Signers who cannot be named").
+                self.paragraph(section.unnamed_text)
 
     def entry_paragraph(self, name: str) -> Paragraph:
         """

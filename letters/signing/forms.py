@@ -106,6 +106,13 @@ class PublicForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
+# Signers who cannot be named (docs/design.md): counted, never listed by name.
+PUBLICATION_CHOICES = [
+    ("named", _("Publish my name")),
+    ("unnamed", _("Count my signature but do not publish my name: for my safety")),
+]
+
+
 class SignatureForm(PublicForm):
     """What every signature asks for. Subclasses add the signatory's fields in front."""
 
@@ -122,16 +129,28 @@ class SignatureForm(PublicForm):
     contact_consent = forms.BooleanField(
         label=_("The organizers may write to me about this letter (optional)."), required=False
     )
+    publication = forms.ChoiceField(
+        label=_("How to publish"),
+        choices=PUBLICATION_CHOICES,
+        required=False,
+        initial="named",
+        widget=forms.RadioSelect,
+    )
     comment = forms.CharField(
         label=_("Leave this field empty"),
         required=False,
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
 
+    def clean_publication(self) -> str:
+        # Not sent (an older page, a script): the choice the form shows checked.
+        return self.cleaned_data["publication"] or "named"
+
     def service_arguments(self) -> dict:
         """The form's data as keyword arguments of `letters.signing.services.signature_submit`."""
         data = dict(self.cleaned_data)
         data.pop(HONEYPOT_FIELD, None)
+        data["unnamed"] = data.pop("publication", "named") == "unnamed"
         return data
 
 
@@ -153,8 +172,17 @@ class IndividualSignatureForm(SignatureForm):
         widget=forms.TextInput(attrs={"autocomplete": "organization-title"}),
     )
     country = CountryChoiceField(help_text=_("Where you live or work."))
+    family_name = LineField(
+        label=_("Family name for the alphabetical order (optional)"),
+        max_length=200,
+        required=False,
+        help_text=_(
+            "The list is in the order of family names: “Lee” for “Lee Yanghee”, “Ojea Quintana” for "
+            "“Tomás Ojea Quintana”. Left empty, the last word of your name is used."
+        ),
+    )
 
-    field_order = ["name", "title", "country", "email"]
+    field_order = ["name", "family_name", "title", "country", "email"]
 
 
 class OrganizationSignatureForm(SignatureForm):
@@ -242,3 +270,22 @@ class WithdrawForm(PublicForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class ListingForm(PublicForm):
+    """The signer's page: how the list shows them (named or not) and, for a person, in what order."""
+
+    publication = forms.ChoiceField(
+        label=_("How to publish"), choices=PUBLICATION_CHOICES, widget=forms.RadioSelect
+    )
+    family_name = IndividualSignatureForm.base_fields["family_name"]
+
+    @classmethod
+    def for_signature(cls, signature, data=None) -> "ListingForm":
+        initial = {"publication": "unnamed" if signature.unnamed else "named"}
+        if signature.individual_id:
+            initial["family_name"] = signature.individual.family_name
+        form = cls(data, initial=initial)
+        if not signature.individual_id:
+            del form.fields["family_name"]  # an organization sorts by its sort name, set by staff
+        return form

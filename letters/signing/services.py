@@ -85,6 +85,8 @@ def signature_submit(
     website: str = "",
     ip_address: str = "",
     language: str = "",
+    unnamed: bool = False,
+    family_name: str = "",
 ) -> Submission:
     """
     Store a submission of the public form and queue the e-mail that follows.
@@ -111,7 +113,9 @@ def signature_submit(
     # Everything that can be checked without the database is checked before
     # the transaction starts: on SQLite, writers take turns for as long as it lasts.
     if kind == INDIVIDUAL:
-        submitted = Individual(name=name, title=title, country=country, email=email.strip())
+        submitted = Individual(
+            name=name, title=title, country=country, email=email.strip(), family_name=family_name
+        )
     else:
         submitted = Organization(
             name=organization_name,
@@ -133,6 +137,7 @@ def signature_submit(
         contact_email=email.strip(),
         ip_hash=ip_hash(ip_address),
         language=language[:10],
+        unnamed=unnamed,
     )
     # The model's constraints are checked by the database on insert (a query
     # each here would also race), and the related rows are in hand.

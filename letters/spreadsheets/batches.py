@@ -125,7 +125,7 @@ def signatures_enter(*, letter: Letter, signatures: list[Signature], user, now: 
             record.updated_at = now
             record._import_changed = False
         if changed:
-            filled = ["title", "email"] if model is Individual else ["acronym", "website"]
+            filled = ["title", "email", "family_name"] if model is Individual else ["acronym", "website"]
             fields = [*filled, "country", "sort_name", "updated_at", *model.DERIVED_FIELDS]
             model.objects.bulk_update(changed, fields)
     for signature in signatures:

@@ -43,7 +43,7 @@ from signatories.models import Individual, Organization
 from signatories.normalize import clean_text, name_key, tidy_text, xml_text
 
 PRESS_COLUMNS = ["type", "name", "title", "acronym", "country", "signed_on"]
-OPTIONAL_COLUMNS = ["email", "sort_name", "website"]
+OPTIONAL_COLUMNS = ["email", "family_name", "sort_name", "website"]
 IMPORT_COLUMNS = PRESS_COLUMNS + OPTIONAL_COLUMNS
 REQUIRED_COLUMNS = ["type", "name", "signed_on"]
 
@@ -60,6 +60,8 @@ COLUMN_VARIANTS = {
     "date": "signed_on",
     "timestamp": "signed_on",
     "sort name": "sort_name",
+    "family name": "family_name",
+    "surname": "family_name",
 }
 
 INDIVIDUAL = "individual"
@@ -153,6 +155,7 @@ class SignatureColumnsMixin(resources.Resource):
     country = Field(column_name="country", readonly=True)
     signed_on = Field(column_name="signed_on", readonly=True)
     email = Field(column_name="email", readonly=True)
+    family_name = Field(column_name="family_name", readonly=True)
     sort_name = Field(column_name="sort_name", readonly=True)
     website = Field(column_name="website", readonly=True)
 
@@ -183,6 +186,9 @@ class SignatureColumnsMixin(resources.Resource):
         if signature.individual_id:
             return signature.individual.email or signature.contact_email
         return signature.contact_email
+
+    def dehydrate_family_name(self, signature: Signature) -> str:
+        return signature.individual.family_name if signature.individual_id else ""
 
     def dehydrate_sort_name(self, signature: Signature) -> str:
         return signature.signatory.sort_name if signature.signatory else ""
@@ -522,6 +528,7 @@ class ImportRow:
         self.title = cell(row, "title")
         self.acronym = cell(row, "acronym")
         self.sort_name = cell(row, "sort_name")
+        self.family_name = cell(row, "family_name")
         self.website = cell(row, "website")
         self.email = cell(row, "email")
         kinds = {INDIVIDUAL: letter.accepts_individuals, ORGANIZATION: letter.accepts_organizations}
@@ -548,7 +555,14 @@ class ImportRow:
         if self.type == INDIVIDUAL and (self.acronym or self.website):
             column = "acronym" if self.acronym else "website"
             line_errors[column] = f"Individuals have no {column}; leave it empty."
-        longest = {"title": 400, "acronym": 50, "sort_name": limit, "email": 254, "website": 500}
+        longest = {
+            "title": 400,
+            "acronym": 50,
+            "family_name": 200,
+            "sort_name": limit,
+            "email": 254,
+            "website": 500,
+        }
         for column, most in longest.items():
             if len(getattr(self, column)) > most and column not in line_errors:
                 line_errors[column] = f"The {column.replace('_', ' ')} is longer than {most} characters."
@@ -593,6 +607,7 @@ class ImportRow:
                 title=self.title,
                 country=self.country,
                 sort_name=self.sort_name,
+                family_name=self.family_name,
                 email=self.email,
             )
         else:
@@ -630,7 +645,13 @@ class Planned:
             return
         found, values = matches[0].record, self.values
         if self.kind == INDIVIDUAL:
-            _fill_blanks(found, title=values.title, country=values.country, sort_name=values.sort_name)
+            _fill_blanks(
+                found,
+                title=values.title,
+                country=values.country,
+                sort_name=values.sort_name,
+                family_name=values.family_name,
+            )
             if values.email and not found.email:
                 found.email = values.email
                 found._import_changed = True
@@ -884,6 +905,7 @@ class SignatureExportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
             "rejection_reason",
             "withdrawn_at",
             "withdrawal_reason",
+            "unnamed",
             "public_consent",
             "contact_consent",
             "signer_name",

@@ -25,7 +25,14 @@ from letters import languages, lifecycle
 from letters.models import Correction, Letter, Signature
 from letters.signing import ratelimits, services, tokens
 from letters.signing.clients import client_ip
-from letters.signing.forms import CORRECTION_FORMS, FORMS, HONEYPOT_FIELD, NewLinkForm, WithdrawForm
+from letters.signing.forms import (
+    CORRECTION_FORMS,
+    FORMS,
+    HONEYPOT_FIELD,
+    ListingForm,
+    NewLinkForm,
+    WithdrawForm,
+)
 from letters.views.public import get_letter_for_visitor
 
 logger = logging.getLogger(__name__)
@@ -378,7 +385,25 @@ def _manage_erase(request: HttpRequest, signature: Signature, context: dict) -> 
     return _manage_done(context["token"], "erased")
 
 
-MANAGE_ACTIONS = {"correct": _manage_correct, "withdraw": _manage_withdraw, "erase": _manage_erase}
+def _manage_listing(request: HttpRequest, signature: Signature, context: dict) -> HttpResponse:
+    """Named or counted without a name, and a person's family name for the order."""
+    form = context["listing_form"] = ListingForm.for_signature(signature, request.POST)
+    if not form.is_valid():
+        return render(request, "letters/manage.html", context, status=400)
+    lifecycle.signature_publication_set(
+        signature=signature, unnamed=form.cleaned_data["publication"] == "unnamed"
+    )
+    if "family_name" in form.cleaned_data:
+        lifecycle.signer_family_name_set(signature=signature, family_name=form.cleaned_data["family_name"])
+    return _manage_done(context["token"], "listing")
+
+
+MANAGE_ACTIONS = {
+    "correct": _manage_correct,
+    "withdraw": _manage_withdraw,
+    "erase": _manage_erase,
+    "listing": _manage_listing,
+}
 
 
 @never_cache  # a signer's own entry: kept by no browser or proxy
@@ -409,6 +434,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
         "token": token,
         "correction_form": CORRECTION_FORMS[kind](initial=initial),
         "withdraw_form": WithdrawForm(),
+        "listing_form": ListingForm.for_signature(signature),
         "pending_correction": signature.corrections.filter(status=Correction.Status.CONFIRMED).last(),
         "correction_needs_approval": lifecycle.correction_needs_approval(signature),
     }

@@ -1,13 +1,15 @@
 """
 The lifecycle as a property: random interleavings of what signers, staff, imports
 and merges do never list a name twice on any day, never list a web signature
-nobody confirmed, and never change a recorded delivery.
+nobody confirmed, never print the name of a signer who asked not to be named,
+and never change a recorded delivery.
 """
 
 import contextlib
 import datetime as dt
 import hashlib
 import itertools
+import json
 from unittest import mock
 
 import pytest
@@ -22,6 +24,8 @@ from letters.lifecycle import moderation
 from letters.lifecycle.merging import MergeError, individual_merge
 from letters.models import Correction, Delivery, Signature
 from letters.outputs.deliveries import delivery_record
+from letters.outputs.press import csv_chunks, roster_json
+from letters.rosters import Roster
 from letters.signing import services
 from letters.spreadsheets.resources import SignatureImportResource
 from signatories.models import Individual
@@ -59,8 +63,8 @@ class Lifecycle(RuleBasedStateMachine):
 
     # -- what signers do -----------------------------------------------------
 
-    @rule(person=st.integers(0, 2), title=st.sampled_from(TITLES))
-    def sign_as_a_person(self, person: int, title: str) -> None:
+    @rule(person=st.integers(0, 2), title=st.sampled_from(TITLES), unnamed=st.booleans())
+    def sign_as_a_person(self, person: int, title: str, unnamed: bool) -> None:
         services.signature_submit(
             letter=self.letter,
             kind="individual",
@@ -68,10 +72,16 @@ class Lifecycle(RuleBasedStateMachine):
             title=title,
             email=self.emails[person],
             public_consent=True,
+            unnamed=unnamed,
         )
 
-    @rule(organization=st.integers(0, 1), claimant=st.integers(0, 2), acronym=st.sampled_from(["", "CLU"]))
-    def sign_for_an_organization(self, organization: int, claimant: int, acronym: str) -> None:
+    @rule(
+        organization=st.integers(0, 1),
+        claimant=st.integers(0, 2),
+        acronym=st.sampled_from(["", "CLU"]),
+        unnamed=st.booleans(),
+    )
+    def sign_for_an_organization(self, organization: int, claimant: int, acronym: str, unnamed: bool) -> None:
         services.signature_submit(
             letter=self.letter,
             kind="organization",
@@ -80,7 +90,13 @@ class Lifecycle(RuleBasedStateMachine):
             name="Someone",
             email=CLAIMANTS[claimant],
             public_consent=True,
+            unnamed=unnamed,
         )
+
+    @rule(index=st.integers(0, 50), unnamed=st.booleans())
+    def choose_how_the_list_shows_me(self, index: int, unnamed: bool) -> None:
+        if signature := self.pick(index):
+            lifecycle.signature_publication_set(signature=signature, unnamed=unnamed)
 
     @rule(index=st.integers(0, 50))
     def open_a_confirmation_link(self, index: int) -> None:
@@ -151,8 +167,36 @@ class Lifecycle(RuleBasedStateMachine):
         except ValidationError:
             return  # nobody on the list yet: nothing to deliver
         self.deliveries[delivery.pk] = (delivery.entries, delivery.signature_ids, delivery.pdf_sha256)
+        frozen = repr(delivery.entries)
+        for name in self.hidden_names(self.letter.today()):
+            assert name not in frozen, name
 
     # -- what must always hold -----------------------------------------------
+
+    def hidden_names(self, day: dt.date) -> set[str]:
+        """The names of the day's unnamed signers that no named signer on the list shares."""
+        listed = Signature.objects.on_roster(self.letter, as_of=day).select_related(
+            "individual", "organization"
+        )
+        names = {True: set(), False: set()}
+        for signature in listed:
+            names[signature.unnamed].add(signature.signatory.name)
+        return names[True] - names[False]
+
+    @invariant()
+    def no_unnamed_signer_is_printed_and_everyone_is_counted(self) -> None:
+        if not hasattr(self, "letter"):
+            return
+        for day in [*DAYS, self.letter.today()]:
+            roster = Roster(self.letter, day)
+            printed = (
+                json.dumps(roster_json(roster)) + b"".join(csv_chunks(Roster(self.letter, day))).decode()
+            )
+            for name in self.hidden_names(day):
+                assert name not in printed, (day, name)
+            listed = Signature.objects.on_roster(self.letter, as_of=day)
+            assert roster.counts["total"] == listed.count(), day
+            assert len(roster.entries()) == listed.filter(unnamed=False).count(), day
 
     @invariant()
     def no_name_twice_and_no_unconfirmed_web_signature_on_any_day(self) -> None:

@@ -29,7 +29,13 @@ def test_it_gives_the_letter_the_day_the_counts_and_the_entries(client, signed):
     data = response.json()
     assert data["letter"] == {"slug": "civic-space", "title": "Protect civic space"}
     assert data["as_of"] == "2023-09-21"
-    assert data["counts"] == {"individuals": 2, "organizations": 1, "total": 3}
+    assert data["counts"] == {
+        "individuals": 2,
+        "organizations": 1,
+        "unnamed_individuals": 0,
+        "unnamed_organizations": 0,
+        "total": 3,
+    }
     assert [entry["name"] for entry in data["signatories"]] == [
         "Lee Yanghee",
         "이양희",
@@ -48,7 +54,13 @@ def test_it_gives_the_letter_the_day_the_counts_and_the_entries(client, signed):
 
 def test_a_withdrawn_signatory_is_counted_on_days_before_the_withdrawal(client, signed):
     data = client.get("/letters/civic-space/signatories.json?as_of=2023-09-03").json()
-    assert data["counts"] == {"individuals": 3, "organizations": 1, "total": 4}
+    assert data["counts"] == {
+        "individuals": 3,
+        "organizations": 1,
+        "unnamed_individuals": 0,
+        "unnamed_organizations": 0,
+        "total": 4,
+    }
 
 
 def test_a_repeated_request_is_a_304(client, signed):

@@ -110,7 +110,13 @@ def test_counts_follow_the_sections_and_pluralize(letter):
     for i in range(3):
         signature_row(letter, make_organization(f"Org {i}"), signed_at=at(9, i))
     roster = Roster(letter, DAY)
-    assert roster.counts == {"individuals": 1, "organizations": 3, "total": 4}
+    assert roster.counts == {
+        "individuals": 1,
+        "organizations": 3,
+        "unnamed_individuals": 0,
+        "unnamed_organizations": 0,
+        "total": 4,
+    }
     assert roster.counts_text == "1 individual and 3 organizations"
 
 
@@ -192,7 +198,13 @@ def test_closing_the_form_to_individuals_takes_nobody_off_any_list(client, lette
     assert "Ivy Person" in page and "1 individual and 1 organization" in page
     data = client.get("/letters/civic-space/signatories.json?as_of=2023-09-21").json()
     assert [row["name"] for row in data["signatories"]] == ["Ivy Person", "Org One"]
-    assert data["counts"] == {"individuals": 1, "organizations": 1, "total": 2}
+    assert data["counts"] == {
+        "individuals": 1,
+        "organizations": 1,
+        "unnamed_individuals": 0,
+        "unnamed_organizations": 0,
+        "total": 2,
+    }
     assert "Ivy Person" in client.get("/letters/civic-space/embed/").content.decode()
     sign_page = client.get("/letters/civic-space/sign/").content.decode()
     assert 'value="individual"' not in sign_page

@@ -60,7 +60,12 @@ def test_the_organization_link_still_opens_the_form_on_organization(client, lett
 def test_optional_fields_say_so_in_their_labels():
     for form in FORMS.values():
         for name, field in form.base_fields.items():
-            if name != HONEYPOT_FIELD and not field.required and field.widget.input_type != "checkbox":
+            # A checkbox, or radio buttons with one always checked, cannot be left empty.
+            if (
+                name != HONEYPOT_FIELD
+                and not field.required
+                and field.widget.input_type not in ("checkbox", "radio")
+            ):
                 assert "(optional)" in str(field.label), field.label
 
 

@@ -206,8 +206,8 @@ def test_a_missing_column_is_reported_before_any_row(tmp_path, letter):
     # Without a type column every row is an individual; the other missing ones are all named, no row read.
     assert err.getvalue().splitlines() == [
         "Line 1 (the column names) has no “signed_on” column. Name the columns in the first line (type, "
-        "name, title, acronym, country, signed_on, email, sort_name, website), or say which column "
-        "of the file is which."
+        "name, title, acronym, country, signed_on, email, family_name, sort_name, website), or say which "
+        "column of the file is which."
     ]
 
 

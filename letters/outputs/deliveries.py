@@ -46,6 +46,7 @@ def read_roster_with_ids(
         with transaction.atomic() if in_transaction else contextlib.nullcontext():
             state = roster.state_now()
             entries = roster.entries()
+            roster.unnamed_counts  # noqa: B018 - the unnamed count, read with the names
             ids = _signature_ids(roster)
         if len(ids) == len(entries):
             return roster, ids, state
@@ -64,6 +65,7 @@ def delivery_record(*, letter: Letter, as_of: dt.date, recipient: str, note: str
     roster, ids, state = read_roster_with_ids(letter, as_of)
     delivery.entries = [entry.as_dict() for entry in roster.entries()]
     delivery.signature_ids = ids
+    delivery.unnamed = dict(roster.unnamed_counts)  # from the same read as the entries
     # The PDF visitors download for this very state when it is cached (so a
     # long list rendered by a worker need not be rendered again in the admin's
     # request), else rendered now, outside the write transaction: on SQLite

@@ -254,7 +254,10 @@ def test_the_import_page_offers_a_template_that_imports_as_it_is(staff_client, l
     assert template.status_code == 200
     assert template["Content-Disposition"] == 'attachment; filename="signatures-template.csv"'
     text = template.content.decode("utf-8-sig")
-    assert text.splitlines()[0] == "type,name,title,acronym,country,signed_on,email,sort_name,website"
+    assert (
+        text.splitlines()[0]
+        == "type,name,title,acronym,country,signed_on,email,family_name,sort_name,website"
+    )
     assert len(text.splitlines()) == 2  # the header and one example row
     preview = upload(staff_client, letter, template.content)
     assert "Confirm import" in preview.content.decode()
@@ -273,6 +276,7 @@ def test_the_xlsx_template_has_the_columns_and_one_example_row(staff_client, let
         "country",
         "signed_on",
         "email",
+        "family_name",
         "sort_name",
         "website",
     ]

@@ -347,6 +347,8 @@ SIGNUP_RATE_LIMIT = env_str("SIGNUP_RATE_LIMIT", "30/h")
 # Changes through a signer's page or a correction link (each a new list, new
 # ETags and PDF renders), per signature and per IP address.
 MANAGE_RATE_LIMIT = env_str("MANAGE_RATE_LIMIT", "10/10m")
+# Wrong private-link keys (a circulating letter's ?key=) one client may try before getting 429.
+PRIVATE_LINK_RATE_LIMIT = env_str("PRIVATE_LINK_RATE_LIMIT", "20/h")
 # How long a confirmation link works, in seconds (a new one can be asked for).
 SIGNUP_CONFIRM_MAX_AGE = env_int("SIGNUP_CONFIRM_MAX_AGE", 7 * 24 * 3600)
 # Someone who knows an address could make the form mail it again and again:

@@ -1,4 +1,6 @@
 import datetime as dt
+import hmac
+import secrets
 import zoneinfo
 from functools import cached_property
 
@@ -41,6 +43,11 @@ def default_timezone() -> str:
     return settings.TIME_ZONE
 
 
+def new_private_key() -> str:
+    """A circulating letter's private key: 192 random bits, in a URL as they are."""
+    return secrets.token_urlsafe(24)
+
+
 class MarkdownBody:
     """A letter's text, or a translation's: the Markdown body as safe HTML, the notes apart."""
 
@@ -61,8 +68,18 @@ class MarkdownBody:
 
 
 class LetterQuerySet(models.QuerySet):
-    def public(self) -> "LetterQuerySet":
-        return self.exclude(status=Letter.Status.DRAFT)
+    def public(self, now: dt.datetime | None = None) -> "LetterQuerySet":
+        """
+        The one rule of who sees a letter without being staff: not a draft, and
+        not circulating unless its publication moment has passed (decided on
+        read: no scheduler turns it open). Staff see every letter; a private
+        link opens a circulating one (letters/views/public.py).
+        """
+        now = now or timezone.now()
+        circulating = Q(status=Letter.Status.CIRCULATING) & (
+            Q(publish_at__isnull=True) | Q(publish_at__gt=now)
+        )
+        return self.exclude(status=Letter.Status.DRAFT).exclude(circulating)
 
     def roster_changed(self) -> int:
         """
@@ -75,6 +92,7 @@ class LetterQuerySet(models.QuerySet):
 class Letter(MarkdownBody, models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
+        CIRCULATING = "circulating", "Circulating (private link only)"
         OPEN = "open", "Open for signatures"
         CLOSED = "closed", "Closed"
 
@@ -100,7 +118,7 @@ class Letter(MarkdownBody, models.Model):
     salutation = models.CharField(max_length=300, blank=True, help_text="“Dear President …,”")
     body = models.TextField(help_text="Markdown. Footnotes are written [^1] and defined as [^1]: text.")
     closing = models.CharField(max_length=300, blank=True, default="Sincerely,")
-    status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT)
+    status = models.CharField(max_length=12, choices=Status, default=Status.DRAFT)
     opens_at = models.DateTimeField(null=True, blank=True)
     closes_at = models.DateTimeField(null=True, blank=True)
     accepts_individuals = models.BooleanField(default=True)
@@ -127,6 +145,21 @@ class Letter(MarkdownBody, models.Model):
     # Goes up whenever anything printed on the letter's list may have changed
     # (see SignatureQuerySet.update and Signature.save): never set by hand.
     roster_version = models.PositiveBigIntegerField(default=0, editable=False)
+    # The sign-on period (docs/design.md "The sign-on period"): while circulating,
+    # the letter is signed through its private link only, until `sign_by`, and
+    # turns open and public by itself at `publish_at`.
+    sign_by = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="While circulating: the private link accepts signatures until this moment.",
+    )
+    publish_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="A circulating letter becomes open and public by itself at this moment.",
+    )
+    # The private link's key: unguessable, never logged, renewed by staff (old links stop working).
+    private_key = models.CharField(max_length=64, default=new_private_key, editable=False)
 
     objects = LetterQuerySet.as_manager()
 
@@ -168,6 +201,45 @@ class Letter(MarkdownBody, models.Model):
     def get_absolute_url(self) -> str:
         return reverse("letters:detail", args=[self.slug])
 
+    @classmethod
+    def from_db(cls, db, field_names, values, *args, **kwargs):
+        letter = super().from_db(db, field_names, values, *args, **kwargs)
+        letter.published_on_read()
+        return letter
+
+    def published_on_read(self, now: dt.datetime | None = None) -> None:
+        """
+        A circulating letter whose `publish_at` has passed is open: its status as
+        read says so (nothing is written), so every page, export, key and ETag
+        that reads the status follows at the moment, with no scheduler.
+        """
+        status = self.__dict__.get("status")
+        publish_at = self.__dict__.get("publish_at")
+        if (
+            status == self.Status.CIRCULATING
+            and publish_at is not None
+            and publish_at <= (now or timezone.now())
+        ):
+            self.status = self.Status.OPEN
+
+    def is_circulating(self) -> bool:
+        return self.status == self.Status.CIRCULATING
+
+    def private_key_matches(self, key: str) -> bool:
+        """Whether `key` opens this circulating letter (compared in constant time)."""
+        if not self.is_circulating() or not self.private_key or not isinstance(key, str):
+            return False
+        return hmac.compare_digest(key.encode(), self.private_key.encode())
+
+    def private_url(self) -> str:
+        """The private link a circulating letter is signed through (relative; prefix SITE_URL)."""
+        return f"{reverse('letters:sign', args=[self.slug])}?key={self.private_key}"
+
+    def private_key_renew(self) -> None:
+        """A new key: the old private link stops working."""
+        self.private_key = new_private_key()
+        self.save(update_fields=["private_key", "updated_at"])
+
     @cached_property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
@@ -188,6 +260,11 @@ class Letter(MarkdownBody, models.Model):
 
     def is_accepting_signatures(self, now: dt.datetime | None = None) -> bool:
         now = now or timezone.now()
+        if self.status == self.Status.CIRCULATING:
+            # Through the private link only (the views see to it), until the sign-on deadline.
+            return (self.sign_by is None or now < self.sign_by) and (
+                self.closes_at is None or now < self.closes_at
+            )
         return (
             self.status == self.Status.OPEN
             and (self.opens_at is None or self.opens_at <= now)

@@ -101,6 +101,7 @@ def dashboard(request: HttpRequest) -> dict:
         "open": cards[Letter.Status.OPEN],
         "closed": list(reversed(cards[Letter.Status.CLOSED])),
         "drafts": cards[Letter.Status.DRAFT],
+        "circulating": cards[Letter.Status.CIRCULATING],  # templates/admin/dashboard_circulating.html
         "digest": DigestSubscription.objects.filter(user=request.user).exists(),
         "mail": mail_health(),
     }

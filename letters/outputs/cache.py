@@ -125,7 +125,7 @@ def page_key(roster: Roster, kind: str, *options: object) -> str:
     What the body of `kind` shows depends on, and nothing else: read from the
     letter row the request holds (no query).
     """
-    parts = [kind, rendering_version(), roster.state(), *options]
+    parts = [kind, rendering_version(), roster.state(), roster.letter.status, *options]
     if kind not in DATA_KINDS:
         # Pages show today's date (the day picker) and speak the visitor's language.
         parts += [roster.today.isoformat(), translation.get_language()]

@@ -53,3 +53,15 @@ def letter_moment(value: dt.datetime | None, letter: Letter) -> str:
     return (
         f"{format_day(local.date(), date_language(letter))}, {local:%H:%M} {zone_words(letter.tzinfo, value)}"
     )
+
+
+@register.filter
+def letter_deadline(value: dt.datetime | None, letter: Letter) -> str:
+    """ "20 September 2023, 18:00 KST": in the letter's zone, by its abbreviation where it has one."""
+    if value is None:
+        return ""
+    local = value.astimezone(letter.tzinfo)
+    zone = local.tzname() or ""
+    if not zone or zone[0] in "+-":  # a zone without an abbreviation: its name says more than "+04"
+        zone = letter.timezone
+    return f"{format_day(local.date(), date_language(letter))}, {local:%H:%M} {zone}"

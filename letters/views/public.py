@@ -10,6 +10,8 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.views import defaults
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_safe
@@ -19,24 +21,96 @@ from letters.models import Delivery, Letter, LetterTranslation
 from letters.outputs import cache
 from letters.outputs.middleware import stored_page
 from letters.rosters import AsOfError, Roster, RosterPage, one_snapshot
+from letters.signing import ratelimits
+from letters.signing.clients import client_ip
 from letters.templatetags.letters_index import has_closed
 from staff.access import is_staff
 
 
-def get_letter_for_visitor(request: HttpRequest, slug: str) -> Letter:
+def get_letter_for_visitor(request: HttpRequest, slug: str, *, key_opens: bool = False) -> Letter:
     """
-    Drafts are 404 for the public; staff may preview them. The page is then in
-    the letter's language, or the one asked for with ?lang= (letters/languages.py).
+    The one rule of who sees a letter. Drafts are 404 for the public; staff
+    may preview them. A circulating letter (its publication moment not yet
+    come: `Letter.from_db` reads it open after) is 404 too, to anyone but
+    staff and, where `key_opens` (the signing pages, never a stored page),
+    whoever brings its private key (?key=): `request.private_link` is then
+    the key, for links and headers (`private_link_headers`). A wrong key is
+    the 404 of a letter that does not exist. The page is then in the letter's
+    language, or the one asked for with ?lang= (letters/languages.py).
     """
-    query = _letter_query(is_staff(request))
+    staff = is_staff(request)
+    query = _letter_query(staff)
     with connection.cursor() as cursor:
         cursor.execute(query.sql, [slug if value == _SLUG else value for value in query.params])
         row = cursor.fetchone()
-    if row is None:
+    letter = query.letter(row) if row is not None else None
+    key = _private_key(request) if key_opens else ""
+    if key and (letter is None or staff or not letter.private_key_matches(key)):
+        _key_attempt_failed(request)
+    if letter is None or (not staff and letter.is_circulating() and not letter.private_key_matches(key)):
         raise Http404("No letter here.")
-    letter = query.letter(row)
+    if key and letter.private_key_matches(key):
+        request.private_link = key
     languages.activate_for_letter(request, letter)
     return letter
+
+
+class KeyAttemptsLimited(Exception):
+    """Too many wrong private keys from one client (settings.PRIVATE_LINK_RATE_LIMIT)."""
+
+
+def _private_key(request: HttpRequest) -> str:
+    key = request.GET.get("key") or request.POST.get("key") or ""
+    return key if len(key) <= 64 else "\0"  # a key of ours is 32 characters
+
+
+def _key_attempt_failed(request: HttpRequest) -> None:
+    """Counts a wrong key (never logged) against the client's allowance; raises once it is used up."""
+    if ratelimits.hit("private-key", client_ip(request), settings.PRIVATE_LINK_RATE_LIMIT)[0]:
+        raise KeyAttemptsLimited
+
+
+def private_link_headers(response: HttpResponse, request: HttpRequest) -> HttpResponse:
+    """
+    A page reached through a private link: kept by no cache (its address
+    holds the key), indexed by no search engine, and no link on it tells the
+    next site where the visitor came from.
+    """
+    if getattr(request, "private_link", ""):
+        cache.private_headers(response)
+        response.headers["X-Robots-Tag"] = "noindex, nofollow"
+        response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def private_link_view(view):
+    """
+    A view a private link opens (`key_opens`): its answer gets
+    `private_link_headers`, and too many wrong keys from one client get 429.
+    """
+
+    @functools.wraps(view)
+    def answered(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            response = view(request, *args, **kwargs)
+        except KeyAttemptsLimited:
+            response = render(request, "429.html", {}, status=429)
+            patch_cache_control(response, no_store=True, max_age=0)
+            return response
+        return private_link_headers(response, request)
+
+    return answered
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """
+    settings' handler404: every 404 kept by no cache, so a letter that is not
+    public yet (a circulating one: the same 404 as no letter at all) is seen
+    the moment its publication comes, whatever stood between.
+    """
+    response = defaults.page_not_found(request, exception)
+    patch_cache_control(response, no_store=True, max_age=0)
+    return response
 
 
 _SLUG = "\0slug"
@@ -73,7 +147,9 @@ def _letter_query(staff: bool) -> _LetterQuery:
     query is all the work, and building it through the ORM each time cost more
     than running it (as did RawQuerySet's reading of its row).
     """
-    letters = Letter.objects.all() if staff else Letter.objects.public()
+    # Circulating letters are read too: whether one is public yet is decided on the row
+    # (Letter.from_db), so the query compiled once holds no moment.
+    letters = Letter.objects.all() if staff else Letter.objects.exclude(status=Letter.Status.DRAFT)
     newest = Delivery.objects.filter(letter=OuterRef("pk")).order_by("-number").values("number")[:1]
     translated = Exists(LetterTranslation.objects.filter(letter=OuterRef("pk")))
     letters = letters.annotate(newest_delivery=Subquery(newest), has_translations=translated)

@@ -33,7 +33,7 @@ from letters.signing.forms import (
     NewLinkForm,
     WithdrawForm,
 )
-from letters.views.public import get_letter_for_visitor
+from letters.views.public import get_letter_for_visitor, private_link_view
 
 logger = logging.getLogger(__name__)
 
@@ -141,6 +141,7 @@ def _kind(request: HttpRequest, letter: Letter) -> str | None:
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@private_link_view
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         return _sign(request, slug)
@@ -155,7 +156,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _sign(request: HttpRequest, slug: str) -> HttpResponse:
-    letter = get_letter_for_visitor(request, slug)
+    letter = get_letter_for_visitor(request, slug, key_opens=True)
     kind = _kind(request, letter)
     if not letter.is_accepting_signatures() or kind is None:
         status = 200 if request.method != "POST" else 403
@@ -171,6 +172,8 @@ def _sign(request: HttpRequest, slug: str) -> HttpResponse:
     if _rate_limited(request, f"sign:{letter.pk}"):
         return _too_many(request, letter)
     done = f"{reverse('letters:sign_done', args=[letter.slug])}?as={kind}"
+    if key := getattr(request, "private_link", ""):
+        done += f"&key={key}"
     if request.POST.get(HONEYPOT_FIELD):
         # A bot: it sees what a person would, and nothing is stored.
         logger.info("Honeypot filled on %s; submission dropped", letter.slug)
@@ -215,9 +218,10 @@ def _add_errors(form, error: ValidationError) -> None:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @outage_answered
+@private_link_view
 def sign_new_link(request: HttpRequest, slug: str) -> HttpResponse:
     """A new confirmation link, for a signer who lost the e-mail or whose link was damaged."""
-    letter = get_letter_for_visitor(request, slug)
+    letter = get_letter_for_visitor(request, slug, key_opens=True)
     form = NewLinkForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if _rate_limited(request, f"new-link:{letter.pk}"):
@@ -231,8 +235,9 @@ def sign_new_link(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
+@private_link_view
 def sign_done(request: HttpRequest, slug: str) -> HttpResponse:
-    letter = get_letter_for_visitor(request, slug)
+    letter = get_letter_for_visitor(request, slug, key_opens=True)
     kind = _kind(request, letter)
     context = {"letter": letter, "kind": kind, "confirm_days": settings.SIGNUP_CONFIRM_MAX_AGE // 86400}
     return render(request, "letters/sign_done.html", context)

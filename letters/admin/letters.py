@@ -58,7 +58,8 @@ class LetterAdmin(LetterZoneAdminMixin, GuardedListMixin, BoundedSearchMixin, ad
     list_filter = ["status", "language"]
     search_fields = ["title", "slug", "subject"]
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["counts", "links", "retention", "preview"]
+    readonly_fields = ["counts", "links", "retention", "preview", "private_link"]
+    actions = ["private_link_renew"]
     fieldsets = [
         # The zone first: every time below is read in it.
         (None, {"fields": ["title", "slug", "status", "timezone", "language"]}),
@@ -75,6 +76,15 @@ class LetterAdmin(LetterZoneAdminMixin, GuardedListMixin, BoundedSearchMixin, ad
                     "requires_approval",
                     "retention",
                 ]
+            },
+        ),
+        (
+            "Circulating before it is public",
+            {
+                "description": "While the status is “Circulating”, only people with the private link can "
+                "read and sign the letter; everyone else sees “not found”. It opens to everyone by itself "
+                "at “Publish at”.",
+                "fields": ["private_link", "sign_by", "publish_at"],
             },
         ),
         ("Presentation", {"fields": ["section_order"]}),
@@ -112,7 +122,7 @@ class LetterAdmin(LetterZoneAdminMixin, GuardedListMixin, BoundedSearchMixin, ad
         form = super().get_form(request, obj, change=change, **kwargs)
         if obj is None and not zone_named(request.POST.get("timezone", "")):
             # A new letter: its zone is chosen in this very form, so no zone is named yet.
-            for name in ("opens_at", "closes_at"):
+            for name in ("opens_at", "closes_at", "sign_by", "publish_at"):
                 if name in form.base_fields:
                     form.base_fields[name].widget.zone = None
         return form
@@ -123,6 +133,25 @@ class LetterAdmin(LetterZoneAdminMixin, GuardedListMixin, BoundedSearchMixin, ad
             return "Save to preview."
         url = f"{letter.get_absolute_url()}?{urlencode({'lang': letter.language})}"
         return format_html('<a href="{}">Preview the page as visitors see it</a>', url)
+
+    @admin.display(description="private link")
+    def private_link(self, letter: Letter):
+        if letter.pk is None or not letter.private_key:
+            return "Save the letter to get its private link."
+        url = settings.SITE_URL.rstrip("/") + letter.private_url()
+        # A read-only field to copy from (the site's CSP runs no inline script).
+        return format_html(
+            '<input type="text" readonly value="{}" size="70" aria-label="Private link"> '
+            "<br>Send it only to partners; if it leaks, renew it (Letters list, action "
+            "“Renew the private link”): the old one stops working.",
+            url,
+        )
+
+    @admin.action(description="Renew the private link (the old one stops working)", permissions=["change"])
+    def private_link_renew(self, request: HttpRequest, queryset):
+        for letter in queryset:
+            letter.private_key_renew()
+        self.message_user(request, f"New private links for {queryset.count()} letter(s): send the new ones.")
 
     @admin.display(description="closes", ordering="closes_at")
     def closes(self, letter: Letter) -> str:

@@ -113,3 +113,24 @@ def test_the_queue_says_which_part_of_which_letter_it_shows(staff_client, pages)
 def test_a_strange_letter_in_the_queue_address_is_not_an_error(staff_client, pages, value):
     response = staff_client.get("/admin/letters/signature/", {"letter": value})
     assert response.status_code in {200, 302}
+
+
+def test_a_circulating_letters_page_shows_its_private_link_and_staff_can_renew_it(staff_client):
+    from django.conf import settings
+
+    from letters.models import Letter
+    from tests.factories import make_letter
+
+    letter = make_letter(slug="quiet", status=Letter.Status.CIRCULATING)
+    page = staff_client.get(f"/admin/letters/letter/{letter.pk}/change/").content.decode()
+    assert settings.SITE_URL.rstrip("/") + letter.private_url() in page.replace("&amp;", "&")
+    assert 'name="sign_by"' in page and 'name="publish_at"' in page
+    old = letter.private_key
+
+    response = staff_client.post(
+        "/admin/letters/letter/", {"action": "private_link_renew", "_selected_action": [letter.pk]}
+    )
+
+    assert response.status_code == 302
+    letter.refresh_from_db()
+    assert letter.private_key and letter.private_key != old

@@ -117,6 +117,7 @@ def test_the_form_works_with_the_keyboard_and_without_javascript(browser, live_s
         page.goto("/letters/civic-space/sign/")
         page.get_by_label("Your name").focus()
         page.keyboard.type("Kim Keyboard")
+        page.keyboard.press("Tab")  # family name
         page.keyboard.press("Tab")  # title
         page.keyboard.press("Tab")  # country
         page.keyboard.press("Tab")  # e-mail
@@ -124,6 +125,7 @@ def test_the_form_works_with_the_keyboard_and_without_javascript(browser, live_s
         page.keyboard.press("Tab")  # publication consent
         page.keyboard.press("Space")
         page.keyboard.press("Tab")  # contact consent
+        page.keyboard.press("Tab")  # how to publish: the chosen one of its radio buttons
         page.keyboard.press("Tab")  # the button: the hidden honeypot is never reached
         expect(page.get_by_role("button", name="Sign the letter")).to_be_focused()
         page.keyboard.press("Enter")

@@ -78,6 +78,26 @@ span = (max(f for _e, _s, f in done) - min(s for _e, s, _f in done)).total_secon
 print(json.dumps({"delays": delays, "span": span, "unsent": rows.exclude(status="SUCCESSFUL").count()}))
 """
 
+# A queue of DRAIN_SIZE confirmation e-mails, queued at once with no signups running, sent by one worker.
+DRAIN_SIZE = 600
+DRAIN_QUEUE = """
+from django_tasks_db.models import DBTaskResult
+from letters.models import Signature
+from letters.signing import tasks
+DBTaskResult.objects.all().delete()
+pks = Signature.objects.filter(status="pending").order_by("-pk").values_list("pk", flat=True)[:DRAIN_SIZE]
+for pk in pks:
+    tasks.send_signature_email.enqueue(signature_id=pk, kind="confirm")
+"""
+DRAIN_RATE = """
+from django.db.models import Max, Min
+from django_tasks_db.models import DBTaskResult
+span = DBTaskResult.objects.aggregate(first=Min("started_at"), last=Max("finished_at"))
+done = DBTaskResult.objects.filter(status="SUCCESSFUL").count()
+seconds = (span["last"] - span["first"]).total_seconds() if done else 0
+print(json.dumps({"sent": done, "seconds": seconds}))
+"""
+
 QUEUE_LEFT = """
 from django_tasks_db.models import DBTaskResult
 print(DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).count())
@@ -134,6 +154,29 @@ def mail_under_load(server: LiveServer, url: str, script: Path, rate: float, dur
         worker.wait()
     data.update(json.loads(server.python("import json\n" + MAIL_DELAYS).strip()))
     return data
+
+
+def mail_drain(server: LiveServer) -> dict:
+    """DRAIN_SIZE confirmation e-mails queued at once, sent by one worker (`--batch`: it exits once done)."""
+    server.python(DRAIN_QUEUE.replace("DRAIN_SIZE", str(DRAIN_SIZE)))
+    subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "task_worker",
+            "--batch",
+            "--no-startup-delay",
+            "--no-reload",
+            "-v",
+            "0",
+        ],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=server.env,
+        stdout=subprocess.DEVNULL,
+        timeout=600,
+        check=True,
+    )
+    return json.loads(server.python("import json\n" + DRAIN_RATE).strip())
 
 
 def run_wrk_counting(url: str, script: Path, duration: int, connections: int) -> dict:
@@ -279,6 +322,7 @@ def main() -> None:
             MAIL_LOAD * results["signup"]["rps"],
             args.duration,
         )
+        drain = mail_drain(server)
         profile = server.python(PROFILE) if args.profile else ""
     finally:
         server.close()
@@ -320,6 +364,11 @@ def main() -> None:
         f"{engine} | mail at {MAIL_LOAD:.0%} of signup capacity | signups/s {mail['rps']:.0f}"
         f" | e-mails/s {sent_per_second:.0f} | sent {len(delays)}, unsent {mail['unsent']}"
         f" | late p50 {p50:.1f} s | p99 {p99:.1f} s | ceiling {MAIL_DELAY_CEILING_SECONDS} s"
+    )
+    drained = drain["sent"] / drain["seconds"] if drain["seconds"] else 0.0
+    print(
+        f"{engine} | mail queue of {DRAIN_SIZE} drained by one worker | e-mails/s {drained:.0f}"
+        f" | sent {drain['sent']} in {drain['seconds']:.1f} s"
     )
     checks.append(
         (

@@ -165,16 +165,21 @@ class BatchWorker(db_worker.Worker):
         """Runs the claimed tasks in turn, then records their results and gives back those not run."""
         started = time.monotonic()
         done: list[DBTaskResult] = []
-        with shared_mail_connection():
-            for row in batch:
-                over_time = done and time.monotonic() - started > batch_seconds()
-                over_count = self.max_tasks is not None and self._run_tasks >= self.max_tasks
-                if not self.running or over_time or over_count:
-                    break
-                self.run_one(row)
-                done.append(row)
-        left = batch[len(done) :]
-        record_results(done, left)
+        # A first SIGTERM between two tasks of the batch only stops it (db_worker exits at once
+        # when no task runs): what was sent is recorded, the rest given back.
+        self.running_task = True
+        try:
+            with shared_mail_connection():
+                for row in batch:
+                    over_time = done and time.monotonic() - started > batch_seconds()
+                    over_count = self.max_tasks is not None and self._run_tasks >= self.max_tasks
+                    if not self.running or over_time or over_count:
+                        break
+                    self.run_one(row)
+                    done.append(row)
+            record_results(done, batch[len(done) :])
+        finally:
+            self.running_task = False
         for row in done:
             try:
                 sender = type(row.task.get_backend())
@@ -185,7 +190,6 @@ class BatchWorker(db_worker.Worker):
     def run_one(self, row: DBTaskResult) -> None:
         """Runs one claimed task, its outcome kept on `row` (not saved: record_results does)."""
         try:
-            self.running_task = True
             task = row.task
             task_result = row.task_result
             task_started.send(sender=type(task.get_backend()), task_result=task_result)
@@ -206,7 +210,6 @@ class BatchWorker(db_worker.Worker):
             row.return_value = None
         finally:
             row.finished_at = timezone.now()
-            self.running_task = False
             self._run_tasks += 1
 
 

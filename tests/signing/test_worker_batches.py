@@ -5,6 +5,7 @@ batch over one connection to the mail server; every message still goes once,
 and tasks claimed but not run go back to the queue at once.
 """
 
+import signal
 import smtplib
 
 import pytest
@@ -12,6 +13,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django_tasks_db.compat import task_started
 
 from letters.signing import tasks
 from letters.signing.worker import BATCH_SIZE, BatchWorker, record_results
@@ -173,3 +175,25 @@ def test_the_messages_of_a_batch_share_one_smtp_connection_and_a_refusal_fails_o
     [failed] = queue.filter(status="FAILED")
     assert failed.exception_class_path == "letters.signing.tasks.MailNotSent"
     assert FakeSmtp.refuse not in failed.traceback
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_asked_to_stop_mid_batch_records_what_it_sent_and_gives_back_the_rest(queue):
+    pending_signups(4)
+    runner = worker()
+    sent_before_stop = []
+
+    def stop_after_first(sender, task_result, **kwargs):
+        sent_before_stop.append(task_result.id)
+        if len(sent_before_stop) == 1:
+            runner.shutdown(signal.SIGTERM, None)  # as the worker's signal handler is called
+
+    task_started.connect(stop_after_first)
+    try:
+        runner.run_batch(runner.claim_batch())
+    finally:
+        task_started.disconnect(stop_after_first)
+
+    assert len(mail.outbox) == 1
+    assert queue.filter(status="SUCCESSFUL").count() == 1
+    assert queue.filter(status="READY").count() == 3  # none left RUNNING for ten minutes

@@ -120,6 +120,28 @@ def csv_memory_growth(client: Client, url: str) -> float:
     return peak / 1e6
 
 
+def word_against_print(client: Client, n: int, repeat: int, row) -> None:
+    """
+    The Word document of a letter of `n` names, built within the request (cold),
+    beside the print page of the same list, cold too: the issue allows 10x.
+    """
+    letter = populate(n, slug=f"word-{n}")
+    urls = {
+        what: f"/letters/{letter.slug}/{path}"
+        for what, path in [("print", "print/"), ("word", "letter.docx")]
+    }
+    if not url_exists(client, urls["word"]):
+        row("Word document", n, None, None, "view missing")
+        return
+    cold = {
+        what: median_seconds(lambda url=url: (pagecache.clear(), get(client, url)), max(1, min(repeat, 3)))
+        for what, url in urls.items()
+    }
+    row("print page, cold (the Word document's baseline)", n, cold["print"], None)
+    ok = cold["word"] <= 10 * cold["print"]
+    row("Word document, cold", n, cold["word"], cold["print"], "<= 10x print page, cold", ok)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -127,6 +149,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000", help="comma-separated numbers of signatures")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--pdf-size", type=int, default=1000)
+    parser.add_argument(
+        "--word-size", type=int, default=11000, help="signatures of the Word document's letter (0: skip)"
+    )
     parser.add_argument(
         "--roll", type=int, default=100000, help="people with real-looking names, for duplicates"
     )
@@ -226,6 +251,9 @@ def main() -> None:
     people = Individual.objects.count()
     seconds = median_seconds(lambda: get(staff, url), args.repeat)
     row("duplicates page (staff), with a roll of names", people, seconds, None, "< 5 s", seconds < 5)
+
+    if args.word_size:
+        word_against_print(client, args.word_size, args.repeat, row)
 
     letter = populate(args.pdf_size) if args.pdf_size else None
     if letter is not None:

@@ -30,6 +30,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -76,6 +77,26 @@ done = rows.filter(status="SUCCESSFUL").values_list("enqueued_at", "started_at",
 delays = sorted((finished - enqueued).total_seconds() for enqueued, _started, finished in done)
 span = (max(f for _e, _s, f in done) - min(s for _e, s, _f in done)).total_seconds() if done else 0
 print(json.dumps({"delays": delays, "span": span, "unsent": rows.exclude(status="SUCCESSFUL").count()}))
+"""
+
+# A queue of DRAIN_SIZE confirmation e-mails, queued at once with no signups running, sent by one worker.
+DRAIN_SIZE = 600
+DRAIN_QUEUE = """
+from django_tasks_db.models import DBTaskResult
+from letters.models import Signature
+from letters.signing import tasks
+DBTaskResult.objects.all().delete()
+pks = Signature.objects.filter(status="pending").order_by("-pk").values_list("pk", flat=True)[:DRAIN_SIZE]
+for pk in pks:
+    tasks.send_signature_email.enqueue(signature_id=pk, kind="confirm")
+"""
+DRAIN_RATE = """
+from django.db.models import Max, Min
+from django_tasks_db.models import DBTaskResult
+span = DBTaskResult.objects.aggregate(first=Min("started_at"), last=Max("finished_at"))
+done = DBTaskResult.objects.filter(status="SUCCESSFUL").count()
+seconds = (span["last"] - span["first"]).total_seconds() if done else 0
+print(json.dumps({"sent": done, "seconds": seconds}))
 """
 
 QUEUE_LEFT = """
@@ -134,6 +155,40 @@ def mail_under_load(server: LiveServer, url: str, script: Path, rate: float, dur
         worker.wait()
     data.update(json.loads(server.python("import json\n" + MAIL_DELAYS).strip()))
     return data
+
+
+def mail_drain(server: LiveServer, writes: tuple[str, Path] | None = None, seconds: int = 10) -> dict:
+    """
+    DRAIN_SIZE confirmation e-mails queued at once, sent by one worker (`--batch`: it exits once
+    done); with `writes` (a URL and its wrk script), while wrk sends it writes at full speed for
+    `seconds`: the worker's writes wait for SQLite's single writer behind them.
+    """
+    server.python(DRAIN_QUEUE.replace("DRAIN_SIZE", str(DRAIN_SIZE)))
+    load = None
+    if writes is not None:
+        load = threading.Thread(target=run_wrk, args=(writes[0], writes[1], seconds, 8), daemon=True)
+        load.start()
+        time.sleep(1)
+    subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "task_worker",
+            "--batch",
+            "--no-startup-delay",
+            "--no-reload",
+            "-v",
+            "0",
+        ],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=server.env,
+        stdout=subprocess.DEVNULL,
+        timeout=600,
+        check=True,
+    )
+    if load is not None:
+        load.join()
+    return json.loads(server.python("import json\n" + DRAIN_RATE).strip())
 
 
 def run_wrk_counting(url: str, script: Path, duration: int, connections: int) -> dict:
@@ -279,6 +334,9 @@ def main() -> None:
             MAIL_LOAD * results["signup"]["rps"],
             args.duration,
         )
+        drain = mail_drain(server)
+        insert = (f"{server.url}/bench/one-insert", work / "insert.lua")
+        drain_busy = mail_drain(server, insert, max(10, args.duration))
         profile = server.python(PROFILE) if args.profile else ""
     finally:
         server.close()
@@ -321,6 +379,12 @@ def main() -> None:
         f" | e-mails/s {sent_per_second:.0f} | sent {len(delays)}, unsent {mail['unsent']}"
         f" | late p50 {p50:.1f} s | p99 {p99:.1f} s | ceiling {MAIL_DELAY_CEILING_SECONDS} s"
     )
+    for what, data in [("", drain), (", one-INSERT requests at full speed meanwhile", drain_busy)]:
+        drained = data["sent"] / data["seconds"] if data["seconds"] else 0.0
+        print(
+            f"{engine} | mail queue of {DRAIN_SIZE} drained by one worker{what} | e-mails/s {drained:.0f}"
+            f" | sent {data['sent']} in {data['seconds']:.1f} s"
+        )
     checks.append(
         (
             f"e-mails at most {MAIL_DELAY_CEILING_SECONDS} s late (p99)"

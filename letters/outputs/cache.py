@@ -386,18 +386,30 @@ def pdf_cache_add(key: str, value: object, timeout: int) -> bool:
         return False
 
 
+# A PDF's key starts with PDF_PREFIX; what is noted about a letter's PDFs (the
+# newest of a day, the moment of a state: letters/outputs/pdf.py) with PDF_NOTE_PREFIX.
+PDF_PREFIX = "letter-pdf:"
+PDF_NOTE_PREFIX = "letter-pdf-note:"
+
+
 def pdf_key(letter_id: int, as_of: dt.date, paper: str, state: str) -> str:
     language = translation.get_language()
-    return f"letter-pdf:{letter_id}:{rendering_version()}:{language}:{as_of.isoformat()}:{paper}:{state}"
+    return f"{PDF_PREFIX}{letter_id}:{rendering_version()}:{language}:{as_of.isoformat()}:{paper}:{state}"
 
 
 def forget_pdfs(letter_id: int) -> int:
     """
     Removes every cached PDF of a letter (after a name is erased from its
-    list: the cached files of earlier states still print it). Returns how many.
+    list: the cached files of earlier states still print it), and what is
+    noted about them. Returns how many PDFs.
     """
+    _forget(f"{PDF_NOTE_PREFIX}{letter_id}:")
+    return _forget(f"{PDF_PREFIX}{letter_id}:")
+
+
+def _forget(marker: str) -> int:
+    """Removes every key of the PDF cache that holds `marker`; returns how many."""
     pdfs = pdf_cache()
-    marker = f"letter-pdf:{letter_id}:"
     if isinstance(pdfs, RedisCache):
         client = pdfs._cache.get_client(write=True)
         keys = list(client.scan_iter(match=f"*:{marker}*"))

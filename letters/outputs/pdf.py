@@ -12,13 +12,21 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.tasks import task
-from django.utils import translation
+from django.utils import timezone, translation
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from letters.languages import LetterVersions, interface_language
 from letters.models import Letter
-from letters.outputs.cache import PDF_CACHE_SECONDS, pdf_cache_add, pdf_cache_get, pdf_cache_set, pdf_key
+from letters.outputs.cache import (
+    PDF_CACHE_SECONDS,
+    PDF_NOTE_PREFIX,
+    PDF_PREFIX,
+    pdf_cache_add,
+    pdf_cache_get,
+    pdf_cache_set,
+    pdf_key,
+)
 from letters.outputs.printing import main_version, print_html
 from letters.outputs.typst import TypstError, render_pdf_typst
 from letters.rosters import Roster
@@ -91,11 +99,59 @@ def pdf_of_state(roster: Roster, paper: str, state: str, versions: LetterVersion
     versions = versions or main_version(roster.letter)  # a delivery: the letter's own language
     with translation.override(versions.language):
         key = pdf_key(roster.letter.pk, roster.as_of, paper, state)
+        latest = latest_key(roster.letter.pk, roster.as_of, paper)
     pdf = pdf_cache_get(key)
     if pdf is None:
+        moment = state_moment(roster.letter.pk, state)
+        # Printed under the day: which moment's list this is (templates/letters/print.html).
+        roster.list_moment = moment
         pdf = render_pdf(roster, paper, versions)
         pdf_cache_set(key, pdf, PDF_CACHE_SECONDS)
+        _newest_is(latest, key, moment)
     return pdf
+
+
+def state_moment(letter_id: int, state: str) -> dt.datetime:
+    """
+    The moment a state of a letter's list was first printed, the same for
+    every PDF of that state while any is stored (a PDF of one state is the
+    same bytes each time it is rendered): the list as it stood then.
+    """
+    key = f"{PDF_NOTE_PREFIX}{letter_id}:moment:{state}"
+    now = timezone.now().replace(second=0, microsecond=0)
+    if pdf_cache_add(key, now, PDF_CACHE_SECONDS):
+        return now
+    return pdf_cache_get(key) or now
+
+
+def latest_key(letter_id: int, as_of: dt.date, paper: str) -> str:
+    """Where the newest PDF of a letter's day, paper and language is noted (forget_pdfs forgets it too)."""
+    return pdf_key(letter_id, as_of, paper, "newest").replace(PDF_PREFIX, PDF_NOTE_PREFIX, 1)
+
+
+def _newest_is(latest: str, key: str, moment: dt.datetime) -> None:
+    """Notes the PDF under `key` as the newest of its day, unless a newer one is noted already."""
+    noted = pdf_cache_get(latest)
+    if isinstance(noted, dict) and noted.get("moment") and noted["moment"] > moment:
+        return
+    pdf_cache_set(latest, {"key": key, "moment": moment}, PDF_CACHE_SECONDS)
+
+
+def pdf_newest(roster: Roster, paper: str) -> tuple[bytes, dt.datetime] | None:
+    """
+    The newest PDF rendered of the roster's day (in the request's language),
+    of whatever state, and the moment of its list; None if none is stored.
+    """
+    noted = pdf_cache_get(latest_key(roster.letter.pk, roster.as_of, paper))
+    if not isinstance(noted, dict):
+        return None
+    pdf = pdf_cache_get(noted.get("key", ""))
+    return (pdf, noted["moment"]) if pdf is not None else None
+
+
+def renders_later(roster: Roster) -> bool:
+    """Whether the roster's PDF is too long to render within a request: a worker renders it."""
+    return roster.signatures().count() > inline_max_entries()
 
 
 def pdf_stored(roster: Roster, paper: str) -> bytes | None:
@@ -110,11 +166,19 @@ def pdf_for_visitor(roster: Roster, paper: str, versions: LetterVersions | None 
     """
     if (pdf := pdf_stored(roster, paper)) is not None:
         return pdf
-    if roster.signatures().count() <= inline_max_entries():
+    if not renders_later(roster):
         return pdf_of_state(roster, paper, roster.state(), versions)
-    # One worker per PDF, however many visitors ask for it meanwhile. With the
-    # cache out of reach nothing is queued (a worker's PDF could not be stored
-    # for the visitor to fetch): the visitor is asked to come back (503).
+    render_later(roster, paper)
+    return pdf_stored(roster, paper)  # already there when tasks run at once (tests)
+
+
+def render_later(roster: Roster, paper: str) -> None:
+    """
+    Queues the render of the roster's current state, once however many
+    visitors ask for it meanwhile. With the cache out of reach nothing is
+    queued (a worker's PDF could not be stored for the visitor to fetch): the
+    visitor is asked to come back (503).
+    """
     key = pdf_key(roster.letter.pk, roster.as_of, paper, roster.state())
     if pdf_cache_add(f"{key}:queued", True, PDF_QUEUED_SECONDS):
         render_pdf_later.enqueue(
@@ -123,7 +187,6 @@ def pdf_for_visitor(roster: Roster, paper: str, versions: LetterVersions | None 
             paper=paper,
             language=translation.get_language() or "",
         )
-    return pdf_stored(roster, paper)  # already there when tasks run at once (tests)
 
 
 def inline_max_entries() -> int:

@@ -4,12 +4,16 @@ server never holds up the request. Queue them with
 `letters.signing.services.signature_email_enqueue`, which waits for the commit.
 """
 
+import contextlib
+import contextvars
 import datetime as dt
 import logging
 import smtplib
 
 from django.conf import settings
+from django.core import mail
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.tasks import task
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -87,6 +91,50 @@ def send_signature_email(
         logger.info("Sent the %s e-mail for signature %s", kind, signature_id)
 
 
+# The mail connection the tasks of one worker batch share (shared_mail_connection), else None.
+_shared_connection: contextvars.ContextVar = contextvars.ContextVar("shared_mail_connection", default=None)
+
+
+@contextlib.contextmanager
+def shared_mail_connection():
+    """
+    While open, the messages sent by this thread go over one connection to the
+    mail server, opened at the first and closed at the end, instead of one
+    each: a worker runs a batch of e-mail tasks inside it. Only for SMTP (a
+    file backend keeps one file per message). A message that fails drops the
+    connection; the next one opens a new one.
+    """
+    token = _shared_connection.set({})
+    try:
+        yield
+    finally:
+        _drop_shared_connection()
+        _shared_connection.reset(token)
+
+
+def _connection():
+    """The batch's open SMTP connection, opened now if need be; None outside a batch or for other backends."""
+    shared = _shared_connection.get()
+    if shared is None:
+        return None
+    if "connection" not in shared:
+        connection = mail.mailers.default
+        if not isinstance(connection, SmtpBackend):
+            shared["connection"] = None
+            return None
+        connection.open()
+        shared["connection"] = connection
+    return shared["connection"]
+
+
+def _drop_shared_connection() -> None:
+    shared = _shared_connection.get()
+    connection = shared.pop("connection", None) if shared is not None else None
+    if connection is not None:
+        with contextlib.suppress(Exception):
+            connection.close()
+
+
 class MailNotSent(Exception):
     """A message was not sent. Says which and why, never to whom."""
 
@@ -103,8 +151,13 @@ def _send(message: EmailMultiAlternatives, what: str, *, again, arguments: dict,
     its kind is kept.
     """
     try:
-        message.send()
+        connection = _connection()
+        if connection is None:
+            message.send()
+        else:
+            connection.send_messages([message])
     except Exception as error:
+        _drop_shared_connection()
         kind = type(error).__name__
         delay = retry_delay(attempt) if _transient(error) else None
         if delay is not None and _send_later(again, arguments, attempt, delay):

@@ -15,13 +15,23 @@ sent again (letters/signing/tasks.py checks the status).
 
 import datetime as dt
 import logging
+import random
 import threading
+import time
+import traceback
 
 from django.conf import settings
-from django.db import connection
+from django.core.exceptions import SuspiciousOperation
+from django.db import close_old_connections, connection
+from django.db.utils import OperationalError
 from django.tasks import TaskResultStatus
 from django.utils import timezone
+from django_tasks_db.compat import TaskContext, normalize_json, task_finished, task_started
+from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
+
+from letters.signing.tasks import shared_mail_connection
 
 logger = logging.getLogger(__name__)
 
@@ -64,3 +74,161 @@ class Reclaimer(threading.Thread):
 
     def stop(self) -> None:
         self.stopping.set()
+
+
+# Tasks short enough to be claimed several at once: one message each, EMAIL_TIMEOUT at most per try.
+BATCHED_TASKS = frozenset(
+    {"letters.signing.tasks.send_signature_email", "letters.signing.tasks.send_links_email"}
+)
+BATCH_SIZE = 25
+
+
+def batch_seconds() -> float:
+    """How long a worker keeps taking up the tasks it claimed at once; the rest go back to READY."""
+    return max(0.5, min(10.0, settings.TASK_RUNNING_TIMEOUT_SECONDS / 4))
+
+
+class BatchWorker(db_worker.Worker):
+    """
+    db_worker's Worker, which claims up to BATCH_SIZE ready e-mail tasks in
+    one write transaction and records their results in one more, instead of
+    two writes per task: on SQLite every write waits for the single writer,
+    behind the signups. Other tasks (a long PDF) are claimed one at a time as
+    before. The messages of a batch go over one connection to the mail server
+    (letters.signing.tasks.shared_mail_connection).
+
+    At least once, as before: a claimed task is RUNNING until its result is
+    recorded; a worker killed mid-batch leaves its tasks RUNNING and the next
+    worker takes them up after TASK_RUNNING_TIMEOUT_SECONDS. A worker stops
+    taking up its claimed tasks after batch_seconds() (or when asked to stop)
+    and gives the rest back as READY in the transaction that records the others.
+    """
+
+    def ready_tasks(self):
+        tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
+        if not self.process_all_queues:
+            tasks = tasks.filter(queue_name__in=self.queue_names)
+        if self.excluded_queue_names:
+            tasks = tasks.exclude(queue_name__in=self.excluded_queue_names)
+        return tasks
+
+    def claim_batch(self) -> list[DBTaskResult] | None:
+        """The tasks claimed, in the queue's order ([] if none is ready); None if the database was locked."""
+        tasks = self.ready_tasks()
+        with exclusive_transaction(tasks.db):
+            try:
+                rows = list(tasks.select_for_update(skip_locked=True)[:BATCH_SIZE])
+                # The first task, and the e-mail tasks that follow it if it is one.
+                batch = rows[:1]
+                if batch and batch[0].task_path in BATCHED_TASKS:
+                    for row in rows[1:]:
+                        if row.task_path not in BATCHED_TASKS:
+                            break
+                        batch.append(row)
+                if batch:
+                    now = timezone.now()
+                    for row in batch:
+                        row.status = TaskResultStatus.RUNNING
+                        row.started_at = now
+                        row.worker_ids = [*row.worker_ids, self.worker_id]
+                    DBTaskResult.objects.bulk_update(batch, ["status", "started_at", "worker_ids"])
+            except OperationalError as error:
+                if is_locked_database_exception(error):
+                    return None
+                raise
+        return batch
+
+    def run(self) -> None:
+        logger.info("Starting worker worker_id=%s queues=%s", self.worker_id, ",".join(self.queue_names))
+        if self.startup_delay and self.interval:
+            time.sleep(random.random())  # noqa: S311 (a thundering herd of workers, not a secret)
+        while self.running:
+            close_old_connections()
+            batch = self.claim_batch()
+            if batch:
+                self.run_batch(batch)
+            if self.batch and batch == []:
+                logger.info("No more tasks to run for worker_id=%s - exiting gracefully.", self.worker_id)
+                return
+            if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
+                logger.info(
+                    "Run maximum tasks (%d) on worker=%s - exiting gracefully.",
+                    self._run_tasks,
+                    self.worker_id,
+                )
+                return
+            close_old_connections()
+            if self.running and not batch:
+                time.sleep(self.interval)
+
+    def run_batch(self, batch: list[DBTaskResult]) -> None:
+        """Runs the claimed tasks in turn, then records their results and gives back those not run."""
+        started = time.monotonic()
+        done: list[DBTaskResult] = []
+        # A first SIGTERM between two tasks of the batch only stops it (db_worker exits at once
+        # when no task runs): what was sent is recorded, the rest given back.
+        self.running_task = True
+        try:
+            with shared_mail_connection():
+                for row in batch:
+                    over_time = done and time.monotonic() - started > batch_seconds()
+                    over_count = self.max_tasks is not None and self._run_tasks >= self.max_tasks
+                    if not self.running or over_time or over_count:
+                        break
+                    self.run_one(row)
+                    done.append(row)
+            record_results(done, batch[len(done) :])
+        finally:
+            self.running_task = False
+        for row in done:
+            try:
+                sender = type(row.task.get_backend())
+                task_finished.send(sender=sender, task_result=row.task_result)
+            except (ImportError, SuspiciousOperation):
+                logger.exception("Task id=%s failed unexpectedly", row.id)
+
+    def run_one(self, row: DBTaskResult) -> None:
+        """Runs one claimed task, its outcome kept on `row` (not saved: record_results does)."""
+        try:
+            task = row.task
+            task_result = row.task_result
+            task_started.send(sender=type(task.get_backend()), task_result=task_result)
+            if task.takes_context:
+                value = task.call(
+                    TaskContext(task_result=task_result), *task_result.args, **task_result.kwargs
+                )
+            else:
+                value = task.call(*task_result.args, **task_result.kwargs)
+            row.return_value = normalize_json(value)
+            row.status = TaskResultStatus.SUCCESSFUL
+            row.exception_class_path = ""
+            row.traceback = ""
+        except BaseException as error:
+            row.status = TaskResultStatus.FAILED
+            row.exception_class_path = f"{type(error).__module__}.{type(error).__qualname__}"
+            row.traceback = "".join(traceback.format_exception(error))
+            row.return_value = None
+        finally:
+            row.finished_at = timezone.now()
+            self._run_tasks += 1
+
+
+RESULT_FIELDS = ["status", "return_value", "finished_at", "exception_class_path", "traceback"]
+
+
+def record_results(done: list[DBTaskResult], left: list[DBTaskResult], *, tries: int = 3) -> None:
+    """In one write transaction: the results of the tasks `done`, and the tasks `left` back to READY."""
+    for attempt in range(1, tries + 1):
+        try:
+            with exclusive_transaction(DBTaskResult.objects.db):
+                if done:
+                    DBTaskResult.objects.bulk_update(done, RESULT_FIELDS)
+                if left:
+                    DBTaskResult.objects.filter(pk__in=[row.pk for row in left]).update(
+                        status=TaskResultStatus.READY
+                    )
+            return
+        except Exception:
+            if attempt == tries:
+                raise
+            time.sleep(0.1)

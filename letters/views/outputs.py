@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -90,6 +91,10 @@ def pdf(request: HttpRequest, slug: str) -> HttpResponse:
     if not live and (not_modified := get_conditional_response(request, etag=etag)) is not None:
         return cache.public_headers(not_modified, etag)
     pdf = pdfs.pdf_stored(roster, paper)
+    if pdf is None and not live and (newest := pdfs.pdf_newest(roster, paper)) and pdfs.renders_later(roster):
+        # The list changed since the newest PDF of the day: that one at once, while a worker renders the new.
+        pdfs.render_later(roster, paper)
+        return _older_pdf(letter, roster, versions, *newest)
     if pdf is None:
         # Rendering costs seconds of a worker: each client gets a few a minute.
         spent, retry_after = _render_budget_hit(request)
@@ -106,6 +111,23 @@ def pdf(request: HttpRequest, slug: str) -> HttpResponse:
     )
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     return cache.private_headers(response) if live else cache.public_headers(response, etag)
+
+
+def _older_pdf(letter: Letter, roster: Roster, versions, pdf: bytes, moment: dt.datetime) -> HttpResponse:
+    """
+    A PDF of an earlier state of the list: never under the current state's
+    ETag nor kept by any cache (it would pass for the current one), its
+    moment printed in it, in its file name and in Last-Modified.
+    """
+    response = HttpResponse(pdf, content_type="application/pdf")
+    local = moment.astimezone(letter.tzinfo)
+    filename = printing.dated_filename(
+        letter.slug, roster.as_of, "pdf", language=versions.translated_language
+    )
+    filename = filename.removesuffix(".pdf") + f"-list-of-{local:%Y-%m-%d-%H%M}.pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Last-Modified"] = http_date(moment.timestamp())
+    return cache.private_headers(response)
 
 
 def _render_budget_hit(request: HttpRequest) -> tuple[bool, int]:

@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import translation
 
+from letters.languages import zone_words
 from letters.outputs import pdf as exports
 from letters.outputs.cache import pdf_cache
 from letters.outputs.printing import main_version
@@ -86,7 +87,8 @@ def test_the_stamp_is_the_lists_moment_in_the_letters_zone(long_list, tmp_path):
     pdf = exports.pdf_of_state(roster, "a4", roster.read_now())
     moment = roster.list_moment.astimezone(long_list.tzinfo)
     text = " ".join(pdf_text(pdf, tmp_path).split())
-    assert f"{moment:%H:%M} {long_list.timezone}" in text
+    # In the letter's zone, named as everywhere else ("New York time (EST)").
+    assert f"{moment:%H:%M} {zone_words(long_list.tzinfo, moment)}" in text
 
 
 def test_a_pdf_of_one_state_is_the_same_bytes_each_time_it_is_rendered(long_list):

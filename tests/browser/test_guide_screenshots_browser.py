@@ -70,4 +70,9 @@ def test_the_guides_screenshots_are_taken_from_the_pages_themselves(demo, staff_
     page.goto("/admin/")
     page.get_by_role("link", name="Organizer’s guide").click()
     expect(page.get_by_role("heading", name="A letter from start to finish")).to_be_visible()
-    assert page.locator("img[src='img/dashboard.png']").evaluate("img => img.naturalWidth") > 0
+    # Loaded, not merely in the page (the picture arrives after the text on a busy machine).
+    page.wait_for_function(
+        "() => { const img = document.querySelector(\"img[src='img/dashboard.png']\");"
+        " return img && img.complete && img.naturalWidth > 0; }",
+        timeout=15_000,
+    )

@@ -6,19 +6,14 @@ Every accepted signup is stored once and mailed once.
 """
 
 import contextlib
-import email
 import os
 import signal
-import socketserver
-import subprocess
-import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.live import ROOT, Browser, LiveServer, free_port
+from tests.live import Browser, LiveServer, SmtpSink, task_worker, wait_for
 
 pytestmark = [pytest.mark.slow]
 
@@ -33,99 +28,11 @@ COUNT = (
 )
 
 
-class SmtpSink(socketserver.ThreadingTCPServer):
-    """
-    Just enough of an SMTP server for Django's SMTP backend, keeping what it
-    accepts. While `hanging` is set it answers nothing, not even its greeting:
-    a mail server that accepted the connection and hung.
-    """
-
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", free_port()), SmtpSession)
-        self.port = self.server_address[1]
-        self.messages: list[email.message.Message] = []
-        self.lock = threading.Lock()
-        self.hanging = threading.Event()
-        self.hung = threading.Event()  # a client is waiting on us
-        self.released = threading.Event()
-
-    def hang(self) -> None:
-        self.released.clear()
-        self.hanging.set()
-
-    def release(self) -> None:
-        self.hanging.clear()
-        self.released.set()
-
-    def recipients(self) -> list[str]:
-        with self.lock:
-            return [address for message in self.messages for address in message.get_all("To", [])]
-
-
-class SmtpSession(socketserver.StreamRequestHandler):
-    def handle(self) -> None:
-        sink: SmtpSink = self.server
-        if sink.hanging.is_set():
-            sink.hung.set()
-            sink.released.wait(60)
-            return  # the client is long gone (killed); so is this session
-        self.say("220 sink ESMTP")
-        while line := self.rfile.readline():
-            command = line.decode("ascii", "replace").strip().upper()
-            if command.startswith(("EHLO", "HELO")):
-                self.say("250 sink")
-            elif command == "DATA":
-                self.say("354 go ahead")
-                data = b""
-                while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
-                    data += chunk[1:] if chunk.startswith(b"..") else chunk
-                with sink.lock:
-                    sink.messages.append(email.message_from_bytes(data))
-                self.say("250 queued")
-            elif command == "QUIT":
-                self.say("221 bye")
-                return
-            else:  # MAIL, RCPT, RSET, NOOP
-                self.say("250 ok")
-
-    def say(self, line: str) -> None:
-        with contextlib.suppress(OSError):
-            self.wfile.write(line.encode() + b"\r\n")
-
-
 @pytest.fixture
 def sink():
-    server = SmtpSink()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = SmtpSink().serve()
     yield server
-    server.release()
-    server.shutdown()
-    server.server_close()
-
-
-def task_worker(server: LiveServer) -> subprocess.Popen:
-    command = ["manage.py", "task_worker", "--no-startup-delay", "--no-reload", "--interval", "0.2"]
-    return subprocess.Popen(
-        [sys.executable, *command],
-        cwd=ROOT,
-        env=server.env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-def wait_for(condition, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if result := condition():
-            return result
-        time.sleep(0.1)
-    raise AssertionError(f"{what}: not within {seconds} s")
+    server.close()
 
 
 def test_a_worker_killed_while_the_mail_server_hangs_loses_no_email_and_sends_none_twice(sink):

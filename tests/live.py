@@ -254,6 +254,7 @@ class SmtpSink(socketserver.ThreadingTCPServer):
         self.hanging = threading.Event()
         self.hung = threading.Event()  # a client is waiting on us
         self.released = threading.Event()
+        self.serving: threading.Thread | None = None
 
     def hang(self) -> None:
         self.released.clear()
@@ -265,13 +266,16 @@ class SmtpSink(socketserver.ThreadingTCPServer):
 
     def serve(self) -> "SmtpSink":
         """Answers on its port in a thread of its own, until close()."""
-        threading.Thread(target=self.serve_forever, daemon=True).start()
+        self.serving = threading.Thread(target=self.serve_forever, daemon=True)
+        self.serving.start()
         return self
 
     def close(self) -> None:
         """Stopped: its port refuses connections (a new SmtpSink(port) starts it again)."""
         self.release()
-        self.shutdown()
+        if self.serving is not None:
+            self.shutdown()
+            self.serving = None
         self.server_close()
 
     def recipients(self) -> list[str]:

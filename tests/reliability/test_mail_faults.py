@@ -83,3 +83,69 @@ def test_a_worker_killed_while_the_mail_server_hangs_loses_no_email_and_sends_no
         assert sorted(sink.recipients()) == sorted(addresses)  # each once
         signatures, individuals = map(int, server.python(COUNT).split())
         assert (signatures, individuals) == (len(addresses), len(addresses))
+
+
+# The mail tasks by state: failed for good, ended (sent, or queued again for later), waiting with a run_after.
+TASKS = (
+    "from django_tasks_db.models import DBTaskResult, get_date_max\n"
+    "rows = DBTaskResult.objects.all()\n"
+    "later = rows.filter(status='READY').exclude(run_after=get_date_max())\n"
+    "print(rows.filter(status='FAILED').count(), rows.filter(status='SUCCESSFUL').count(), later.count())\n"
+)
+
+
+def test_a_mail_server_stopped_during_signups_gets_every_email_once_when_it_is_back():
+    sink = SmtpSink()
+    port = sink.port
+    sink.close()  # stopped: its port refuses connections
+    server = LiveServer(
+        workers=2,
+        env={
+            "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(port),
+            "EMAIL_TIMEOUT": "5",
+        },
+    )
+    server.env["SITE_URL"] = server.url
+    with server:
+        server.python(CREATE_LETTER)
+        # Tried again after 0.5 s, 1 s, 2 s… rather than 30 s, 60 s…
+        worker = task_worker(server, retry_first_seconds=0.5)
+        try:
+            browser = Browser(server)
+            token = browser.csrf(SIGN)
+            addresses = [f"refused{n}@example.org" for n in range(10)]
+
+            def signup(address: str) -> int:
+                data = {"kind": "individual", "name": f"Signer {address}", "email": address}
+                return browser.post(SIGN, data | {"public_consent": "on"}, token)[0]
+
+            with ThreadPoolExecutor(max_workers=5) as pool:
+                statuses = list(pool.map(signup, addresses))
+            assert statuses == [302] * len(addresses)
+            signatures, individuals = map(int, server.python(COUNT).split())
+            assert (signatures, individuals) == (len(addresses), len(addresses))
+
+            # Every message refused once at least: each first try ended by queueing the next one
+            # with a run_after; none failed for good.
+            def retried() -> bool:
+                failed, ended, later = map(int, server.python(TASKS).split())
+                assert failed == 0
+                return ended >= len(addresses) and later > 0
+
+            wait_for(retried, 15, "every e-mail queued again for later")
+            assert sink.recipients() == []
+
+            sink = SmtpSink(port).serve()  # started again
+            wait_for(lambda: len(sink.recipients()) >= len(addresses), 15, "every e-mail sent")
+            time.sleep(1)  # anything sent twice would arrive now
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+            sink.close()
+        assert sorted(sink.recipients()) == sorted(addresses)  # each once
+        failed, _, later = map(int, server.python(TASKS).split())
+        assert (failed, later) == (0, 0)

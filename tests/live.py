@@ -6,17 +6,25 @@ SQLite by default (a file in a temporary VAR_DIR); when DATABASE_URL points at a
 PostgreSQL server (bin/with-postgres), a fresh database on that server. The
 whole gunicorn process group is killed on stop(), and stop() runs on exit from
 the `with` block even after an error.
+
+Beside it: SmtpSink, a mail server of the test's own that can hang, stop and
+start again, and task_worker, a real `manage.py task_worker` on the server's
+database.
 """
 
+import contextlib
+import email
 import os
 import re
 import secrets
 import shutil
 import signal
 import socket
+import socketserver
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -226,3 +234,119 @@ class Browser:
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
+
+
+class SmtpSink(socketserver.ThreadingTCPServer):
+    """
+    Just enough of an SMTP server for Django's SMTP backend, keeping what it
+    accepts. While `hanging` is set it answers nothing, not even its greeting:
+    a mail server that accepted the connection and hung.
+    """
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port or free_port()), SmtpSession)
+        self.port = self.server_address[1]
+        self.messages: list[email.message.Message] = []
+        self.lock = threading.Lock()
+        self.hanging = threading.Event()
+        self.hung = threading.Event()  # a client is waiting on us
+        self.released = threading.Event()
+        self.serving: threading.Thread | None = None
+
+    def hang(self) -> None:
+        self.released.clear()
+        self.hanging.set()
+
+    def release(self) -> None:
+        self.hanging.clear()
+        self.released.set()
+
+    def serve(self) -> "SmtpSink":
+        """Answers on its port in a thread of its own, until close()."""
+        self.serving = threading.Thread(target=self.serve_forever, daemon=True)
+        self.serving.start()
+        return self
+
+    def close(self) -> None:
+        """Stopped: its port refuses connections (a new SmtpSink(port) starts it again)."""
+        self.release()
+        if self.serving is not None:
+            self.shutdown()
+            self.serving = None
+        self.server_close()
+
+    def recipients(self) -> list[str]:
+        with self.lock:
+            return [address for message in self.messages for address in message.get_all("To", [])]
+
+
+class SmtpSession(socketserver.StreamRequestHandler):
+    def handle(self) -> None:
+        sink: SmtpSink = self.server
+        if sink.hanging.is_set():
+            sink.hung.set()
+            sink.released.wait(60)
+            return  # the client is long gone (killed); so is this session
+        self.say("220 sink ESMTP")
+        while line := self.rfile.readline():
+            command = line.decode("ascii", "replace").strip().upper()
+            if command.startswith(("EHLO", "HELO")):
+                self.say("250 sink")
+            elif command == "DATA":
+                self.say("354 go ahead")
+                data = b""
+                while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
+                    data += chunk[1:] if chunk.startswith(b"..") else chunk
+                with sink.lock:
+                    sink.messages.append(email.message_from_bytes(data))
+                self.say("250 queued")
+            elif command == "QUIT":
+                self.say("221 bye")
+                return
+            else:  # MAIL, RCPT, RSET, NOOP
+                self.say("250 ok")
+
+    def say(self, line: str) -> None:
+        with contextlib.suppress(OSError):
+            self.wfile.write(line.encode() + b"\r\n")
+
+
+# `manage.py task_worker` with the mail retries' first wait shortened (tasks.RETRY_FIRST_SECONDS, a
+# constant of the code, not a setting): a test sees the second, third… tries within seconds.
+FAST_RETRIES = (
+    "import os, sys, django\n"
+    "django.setup()\n"
+    "from letters.signing import tasks\n"
+    "tasks.RETRY_FIRST_SECONDS = float(os.environ['LIVE_RETRY_FIRST_SECONDS'])\n"
+    "from django.core.management import execute_from_command_line\n"
+    "execute_from_command_line(['manage.py', *sys.argv[1:]])\n"
+)
+
+
+def task_worker(server: LiveServer, *, retry_first_seconds: float | None = None) -> subprocess.Popen:
+    """A task worker on `server`'s database, in its own process group (os.killpg kills it)."""
+    command = ["manage.py", "task_worker", "--no-startup-delay", "--no-reload", "--interval", "0.2"]
+    env = server.env
+    if retry_first_seconds is not None:
+        command[0:1] = ["-c", FAST_RETRIES]
+        env = env | {"LIVE_RETRY_FIRST_SECONDS": str(retry_first_seconds)}
+    return subprocess.Popen(
+        [sys.executable, *command],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_for(condition, seconds: float, what: str):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if result := condition():
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"{what}: not within {seconds} s")

@@ -6,19 +6,14 @@ Every accepted signup is stored once and mailed once.
 """
 
 import contextlib
-import email
 import os
 import signal
-import socketserver
-import subprocess
-import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.live import ROOT, Browser, LiveServer, free_port
+from tests.live import Browser, LiveServer, SmtpSink, task_worker, wait_for
 
 pytestmark = [pytest.mark.slow]
 
@@ -33,99 +28,11 @@ COUNT = (
 )
 
 
-class SmtpSink(socketserver.ThreadingTCPServer):
-    """
-    Just enough of an SMTP server for Django's SMTP backend, keeping what it
-    accepts. While `hanging` is set it answers nothing, not even its greeting:
-    a mail server that accepted the connection and hung.
-    """
-
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", free_port()), SmtpSession)
-        self.port = self.server_address[1]
-        self.messages: list[email.message.Message] = []
-        self.lock = threading.Lock()
-        self.hanging = threading.Event()
-        self.hung = threading.Event()  # a client is waiting on us
-        self.released = threading.Event()
-
-    def hang(self) -> None:
-        self.released.clear()
-        self.hanging.set()
-
-    def release(self) -> None:
-        self.hanging.clear()
-        self.released.set()
-
-    def recipients(self) -> list[str]:
-        with self.lock:
-            return [address for message in self.messages for address in message.get_all("To", [])]
-
-
-class SmtpSession(socketserver.StreamRequestHandler):
-    def handle(self) -> None:
-        sink: SmtpSink = self.server
-        if sink.hanging.is_set():
-            sink.hung.set()
-            sink.released.wait(60)
-            return  # the client is long gone (killed); so is this session
-        self.say("220 sink ESMTP")
-        while line := self.rfile.readline():
-            command = line.decode("ascii", "replace").strip().upper()
-            if command.startswith(("EHLO", "HELO")):
-                self.say("250 sink")
-            elif command == "DATA":
-                self.say("354 go ahead")
-                data = b""
-                while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
-                    data += chunk[1:] if chunk.startswith(b"..") else chunk
-                with sink.lock:
-                    sink.messages.append(email.message_from_bytes(data))
-                self.say("250 queued")
-            elif command == "QUIT":
-                self.say("221 bye")
-                return
-            else:  # MAIL, RCPT, RSET, NOOP
-                self.say("250 ok")
-
-    def say(self, line: str) -> None:
-        with contextlib.suppress(OSError):
-            self.wfile.write(line.encode() + b"\r\n")
-
-
 @pytest.fixture
 def sink():
-    server = SmtpSink()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = SmtpSink().serve()
     yield server
-    server.release()
-    server.shutdown()
-    server.server_close()
-
-
-def task_worker(server: LiveServer) -> subprocess.Popen:
-    command = ["manage.py", "task_worker", "--no-startup-delay", "--no-reload", "--interval", "0.2"]
-    return subprocess.Popen(
-        [sys.executable, *command],
-        cwd=ROOT,
-        env=server.env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-def wait_for(condition, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if result := condition():
-            return result
-        time.sleep(0.1)
-    raise AssertionError(f"{what}: not within {seconds} s")
+    server.close()
 
 
 def test_a_worker_killed_while_the_mail_server_hangs_loses_no_email_and_sends_none_twice(sink):
@@ -176,3 +83,69 @@ def test_a_worker_killed_while_the_mail_server_hangs_loses_no_email_and_sends_no
         assert sorted(sink.recipients()) == sorted(addresses)  # each once
         signatures, individuals = map(int, server.python(COUNT).split())
         assert (signatures, individuals) == (len(addresses), len(addresses))
+
+
+# The mail tasks by state: failed for good, ended (sent, or queued again for later), waiting with a run_after.
+TASKS = (
+    "from django_tasks_db.models import DBTaskResult, get_date_max\n"
+    "rows = DBTaskResult.objects.all()\n"
+    "later = rows.filter(status='READY').exclude(run_after=get_date_max())\n"
+    "print(rows.filter(status='FAILED').count(), rows.filter(status='SUCCESSFUL').count(), later.count())\n"
+)
+
+
+def test_a_mail_server_stopped_during_signups_gets_every_email_once_when_it_is_back():
+    sink = SmtpSink()
+    port = sink.port
+    sink.close()  # stopped: its port refuses connections
+    server = LiveServer(
+        workers=2,
+        env={
+            "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(port),
+            "EMAIL_TIMEOUT": "5",
+        },
+    )
+    server.env["SITE_URL"] = server.url
+    with server:
+        server.python(CREATE_LETTER)
+        # Tried again after 0.5 s, 1 s, 2 s… rather than 30 s, 60 s…
+        worker = task_worker(server, retry_first_seconds=0.5)
+        try:
+            browser = Browser(server)
+            token = browser.csrf(SIGN)
+            addresses = [f"refused{n}@example.org" for n in range(10)]
+
+            def signup(address: str) -> int:
+                data = {"kind": "individual", "name": f"Signer {address}", "email": address}
+                return browser.post(SIGN, data | {"public_consent": "on"}, token)[0]
+
+            with ThreadPoolExecutor(max_workers=5) as pool:
+                statuses = list(pool.map(signup, addresses))
+            assert statuses == [302] * len(addresses)
+            signatures, individuals = map(int, server.python(COUNT).split())
+            assert (signatures, individuals) == (len(addresses), len(addresses))
+
+            # Every message refused once at least: each first try ended by queueing the next one
+            # with a run_after; none failed for good.
+            def retried() -> bool:
+                failed, ended, later = map(int, server.python(TASKS).split())
+                assert failed == 0
+                return ended >= len(addresses) and later > 0
+
+            wait_for(retried, 15, "every e-mail queued again for later")
+            assert sink.recipients() == []
+
+            sink = SmtpSink(port).serve()  # started again
+            wait_for(lambda: len(sink.recipients()) >= len(addresses), 15, "every e-mail sent")
+            time.sleep(1)  # anything sent twice would arrive now
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+            sink.close()
+        assert sorted(sink.recipients()) == sorted(addresses)  # each once
+        failed, _, later = map(int, server.python(TASKS).split())
+        assert (failed, later) == (0, 0)

@@ -3,11 +3,15 @@ Browser tests: Playwright drives Debian's chromium (never a downloaded browser)
 against pytest-django's live server. `make test` installs chromium with apt.
 """
 
+import io
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
+
+from letters.models import Letter, Signature
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -112,3 +116,14 @@ def staff_browser_page(browser, live_server, django_user_model):
     page.wait_for_url("**/admin/")
     yield page
     context.close()
+
+
+@pytest.fixture
+def demo(transactional_db, settings, tmp_path):
+    """The demo letter, with two of its approved signatures back in the queue (awaiting approval)."""
+    settings.VAR_DIR = tmp_path
+    call_command("load_demo", stdout=io.StringIO())
+    letter = Letter.objects.get(slug="veltrana-civic-space")
+    for signature in Signature.objects.filter(letter=letter, status=Signature.Status.APPROVED)[:2]:
+        Signature.objects.filter(pk=signature.pk).update(status=Signature.Status.CONFIRMED, approved_at=None)
+    return letter

@@ -4,25 +4,10 @@ every interface language and on the organizer's console: the dashboard, the
 queue, the list of letters and the letter form. No violation.
 """
 
-import io
-
 import pytest
 from django.conf import settings
-from django.core.management import call_command
-
-from letters.models import Letter, Signature
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture
-def demo(transactional_db, settings, tmp_path):
-    settings.VAR_DIR = tmp_path
-    call_command("load_demo", stdout=io.StringIO())
-    letter = Letter.objects.get(slug="veltrana-civic-space")
-    for signature in Signature.objects.filter(letter=letter, status=Signature.Status.APPROVED)[:2]:
-        Signature.objects.filter(pk=signature.pk).update(status=Signature.Status.CONFIRMED, approved_at=None)
-    return letter
 
 
 def test_public_pages_pass_wcag_22_aa_in_every_language(browser, live_server, demo, axe):

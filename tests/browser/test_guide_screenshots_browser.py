@@ -4,30 +4,16 @@ walks a letter's life on the demo and saves each screenshot under docs/img/, so
 the pictures change when the pages do. It also opens the guide from the dashboard.
 """
 
-import io
 import re
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
-
-from letters.models import Letter, Signature
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "organizers.md"
-
-
-@pytest.fixture
-def demo(transactional_db, settings, tmp_path):
-    settings.VAR_DIR = tmp_path
-    call_command("load_demo", stdout=io.StringIO())
-    letter = Letter.objects.get(slug="veltrana-civic-space")
-    for signature in Signature.objects.filter(letter=letter, status=Signature.Status.APPROVED)[:2]:
-        Signature.objects.filter(pk=signature.pk).update(status=Signature.Status.CONFIRMED, approved_at=None)
-    return letter
 
 
 def shoot(page, name: str, full_page: bool = False) -> None:

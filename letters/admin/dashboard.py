@@ -60,10 +60,6 @@ def queue_url(letter: Letter, bucket: str) -> str:
 
 def dashboard(request: HttpRequest) -> dict:
     counts = {f"n_{key}": Count("signatures", filter=bucket_q(key, "signatures__")) for key in BUCKETS}
-    # A duplicate merged away is not a rejection an organizer made.
-    counts["n_rejected"] = Count(
-        "signatures", filter=bucket_q("rejected", "signatures__") & Q(signatures__merged_into__isnull=True)
-    )
     letters = list(Letter.objects.annotate(**counts).order_by("closes_at", "title"))
     open_letters = [letter for letter in letters if letter.status == Letter.Status.OPEN]
     activity = _activity(open_letters)

@@ -57,7 +57,8 @@ BUCKETS: dict[str, tuple[str, dict]] = {
     "pending": ("unconfirmed e-mail", {"status": Signature.Status.PENDING}),
     "approved": ("approved", {"status": Signature.Status.APPROVED, "withdrawn_at__isnull": True}),
     "withdrawn": ("withdrawn", {"withdrawn_at__isnull": False}),
-    "rejected": ("rejected", {"status": Signature.Status.REJECTED}),
+    # Not the duplicates a merge retired (`merged_into`): they stand for nobody now.
+    "rejected": ("rejected", {"status": Signature.Status.REJECTED, "merged_into__isnull": True}),
 }
 
 

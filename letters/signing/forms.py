@@ -270,6 +270,11 @@ class WithdrawForm(PublicForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    # Checked here, not only by the browser: a withdrawal cannot be undone.
+    understood = forms.BooleanField(
+        label=_("I understand that my signature leaves the list and that this cannot be undone."),
+        error_messages={"required": _("Tick this box to confirm that you want to withdraw.")},
+    )
 
 
 class ListingForm(PublicForm):

@@ -344,3 +344,18 @@ def test_a_claim_merged_onto_a_vetted_record_and_confirmed_later_cannot_rewrite_
         lifecycle.correction_propose(signature=claim, entry=entry, confirmed=True)
     paul.refresh_from_db()
     assert paul.title == "Bishop of Veltrana"
+
+
+def test_the_rejected_queue_does_not_list_the_duplicates_a_merge_retired(staff, staff_client, letter):
+    # The dashboard stopped counting them as rejections; the queue still listed
+    # them under "rejected", next to the signatures an organizer turned down.
+    keep = make_organization("Human Rights Watch")
+    duplicate = make_organization("Human Rights Watch Inc")
+    signature_row(letter, keep, LATE)
+    signature_row(letter, duplicate, EARLY)
+    organization_merge(keep=keep, duplicates=[duplicate], user=staff)
+    turned_down = signature_row(letter, make_individual("Spam Bot"), LATE, status=Signature.Status.REJECTED)
+
+    response = staff_client.get("/admin/letters/signature/?queue=rejected")
+
+    assert list(response.context["cl"].result_list) == [turned_down]

@@ -165,7 +165,7 @@ def test_approving_and_withdrawing_the_same_signature_at_once_is_consistent(serv
         approving = threading.Thread(target=lambda: results.update(approve=server.python(approve)))
         approving.start()
         results["withdraw"] = withdraw_browser.post(
-            withdraw, {"action": "withdraw", "reason": "changed my mind"}, token
+            withdraw, {"action": "withdraw", "understood": "on", "reason": "changed my mind"}, token
         )[0]
         approving.join()
     finally:
@@ -217,7 +217,9 @@ def test_the_same_link_never_acts_on_another_signature(server):
     tampered = withdraw_a[:-3] + ("x" if withdraw_a[-3] != "x" else "y") + withdraw_a[-2:]
     assert Browser(server).get(tampered)[0] in {400, 404}
     page = Browser(server)
-    status, _ = page.post(withdraw_a, {"action": "withdraw", "reason": ""}, page.csrf(withdraw_a))
+    status, _ = page.post(
+        withdraw_a, {"action": "withdraw", "understood": "on", "reason": ""}, page.csrf(withdraw_a)
+    )
     assert status == 302
     state = server.python(
         "from letters.models import Signature\n"

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.django_db
 def post(client, django_capture_on_commit_callbacks):
     def post(url, data=None):
         with django_capture_on_commit_callbacks(execute=True):
-            return client.post(url, {"action": "withdraw", **(data or {})})
+            return client.post(url, {"action": "withdraw", "understood": "on", **(data or {})})
 
     return post
 
@@ -141,7 +141,7 @@ def test_a_null_character_in_the_reason_is_refused_next_to_the_field(post, signa
 @pytest.mark.parametrize("token", ["nonsense", "MQ:1abc:forged"])
 def test_a_tampered_link_withdraws_nothing(client, signature, token):
     assert client.get(f"/manage/{token}/").status_code == 400
-    response = client.post(f"/manage/{token}/", {"action": "withdraw"})
+    response = client.post(f"/manage/{token}/", {"action": "withdraw", "understood": "on"})
     assert response.status_code == 400
     assert "This link is not valid" in response.content.decode()
     signature.refresh_from_db()
@@ -149,7 +149,9 @@ def test_a_tampered_link_withdraws_nothing(client, signature, token):
 
 
 def test_a_confirmation_token_does_not_withdraw(client, signature):
-    response = client.post(f"/manage/{make_confirm_token(signature.pk)}/", {"action": "withdraw"})
+    response = client.post(
+        f"/manage/{make_confirm_token(signature.pk)}/", {"action": "withdraw", "understood": "on"}
+    )
     assert response.status_code == 400
     signature.refresh_from_db()
     assert signature.withdrawn_at is None
@@ -157,7 +159,7 @@ def test_a_confirmation_token_does_not_withdraw(client, signature):
 
 def test_one_signatures_link_never_acts_on_another(client, letter, signature):
     other = signature_row(letter, make_individual("Other Person"))
-    client.post(url(other), {"action": "withdraw"})
+    client.post(url(other), {"action": "withdraw", "understood": "on"})
     signature.refresh_from_db()
     other.refresh_from_db()
     assert signature.withdrawn_at is None
@@ -288,7 +290,7 @@ def test_a_correction_link_opened_after_withdrawing_changes_nothing(client, sign
     letter.requires_approval = False
     letter.save()
     correction = Correction.objects.create(signature=signature, name="Jane Q. Doe", title="Professor")
-    client.post(url(signature), {"action": "withdraw"})
+    client.post(url(signature), {"action": "withdraw", "understood": "on"})
     token = make_correction_token(correction.pk)
 
     page = client.get(f"/confirm-correction/{token}/").content.decode()
@@ -305,7 +307,7 @@ def test_a_correction_link_opened_after_withdrawing_changes_nothing(client, sign
 def test_withdrawing_takes_a_confirmed_correction_out_of_the_organizers_hands(client, signature, moderator):
     client.post(url(signature), {"action": "correct", "name": "Jane Doe", "title": "Dean of Law"})
     [correction] = Correction.objects.filter(signature=signature, status=Correction.Status.CONFIRMED)
-    client.post(url(signature), {"action": "withdraw"})
+    client.post(url(signature), {"action": "withdraw", "understood": "on"})
 
     outcome = lifecycle.corrections_approve(corrections=Correction.objects.all(), user=moderator)
 
@@ -467,7 +469,7 @@ def test_after_a_merge_the_signers_link_withdraws_the_entry_that_stands_for_thei
 ):
     imported, web = jane_merged_into_an_imported_row(letter, staff)
 
-    assert post(url(web), {"action": "withdraw"}).status_code == 302
+    assert post(url(web), {"action": "withdraw", "understood": "on"}).status_code == 302
 
     imported.refresh_from_db()
     assert imported.withdrawn_at is not None
@@ -504,7 +506,7 @@ def test_after_an_organization_merge_another_claimants_link_does_not_reach_the_l
 
     page = client.get(url(impostor)).content.decode()
     assert "Dana Director" not in page and "Ivan Impostor" in page
-    client.post(url(impostor), {"action": "withdraw"})
+    client.post(url(impostor), {"action": "withdraw", "understood": "on"})
     client.post(url(impostor), {"action": "erase", "confirm": "yes"})
 
     director.refresh_from_db()
@@ -543,7 +545,7 @@ def test_after_an_organization_merge_the_representatives_own_retired_claim_leads
     )
     organization_merge(keep=amnesty, duplicates=[duplicate], user=staff)
 
-    assert post(url(again), {"action": "withdraw"}).status_code == 302
+    assert post(url(again), {"action": "withdraw", "understood": "on"}).status_code == 302
 
     listed.refresh_from_db()
     assert listed.withdrawn_at is not None
@@ -567,7 +569,7 @@ def test_a_receipt_still_queued_when_the_signer_erases_is_sent_to_nobody(
     )
     # The worker is slow: the withdrawal's receipt is still queued when she erases.
     with django_capture_on_commit_callbacks() as queued:
-        client.post(url(claim), {"action": "withdraw"})
+        client.post(url(claim), {"action": "withdraw", "understood": "on"})
     client.post(url(claim), {"action": "erase", "confirm": "yes"})
     for task in queued:
         task()
@@ -599,7 +601,7 @@ def test_erasing_takes_the_name_off_the_days_of_an_earlier_period_too(client, le
 def test_nothing_brings_an_erased_signature_back(client, signature, staff_client):
     client.post(url(signature), {"action": "erase", "confirm": "yes"})
 
-    assert client.post(url(signature), {"action": "withdraw"}).status_code == 400
+    assert client.post(url(signature), {"action": "withdraw", "understood": "on"}).status_code == 400
     staff_client.post(
         "/admin/letters/signature/?queue=all",
         {"action": "approve", "_selected_action": [signature.pk]},
@@ -814,5 +816,16 @@ def test_withdrawal_is_a_step_of_its_own_that_says_a_waiting_correction_is_dropp
     assert "The correction awaiting the organizers’ review is dropped if you withdraw." in withdraw
     assert "<details" in withdraw and "Withdraw my signature…" in withdraw
     assert 'class="button-danger"' in withdraw and "Yes, withdraw my signature" in withdraw
-    assert 'name="understood" id="id_understood" required' in withdraw
+    assert 'name="understood"' in withdraw and "required" in withdraw
     assert "cannot be undone" in withdraw
+
+
+def test_a_withdrawal_without_the_box_ticked_is_refused_by_the_server(client, signature):
+    # The "I understand" box was checked by the browser only: a form sent
+    # without it (an old browser, a script) withdrew at once.
+    response = client.post(url(signature), {"action": "withdraw", "reason": "oops"})
+
+    assert response.status_code == 400
+    assert "Tick this box to confirm that you want to withdraw." in response.content.decode()
+    signature.refresh_from_db()
+    assert signature.withdrawn_at is None

@@ -70,7 +70,7 @@ def test_confirming_when_the_connection_drops_changes_nothing(client, pending):
 def test_the_signers_page_posted_during_an_outage_changes_nothing(client, pending):
     token = make_manage_token(pending.pk)
     with mock.patch("letters.views.signup._signature", side_effect=OperationalError("connection refused")):
-        response = client.post(f"/manage/{token}/", {"action": "withdraw", "reason": ""})
+        response = client.post(f"/manage/{token}/", {"action": "withdraw", "understood": "on", "reason": ""})
     assert_try_again(response)
     pending.refresh_from_db()
     assert pending.withdrawn_at is None

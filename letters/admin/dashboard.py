@@ -24,9 +24,8 @@ from letters.admin.guide import guide, guide_picture
 from letters.admin.mail_health import mail_health
 from letters.admin.times import local_time
 from letters.lifecycle.moderation import BUCKETS, bucket_q
-from letters.lifecycle.retention import letter_closed_at
+from letters.lifecycle.retention import letter_closed_at, letter_has_closed
 from letters.models import Delivery, DigestSubscription, Letter, Signature
-from letters.templatetags.letters_index import has_closed
 
 
 @dataclass
@@ -70,7 +69,7 @@ def dashboard(request: HttpRequest) -> dict:
     now = timezone.now()
     for letter in letters:
         # Past its closing moment, an open letter is closed: what its page and the index say.
-        status = Letter.Status.CLOSED if has_closed(letter, now) else letter.status
+        status = Letter.Status.CLOSED if letter_has_closed(letter, now) else letter.status
         today, week = activity.get(letter.pk, (0, 0))
         delivery = deliveries.get(letter.pk)
         cards[status].append(

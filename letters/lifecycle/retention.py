@@ -45,6 +45,16 @@ def letter_closed_at(letter: Letter) -> dt.datetime | None:
     return None
 
 
+def letter_has_closed(letter: Letter, now: dt.datetime) -> bool:
+    """
+    Whether `letter` no longer takes signatures for good at `now`: closed by
+    staff, or past its closing moment (`letter_closed_at`), what the letter's
+    own page says. The index and the dashboard list it as closed.
+    """
+    closed = letter_closed_at(letter)
+    return closed is not None and closed <= now
+
+
 def letter_purge_date(letter: Letter) -> dt.datetime | None:
     """When the private data of `letter`'s signatures is (or was) deleted; None if not yet scheduled."""
     closed = letter_closed_at(letter)

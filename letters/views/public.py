@@ -17,13 +17,13 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_safe
 
 from letters import languages
+from letters.lifecycle.retention import letter_has_closed
 from letters.models import Delivery, Letter, LetterTranslation
 from letters.outputs import cache
 from letters.outputs.middleware import stored_page
 from letters.rosters import AsOfError, Roster, RosterPage, one_snapshot
 from letters.signing import ratelimits
 from letters.signing.clients import client_ip
-from letters.templatetags.letters_index import has_closed
 from staff.access import is_staff
 
 
@@ -190,7 +190,7 @@ def index(request: HttpRequest) -> HttpResponse:
     letters = Letter.objects.public().order_by("-opens_at", "-created_at")
     letters = languages.with_texts(letters, request.LANGUAGE_CODE)
     now = timezone.now()
-    closed = [letter for letter in letters if has_closed(letter, now)]
+    closed = [letter for letter in letters if letter_has_closed(letter, now)]
     return render(
         request,
         "letters/index.html",

@@ -914,6 +914,15 @@ class ImportColumnMap(models.Model):
 INVITATION_REMIND_AFTER = dt.timedelta(days=3)
 
 
+# What became of a letter's invitations, as staff see it (InvitationQuerySet.counts, the dashboard).
+INVITATION_COUNTS = {
+    "invited": models.Count("pk"),
+    "signed": models.Count("pk", filter=Q(signature__isnull=False)),
+    "declined": models.Count("pk", filter=Q(signature__isnull=True, declined_at__isnull=False)),
+    "no_answer": models.Count("pk", filter=Q(signature__isnull=True, declined_at__isnull=True)),
+}
+
+
 class InvitationQuerySet(models.QuerySet):
     def unanswered(self) -> "InvitationQuerySet":
         """Neither signed nor declined."""
@@ -931,12 +940,7 @@ class InvitationQuerySet(models.QuerySet):
 
     def counts(self) -> dict[str, int]:
         """What staff see per letter: invited, signed, declined, no answer (one query)."""
-        return self.aggregate(
-            invited=models.Count("pk"),
-            signed=models.Count("pk", filter=Q(signature__isnull=False)),
-            declined=models.Count("pk", filter=Q(signature__isnull=True, declined_at__isnull=False)),
-            no_answer=models.Count("pk", filter=Q(signature__isnull=True, declined_at__isnull=True)),
-        )
+        return self.aggregate(**INVITATION_COUNTS)
 
 
 def invitation_token_digest(token: str) -> str:

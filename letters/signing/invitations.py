@@ -19,7 +19,7 @@ from functools import partial
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.tasks import task
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -49,14 +49,53 @@ class InvitedOutcome:
 
 
 def contact_address(signatory: Individual | Organization) -> str:
-    """Where an invitation to `signatory` goes: a person's address, an organization's contact."""
-    return (signatory.email if isinstance(signatory, Individual) else signatory.contact_email).strip()
+    """
+    Where an invitation to `signatory` goes: the address on its record (a
+    person's, an organization's contact), else the one given with its latest
+    signature that agreed to be contacted.
+    """
+    own = signatory.email if isinstance(signatory, Individual) else signatory.contact_email
+    if own.strip():
+        return own.strip()
+    consented = _signatures_of(signatory).filter(contact_consent=True, erased_at__isnull=True)
+    latest = consented.exclude(contact_email="").order_by("-submitted_at")
+    return latest.values_list("contact_email", flat=True).first() or ""
+
+
+def _signatures_of(signatory: Individual | Organization) -> QuerySet:
+    field = "individual" if isinstance(signatory, Individual) else "organization"
+    return Signature.objects.filter(**{field: signatory})
+
+
+def address_book(model: type[Individual | Organization], *, signed: Letter | None = None, country: str = ""):
+    """
+    The organizations or individuals (`model`) staff may invite: those who
+    agreed to be contacted when they signed any letter (`contact_consent`),
+    those staff entered or imported as partners with a contact address (on
+    file with no signature of their own), and those invited before. Filtered
+    by a letter they are listed on (`signed`) and a country.
+    """
+    field = "individual" if model is Individual else "organization"
+    address = "email" if model is Individual else "contact_email"
+    theirs = Signature.objects.filter(**{field: OuterRef("pk")})
+    records = model.objects.filter(
+        Exists(theirs.filter(contact_consent=True, erased_at__isnull=True))
+        | (~Exists(theirs) & ~Q(**{address: ""}))
+        | Exists(Invitation.objects.filter(**{field: OuterRef("pk")}))
+    )
+    if model is Individual:
+        records = records.filter(forgotten_at__isnull=True)
+    if signed is not None:
+        listed = theirs.filter(letter=signed, status=Signature.Status.APPROVED, withdrawn_at__isnull=True)
+        records = records.filter(Exists(listed))
+    if country:
+        records = records.filter(country=country)
+    return records.order_by("collation_key", "pk")
 
 
 def known_language(signatory: Individual | Organization) -> str:
     """The language the signatory last signed a letter in, if any: their invitation comes in it."""
-    field = "individual" if isinstance(signatory, Individual) else "organization"
-    signatures = Signature.objects.filter(**{field: signatory}).exclude(language="")
+    signatures = _signatures_of(signatory).exclude(language="")
     return signatures.order_by("-submitted_at").values_list("language", flat=True).first() or ""
 
 

@@ -170,7 +170,10 @@ def test_the_dashboard_shows_circulating_letters_with_their_moments(staff_client
     )
     html = staff_client.get("/admin/").content.decode()
     assert "Circulating privately" in html and "A quiet letter" in html
-    assert "signatures until 20 September 2023" in html and "published by itself at 1 January 2099" in html
+    # In the letter's zone (New York), as every time in the staff panel.
+    assert "signatures until 20 Sep 2023, 05:00 EDT" in html
+    assert "published by itself at 31 Dec 2098, 19:00 EST" in html
+    assert "No invitations yet" in html
 
 
 def test_a_letter_past_publish_at_is_open_to_every_query_by_status():

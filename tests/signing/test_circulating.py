@@ -1,12 +1,15 @@
 """The sign-on period: a circulating letter is signed through its private link only, until its deadline."""
 
 import datetime as dt
+import io
 import logging
 import re
+import zoneinfo
 from unittest import mock
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 from django.urls import get_resolver
 from django.utils import timezone
 
@@ -218,3 +221,17 @@ def test_the_language_switcher_keeps_the_private_key(client):
     response = client.get(switch)
     assert response.status_code == 200
     assert "Une lettre" in response.content.decode()
+
+
+def test_the_demo_runs_the_sign_on_period_to_09_00_in_seoul(tmp_path, settings, client):
+    settings.VAR_DIR = tmp_path
+    call_command("load_demo", stdout=io.StringIO())
+    letter = Letter.objects.get(slug="civic-participation-hearings")
+    assert letter.is_circulating() and letter.sign_by is not None
+    publish = letter.publish_at.astimezone(zoneinfo.ZoneInfo(SEOUL))
+    assert (publish.hour, publish.minute) == (9, 0) and publish > letter.sign_by
+    assert letter.invitations.counts() == {"invited": 6, "signed": 3, "declined": 1, "no_answer": 2}
+    assert client.get(letter.get_absolute_url()).status_code == 404
+    with mock.patch("django.utils.timezone.now", return_value=letter.publish_at + dt.timedelta(seconds=1)):
+        html = client.get(letter.get_absolute_url()).content.decode()
+    assert "Front Line Solidarity" in html and "Civic Space Watch" not in html

@@ -219,3 +219,18 @@ def test_the_email_has_no_tracking_pixel(invite):
     invite(circulating(), make_individual("Ana", email="ana@example.org"))
     html = mail.outbox[0].alternatives[0][0]
     assert "<img" not in html.lower()
+
+
+@pytest.mark.parametrize("token", ["x" * 5000, "%00", "é😀", "..%2F..%2Fetc", "<script>", "a b"])
+def test_a_hostile_token_is_a_plain_404(client, token):
+    for suffix in ("", "decline/", "stop/"):
+        assert client.get(f"/invitations/{token}/{suffix}").status_code in (404, 405)
+        assert client.post(f"/invitations/{token}/{suffix}", {"name": "x"}).status_code == 404
+    assert not Invitation.objects.exists() and not Suppression.objects.exists()
+
+
+def test_an_invitation_to_a_draft_letter_is_404(invite, client):
+    letter = make_letter(status=Letter.Status.DRAFT)
+    ana = make_individual("Ana", email="ana@example.org")
+    invitation = Invitation.objects.create(letter=letter, individual=ana, email=ana.email)
+    assert client.get(f"/invitations/{invitation.token}/").status_code == 404

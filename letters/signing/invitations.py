@@ -19,7 +19,7 @@ from functools import partial
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.tasks import task
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -57,9 +57,17 @@ def contact_address(signatory: Individual | Organization) -> str:
     own = signatory.email if isinstance(signatory, Individual) else signatory.contact_email
     if own.strip():
         return own.strip()
-    consented = _signatures_of(signatory).filter(contact_consent=True, erased_at__isnull=True)
-    latest = consented.exclude(contact_email="").order_by("-submitted_at")
-    return latest.values_list("contact_email", flat=True).first() or ""
+    if hasattr(signatory, "consented_address"):  # read with the address book's query
+        return signatory.consented_address or ""
+    return (
+        _consented_addresses(_signatures_of(signatory)).values_list("contact_email", flat=True).first() or ""
+    )
+
+
+def _consented_addresses(signatures: QuerySet) -> QuerySet:
+    """The addresses given with `signatures` that agreed to be contacted, the latest first."""
+    consented = signatures.filter(contact_consent=True, erased_at__isnull=True)
+    return consented.exclude(contact_email="").order_by("-submitted_at")
 
 
 def _signatures_of(signatory: Individual | Organization) -> QuerySet:
@@ -90,7 +98,8 @@ def address_book(model: type[Individual | Organization], *, signed: Letter | Non
         records = records.filter(Exists(listed))
     if country:
         records = records.filter(country=country)
-    return records.order_by("collation_key", "pk")
+    latest = _consented_addresses(theirs).values("contact_email")[:1]
+    return records.annotate(consented_address=Subquery(latest)).order_by("collation_key", "pk")
 
 
 def known_language(signatory: Individual | Organization) -> str:

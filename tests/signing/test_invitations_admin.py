@@ -5,6 +5,8 @@ import datetime as dt
 import pytest
 from django.contrib.auth.models import Permission
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from letters.models import Invitation, Letter, Signature, Suppression
@@ -134,3 +136,21 @@ def test_a_signature_made_through_an_invitation_is_marked(letter):
     signature = invitation_sign(invitation=invitation, name="Ana", public_consent=True)
     assert signature.invitations.get() == invitation
     assert signature.status in (Signature.Status.CONFIRMED, Signature.Status.APPROVED)
+
+
+def test_the_address_book_reads_the_same_queries_for_any_number(
+    staff_client, letter, django_assert_num_queries
+):
+    def consenting(n: int) -> None:
+        org = make_organization(f"Partner {n}")
+        signature_row(letter, org, contact_consent=True, contact_email=f"p{n}@example.org")
+
+    consenting(0)
+    staff_client.get(BOOK)  # the session, once
+    with CaptureQueriesContext(connection) as one:
+        staff_client.get(BOOK)
+    for n in range(1, 30):
+        consenting(n)
+    with django_assert_num_queries(len(one)):
+        html = staff_client.get(BOOK).content.decode()
+    assert "p29@example.org" in html

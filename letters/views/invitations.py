@@ -12,11 +12,10 @@ import logging
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import OperationalError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
-from django.views.decorators.http import require_http_methods, require_POST
 
 from letters import languages
 from letters.models import Invitation, Letter, Suppression
@@ -52,29 +51,36 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def invitation_view(view):
+def invitation_view(*methods: str):
     """
-    A view of an invitation's link: its answer is private (`_private`), too many
-    wrong tokens get 429, and no log line names the path, which holds the token:
-    Django's own line for a 4xx answer ("Not Found: /invitations/…") is
-    replaced by one without it.
+    A view of an invitation's link, answering `methods` only: its answer is
+    private (`_private`), too many wrong tokens get 429, and no log line names
+    the path, which holds the token. Django's own line for a 4xx answer ("Not
+    Found: /invitations/…", and require_http_methods' "Method Not Allowed")
+    is replaced by one without it.
     """
 
-    @functools.wraps(view)
-    def answered(request: HttpRequest, token: str) -> HttpResponse:
-        try:
-            response = _private(view(request, token))
-        except Http404 as error:
-            response = page_not_found(request, error)
-        except _TooMany:
-            response = render(request, "429.html", {}, status=429)
-            patch_cache_control(response, no_store=True, max_age=0)
-        if response.status_code >= 400:
-            response._has_been_logged = True  # django.utils.log.log_response: not again, with the path
-            logger.warning("An invitation page answered %s", response.status_code)
-        return response
+    def decorator(view):
+        @functools.wraps(view)
+        def answered(request: HttpRequest, token: str) -> HttpResponse:
+            try:
+                if request.method not in methods:
+                    response = HttpResponseNotAllowed(methods)
+                else:
+                    response = _private(view(request, token))
+            except Http404 as error:
+                response = page_not_found(request, error)
+            except _TooMany:
+                response = render(request, "429.html", {}, status=429)
+                patch_cache_control(response, no_store=True, max_age=0)
+            if response.status_code >= 400:
+                response._has_been_logged = True  # django.utils.log.log_response: not again, with the path
+                logger.warning("An invitation page answered %s", response.status_code)
+            return response
 
-    return answered
+        return answered
+
+    return decorator
 
 
 def _form(invitation: Invitation, data=None):
@@ -121,8 +127,7 @@ def _page(
     return render(request, "letters/invitation.html", context, status=status)
 
 
-@require_http_methods(["GET", "HEAD", "POST"])
-@invitation_view
+@invitation_view("GET", "HEAD", "POST")
 def invitation(request: HttpRequest, token: str) -> HttpResponse:
     """The invitation: GET shows the letter and the form; POST signs (no second e-mail)."""
     invitation = _invitation(request, token)
@@ -154,8 +159,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("letters:invitation", token=token)
 
 
-@require_POST
-@invitation_view
+@invitation_view("POST")
 def invitation_decline(request: HttpRequest, token: str) -> HttpResponse:
     """ "Decline": one button. Declining again, or after signing, changes nothing."""
     invitation = _invitation(request, token)
@@ -163,8 +167,7 @@ def invitation_decline(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("letters:invitation", token=token)
 
 
-@require_http_methods(["GET", "HEAD", "POST"])
-@invitation_view
+@invitation_view("GET", "HEAD", "POST")
 def invitation_stop(request: HttpRequest, token: str) -> HttpResponse:
     """
     No more invitations to this address, for any letter. Opening the link shows

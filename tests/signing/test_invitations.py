@@ -208,6 +208,8 @@ def test_the_token_never_appears_in_logs(invite, post, client, caplog):
     url = link(mail.outbox[0])
     client.get(url)
     assert post(url, {"name": "", "public_consent": "on"}).status_code == 400  # Django logs 4xx paths
+    assert client.get(url + "decline/").status_code == 405
+    assert client.put(url).status_code == 405
     post(url + "decline/", {})
     client.get("/invitations/not-a-token/")
     token = Invitation.objects.get().token

@@ -1,4 +1,5 @@
 import datetime as dt
+import hashlib
 import hmac
 import secrets
 import zoneinfo
@@ -16,7 +17,7 @@ from django.utils.text import Truncator
 
 from letters.markdown import render_markdown, split_footnotes
 from signatories.models import Individual, Organization
-from signatories.normalize import canonical_email
+from signatories.normalize import canonical_email, mailbox_key
 
 
 def is_timezone(value: str) -> bool:
@@ -70,16 +71,28 @@ class MarkdownBody:
 class LetterQuerySet(models.QuerySet):
     def public(self, now: dt.datetime | None = None) -> "LetterQuerySet":
         """
-        The one rule of who sees a letter without being staff: not a draft, and
-        not circulating unless its publication moment has passed (decided on
-        read: no scheduler turns it open). Staff see every letter; a private
-        link opens a circulating one (letters/views/public.py).
+        The one rule of who sees a letter without being staff: open or closed as
+        read (`with_status`): not a draft, and not circulating unless its
+        publication moment has passed. Staff see every letter; a private link
+        opens a circulating one (letters/views/public.py).
+        """
+        return self.with_status(Letter.Status.OPEN, Letter.Status.CLOSED, now=now)
+
+    def with_status(self, *statuses: str, now: dt.datetime | None = None) -> "LetterQuerySet":
+        """
+        Letters whose status as read is one of `statuses`: a circulating letter
+        whose `publish_at` has passed is open (`Letter.published_on_read`),
+        though its row still says circulating. Every query by status goes
+        through here (the index, the digest, retention), never `status=` alone.
         """
         now = now or timezone.now()
-        circulating = Q(status=Letter.Status.CIRCULATING) & (
-            Q(publish_at__isnull=True) | Q(publish_at__gt=now)
-        )
-        return self.exclude(status=Letter.Status.DRAFT).exclude(circulating)
+        published = Q(status=Letter.Status.CIRCULATING, publish_at__lte=now)
+        condition = Q(status__in=[status for status in statuses if status != Letter.Status.CIRCULATING])
+        if Letter.Status.OPEN in statuses:
+            condition |= published
+        if Letter.Status.CIRCULATING in statuses:
+            condition |= Q(status=Letter.Status.CIRCULATING) & ~published
+        return self.filter(condition)
 
     def roster_changed(self) -> int:
         """
@@ -895,3 +908,157 @@ class ImportColumnMap(models.Model):
 
     def __str__(self) -> str:
         return ", ".join(f"{header} → {column}" for header, column in self.mapping.items())
+
+
+# A reminder goes at most once per invitation in this time (docs/design.md, "The sign-on period").
+INVITATION_REMIND_AFTER = dt.timedelta(days=3)
+
+
+# What became of a letter's invitations, as staff see it (InvitationQuerySet.counts, the dashboard).
+INVITATION_COUNTS = {
+    "invited": models.Count("pk"),
+    "signed": models.Count("pk", filter=Q(signature__isnull=False)),
+    "declined": models.Count("pk", filter=Q(signature__isnull=True, declined_at__isnull=False)),
+    "no_answer": models.Count("pk", filter=Q(signature__isnull=True, declined_at__isnull=True)),
+}
+
+
+class InvitationQuerySet(models.QuerySet):
+    def unanswered(self) -> "InvitationQuerySet":
+        """Neither signed nor declined."""
+        return self.filter(signature__isnull=True, declined_at__isnull=True)
+
+    def remindable(self, now: dt.datetime | None = None) -> "InvitationQuerySet":
+        """
+        Sent, not answered, and neither sent nor reminded within
+        INVITATION_REMIND_AFTER: a reminder goes at most once per invitation in that time.
+        """
+        since = (now or timezone.now()) - INVITATION_REMIND_AFTER
+        return self.unanswered().filter(
+            Q(reminded_at__isnull=True) | Q(reminded_at__lte=since), sent_at__isnull=False, sent_at__lte=since
+        )
+
+    def counts(self) -> dict[str, int]:
+        """What staff see per letter: invited, signed, declined, no answer (one query)."""
+        return self.aggregate(**INVITATION_COUNTS)
+
+
+def invitation_token_digest(token: str) -> str:
+    """How an invitation is looked up by its token: the token itself is compared in constant time after."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Invitation(models.Model):
+    """
+    A personal invitation to sign a letter, sent to an address staff chose from the address book
+    (letters/signing/invitations.py). Its link (/invitations/<token>/) signs without a
+    confirmation e-mail: following it proves the address.
+    """
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="invitations")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, null=True, blank=True, related_name="invitations"
+    )
+    individual = models.ForeignKey(
+        Individual, on_delete=models.CASCADE, null=True, blank=True, related_name="invitations"
+    )
+    # Private: the address staff chose; never on a public page, in a log line or an export.
+    email = models.EmailField(max_length=254)
+    # `signatories.normalize.mailbox_key` of `email`: one invitation per mailbox and letter,
+    # and what the suppression list is compared with.
+    mailbox = models.CharField(max_length=762, editable=False)
+    # Unguessable, made on save, never logged. Looked up by its digest, then compared in
+    # constant time (Invitation.objects.for_token); kept to write the link into reminders.
+    token = models.CharField(max_length=64, editable=False)
+    token_digest = models.CharField(max_length=64, unique=True, editable=False)
+    # The language of the recipient's e-mails and page, when known (else the letter's).
+    language = models.CharField(max_length=10, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    declined_at = models.DateTimeField(null=True, blank=True, editable=False)
+    signature = models.ForeignKey(
+        Signature,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invitations",
+        editable=False,
+    )
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(individual__isnull=False, organization__isnull=True)
+                    | Q(individual__isnull=True, organization__isnull=False)
+                ),
+                name="invitation_individual_xor_organization",
+                violation_error_message="An invitation is to an individual or to an organization, not both.",
+            ),
+            models.UniqueConstraint(
+                fields=["letter", "mailbox"],
+                name="invitation_one_per_mailbox_per_letter",
+                violation_error_message="This address is already invited to this letter.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        # No address: the admin history keeps this text.
+        return f"Invitation of {self.signatory} to “{Truncator(self.letter.title).chars(40)}”"
+
+    def save(self, *args, **kwargs) -> None:
+        self.mailbox = mailbox_key(self.email)
+        if not self.token:
+            self.token = secrets.token_urlsafe(32)
+            self.token_digest = invitation_token_digest(self.token)
+        super().save(*args, **kwargs)
+
+    @property
+    def signatory(self) -> Individual | Organization | None:
+        return self.individual or self.organization
+
+    @property
+    def answer(self) -> str:
+        """ "signed", "declined" or "" (no answer yet)."""
+        if self.signature_id:
+            return "signed"
+        return "declined" if self.declined_at else ""
+
+    def token_matches(self, token: str) -> bool:
+        return hmac.compare_digest(token.encode(), self.token.encode())
+
+
+class SuppressionQuerySet(models.QuerySet):
+    def suppresses(self, email: str) -> bool:
+        """Whether `email`'s mailbox asked for no more invitations."""
+        return self.filter(mailbox=mailbox_key(email)).exists()
+
+
+class Suppression(models.Model):
+    """
+    An address that asked, through the link in an invitation, for no invitation to any
+    future letter. Kept by mailbox (`signatories.normalize.mailbox_key`), so "+tags" and
+    case do not get round it; every invitation send asks it (letters/signing/invitations.py).
+    """
+
+    mailbox = models.CharField(max_length=762, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = SuppressionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "address that wants no invitations"
+        verbose_name_plural = "addresses that want no invitations"
+
+    def __str__(self) -> str:
+        return f"No invitations (since {self.created_at:%Y-%m-%d})"
+
+    @classmethod
+    def add(cls, email: str) -> "Suppression":
+        return cls.objects.get_or_create(mailbox=mailbox_key(email))[0]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from letters.views import address, outputs, public, signup
+from letters.views import address, invitations, outputs, public, signup
 
 app_name = "letters"
 
@@ -16,6 +16,10 @@ urlpatterns = [
     path("confirm/<str:token>/new-link/", signup.confirm_resend, name="confirm_resend"),
     path("confirm-correction/<str:token>/", signup.confirm_correction, name="confirm_correction"),
     path("manage/<str:token>/", signup.manage, name="manage"),
+    # A partner's personal invitation (letters/views/invitations.py)
+    path("invitations/<str:token>/", invitations.invitation, name="invitation"),
+    path("invitations/<str:token>/decline/", invitations.invitation_decline, name="invitation_decline"),
+    path("invitations/<str:token>/stop/", invitations.invitation_stop, name="invitation_stop"),
     # A new contact address an Organizer typed (letters/views/address.py)
     path("confirm-address/<str:token>/", address.confirm_address, name="confirm_address"),
     # Links of earlier e-mails; they lead to the signer's page.

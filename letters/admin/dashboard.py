@@ -2,9 +2,11 @@
 The staff panel's first page (staff.site.StaffAdminSite.index, which letters.admin registers it with): a
 dashboard of letters. Each open letter with its signatures by status (awaiting approval
 first, each count a link into that part of the queue), new signatures today
-and this week, the last delivery and links to its outputs; then closed letters
-and drafts; then how the e-mails to signers are doing (letters/admin/mail_health.py). Four queries
-whatever the number of letters.
+and this week, the last delivery and links to its outputs; circulating letters
+with their sign-on deadline, publication moment and invitations (invited,
+signed, declined, no answer); then closed letters and drafts; then how the
+e-mails to signers are doing (letters/admin/mail_health.py). Four queries
+whatever the number of letters (five with circulating ones).
 """
 
 import datetime as dt
@@ -25,7 +27,7 @@ from letters.admin.mail_health import mail_health
 from letters.admin.times import local_time
 from letters.lifecycle.moderation import BUCKETS, bucket_q
 from letters.lifecycle.retention import letter_closed_at, letter_has_closed
-from letters.models import Delivery, DigestSubscription, Letter, Signature
+from letters.models import INVITATION_COUNTS, Delivery, DigestSubscription, Invitation, Letter, Signature
 
 
 @dataclass
@@ -47,6 +49,11 @@ class LetterCard:
     closed: bool = False
     closes_at: str = ""
     links: list[tuple[str, str]] = field(default_factory=list)
+    # Circulating letters: the sign-on deadline and the publication moment in the letter's
+    # zone, and what became of its invitations (InvitationQuerySet.counts).
+    sign_by: str = ""
+    publish_at: str = ""
+    invitations: dict[str, int] = field(default_factory=dict)
 
 
 def queue_url(letter: Letter, bucket: str) -> str:
@@ -63,6 +70,7 @@ def dashboard(request: HttpRequest) -> dict:
     open_letters = [letter for letter in letters if letter.status == Letter.Status.OPEN]
     activity = _activity(open_letters)
     deliveries = _last_deliveries(letters)
+    invited = _invitation_counts([letter for letter in letters if letter.status == Letter.Status.CIRCULATING])
     can_import = request.user.has_perm("letters.add_signature")
 
     cards = {status: [] for status in Letter.Status.values}
@@ -90,6 +98,9 @@ def dashboard(request: HttpRequest) -> dict:
                     letter,
                 ),
                 links=_links(letter, can_import),
+                sign_by=local_time(letter.sign_by, letter),
+                publish_at=local_time(letter.publish_at, letter),
+                invitations=invited.get(letter.pk, {}),
             )
         )
     return {
@@ -138,6 +149,15 @@ def _activity(letters: list[Letter]) -> dict[int, tuple[int, int]]:
         .annotate(week=Count("pk"), today=Count("pk", filter=functools.reduce(operator.or_, since_midnight)))
     )
     return {row["letter_id"]: (row["today"], row["week"]) for row in rows}
+
+
+def _invitation_counts(letters: list[Letter]) -> dict[int, dict[str, int]]:
+    """Invited, signed, declined, no answer for each of `letters` (one query; none for no letters)."""
+    if not letters:
+        return {}
+    invitations = Invitation.objects.filter(letter__in=letters).values("letter_id").order_by("letter_id")
+    rows = invitations.annotate(**INVITATION_COUNTS)
+    return {row.pop("letter_id"): row for row in rows}
 
 
 def _last_deliveries(letters: list[Letter]) -> dict[int, Delivery]:

@@ -82,7 +82,7 @@ def send_digest(*, user_id: int) -> int:
     now = timezone.now()
     since = subscription.last_sent_at or now - dt.timedelta(days=1)
     sent = 0
-    for letter in Letter.objects.filter(status=Letter.Status.OPEN).order_by("title"):
+    for letter in Letter.objects.with_status(Letter.Status.OPEN).order_by("title"):
         digest = letter_digest(letter, since=since)
         if not digest.is_worth_sending:
             continue

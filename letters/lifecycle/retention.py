@@ -83,7 +83,7 @@ def personal_data_purge(*, now: dt.datetime | None = None, dry_run: bool = False
     now = now or timezone.now()
     expired = [
         letter
-        for letter in Letter.objects.exclude(status=Letter.Status.DRAFT).order_by("pk")
+        for letter in Letter.objects.with_status(Letter.Status.OPEN, Letter.Status.CLOSED).order_by("pk")
         if (purge := letter_purge_date(letter)) is not None and purge <= now
     ]
     expired_ids = [letter.pk for letter in expired]

@@ -87,6 +87,7 @@ def signature_submit(
     language: str = "",
     unnamed: bool = False,
     family_name: str = "",
+    address_proven: bool = False,
 ) -> Submission:
     """
     Store a submission of the public form and queue the e-mail that follows.
@@ -98,7 +99,9 @@ def signature_submit(
     an earlier link publishes: a different entry becomes a correction with its
     own link, the same one a new link. A claim on an organization from another
     address is a signature of its own, for staff to weigh (docs/design.md, "Claims
-    on an organization").
+    on an organization"). `address_proven`: the address is one staff chose
+    (an invitation's link): no confirmation e-mail, and an entry submitted
+    again is confirmed at once; the caller confirms the signature.
     """
     if not letter.is_accepting_signatures():
         raise SigningClosed("This letter does not accept signatures at the moment.")
@@ -156,7 +159,7 @@ def signature_submit(
             # constraints catching a signer who races themself.
             known, notes = _individual_for(submitted)
         try:
-            stored = _store(letter, kind, submitted, known, notes, signature, entry)
+            stored = _store(letter, kind, submitted, known, notes, signature, entry, address_proven)
         except IntegrityError:
             # The record found was merged away before the commit (foreign keys
             # are checked then): look again.
@@ -176,6 +179,7 @@ def _store(
     notes: list[str],
     signature: Signature,
     entry: dict,
+    address_proven: bool = False,
 ) -> Submission | None:
     """The write transaction of `signature_submit`: None when a race was lost and it must start again."""
     with transaction.atomic():
@@ -183,7 +187,9 @@ def _store(
             known, notes = _organization_for(submitted)
         existing = known and _own_live_signature(letter, known, signature.contact_email)
         if existing:
-            _submitted_again(existing, entry=entry, email=signature.contact_email)
+            _submitted_again(
+                existing, entry=entry, email=signature.contact_email, address_proven=address_proven
+            )
             return Submission(existing, created=False)
         if known is None and not _inserted(submitted):
             return None  # two first signatures from one mailbox: the other one's signatory is it
@@ -197,7 +203,8 @@ def _store(
             lifecycle.correction_propose(
                 signature=signature, entry=entry, confirmed=False, with_signature=True
             )
-        signature_email_enqueue(signature_id=signature.pk, kind="confirm")
+        if not address_proven:
+            signature_email_enqueue(signature_id=signature.pk, kind="confirm")
         return Submission(signature, created=True)
 
 
@@ -282,15 +289,15 @@ def _own_live_signature(letter: Letter, signatory, email: str) -> Signature | No
     return live.filter(organization=signatory, contact_mailbox=canonical_email(email)).order_by("pk").first()
 
 
-def _submitted_again(existing: Signature, *, entry: dict, email: str) -> None:
+def _submitted_again(existing: Signature, *, entry: dict, email: str, address_proven: bool = False) -> None:
     """The same signer, from the same address, submitted the form again for a signature they have."""
     # What a claimant nobody vouched for typed acts on their own unlisted entry
     # only: a change they may not make is not proposed, and the form says
     # nothing about who else speaks for the record.
     correction = None
     if correction_allowed(existing):
-        correction = lifecycle.correction_propose(signature=existing, entry=entry, confirmed=False)
-    if not _repeat_mail_allowed(existing, email):
+        correction = lifecycle.correction_propose(signature=existing, entry=entry, confirmed=address_proven)
+    if address_proven or not _repeat_mail_allowed(existing, email):
         return
     if correction is not None:
         # Their own link: the first one still publishes what was first submitted.

@@ -359,3 +359,8 @@ def _address(signature: Signature) -> str:
     if signature.organization and signature.organization.contact_email:
         return signature.organization.contact_email
     raise ValueError(f"Signature {signature.pk} has no e-mail address")
+
+
+# For the invitations (letters/signing/invitations.py): the same sending, retries and subjects.
+send_message = _send
+subject_title = _subject_title

@@ -51,8 +51,23 @@ def get_letter_for_visitor(request: HttpRequest, slug: str, *, key_opens: bool =
         raise Http404("No letter here.")
     if key and letter.private_key_matches(key):
         request.private_link = key
-    languages.activate_for_letter(request, letter)
+    versions = languages.activate_for_letter(request, letter)
+    if getattr(request, "private_link", ""):
+        versions.links = functools.partial(_links_with_key, versions.links, key)
     return letter
+
+
+def _links_with_key(links, key: str, request: HttpRequest) -> list:
+    """
+    The language switcher of a page reached through the private link: each
+    link keeps the key, or the signer switching language would get a 404. Only
+    the links a visitor follows; the <link rel="alternate"> of the page's head
+    name the public address (the page is noindex anyway).
+    """
+    return [
+        dataclasses.replace(link, url=f"{link.url}{'&' if '?' in link.url else '?'}key={key}")
+        for link in links(request)
+    ]
 
 
 class KeyAttemptsLimited(Exception):

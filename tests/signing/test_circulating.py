@@ -1,17 +1,22 @@
 """The sign-on period: a circulating letter is signed through its private link only, until its deadline."""
 
 import datetime as dt
+import io
 import logging
 import re
+import zoneinfo
 from unittest import mock
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 from django.urls import get_resolver
 from django.utils import timezone
 
-from letters.models import Letter, Signature
-from tests.factories import make_letter
+from letters.admin.digest import send_digest
+from letters.lifecycle.retention import personal_data_purge
+from letters.models import DigestSubscription, Letter, LetterTranslation, Signature
+from tests.factories import make_individual, make_letter, signature_row
 
 pytestmark = pytest.mark.django_db
 
@@ -168,4 +173,65 @@ def test_the_dashboard_shows_circulating_letters_with_their_moments(staff_client
     )
     html = staff_client.get("/admin/").content.decode()
     assert "Circulating privately" in html and "A quiet letter" in html
-    assert "signatures until 20 September 2023" in html and "published by itself at 1 January 2099" in html
+    # In the letter's zone (New York), as every time in the staff panel.
+    assert "signatures until 20 Sep 2023, 05:00 EDT" in html
+    assert "published by itself at 31 Dec 2098, 19:00 EST" in html
+    assert "No invitations yet" in html
+
+
+def test_a_letter_past_publish_at_is_open_to_every_query_by_status():
+    published = circulating(slug="published", publish_at=timezone.now() - dt.timedelta(seconds=1))
+    waiting = circulating(slug="waiting", publish_at=timezone.now() + dt.timedelta(days=1))
+    make_letter(slug="draft", status=Letter.Status.DRAFT)
+    open_ = set(Letter.objects.with_status(Letter.Status.OPEN).values_list("slug", flat=True))
+    still = set(Letter.objects.with_status(Letter.Status.CIRCULATING).values_list("slug", flat=True))
+    assert published.slug in open_ and waiting.slug not in open_
+    assert still == {waiting.slug}
+    assert set(Letter.objects.public().values_list("slug", flat=True)) == {published.slug}
+
+
+def test_the_digest_covers_a_letter_that_became_open_at_publish_at(staff, mailoutbox):
+
+    letter = circulating(publish_at=timezone.now() - dt.timedelta(hours=1))
+    signature_row(letter, make_individual(), status=Signature.Status.CONFIRMED, submitted_at=timezone.now())
+    DigestSubscription.objects.create(user=staff)
+    assert send_digest.call(user_id=staff.pk) == 1
+    assert "A quiet letter" in mailoutbox[0].subject
+
+
+def test_retention_counts_from_the_closing_of_a_letter_published_at_its_moment(settings):
+
+    settings.RETENTION_DAYS = 30
+    ago = timezone.now() - dt.timedelta(days=40)
+    letter = circulating(publish_at=ago, closes_at=ago + dt.timedelta(days=1))
+    signature = signature_row(letter, make_individual(), contact_email="jane@example.org")
+    assert personal_data_purge().letters == [letter]
+    signature.refresh_from_db()
+    assert signature.contact_email == ""
+
+
+def test_the_language_switcher_keeps_the_private_key(client):
+    letter = circulating()
+    LetterTranslation.objects.create(
+        letter=letter, language="fr", status=LetterTranslation.Status.READY, title="Une lettre", body="Texte."
+    )
+    html = client.get(letter.private_url()).content.decode()
+    switch = re.search(r'<a href="([^"]+)" hreflang="fr"', html).group(1).replace("&amp;", "&")
+    assert f"key={letter.private_key}" in switch
+    response = client.get(switch)
+    assert response.status_code == 200
+    assert "Une lettre" in response.content.decode()
+
+
+def test_the_demo_runs_the_sign_on_period_to_09_00_in_seoul(tmp_path, settings, client):
+    settings.VAR_DIR = tmp_path
+    call_command("load_demo", stdout=io.StringIO())
+    letter = Letter.objects.get(slug="civic-participation-hearings")
+    assert letter.is_circulating() and letter.sign_by is not None
+    publish = letter.publish_at.astimezone(zoneinfo.ZoneInfo(SEOUL))
+    assert (publish.hour, publish.minute) == (9, 0) and publish > letter.sign_by
+    assert letter.invitations.counts() == {"invited": 6, "signed": 3, "declined": 1, "no_answer": 2}
+    assert client.get(letter.get_absolute_url()).status_code == 404
+    with mock.patch("django.utils.timezone.now", return_value=letter.publish_at + dt.timedelta(seconds=1)):
+        html = client.get(letter.get_absolute_url()).content.decode()
+    assert "Front Line Solidarity" in html and "Civic Space Watch" not in html

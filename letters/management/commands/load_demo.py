@@ -1,5 +1,6 @@
 import datetime as dt
 import secrets
+import zoneinfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -8,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from letters.management.commands._demo_translations import TRANSLATIONS
-from letters.models import Letter, LetterTranslation, Signature
+from letters.models import Invitation, Letter, LetterTranslation, Signature
 from signatories.models import Individual, Organization
 
 BODY = """\
@@ -153,6 +154,24 @@ COURTS_INDIVIDUALS = [
     ("Émile Fortin", "", "Avocat, Barreau du Québec", "CA", 21),
 ]
 # (name, acronym, country, days after opening)
+CIRCULATING_BODY = """\
+We, the undersigned organizations, ask the National Assembly to hold public hearings on the draft
+Basic Act on Civic Participation before any vote, and to invite the associations it would regulate.
+
+The draft was published on a Friday evening with a consultation period of seven days.[^1] Laws that
+shape how people may associate deserve the time to be read, discussed and improved.
+
+[^1]: Notice of the National Assembly, 2 October 2026.
+"""
+# Partners of the sign-on period: (organization of the open letter, what they did with the invitation).
+INVITED = [
+    ("Korea Citizens' Solidarity for Participatory Democracy", "signed"),
+    ("Front Line Solidarity", "signed"),
+    ("Lawyers for Lawyers", "signed"),
+    ("Civic Space Watch", "declined"),
+    ("Global Network for Freedom of Association", ""),
+    ("International Service for Civic Rights", ""),
+]
 COURTS_ORGANIZATIONS = [
     ("Open Knowledge Foundation", "OKF", "GB", 0),
     ("Transparency Network for Justice", "TNJ", "NL", 1),
@@ -181,6 +200,11 @@ class Command(BaseCommand):
                 letter = self.load()
             self.stdout.write(
                 self.style.SUCCESS(f"Loaded the demo letter: {settings.SITE_URL}/letters/{letter.slug}/")
+            )
+            circulating = Letter.objects.get(slug="civic-participation-hearings")
+            self.stdout.write(
+                "A letter circulating among partners (public at 09:00 Seoul time): "
+                f"{settings.SITE_URL}{circulating.private_url()}"
             )
         self.stdout.write(f"The site: {settings.SITE_URL}/")
         self.print_login()
@@ -299,6 +323,56 @@ class Command(BaseCommand):
             contact_email="mm@example.com",
         )
         self.load_closed(closed)
+        self.load_circulating(now)
+        return letter
+
+    def load_circulating(self, now: dt.datetime) -> Letter:
+        """
+        The sign-on period (docs/organizers.md): a letter circulating among partners by
+        invitation, signed until 18:00 Seoul time in two days, public by itself at 09:00
+        Seoul time the morning after, with its list as it stood.
+        """
+        seoul = zoneinfo.ZoneInfo("Asia/Seoul")
+        today = now.astimezone(seoul).date()
+        sign_by = dt.datetime.combine(today + dt.timedelta(days=2), dt.time(18), tzinfo=seoul)
+        letter = Letter.objects.create(
+            slug="civic-participation-hearings",
+            title="Hold public hearings on the Basic Act on Civic Participation",
+            subject="Re: Draft Basic Act on Civic Participation",
+            salutation="Dear Speaker,",
+            body=CIRCULATING_BODY,
+            status=Letter.Status.CIRCULATING,
+            timezone="Asia/Seoul",
+            language=Letter.Language.EN_GB,
+            accepts_individuals=False,
+            sign_by=sign_by,
+            publish_at=dt.datetime.combine(sign_by.date() + dt.timedelta(days=1), dt.time(9), tzinfo=seoul),
+        )
+        sent = now - dt.timedelta(days=4)
+        for name, answer in INVITED:
+            org = Organization.objects.filter(name=name).first()
+            if org is None or not org.contact_email:
+                continue
+            invitation = Invitation.objects.create(letter=letter, organization=org, email=org.contact_email)
+            invitation.sent_at = sent
+            if answer == "signed":
+                signed = sent + dt.timedelta(days=1, hours=len(name) % 7)
+                invitation.signature = Signature.objects.create(
+                    letter=letter,
+                    organization=org,
+                    status=Signature.Status.APPROVED,
+                    source=Signature.Source.FORM,
+                    submitted_at=signed,
+                    confirmed_at=signed,
+                    signed_at=signed,
+                    approved_at=signed + dt.timedelta(hours=2),
+                    public_consent=True,
+                    signer_name="Demo signer",
+                    contact_email=org.contact_email,
+                )
+            elif answer == "declined":
+                invitation.declined_at = sent + dt.timedelta(days=2)
+            invitation.save(update_fields=["sent_at", "signature", "declined_at"])
         return letter
 
     def load_closed(self, letter: Letter) -> None:

@@ -341,3 +341,40 @@ def test_erasing_a_never_confirmed_signature_scrubs_only_its_own_entries(staff, 
     assert web.erased_at is not None and web.contact_email == "" and web.signer_name == ""
     stranger.refresh_from_db()
     assert stranger.email == ""
+
+
+@pytest.mark.parametrize(
+    "path, query",
+    [
+        ("/invitations/{token}/", ""),
+        ("/invitations/{token}/decline/", ""),
+        ("/confirm-address/{token}/", ""),
+        ("/letters/civic-space/sign/", "key={token}&lang=ko"),
+    ],
+)
+def test_the_access_log_keeps_no_invitation_token_address_link_or_private_key(path, query):
+    # Invitation tokens, address-change links and a circulating letter's private
+    # key went into gunicorn's access log in clear: whoever reads the log could
+    # sign as the invited partner or read the draft.
+    from gunicorn.config import Config
+
+    from config.gunicorn_logs import AccessLogger
+
+    token = "Zq3xY7SECRETtoken_9"
+    path = path.format(token=token)
+    query = query.format(token=token)
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": f"{path}?{query}" if query else path,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "203.0.113.9",
+    }
+    response = types.SimpleNamespace(status="200 OK", sent=0, headers=[])
+    request = types.SimpleNamespace(headers=[])
+    logger = AccessLogger(Config())
+    atoms = logger.atoms_wrapper_class(logger.atoms(response, request, environ, dt.timedelta(milliseconds=3)))
+    line = Config().access_log_format % atoms
+    assert token not in line
+    assert "[link]" in line or "key=[key]" in line

@@ -904,6 +904,9 @@ class LetterVersion(MarkdownBody, models.Model):
     material = models.BooleanField(default=False)
 
     class Meta:
+        # Written by letters.lifecycle.letter_text_change only: kept, never edited nor deleted
+        # by hand (the letter's change form and its versions page show them).
+        default_permissions = ()
         constraints = [
             models.UniqueConstraint(
                 fields=["letter", "number"], name="letterversion_unique_number_per_letter"

@@ -246,6 +246,18 @@ class Lifecycle(RuleBasedStateMachine):
         assert {entry.name for entry in entries if entry.marked} == earlier
         for entry in entries:
             assert entry.marked == (entry.earlier_version is not None)
+        # The same, told by moments rather than numbers: a name is unmarked exactly when its
+        # signer saw the text (signed or agreed) after the last change of meaning.
+        last_change = letter.text_versions.filter(material=True, number__gt=1).order_by("-number").first()
+        if last_change is not None:
+            for signature in listed:
+                agreed = [signature.submitted_at]
+                if signature.source != Signature.Source.FORM:
+                    agreed.append(signature.approved_at)  # entered under the text as it stood
+                if signature.earlier_text_versions:
+                    agreed.append(dt.datetime.fromisoformat(signature.earlier_text_versions[-1][1]))
+                saw_it = max(agreed) >= last_change.created_at
+                assert (signature.signatory.name in earlier) != saw_it, signature
 
     @invariant()
     def recorded_deliveries_never_change(self) -> None:

@@ -5,8 +5,10 @@ of the day shown.
 """
 
 import datetime as dt
+import importlib
 
 import pytest
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -180,3 +182,20 @@ def test_other_letters_keep_their_versions(signed):
     lifecycle.letter_text_change(letter=signed, user=None, material=True, note="Sharper.", body=NEW_BODY)
     assert marks(other) == {"Olga Other": None}
     assert Letter.objects.get(pk=other.pk).text_version == 0
+
+
+def test_the_migration_takes_version_1_for_letters_signed_before_versions(letter):
+    migration = importlib.import_module("letters.migrations.0024_letter_versions_of_signed_letters")
+    first = timezone.now() - dt.timedelta(days=4)
+    anna = signature_row(letter, make_individual("Anna Early"), submitted_at=first)
+    unsigned = make_letter(slug="unsigned")
+    migration.first_versions(apps, None)
+    version = LetterVersion.objects.get(letter=letter)
+    assert (version.number, version.body, version.created_at) == (1, letter.body, first)
+    letter.refresh_from_db()
+    assert (letter.text_version, letter.material_version) == (1, 1)
+    anna.refresh_from_db()
+    assert anna.text_version == 1
+    assert not LetterVersion.objects.filter(letter=unsigned).exists()
+    migration.first_versions(apps, None)  # run again: nothing more
+    assert LetterVersion.objects.filter(letter=letter).count() == 1

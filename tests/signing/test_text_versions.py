@@ -125,3 +125,11 @@ def test_the_list_marks_the_signer_until_they_agree(client, signed):
     lifecycle.signature_reconsent(signature=signed)
     assert Letter.objects.get(pk=signed.letter_id).roster_version > 0
     assert "signed an earlier version" not in client.get("/letters/civic-space/").content.decode()
+
+
+def test_agreeing_on_the_page_of_an_erased_signature_changes_nothing(client, signed):
+    change(signed.letter)
+    lifecycle.signature_erase(signature=signed)
+    response = client.post(f"/manage/{make_manage_token(signed.pk)}/", {"action": "reconsent"})
+    assert response.status_code == 400
+    assert Signature.objects.get(pk=signed.pk).text_version == 1

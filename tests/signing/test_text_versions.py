@@ -81,6 +81,8 @@ def test_a_material_change_e_mails_the_signer_the_diff_in_their_language(signed)
     send_text_change_email.enqueue(signature_id=signed.pk, version=version.number)
     [message] = mail.outbox
     assert message.to == ["jane@example.org"]
+    assert message.subject.startswith("Le texte que vous avez signé a changé")
+    assert "Vous avez signé la version 1" in message.body
     assert "[-" in message.body and "{+" in message.body and "withdraw" in message.body
     assert "We now ask for withdrawal." in message.body
     assert f"/manage/{make_manage_token(signed.pk)}/" in message.body

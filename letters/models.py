@@ -173,6 +173,12 @@ class Letter(MarkdownBody, models.Model):
     )
     # The private link's key: unguessable, never logged, renewed by staff (old links stop working).
     private_key = models.CharField(max_length=64, default=new_private_key, editable=False)
+    # The text's versions (LetterVersion, docs/design.md "What each signer signed"), kept on
+    # the row every page reads already: the current number (0 before anyone signed), the
+    # latest material one (a signer of an earlier one is marked), and since when.
+    text_version = models.PositiveIntegerField(default=0, editable=False)
+    material_version = models.PositiveIntegerField(default=0, editable=False)
+    text_version_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = LetterQuerySet.as_manager()
 
@@ -195,7 +201,17 @@ class Letter(MarkdownBody, models.Model):
     def __str__(self) -> str:
         return self.title
 
+    # Written only by LetterVersion.current and letters.lifecycle.letter_text_change, with
+    # update(): a letter read before a signature took version 1 must not save it back to 0.
+    VERSION_FIELDS = ("text_version", "material_version", "text_version_at")
+
     def save(self, *args, **kwargs) -> None:
+        if not self._state.adding and not args and kwargs.get("update_fields") is None and not kwargs:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in self.VERSION_FIELDS
+            ]
         closed = self.status == self.Status.CLOSED
         if closed != (self.closed_at is not None):
             self.closed_at = timezone.now() if closed else None
@@ -316,10 +332,21 @@ class SignatureQuerySet(models.QuerySet):
         return changed
 
     def bulk_create(self, objs, *args, **kwargs) -> list:
-        """QuerySet.bulk_create() that derives each signature's contact_mailbox, as save() does."""
+        """
+        QuerySet.bulk_create() that derives each signature's contact_mailbox, as save() does,
+        and records the text version each was signed under (an import: the current one).
+        """
         objs = list(objs)
         for signature in objs:
             signature.refresh_derived_fields()
+        unstamped = {signature.letter_id for signature in objs if signature.text_version is None}
+        if unstamped:
+            versions = dict(
+                Letter.objects.filter(pk__in=unstamped, text_version__gt=0).values_list("pk", "text_version")
+            )
+            for signature in objs:
+                if signature.text_version is None:
+                    signature.text_version = versions.get(signature.letter_id)
         return super().bulk_create(objs, *args, **kwargs)
 
     def on_roster(self, letter: Letter, *, as_of: dt.date | None = None) -> "SignatureQuerySet":
@@ -429,6 +456,13 @@ class Signature(models.Model):
         default=False,
         help_text="Counted on the public list but not named there, for the signer’s safety.",
     )
+    # The LetterVersion (its number on the letter) the signer was shown, or last agreed to
+    # after a material change; None only for rows from before versions. Until it reaches the
+    # letter's `material_version` the name is marked "signed an earlier version".
+    text_version = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    # The versions held before each re-consent, oldest first, as [number, "moment it ended"]:
+    # a past day's list shows the mark as it stood that day (letters.rosters).
+    earlier_text_versions = models.JSONField(default=list, blank=True, editable=False)
 
     objects = SignatureQuerySet.as_manager()
 
@@ -444,6 +478,7 @@ class Signature(models.Model):
         "withdrawn_at",
         "erased_at",
         "unnamed",
+        "text_version",
     )
 
     class Meta:
@@ -671,6 +706,10 @@ class Delivery(models.Model):
     # delivery" compares people rather than spellings (a title edited later is
     # not a withdrawal plus a new signature). Never shown on a public page.
     signature_ids = models.JSONField(default=list, editable=False)
+    # The text handed over: its version on the letter and the SHA-256 of its words
+    # (title, subject, salutation, body and closing, as LetterVersion.sha256 joins them).
+    text_version = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    text_sha256 = models.CharField(max_length=64, editable=False, blank=True)
     # How many signed unnamed, by kind ({"individual": 3, "organization": 1}):
     # frozen with the entries, printed as a count, never as names.
     unnamed = models.JSONField(default=dict, editable=False)
@@ -796,6 +835,8 @@ class LetterTranslation(MarkdownBody, models.Model):
     body = models.TextField(help_text="Markdown, with the same footnotes as the main text.")
     closing = models.CharField(max_length=300, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The letter's text version this translates: set whenever its words are saved.
+    version = models.PositiveIntegerField(null=True, blank=True, editable=False)
 
     objects = LetterTranslationQuerySet.as_manager()
 
@@ -812,6 +853,12 @@ class LetterTranslation(MarkdownBody, models.Model):
         return f"{self.letter_id} in {self.language}"
 
     def save(self, *args, **kwargs) -> None:
+        if self._words_changed():
+            self.version = (
+                Letter.objects.filter(pk=self.letter_id).values_list("text_version", flat=True).first()
+            )
+            if (fields := kwargs.get("update_fields")) is not None:
+                kwargs["update_fields"] = {*fields, "version"}
         # Pages and files of the letter are cached under its updated_at (and
         # Roster.fingerprint): a new translation text is a new letter for them.
         with transaction.atomic():
@@ -823,10 +870,109 @@ class LetterTranslation(MarkdownBody, models.Model):
             Letter.objects.filter(pk=self.letter_id).update(updated_at=timezone.now())
             return super().delete(*args, **kwargs)
 
+    def _words_changed(self) -> bool:
+        """Whether this save writes new words (a status change alone translates no newer text)."""
+        if self.pk is None or self.version is None:
+            return True
+        stored = LetterTranslation.objects.filter(pk=self.pk).values_list(*TEXT_FIELDS).first()
+        return stored != tuple(getattr(self, field) for field in TEXT_FIELDS)
+
+    @property
+    def is_outdated(self) -> bool:
+        """It translates an older text than the letter's current one (the page and the admin say so)."""
+        return bool(self.letter.text_version) and (self.version or 0) < self.letter.text_version
+
     def clean(self) -> None:
         # British and US English are one language to read the letter in.
         if self.letter_id is not None and self.language.split("-")[0] == self.letter.language.split("-")[0]:
             raise ValidationError({"language": "The letter itself is written in this language."})
+
+
+# The words of a letter that a version keeps (and a change of which makes a new one).
+TEXT_FIELDS = ("title", "subject", "salutation", "body", "closing")
+
+
+class LetterVersion(MarkdownBody, models.Model):
+    """
+    A letter's text as it stood from `created_at` on: version 1 when the first
+    signature arrived, a new one at each change of its words after that
+    (letters.lifecycle.letter_text_change). `material`: staff said it changes
+    the meaning, so signers of earlier versions are asked again.
+    """
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="text_versions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=300)
+    subject = models.CharField(max_length=500, blank=True)
+    salutation = models.CharField(max_length=300, blank=True)
+    body = models.TextField()
+    closing = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # For signers: what changed and why (shown on the versions page and in the e-mail).
+    note = models.TextField(blank=True)
+    material = models.BooleanField(default=False)
+
+    class Meta:
+        # Written by letters.lifecycle.letter_text_change only: kept, never edited nor deleted
+        # by hand (the letter's change form and its versions page show them).
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(
+                fields=["letter", "number"], name="letterversion_unique_number_per_letter"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.letter_id} version {self.number}"
+
+    def get_absolute_url(self) -> str:
+        return f"{reverse('letters:versions', args=[self.letter.slug])}#v{self.number}"
+
+    @property
+    def sha256(self) -> str:
+        """The SHA-256 of its words (what a delivery records of the text it handed over)."""
+        return text_sha256(self)
+
+    @classmethod
+    def current(cls, letter: Letter) -> "LetterVersion":
+        """
+        The letter's current version; version 1, taken from its text now, when it has
+        none yet. Signers record the letter's `text_version` (None while it is 0), so
+        version 1 is taken at the first change after someone signed, the text they saw.
+        """
+        version = cls.objects.filter(letter=letter).order_by("-number").first()
+        if version is not None:
+            return version
+        with transaction.atomic():
+            Letter.objects.select_for_update().filter(pk=letter.pk).first()
+            # Dated from the first signature: the text signers saw until it first changed.
+            first = letter.signatures.aggregate(first=models.Min("submitted_at"))["first"]
+            version, _ = cls.objects.get_or_create(
+                letter=letter,
+                number=1,
+                defaults={field: getattr(letter, field) for field in TEXT_FIELDS}
+                | {"material": True, "created_at": first or timezone.now()},
+            )
+            # A new updated_at: the letter's page says which version it shows.
+            Letter.objects.filter(pk=letter.pk, text_version=0).update(
+                text_version=1,
+                material_version=1,
+                text_version_at=version.created_at,
+                updated_at=timezone.now(),
+            )
+        letter.text_version = max(letter.text_version, 1)
+        letter.material_version = max(letter.material_version, 1)
+        letter.text_version_at = letter.text_version_at or version.created_at
+        return version
+
+
+def text_sha256(text) -> str:
+    """The SHA-256 of a text's words (a Letter's or a LetterVersion's), one field a line, in UTF-8."""
+    words = "\n".join(getattr(text, field) for field in TEXT_FIELDS)
+    return hashlib.sha256(words.encode()).hexdigest()
 
 
 class DigestSubscription(models.Model):

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django_countries import countries
 
-from letters.languages import date_language
+from letters.languages import date_language, text_direction
 from letters.models import Letter, Signature
 from signatories.normalize import name_key
 
@@ -105,6 +105,24 @@ class RosterEntry:
     acronym: str
     country: str  # English short name, e.g. "South Korea"
     signed_on: dt.date
+    # Read once a letter has a second text version (else None): the version the signer held
+    # at the end of the day shown, and whether that is earlier than the day's last material
+    # one ("signed an earlier version": Word and every output read `earlier_version`).
+    text_version: int | None = None
+    marked: bool = False
+
+    @property
+    def earlier_version(self) -> int | None:
+        """The earlier version this signer signed, when the list marks them; else None."""
+        return self.text_version if self.marked else None
+
+    @property
+    def name_dir(self) -> str:
+        return text_direction(self.display_name if self.is_organization else self.name)
+
+    @property
+    def title_dir(self) -> str:
+        return text_direction(self.title)
 
     @property
     def display_name(self) -> str:
@@ -114,17 +132,31 @@ class RosterEntry:
     def is_organization(self) -> bool:
         return self.type == "organization"
 
-    def as_dict(self) -> dict[str, str]:
-        """The public fields, as the CSV, the JSON and frozen deliveries carry them."""
-        return dict(zip(PUBLIC_FIELDS, self.as_row(), strict=True))
+    def as_dict(self) -> dict:
+        """
+        The public fields, as the CSV, the JSON and frozen deliveries carry them; with
+        `text_version` (and `earlier_version`, the mark) once the letter has two versions.
+        """
+        data = dict(zip(PUBLIC_FIELDS, self.as_row(), strict=True))
+        if self.text_version is not None:
+            data |= {"text_version": self.text_version, "earlier_version": self.earlier_version}
+        return data
 
     def as_row(self) -> tuple[str, ...]:
         """The public fields in PUBLIC_FIELDS order (built by hand: dataclasses.asdict deep-copies)."""
         return (self.type, self.name, self.title, self.acronym, self.country, self.signed_on.isoformat())
 
     @classmethod
-    def from_dict(cls, data: dict[str, str]) -> "RosterEntry":
-        return cls(**{**data, "signed_on": dt.date.fromisoformat(data["signed_on"])})
+    def from_dict(cls, data: dict) -> "RosterEntry":
+        fields = {name: data[name] for name in PUBLIC_FIELDS} | {
+            "signed_on": dt.date.fromisoformat(data["signed_on"])
+        }
+        if data.get("text_version") is not None:
+            fields |= {
+                "text_version": data["text_version"],
+                "marked": data.get("earlier_version") is not None,
+            }
+        return cls(**fields)
 
 
 @dataclass
@@ -134,6 +166,11 @@ class Section:
     entries: list[RosterEntry]
     # Signers who cannot be named: counted at the end of the section, never listed.
     unnamed: int = 0
+
+    @property
+    def has_marks(self) -> bool:
+        """Whether an entry is marked "signed an earlier version" (the page prints the mark)."""
+        return any(entry.marked for entry in self.entries)
 
     @property
     def unnamed_text(self) -> str:
@@ -238,43 +275,62 @@ class Roster:
             types.reverse()
         return types
 
+    @property
+    def has_text_versions(self) -> bool:
+        """The letter's text changed after people signed: entries carry their version (and the mark)."""
+        return self.letter.text_version >= 2
+
+    @cached_property
+    def material_version(self) -> int:
+        """The last material version at the end of the day shown: a signer of an earlier one is marked."""
+        if self.as_of >= self.today:
+            return self.letter.material_version
+        end = self.letter.end_of_day(self.as_of)
+        versions = self.letter.text_versions.filter(material=True, created_at__lt=end)
+        return versions.order_by("-number").values_list("number", flat=True).first() or 0
+
+    def held_version(self, text_version: int | None, earlier: list) -> int:
+        """
+        The version a signer held at the end of the day shown: the one they agreed to
+        last by then (`Signature.earlier_text_versions` says until when they held each).
+        """
+        if earlier and self.as_of < self.today:
+            end = self.letter.end_of_day(self.as_of)
+            for number, until in earlier:
+                if dt.datetime.fromisoformat(until) >= end:
+                    return number
+        return text_version or 1
+
     # Rows are read as tuples, not model instances: building 20,000 model objects
     # for a 10,000-name list cost more than the query itself (bench/roster.py).
     def _rows(self, section_type: str):
+        versions = ("text_version", "earlier_text_versions") if self.has_text_versions else ()
         if section_type == self.INDIVIDUALS:
             fields = ("individual__name", "individual__title", "individual__country", "signed_at")
-            return self.signatures().individuals().values_list(*fields)
+            return self.signatures().individuals().values_list(*fields, *versions)
         fields = ("organization__name", "organization__acronym", "organization__country", "signed_at")
-        return self.signatures().organizations().values_list(*fields)
+        return self.signatures().organizations().values_list(*fields, *versions)
 
     def _entry_maker(self, section_type: str):
         tz = self.letter.tzinfo
         countries = english_country_names()
-        if section_type == self.INDIVIDUALS:
+        versioned = self.has_text_versions
+        material = self.material_version if versioned else 0
+        individuals = section_type == self.INDIVIDUALS
 
-            def make(row) -> RosterEntry:
-                name, title, country, signed_at = row
-                return RosterEntry(
-                    self.INDIVIDUALS,
-                    name,
-                    title,
-                    "",
-                    countries.get(country, ""),
-                    signed_at.astimezone(tz).date(),
-                )
-
-        else:
-
-            def make(row) -> RosterEntry:
-                name, acronym, country, signed_at = row
-                return RosterEntry(
-                    self.ORGANIZATIONS,
-                    name,
-                    "",
-                    acronym,
-                    countries.get(country, ""),
-                    signed_at.astimezone(tz).date(),
-                )
+        def make(row) -> RosterEntry:
+            name, title_or_acronym, country, signed_at = row[:4]
+            held = self.held_version(row[4], row[5]) if versioned else None
+            return RosterEntry(
+                section_type,
+                name,
+                title_or_acronym if individuals else "",
+                "" if individuals else title_or_acronym,
+                countries.get(country, ""),
+                signed_at.astimezone(tz).date(),
+                held,
+                versioned and held < material,
+            )
 
         return make
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", public.index, name="index"),
     path("letters/<slug:slug>/", public.detail, name="detail"),
     path("letters/<slug:slug>/embed/", public.embed, name="embed"),
+    path("letters/<slug:slug>/versions/", public.text_versions, name="versions"),
     # Signing (letters/views/signup.py)
     path("letters/<slug:slug>/sign/", signup.sign, name="sign"),
     path("letters/<slug:slug>/sign/thanks/", signup.sign_done, name="sign_done"),

@@ -1,7 +1,11 @@
 """Letters in the staff panel: the list with its counts by status, and the change form's links."""
 
+from functools import partial
+
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import Count
 from django.http import HttpRequest
 from django.urls import reverse
@@ -10,11 +14,13 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
+from letters import lifecycle
 from letters.admin.params import GuardedListMixin
 from letters.admin.times import LetterZoneAdminMixin, TimeZoneField, local_time, zone_named
 from letters.lifecycle.moderation import BUCKETS, bucket_q
 from letters.lifecycle.retention import letter_purge_date
-from letters.models import Letter, LetterTranslation, validate_timezone
+from letters.models import TEXT_FIELDS, Letter, LetterTranslation, validate_timezone
+from letters.signing.tasks import send_text_change_email
 from signatories.admin_search import BoundedSearchMixin
 
 # Plain help for the fields organizers mix up.
@@ -34,14 +40,85 @@ def signatures_url(letter: Letter, queue: str = "all") -> str:
     )
 
 
+class LetterForm(forms.ModelForm):
+    """The letter; once anyone has signed, a change to its words says what kind of change it is."""
+
+    EDITORIAL, MATERIAL = "editorial", "material"
+    change_kind = forms.ChoiceField(
+        label="Kind of change",
+        required=False,
+        choices=[
+            ("", "—"),
+            (EDITORIAL, "Editorial (no change of meaning): typos, links; nobody is asked again"),
+            (MATERIAL, "Material: the meaning changes; every signer is asked to agree again or withdraw"),
+        ],
+        help_text="Needed only when you change the text of a letter people have signed.",
+    )
+    change_note = forms.CharField(
+        label="Note for signers",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What changed and why, in plain words: shown on the letter’s versions page and, "
+        "after a material change, in the e-mail to signers.",
+    )
+
+    # No Meta: LetterAdmin gives the model and the fields (its fieldsets).
+
+    def text_changes(self) -> dict[str, str]:
+        return {field: self.cleaned_data[field] for field in TEXT_FIELDS if field in self.changed_data}
+
+    def is_signed(self) -> bool:
+        letter = self.instance
+        return letter.pk is not None and (letter.text_version > 0 or letter.signatures.exists())
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.is_signed() or not any(field in self.changed_data for field in TEXT_FIELDS):
+            return cleaned
+        if cleaned.get("change_kind") not in (self.EDITORIAL, self.MATERIAL):
+            self.add_error(
+                "change_kind",
+                "People have signed this letter: say whether this change keeps its meaning (editorial) "
+                "or changes it (material).",
+            )
+        if not (cleaned.get("change_note") or "").strip():
+            self.add_error("change_note", "Say for signers what changed and why: it goes with the new text.")
+        return cleaned
+
+
 class LetterTranslationInline(admin.StackedInline):
     """The letter in other languages; a draft stays hidden from visitors until it is marked ready."""
 
     model = LetterTranslation
     extra = 0
     template = "admin/letters/letter/translation_inline.html"
-    fields = ["language", "status", "preview", "title", "subject", "salutation", "body", "closing"]
-    readonly_fields = ["preview"]
+    fields = [
+        "language",
+        "status",
+        "translates",
+        "preview",
+        "title",
+        "subject",
+        "salutation",
+        "body",
+        "closing",
+    ]
+    readonly_fields = ["preview", "translates"]
+
+    @admin.display(description="translates")
+    def translates(self, translation: LetterTranslation):
+        if translation.pk is None or not translation.letter.text_version:
+            return "The letter’s text as it stands."
+        if translation.is_outdated:
+            return format_html(
+                "<strong>Version {} of the text; the letter is at version {}.</strong> Update the "
+                'translation (<a href="{}">see what changed</a>): its page says it is of an earlier version '
+                "until you save new words.",
+                translation.version or 1,
+                translation.letter.text_version,
+                reverse("letters:versions", args=[translation.letter.slug]),
+            )
+        return f"Version {translation.version} of the text (the current one)."
 
     @admin.display(description="preview")
     def preview(self, translation: LetterTranslation):
@@ -53,18 +130,33 @@ class LetterTranslationInline(admin.StackedInline):
 
 @admin.register(Letter)
 class LetterAdmin(LetterZoneAdminMixin, GuardedListMixin, BoundedSearchMixin, admin.ModelAdmin):
+    form = LetterForm
     inlines = [LetterTranslationInline]
     list_display = ["title", "status", "awaiting_count", "approved_count", "counts", "closes", "public_page"]
     list_filter = ["status", "language"]
     search_fields = ["title", "slug", "subject"]
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["counts", "links", "retention", "preview", "private_link"]
+    readonly_fields = ["counts", "links", "retention", "preview", "private_link", "text_versions"]
     actions = ["private_link_renew"]
     fieldsets = [
         # The zone first: every time below is read in it.
         (None, {"fields": ["title", "slug", "status", "timezone", "language"]}),
         ("Signatures", {"fields": ["counts", "links"]}),
-        ("Text", {"fields": ["subject", "salutation", "body", "closing", "preview"]}),
+        (
+            "Text",
+            {
+                "fields": [
+                    "subject",
+                    "salutation",
+                    "body",
+                    "closing",
+                    "preview",
+                    "text_versions",
+                    "change_kind",
+                    "change_note",
+                ]
+            },
+        ),
         (
             "Signing",
             {
@@ -186,6 +278,42 @@ class LetterAdmin(LetterZoneAdminMixin, GuardedListMixin, BoundedSearchMixin, ad
         if letter.status == Letter.Status.DRAFT:
             return format_html('<a href="{}">preview</a>', letter.get_absolute_url())
         return format_html('<a href="{}">{}</a>', letter.get_absolute_url(), letter.get_absolute_url())
+
+    def save_model(self, request: HttpRequest, obj: Letter, form, change: bool) -> None:
+        """A signed letter's words change through `letter_text_change` alone: a new version."""
+        texts = form.text_changes() if change and form.is_signed() else {}
+        if not texts:
+            super().save_model(request, obj, form, change)
+            return
+        stored = Letter.objects.get(pk=obj.pk)
+        for field in texts:
+            setattr(obj, field, getattr(stored, field))
+        super().save_model(request, obj, form, change)
+        material = form.cleaned_data["change_kind"] == LetterForm.MATERIAL
+        version = lifecycle.letter_text_change(
+            letter=obj, user=request.user, material=material, note=form.cleaned_data["change_note"], **texts
+        )
+        obj.refresh_from_db()
+        if version is None:
+            return
+        for signature_id in version.asked:
+            ask = partial(send_text_change_email.enqueue, signature_id=signature_id, version=version.number)
+            transaction.on_commit(ask, robust=True)
+        kind = "material" if material else "editorial"
+        asked = (
+            f"; {len(version.asked)} signer(s) are asked by e-mail to agree or withdraw" if material else ""
+        )
+        self.message_user(request, f"Version {version.number} of the text saved ({kind} change){asked}.")
+
+    @admin.display(description="versions of the text")
+    def text_versions(self, letter: Letter):
+        if letter.pk is None or not letter.text_version:
+            return "One text so far: version 1 is kept once someone has signed and the text changes."
+        return format_html(
+            'Version {} is current. <a href="{}">Every version and what changed</a>',
+            letter.text_version,
+            reverse("letters:versions", args=[letter.slug]),
+        )
 
     def save_formset(self, request, form, formset, change):
         super().save_formset(request, form, formset, change)

@@ -83,3 +83,11 @@ from letters.lifecycle.staff import (
     signatures_reject,
     signatures_withdraw,
 )
+from letters.lifecycle.versions import (
+    diff_html,
+    diff_text,
+    letter_text_change,
+    letter_version,
+    needs_reconsent,
+    signature_reconsent,
+)

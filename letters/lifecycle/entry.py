@@ -25,6 +25,10 @@ def signature_create(*, signature: Signature, savepoint: bool = True) -> Signatu
         raise TransitionError("Only a new pending signature can come from the form.")
     signature.source = Signature.Source.FORM
     signature.signed_at = signature.confirmed_at = signature.approved_at = None
+    # The version the form showed: the letter as the request read it, which the sign view
+    # checked the form's version against. None before the text has versions: version 1 is
+    # that very text, taken when it first changes (LetterVersion.current), at no cost here.
+    signature.text_version = signature.letter.text_version or None
     try:
         with transaction.atomic(savepoint=savepoint):
             signature.save(force_insert=True)
@@ -73,6 +77,8 @@ def signature_enter(
             signature.dated_by_day = source == Signature.Source.IMPORT or start == signed_at.astimezone(
                 dt.UTC
             )
+        # Staff and imports enter names under the text as it stands.
+        signature.text_version = letter.text_version or None
         signature.full_clean(exclude=RELATED, validate_unique=False, validate_constraints=False)
         # The admin logs the addition itself (the change form, the import).
         signature.save(force_insert=True)

@@ -12,7 +12,7 @@ from functools import cached_property
 from django.db import transaction
 from django.db.models import Max
 
-from letters.models import Delivery, Letter, Signature, merged_targets
+from letters.models import Delivery, Letter, LetterVersion, Signature, merged_targets
 from letters.outputs.pdf import pdf_of_state
 from letters.outputs.printing import DEFAULT_PAPER
 from letters.rosters import Roster, RosterEntry, Section
@@ -72,6 +72,9 @@ def delivery_record(*, letter: Letter, as_of: dt.date, recipient: str, note: str
     # that holds the one write lock, and signers should not wait for a PDF.
     delivery.pdf = pdf_of_state(roster, DEFAULT_PAPER, state)
     delivery.pdf_sha256 = hashlib.sha256(delivery.pdf).hexdigest()
+    # The words handed over: their version (version 1 taken now if the text never changed).
+    version = LetterVersion.current(letter)
+    delivery.text_version, delivery.text_sha256 = version.number, version.sha256
     with transaction.atomic():
         # Serializes numbering on PostgreSQL; SQLite's IMMEDIATE transactions already do.
         Letter.objects.select_for_update().filter(pk=letter.pk).first()

@@ -38,19 +38,21 @@ def csv_chunks(roster: Roster) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")  # so Excel reads the accents as UTF-8
-    writer.writerow(CSV_COLUMNS)
+    # A letter whose text changed after people signed says which version each signed;
+    # one with a single version keeps the six columns every reader of ours expects.
+    versioned = roster.has_text_versions
+    writer.writerow([*CSV_COLUMNS, "text_version"] if versioned else CSV_COLUMNS)
     for n, entry in enumerate(roster.iter_entries(), start=1):
         # type and signed_on are ours ("individual", "2023-09-21"); the four others come from people.
-        writer.writerow(
-            (
-                entry.type,
-                escape_formula(entry.name),
-                escape_formula(entry.title),
-                escape_formula(entry.acronym),
-                escape_formula(entry.country),
-                entry.signed_on.isoformat(),
-            )
+        row = (
+            entry.type,
+            escape_formula(entry.name),
+            escape_formula(entry.title),
+            escape_formula(entry.acronym),
+            escape_formula(entry.country),
+            entry.signed_on.isoformat(),
         )
+        writer.writerow((*row, entry.text_version) if versioned else row)
         if n % CSV_ROWS_PER_CHUNK == 0:
             yield buffer.getvalue().encode()
             buffer.seek(0)

@@ -364,3 +364,60 @@ def _address(signature: Signature) -> str:
 # For the invitations (letters/signing/invitations.py): the same sending, retries and subjects.
 send_message = _send
 subject_title = _subject_title
+
+
+@task
+def send_text_change_email(*, signature_id: int, version: int, attempt: int = 0) -> None:
+    """
+    After a material change to a letter's text (`lifecycle.letter_text_change`), ask a
+    signer of an earlier version, in their language: what changed (a word diff), the
+    organizers' note, and the link to their page, which keeps their name under the new
+    text or withdraws it. Not sent once they answered, withdrew or were erased.
+    """
+    signature = Signature.objects.select_related("letter", "individual", "organization").filter(
+        pk=signature_id
+    )
+    signature = signature.first()
+    if signature is None or not lifecycle.needs_reconsent(signature):
+        logger.info("Signature %s need not be asked about version %s; no e-mail", signature_id, version)
+        return
+    letter = signature.letter
+    signed = lifecycle.letter_version(letter, signature.text_version or 1)
+    new = lifecycle.letter_version(letter, version)
+    if signed is None or new is None:
+        return
+    to = _address(signature)
+    if not mail_allowed(to):
+        logger.warning(
+            "Mail cap of the address reached; no text change e-mail for signature %s", signature_id
+        )
+        return
+    language = signer_language(signature)
+    with translation.override(language):
+        title = letter_title(letter, language)
+        context = {
+            "signature": signature,
+            "signatory": signature.signatory,
+            "letter": letter,
+            "letter_title": title,
+            "signed": signed,
+            "version": new,
+            "diff_text": lifecycle.diff_text(signed, new),
+            "diff_html": lifecycle.diff_html(signed, new),
+            "letter_url": f"{settings.SITE_URL}{letter.get_absolute_url()}?lang={language}",
+            "versions_url": f"{settings.SITE_URL}{new.get_absolute_url()}",
+            "manage_url": _link("letters:manage", make_manage_token(signature.pk), language),
+        }
+        subject = _("The text you signed has changed: {title}").format(title=_subject_title(title))
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=render_to_string("letters/email/text-changed.txt", context),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[to],
+        )
+        message.attach_alternative(render_to_string("letters/email/text-changed.html", context), "text/html")
+    arguments = {"signature_id": signature_id, "version": version}
+    what = f"the text change e-mail for signature {signature_id}"
+    if _send(message, what, again=send_text_change_email, arguments=arguments, attempt=attempt):
+        mail_counted(to)
+        logger.info("Sent the version %s e-mail for signature %s", version, signature_id)

@@ -16,7 +16,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_safe
 
-from letters import languages
+from letters import languages, lifecycle
 from letters.lifecycle.retention import letter_has_closed
 from letters.models import Delivery, Letter, LetterTranslation
 from letters.outputs import cache
@@ -269,3 +269,17 @@ def embed(request: HttpRequest, slug: str) -> HttpResponse:
 
     key = cache.page_key(roster, "embed", letter.is_accepting_signatures(), request.language_requested)
     return cache.respond(request, key, box, content_type="text/html; charset=utf-8")
+
+
+@require_safe
+@private_link_view
+def text_versions(request: HttpRequest, slug: str) -> HttpResponse:
+    """Every version of the letter's text: its date, its note and what changed from the one before."""
+    letter = get_letter_for_visitor(request, slug, key_opens=True)
+    versions = list(letter.text_versions.order_by("number"))
+    entries = [
+        {"version": version, "diff": lifecycle.diff_html(before, version) if before else ""}
+        for before, version in zip([None, *versions], versions, strict=False)
+    ]
+    entries.reverse()  # the current text first
+    return render(request, "letters/versions.html", {"letter": letter, "entries": entries})

@@ -180,6 +180,10 @@ def _sign(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect(done)
 
     form = context["form"] = form_class(request.POST)
+    if _text_changed(request, letter):
+        # The signer would be listed under words they were not shown: nothing is stored,
+        # the form comes back with what was typed and the new text, to be sent again.
+        return render(request, "letters/sign.html", {**context, "text_changed": True}, status=409)
     if not form.is_valid():
         return render(request, "letters/sign.html", context, status=400)
     try:
@@ -200,6 +204,20 @@ def _sign(request: HttpRequest, slug: str) -> HttpResponse:
     except OperationalError:
         return _busy(request, "letters/sign.html", context)
     return redirect(done)
+
+
+def _text_changed(request: HttpRequest, letter: Letter) -> bool:
+    """
+    Whether the form was shown with another version of the text than the letter has now
+    (its hidden `text_version`). A form without one (sent by a page from before versions) is
+    taken as showing the current text.
+    """
+    shown = request.POST.get("text_version")
+    if shown is None:
+        return False
+    # "0": shown before anyone signed; the first signature took that text as version 1.
+    current = {"0", "1"} if letter.text_version <= 1 else {str(letter.text_version)}
+    return shown.strip() not in current
 
 
 # The service's (model) field names that the organization form calls otherwise.
@@ -403,12 +421,34 @@ def _manage_listing(request: HttpRequest, signature: Signature, context: dict) -
     return _manage_done(context["token"], "listing")
 
 
+def _manage_reconsent(request: HttpRequest, signature: Signature, context: dict) -> HttpResponse:
+    """ "Keep my name under the new text": the signer agrees to the letter's current version."""
+    if not lifecycle.needs_reconsent(signature):
+        return render(request, "letters/manage.html", {**context, "error": True}, status=400)
+    lifecycle.signature_reconsent(signature=signature)
+    return _manage_done(context["token"], "reconsented")
+
+
 MANAGE_ACTIONS = {
+    "reconsent": _manage_reconsent,
     "correct": _manage_correct,
     "withdraw": _manage_withdraw,
     "erase": _manage_erase,
     "listing": _manage_listing,
 }
+
+
+def _text_change(signature: Signature) -> dict:
+    """What the signer's page shows of a material change to the text they signed: the diff, or nothing."""
+    if not lifecycle.needs_reconsent(signature):
+        return {}
+    signed = lifecycle.letter_version(signature.letter, signature.text_version or 1)
+    current = lifecycle.letter_version(signature.letter, signature.letter.text_version)
+    if signed is None or current is None:
+        return {}
+    return {
+        "text_change": {"signed": signed, "current": current, "diff": lifecycle.diff_html(signed, current)}
+    }
 
 
 @never_cache  # a signer's own entry: kept by no browser or proxy
@@ -442,6 +482,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
         "listing_form": ListingForm.for_signature(signature),
         "pending_correction": signature.corrections.filter(status=Correction.Status.CONFIRMED).last(),
         "correction_needs_approval": lifecycle.correction_needs_approval(signature),
+        **_text_change(signature),
     }
     action = request.POST.get("action") if request.method == "POST" else None
     if action is None:

@@ -3,6 +3,7 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 
+from letters import lifecycle
 from letters.models import Letter, Signature
 from letters.rosters import Roster
 
@@ -77,3 +78,23 @@ def test_load_demo_prints_addresses_to_open_not_paths(tmp_path, settings):
     text = out.getvalue()
     assert "http://127.0.0.1:8123/letters/veltrana-civic-space/" in text
     assert "Staff login at http://127.0.0.1:8123/admin/" in text
+
+
+def test_the_demo_letter_has_two_versions_and_one_signer_marked_until_they_agree(tmp_path, settings, client):
+    settings.VAR_DIR = tmp_path
+    call_command("load_demo")
+    letter = Letter.objects.get(slug="veltrana-civic-space")
+    versions = list(letter.text_versions.order_by("number"))
+    assert [(v.number, v.material) for v in versions] == [(1, True), (2, True)]
+    assert "penalised for receiving international funding" not in versions[0].body
+    assert "penalised for receiving international funding" in versions[1].body == letter.body
+    marked = {entry.name: entry.earlier_version for entry in Roster(letter).entries() if entry.marked}
+    assert marked == {"Lee Yanghee": 1}
+    # The days between the change and the others' answers showed them marked too.
+    changed = letter.local_date(versions[1].created_at)
+    assert len([e for e in Roster(letter, changed).entries() if e.marked]) > 1
+    assert "signed an earlier version" in client.get("/letters/veltrana-civic-space/").content.decode()
+    assert client.get("/letters/veltrana-civic-space/versions/").status_code == 200
+    lee = Signature.objects.get(letter=letter, individual__name="Lee Yanghee")
+    lifecycle.signature_reconsent(signature=lee)
+    assert not [entry for entry in Roster(Letter.objects.get(pk=letter.pk)).entries() if entry.marked]

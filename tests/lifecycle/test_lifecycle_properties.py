@@ -2,7 +2,8 @@
 The lifecycle as a property: random interleavings of what signers, staff, imports
 and merges do never list a name twice on any day, never list a web signature
 nobody confirmed, never print the name of a signer who asked not to be named,
-and never change a recorded delivery.
+never change a recorded delivery, and never list a signer under a text whose
+meaning changed since they signed it without the mark "signed an earlier version".
 """
 
 import contextlib
@@ -22,7 +23,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from letters import lifecycle
 from letters.lifecycle import moderation
 from letters.lifecycle.merging import MergeError, individual_merge
-from letters.models import Correction, Delivery, Signature
+from letters.models import Correction, Delivery, Letter, Signature
 from letters.outputs.deliveries import delivery_record
 from letters.outputs.press import csv_chunks, roster_json
 from letters.rosters import Roster
@@ -115,6 +116,11 @@ class Lifecycle(RuleBasedStateMachine):
             lifecycle.signature_withdraw(signature=signature)
 
     @rule(index=st.integers(0, 50))
+    def keep_my_name_under_the_new_text(self, index: int) -> None:
+        if signature := self.pick(index):
+            lifecycle.signature_reconsent(signature=signature)
+
+    @rule(index=st.integers(0, 50))
     def erase(self, index: int) -> None:
         if signature := self.pick(index):
             lifecycle.signature_erase(signature=signature)
@@ -157,6 +163,15 @@ class Lifecycle(RuleBasedStateMachine):
         if keep.name_key == duplicate.name_key:
             with contextlib.suppress(MergeError):  # the same record twice
                 individual_merge(keep=keep, duplicates=[duplicate], user=self.staff)
+
+    @rule(material=st.booleans())
+    def change_the_text(self, material: bool) -> None:
+        body = f"{self.letter.body} And more, {next(_runs)}."
+        lifecycle.letter_text_change(
+            letter=self.letter, user=self.staff, material=material, note="Changed.", body=body
+        )
+        # The form shows the text as it now stands to whoever opens it next.
+        self.letter = Letter.objects.get(pk=self.letter.pk)
 
     @rule()
     def deliver_todays_list(self) -> None:
@@ -215,6 +230,34 @@ class Lifecycle(RuleBasedStateMachine):
             for signature in listed:
                 if signature.source == Signature.Source.FORM:
                     assert signature.confirmed_at is not None, signature
+
+    @invariant()
+    def nobody_is_listed_unmarked_under_a_meaning_they_were_not_shown(self) -> None:
+        if not hasattr(self, "letter"):
+            return
+        letter = Letter.objects.get(pk=self.letter.pk)
+        listed = (
+            Signature.objects.on_roster(letter)
+            .filter(unnamed=False)
+            .select_related("individual", "organization")
+        )
+        earlier = {s.signatory.name for s in listed if (s.text_version or 1) < letter.material_version}
+        entries = Roster(letter).entries()
+        assert {entry.name for entry in entries if entry.marked} == earlier
+        for entry in entries:
+            assert entry.marked == (entry.earlier_version is not None)
+        # The same, told by moments rather than numbers: a name is unmarked exactly when its
+        # signer saw the text (signed or agreed) after the last change of meaning.
+        last_change = letter.text_versions.filter(material=True, number__gt=1).order_by("-number").first()
+        if last_change is not None:
+            for signature in listed:
+                agreed = [signature.submitted_at]
+                if signature.source != Signature.Source.FORM:
+                    agreed.append(signature.approved_at)  # entered under the text as it stood
+                if signature.earlier_text_versions:
+                    agreed.append(dt.datetime.fromisoformat(signature.earlier_text_versions[-1][1]))
+                saw_it = max(agreed) >= last_change.created_at
+                assert (signature.signatory.name in earlier) != saw_it, signature
 
     @invariant()
     def recorded_deliveries_never_change(self) -> None:

@@ -8,8 +8,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from letters import lifecycle
 from letters.management.commands._demo_translations import TRANSLATIONS
-from letters.models import Invitation, Letter, LetterTranslation, Signature
+from letters.models import Invitation, Letter, LetterTranslation, LetterVersion, Signature
 from signatories.models import Individual, Organization
 
 BODY = """\
@@ -42,6 +43,19 @@ We stand ready to meet with your office to discuss these concerns.
 """
 
 # (name, sort name if not derived from the last word, title, country, days after opening)
+# Version 1 of the demo letter, as the first signers read it: its second demand came on day 6
+# (a material change), and the signer left at version 1 is marked until they agree.
+SECOND_DEMAND = (
+    "2. ensure that no association is penalised for receiving international funding for lawful work;\n"
+)
+BODY_FIRST = BODY.replace(SECOND_DEMAND, "").replace("3. invite", "2. invite")
+CHANGED_ON_DAY = 6
+CHANGE_NOTE = (
+    "We added a second demand: that no association be penalised for its international funding. "
+    "Partners asked for it after the Assembly's committee hearing."
+)
+STILL_AT_VERSION_1 = "Lee Yanghee"
+
 INDIVIDUALS = [
     ("Tomás Ojea-Quintana", "", "Former UN Special Rapporteur on the situation of human rights", "AR", 0),
     ("Lee Yanghee", "Lee Yanghee", "Professor of Child Psychology, Sungkyunkwan University", "KR", 0),
@@ -217,7 +231,7 @@ class Command(BaseCommand):
             title="Protect civic space in Veltrana: withdraw the draft law on foreign-funded associations",
             subject="Re: Draft Law No. 114/2026 on Foreign-Funded Associations",
             salutation="Dear President Morel,",
-            body=BODY,
+            body=BODY_FIRST,
             closing="Sincerely,",
             status=Letter.Status.OPEN,
             opens_at=opened,
@@ -322,6 +336,7 @@ class Command(BaseCommand):
             rejection_reason="Not a real person.",
             contact_email="mm@example.com",
         )
+        self.load_versions(letter, changed=opened + dt.timedelta(days=CHANGED_ON_DAY))
         self.load_closed(closed)
         self.load_circulating(now)
         return letter
@@ -374,6 +389,25 @@ class Command(BaseCommand):
                 invitation.declined_at = sent + dt.timedelta(days=2)
             invitation.save(update_fields=["sent_at", "signature", "declined_at"])
         return letter
+
+    @staticmethod
+    def load_versions(letter: Letter, changed: dt.datetime) -> None:
+        """
+        The second demand added on day 6 (version 2, material): later signers signed it,
+        the earlier ones agreed to it within two days, but for one who is still marked.
+        """
+        lifecycle.letter_text_change(letter=letter, user=None, material=True, note=CHANGE_NOTE, body=BODY)
+        LetterVersion.objects.filter(letter=letter, number=2).update(created_at=changed)
+        Letter.objects.filter(pk=letter.pk).update(text_version_at=changed)
+        LetterTranslation.objects.filter(letter=letter).update(version=2)  # translated from version 2
+        signatures = Signature.objects.filter(letter=letter)
+        signatures.filter(submitted_at__gte=changed).update(text_version=2)
+        agreed = signatures.filter(submitted_at__lt=changed).exclude(individual__name=STILL_AT_VERSION_1)
+        for signature in agreed.order_by("pk"):
+            on = changed + dt.timedelta(hours=6 + signature.pk % 40)
+            signature.earlier_text_versions = [[1, on.isoformat()]]
+            signature.text_version = 2
+            signature.save(update_fields=["earlier_text_versions", "text_version", "updated_at"])
 
     def load_closed(self, letter: Letter) -> None:
         """The closed letter's signatories: approved while it was open, one withdrawn before it closed."""

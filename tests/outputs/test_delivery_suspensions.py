@@ -19,7 +19,7 @@ def delivery(letter):
     signature_row(letter, make_individual("Real Signer"))
     forged = signature_row(letter, make_individual("Famous Writer"))
     roster = Roster(letter, DAY)
-    ids = [pk for pk in letter.signatures.order_by("individual__collation_key").values_list("pk", flat=True)]
+    ids = list(letter.signatures.order_by("individual__collation_key").values_list("pk", flat=True))
     delivery = Delivery.objects.create(
         letter=letter,
         number=1,

@@ -123,8 +123,16 @@ class SignatureForm(PublicForm):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     public_consent = forms.BooleanField(
-        label=_("I agree that my name is published as a signatory of this letter."),
-        error_messages={"required": _("Your name can only be listed if you agree to its publication.")},
+        # True of both publication choices: an unnamed signer consents to be counted, not named.
+        label=_(
+            "I sign this letter, and agree that my signature is published as I chose above: my name on "
+            "the list, or only counted without my name."
+        ),
+        error_messages={
+            "required": _(
+                "Your signature can only be counted if you agree to its publication as you chose above."
+            )
+        },
     )
     contact_consent = forms.BooleanField(
         label=_("The organizers may write to me about this letter (optional)."), required=False
@@ -217,11 +225,14 @@ class OrganizationSignatureForm(SignatureForm):
 
     public_consent = forms.BooleanField(
         label=_(
-            "I may sign on behalf of this organization, and I agree that its name is published as a "
-            "signatory of this letter."
+            "I may sign on behalf of this organization, and I agree that its signature is published as I "
+            "chose above: its name on the list, or only counted without its name."
         ),
         error_messages={
-            "required": _("The organization can only be listed if you agree to its publication.")
+            "required": _(
+                "The organization’s signature can only be counted if you agree to its publication as you "
+                "chose above."
+            )
         },
     )
 

@@ -25,7 +25,7 @@ def test_an_individual_signs_confirms_and_is_listed(page, live_server, mailoutbo
     page.get_by_label("Title or affiliation (optional)").fill("Former UN Special Rapporteur")
     page.get_by_label("Country").select_option(label="Argentina")
     page.get_by_label("E-mail address").fill("tomas@example.org")
-    page.get_by_label("I agree that my name is published").check()
+    page.get_by_label("I sign this letter").check()
     screenshot(page, "sign-form")
     page.get_by_role("button", name="Sign the letter").click()
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from letters.views import address, outputs, public, signup
+from letters.views import address, disputes, outputs, public, signup
 
 app_name = "letters"
 
@@ -8,6 +8,8 @@ urlpatterns = [
     path("", public.index, name="index"),
     path("letters/<slug:slug>/", public.detail, name="detail"),
     path("letters/<slug:slug>/embed/", public.embed, name="embed"),
+    # "Is your name here without your consent?" (letters/views/disputes.py)
+    path("letters/<slug:slug>/dispute/", disputes.dispute, name="dispute"),
     # Signing (letters/views/signup.py)
     path("letters/<slug:slug>/sign/", signup.sign, name="sign"),
     path("letters/<slug:slug>/sign/thanks/", signup.sign_done, name="sign_done"),

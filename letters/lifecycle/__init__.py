@@ -84,4 +84,9 @@ from letters.lifecycle.staff import (
     signatures_reject,
     signatures_withdraw,
 )
-from letters.lifecycle.suspension import signature_reinstate, signature_suspend
+from letters.lifecycle.suspension import (
+    dispute_open,
+    signature_reinstate,
+    signature_suspend,
+    signature_verify,
+)

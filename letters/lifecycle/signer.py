@@ -21,12 +21,14 @@ from letters.outputs import cache
 from letters.privacy import (
     NEVER_PRINTED_NAME,
     SIGNATURE_PRIVATE_FIELDS,
+    disputes_scrub,
     history_scrub_signer,
     individual_forget,
     notes_scrub,
     private_values,
     records_merged_into,
     signatory_erase,
+    signature_disputes,
 )
 from signatories import identity
 from signatories.models import Individual
@@ -166,6 +168,8 @@ def signature_erase(*, signature: Signature, user=None) -> Signature:
                 names.add(correction.name)
                 texts.add(correction.title)
             each.corrections.all().delete()
+        # A dispute of the entry may be the signer's own words: gone with the rest.
+        disputes_scrub(signature_disputes(each.pk for each in group))
         if any(speaks_for_signer(each) for each in group):
             held_names, held_texts = signatory_erase(signature, names)
             merged_away = records_merged_into(signature.individual_id) if signature.individual_id else set()

@@ -2,7 +2,8 @@
 The lifecycle as a property: random interleavings of what signers, staff, imports
 and merges do never list a name twice on any day, never list a web signature
 nobody confirmed, never print the name of a signer who asked not to be named,
-and never change a recorded delivery.
+never list an entry staff suspended (on any day, until reinstated), and never
+change a recorded delivery.
 """
 
 import contextlib
@@ -141,6 +142,16 @@ class Lifecycle(RuleBasedStateMachine):
                 signatures=Signature.objects.filter(pk=signature.pk), user=self.staff, reason="No"
             )
 
+    @rule(index=st.integers(0, 50))
+    def suspend_a_disputed_entry(self, index: int) -> None:
+        if signature := self.pick(index):
+            lifecycle.signature_suspend(signature=signature, user=self.staff, reason="Disputed")
+
+    @rule(index=st.integers(0, 50))
+    def reinstate(self, index: int) -> None:
+        if signature := self.pick(index):
+            lifecycle.signature_reinstate(signature=signature, user=self.staff)
+
     @rule(person=st.integers(0, 2), day=st.sampled_from(DAYS))
     def import_a_row_without_email(self, person: int, day: dt.date) -> None:
         dataset = tablib.Dataset(headers=["type", "name", "signed_on"])
@@ -215,6 +226,24 @@ class Lifecycle(RuleBasedStateMachine):
             for signature in listed:
                 if signature.source == Signature.Source.FORM:
                     assert signature.confirmed_at is not None, signature
+
+    @invariant()
+    def a_suspended_entry_is_on_no_days_list(self) -> None:
+        if not hasattr(self, "letter"):
+            return
+        suspended = Signature.objects.filter(letter=self.letter, suspended_at__isnull=False)
+        for day in [*DAYS, self.letter.today()]:
+            listed = Signature.objects.on_roster(self.letter, as_of=day)
+            assert not listed.filter(pk__in=suspended.values("pk")).exists(), day
+            # Nor its name, unless someone listed shares it.
+            shown = {
+                s.signatory.name
+                for s in listed.filter(unnamed=False).select_related("individual", "organization")
+            }
+            printed = b"".join(csv_chunks(Roster(self.letter, day))).decode()
+            for signature in suspended.select_related("individual", "organization"):
+                if signature.signatory.name not in shown:
+                    assert signature.signatory.name not in printed, (day, signature.signatory.name)
 
     @invariant()
     def recorded_deliveries_never_change(self) -> None:

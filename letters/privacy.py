@@ -33,6 +33,11 @@ SIGNATURE_PRIVATE_FIELDS = {
     "withdrawal_reason": "",
     # Staff's words about the signer ("looked fake"): theirs to keep no longer than the rest.
     "rejection_reason": "",
+    # Who authorized an organization's signature (a person's name and role): that it was
+    # verified, and by whom of the staff, stays.
+    "authorized_by_name": "",
+    "authorized_by_role": "",
+    "authorized_how": "",
 }
 INDIVIDUAL_PRIVATE_FIELDS = {"email": "", "canonical_email": "", "notes": ""}
 # What a reader who disputed an entry gave us: their address and their words.

@@ -1,5 +1,5 @@
 """
-A reader's address and message, given with a dispute, are private: on no
+Private data of disputes and of who vouches for a name: a reader's address and message are on no
 public output, and gone with retention and with an erasure of the entry.
 """
 
@@ -11,7 +11,7 @@ from django.utils import timezone
 from letters import lifecycle
 from letters.lifecycle.retention import personal_data_purge
 from letters.models import Dispute
-from tests.factories import make_individual, make_letter, signature_row
+from tests.factories import make_individual, make_letter, make_organization, signature_row
 
 pytestmark = pytest.mark.django_db
 
@@ -54,3 +54,20 @@ def test_erasing_the_entry_deletes_them(letter):
     lifecycle.signature_erase(signature=dispute.signature)
     dispute.refresh_from_db()
     assert (dispute.contact_email, dispute.message) == ("", "")
+
+
+def test_the_retention_purge_deletes_who_authorized_an_organizations_signature(settings, staff):
+    settings.RETENTION_DAYS = 30
+    letter = make_letter(slug="old-org", closes_at=timezone.now() - dt.timedelta(days=31))
+    signature = signature_row(letter, make_organization("Example Network"))
+    lifecycle.signature_verify(
+        signature=signature, user=staff, name="Amina Diallo", role="Director", how="A call"
+    )
+    personal_data_purge()
+    signature.refresh_from_db()
+    assert (signature.authorized_by_name, signature.authorized_by_role, signature.authorized_how) == (
+        "",
+        "",
+        "",
+    )
+    assert (signature.verification, signature.verified_by) == ("staff", staff)

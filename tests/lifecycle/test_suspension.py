@@ -5,9 +5,12 @@ too, on every page and file, until staff reinstate it (docs/design.md,
 """
 
 import datetime as dt
+import io
 import json
+import subprocess
 
 import pytest
+from docx import Document
 
 from letters import lifecycle
 from letters.lifecycle import TransitionError
@@ -88,6 +91,24 @@ def test_a_suspended_entry_is_in_no_public_output(client, letter, forged, staff)
         assert b"Real Signer" in body, url
     counts = json.loads(client.get(f"/letters/{letter.slug}/signatories.json").content)["counts"]
     assert counts["total"] == 1
+
+
+@pytest.mark.parametrize("engine", ["typst", "weasyprint"])
+def test_a_suspended_entry_is_in_neither_the_word_document_nor_the_pdf(
+    client, letter, forged, staff, tmp_path, settings, engine
+):
+    settings.PDF_ENGINE = engine
+    lifecycle.signature_suspend(signature=forged, user=staff, reason="Disputed")
+    response = client.get(f"/letters/{letter.slug}/letter.docx")
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    text = "\n".join(paragraph.text for paragraph in Document(io.BytesIO(body)).paragraphs)
+    assert "Real Signer" in text and "Famous Writer" not in text
+    pdf = tmp_path / "letter.pdf"
+    pdf.write_bytes(client.get(f"/letters/{letter.slug}/letter.pdf").content)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Real Signer" in text and "Famous Writer" not in text
+    # The dispute link is for the page, not the paper.
+    assert "without your consent" not in text
 
 
 def test_a_suspended_unnamed_signer_is_not_counted(letter, staff):

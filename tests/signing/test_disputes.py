@@ -5,6 +5,8 @@ public list, without an account; organizers hear of it at once by e-mail.
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from letters.models import Dispute, Letter
 from tests.factories import make_individual, make_letter, make_organization, signature_row
@@ -79,7 +81,7 @@ def test_errors_show_next_to_the_fields_and_nothing_is_stored(client, listed):
     assert not Dispute.objects.exists()
 
 
-@pytest.mark.parametrize("entry", ["999999", "abc", "-1", "1e3", "\x00"])
+@pytest.mark.parametrize("entry", ["999999", "abc", "-1", "1e3", "\x00", "9" * 40, "１"])
 def test_an_entry_not_on_the_list_is_an_error(client, listed, entry):
     assert client.post(URL, data(listed, entry=entry)).status_code == 400
     assert not Dispute.objects.exists()
@@ -122,3 +124,32 @@ def test_a_circulating_letter_needs_its_key(client):
 def test_a_draft_has_no_dispute_form(client):
     make_letter(slug="draft", status=Letter.Status.DRAFT)
     assert client.get("/letters/draft/dispute/").status_code == 404
+
+
+def test_a_long_list_is_searched_by_name_first(client, listed, monkeypatch):
+    monkeypatch.setattr("letters.views.disputes.SELECT_MAX", 1)
+    html = client.get(URL).content.decode()
+    assert 'name="q"' in html and "Famous Writer" not in html
+    html = client.get(URL, {"q": "famous"}).content.decode()
+    assert "Famous Writer" in html and "Example Network" not in html
+    assert "Hidden Defender" not in client.get(URL, {"q": "hidden"}).content.decode()
+    assert "No entry of today’s list has that name" in client.get(URL, {"q": "nobody"}).content.decode()
+
+
+def test_an_entry_of_a_long_list_can_be_sent(post, listed, monkeypatch):
+    monkeypatch.setattr("letters.views.disputes.SELECT_MAX", 1)
+    assert post(URL, data(listed)).status_code == 302
+    assert Dispute.objects.get().signature == listed
+
+
+def test_the_form_costs_the_same_queries_for_a_short_or_a_longer_list(
+    client, letter, django_assert_num_queries
+):
+    signature_row(letter, make_individual("First Person"))
+    with CaptureQueriesContext(connection) as short:
+        client.get(URL)
+    for n in range(30):
+        signature_row(letter, make_individual(f"Person {n}"))
+        signature_row(letter, make_organization(f"Organization {n}"))
+    with django_assert_num_queries(len(short)):
+        assert "Person 29" in client.get(URL).content.decode()

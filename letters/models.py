@@ -179,6 +179,13 @@ class Letter(MarkdownBody, models.Model):
     text_version = models.PositiveIntegerField(default=0, editable=False)
     material_version = models.PositiveIntegerField(default=0, editable=False)
     text_version_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Who vouches for an organization (docs/design.md, "Who vouches for a name"): with this
+    # set, an organization's signature is listed only once it is verified (Signature.verification).
+    requires_verified_organizations = models.BooleanField(
+        default=False,
+        help_text="List an organization only once we know someone with authority signed for it "
+        "(confirmed from an address at its website’s domain, through an invitation, or recorded by staff).",
+    )
 
     objects = LetterQuerySet.as_manager()
 
@@ -364,7 +371,19 @@ class SignatureQuerySet(models.QuerySet):
             signed_at__lt=end,
             # Erased at the signer's request: off the lists of every day.
             erased_at__isnull=True,
-        )
+            # Suspended by staff while a dispute is looked into: off the lists of every day too.
+            suspended_at__isnull=True,
+        ).filter(self.vouched_for(letter))
+
+    @staticmethod
+    def vouched_for(letter: Letter) -> Q:
+        """
+        A letter that requires verified organizations lists an organization's
+        signature only once it is verified; individuals are not concerned.
+        """
+        if not letter.requires_verified_organizations:
+            return Q()
+        return Q(organization__isnull=True) | ~Q(verification="")
 
     def individuals(self) -> "SignatureQuerySet":
         return (
@@ -464,6 +483,30 @@ class Signature(models.Model):
     # a past day's list shows the mark as it stood that day (letters.rosters).
     earlier_text_versions = models.JSONField(default=list, blank=True, editable=False)
 
+    # Suspended by staff while a dispute ("that is my name and I did not sign") is looked
+    # into: off every day's list until reinstated (letters.lifecycle.suspension).
+    suspended_at = models.DateTimeField(null=True, blank=True, editable=False)
+    suspended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    suspension_reason = models.CharField(max_length=500, blank=True, editable=False)
+
+    class Verification(models.TextChoices):
+        DOMAIN = "domain", "Confirmed from an address at the organization’s website domain"
+        INVITATION = "invitation", "Signed through an invitation to the organization’s known contact"
+        STAFF = "staff", "Staff recorded who authorized it"
+
+    # Who vouches for an organization's signature (docs/design.md, "Who vouches for a name").
+    verification = models.CharField(max_length=12, choices=Verification, blank=True, editable=False)
+    # For `staff`: who authorized the signature, their role, how staff know (a call, a letter).
+    authorized_by_name = models.CharField(max_length=200, blank=True, editable=False)
+    authorized_by_role = models.CharField(max_length=200, blank=True, editable=False)
+    authorized_how = models.CharField(max_length=500, blank=True, editable=False)
+    verified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
     objects = SignatureQuerySet.as_manager()
 
     # What a list reads of a signature (SignatureQuerySet.on_roster, letters.rosters, the
@@ -479,6 +522,8 @@ class Signature(models.Model):
         "erased_at",
         "unnamed",
         "text_version",
+        "suspended_at",
+        "verification",
     )
 
     class Meta:
@@ -1208,3 +1253,40 @@ class Suppression(models.Model):
     @classmethod
     def add(cls, email: str) -> "Suppression":
         return cls.objects.get_or_create(mailbox=mailbox_key(email))[0]
+
+
+class Dispute(models.Model):
+    """
+    "That is my name and I did not sign": a reader's word about an entry of a
+    public list, sent through /letters/<slug>/dispute/. The contact address is
+    private: no page, export or log shows it, and retention empties it
+    (letters.privacy). Staff decide in the admin; suspending the entry is
+    letters.lifecycle.signature_suspend.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open: nobody has decided yet"
+        SUSPENDED = "suspended", "Entry suspended while we check"
+        REINSTATED = "reinstated", "Entry reinstated: the signature stands"
+        REJECTED = "rejected", "Signature rejected: the name was used without consent"
+        DISMISSED = "dismissed", "Dismissed: nothing to do"
+
+    letter = models.ForeignKey(Letter, on_delete=models.PROTECT, related_name="disputes")
+    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="disputes")
+    contact_email = models.EmailField(max_length=254, blank=True)
+    message = models.TextField(max_length=5000, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    status = models.CharField(max_length=10, choices=Status, default=Status.OPEN)
+    decided_at = models.DateTimeField(null=True, blank=True, editable=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        indexes = [
+            # The dashboard's count of open disputes and the admin's "open" filter.
+            models.Index(fields=["status", "created_at"], name="dispute_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Dispute #{self.pk} about signature #{self.signature_id}"

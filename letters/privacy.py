@@ -17,7 +17,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from letters.models import Signature
+from letters.models import Dispute, Signature
 from signatories import identity
 from signatories.models import Individual
 
@@ -33,8 +33,15 @@ SIGNATURE_PRIVATE_FIELDS = {
     "withdrawal_reason": "",
     # Staff's words about the signer ("looked fake"): theirs to keep no longer than the rest.
     "rejection_reason": "",
+    # Who authorized an organization's signature (a person's name and role): that it was
+    # verified, and by whom of the staff, stays.
+    "authorized_by_name": "",
+    "authorized_by_role": "",
+    "authorized_how": "",
 }
 INDIVIDUAL_PRIVATE_FIELDS = {"email": "", "canonical_email": "", "notes": ""}
+# What a reader who disputed an entry gave us: their address and their words.
+DISPUTE_PRIVATE_FIELDS = {"contact_email": "", "message": ""}
 ORGANIZATION_PRIVATE_FIELDS = {"contact_name": "", "contact_email": ""}
 
 # What the admin history shows in place of a private value it quoted.
@@ -234,3 +241,17 @@ def notes_scrub(signatures: list[Signature], names: set[str], individual_ids: se
             other.notes = notes
             changed.append(other)
     Signature.objects.bulk_update(changed, ["notes"], batch_size=500)
+
+
+def disputes_scrub(disputes: QuerySet) -> int:
+    """
+    Empty the readers' addresses and messages of `disputes` (a retention purge,
+    or an erasure of the disputed entry); what was decided, by whom and when,
+    stays. Returns how many held any.
+    """
+    holding = ~Q(contact_email="") | ~Q(message="")
+    return disputes.filter(holding).update(**DISPUTE_PRIVATE_FIELDS)
+
+
+def signature_disputes(signature_ids: Iterable[int]) -> QuerySet:
+    return Dispute.objects.filter(signature_id__in=list(signature_ids))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from letters.views import address, invitations, outputs, public, signup
+from letters.views import address, disputes, invitations, outputs, public, signup
 
 app_name = "letters"
 
@@ -9,6 +9,8 @@ urlpatterns = [
     path("letters/<slug:slug>/", public.detail, name="detail"),
     path("letters/<slug:slug>/embed/", public.embed, name="embed"),
     path("letters/<slug:slug>/versions/", public.text_versions, name="versions"),
+    # "Is your name here without your consent?" (letters/views/disputes.py)
+    path("letters/<slug:slug>/dispute/", disputes.dispute, name="dispute"),
     # Signing (letters/views/signup.py)
     path("letters/<slug:slug>/sign/", signup.sign, name="sign"),
     path("letters/<slug:slug>/sign/thanks/", signup.sign_done, name="sign_done"),

@@ -327,3 +327,69 @@ def website_domain(website: str) -> str:
     """ "https://www.clu-veltrana.org/about" -> "clu-veltrana.org"."""
     host = urlsplit(website.strip() if "://" in website else f"https://{website.strip()}").hostname or ""
     return host.casefold().removeprefix("www.")
+
+
+# -- Doubtful sort names -------------------------------------------------------
+# Where the derived sort name (the last word first) may be wrong, the queue and
+# the import preview say why, so staff ask for the family name or set the sort
+# name. A short list of the most common family names (together, most people
+# of Korea, China, Japan and Vietnam) rather than a library: only the first
+# word is looked up, and a false alarm costs a glance.
+
+
+def _word_set(*lines: str) -> frozenset[str]:
+    return frozenset(" ".join(lines).split())
+
+
+EAST_ASIAN_FAMILY_NAMES = _word_set(
+    # Korean
+    "lee yi kim park pak choi choe jung jeong chung kang cho jo yoon yun jang chang lim im han oh seo "
+    "suh shin sin kwon hwang ahn an song yoo yu hong jeon chun ko go moon mun yang son bae baek paik "
+    # Chinese (pinyin, and Cantonese spellings of Hong Kong and the diaspora)
+    "wang li zhang liu chen huang zhao wu zhou xu sun ma zhu hu guo he lin gao luo zheng liang xie tang "
+    "feng deng cao peng zeng xiao tian dong pan yuan cai jiang du ye cheng wei su lu ding ren yao shen "
+    "zhong cui tan fan jin wong chan leung cheung lau ng ho tsang chow lam yeung tse kwok "
+    # Japanese
+    "sato suzuki takahashi tanaka watanabe ito yamamoto nakamura kobayashi kato yoshida yamada sasaki "
+    "yamaguchi matsumoto inoue kimura hayashi shimizu saito "
+    # Vietnamese
+    "nguyen tran le pham hoang huynh phan vu vo dang bui do ngo duong ly",
+)
+
+# Words that begin a family name in many languages ("Ludwig van Beethoven",
+# "Anwar bin Ibrahim", "Charles de Gaulle"): the family name may start there.
+NAME_PARTICLES = _word_set(
+    "de da das do dos du van von der den bin binti bint ibn al el del della di le la ten ter"
+)
+
+
+def _plain(word: str) -> str:
+    """ "Nguyễn" -> "nguyen": case and accents aside, and an "al-"/"d'" prefix cut to its particle."""
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def sort_name_doubtful(name: str, family_name: str = "") -> str | None:
+    """
+    Why the sort name derived from `name` may not be the one its owner would
+    give, or None: a first word that is a common East Asian family name
+    ("Lee Yanghee"), a particle before the last word ("van", "bin"), or a name
+    of three words or more that may end in two surnames ("Tomás Ojea
+    Quintana"). A family name given by the signer is never doubted.
+    """
+    if clean_text(family_name):
+        return None
+    words = [word for word in clean_text(name).split(" ") if word]
+    while len(words) > 2 and words[-1].casefold() in NAME_SUFFIXES:
+        words.pop()
+    if len(words) < 2:
+        return None
+    plain = [_plain(word) for word in words]
+    if plain[0] in EAST_ASIAN_FAMILY_NAMES:
+        return f"“{words[0]}” is a common East Asian family name: the name may be written family name first"
+    for word, folded in zip(words[:-1], plain[:-1], strict=True):
+        if folded in NAME_PARTICLES or re.match(r"(al|el|d)['’-]", folded):
+            return f"“{word}” may begin the family name"
+    if len(words) >= 3:
+        return f"the family name may be two words (“{' '.join(words[-2:])}”) or only the last"
+    return None

@@ -27,7 +27,15 @@ from letters.admin.mail_health import mail_health
 from letters.admin.times import local_time
 from letters.lifecycle.moderation import BUCKETS, bucket_q
 from letters.lifecycle.retention import letter_closed_at, letter_has_closed
-from letters.models import INVITATION_COUNTS, Delivery, DigestSubscription, Invitation, Letter, Signature
+from letters.models import (
+    INVITATION_COUNTS,
+    Delivery,
+    DigestSubscription,
+    Dispute,
+    Invitation,
+    Letter,
+    Signature,
+)
 
 
 @dataclass
@@ -110,6 +118,12 @@ def dashboard(request: HttpRequest) -> dict:
         "circulating": cards[Letter.Status.CIRCULATING],  # templates/admin/dashboard_circulating.html
         "digest": DigestSubscription.objects.filter(user=request.user).exists(),
         "mail": mail_health(),
+        # "Is your name here without your consent?": those nobody has decided yet.
+        "open_disputes": (
+            Dispute.objects.filter(status=Dispute.Status.OPEN).count()
+            if request.user.has_perm("letters.view_dispute")
+            else None
+        ),
     }
 
 

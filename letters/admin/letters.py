@@ -166,6 +166,7 @@ class LetterAdmin(LetterZoneAdminMixin, GuardedListMixin, BoundedSearchMixin, ad
                     "accepts_individuals",
                     "accepts_organizations",
                     "requires_approval",
+                    "requires_verified_organizations",
                     "retention",
                 ]
             },

@@ -35,7 +35,7 @@ from letters.signing.notices import approval_notice_enqueue, has_address
 from letters.signing.services import confirmation_resend
 from signatories import identity
 from signatories.admin_search import BoundedSearchMixin
-from signatories.normalize import email_domain
+from signatories.normalize import email_domain, sort_name_doubtful
 
 
 class QueueFilter(admin.SimpleListFilter):
@@ -97,6 +97,19 @@ BOTH = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(max_length=500, widget=forms.TextInput(attrs={"size": 80}))
+
+
+class AuthorizationForm(forms.Form):
+    """Who authorized an organization's signature, as staff found out (letters.lifecycle.signature_verify)."""
+
+    name = forms.CharField(label="Who authorized it", max_length=200, help_text="“Dr Amina Diallo”")
+    role = forms.CharField(label="Their role", max_length=200, help_text="“Executive director”")
+    how = forms.CharField(
+        label="How you know",
+        max_length=500,
+        help_text="“Telephone call to the office number on the website, 3 October”",
+        widget=forms.TextInput(attrs={"size": 80}),
+    )
 
 
 class ErasureForm(forms.Form):
@@ -329,6 +342,15 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
         "erased_at",
         "merged_into",
         "unnamed",
+        "suspended_at",
+        "suspended_by",
+        "suspension_reason",
+        "verification",
+        "authorized_by_name",
+        "authorized_by_role",
+        "authorized_how",
+        "verified_at",
+        "verified_by",
         "language",
         "claim",
         "ip_hash",
@@ -338,7 +360,16 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
     editable_fields = lifecycle.STAFF_EDITABLE_FIELDS
     # A signature staff enter by hand (letter, signatory, day): approved at once.
     add_fields = ["letter", "individual", "organization", "signed_at", "public_consent", "notes"]
-    actions = ["approve", "reject", "resend_confirmation", "mark_withdrawn", "erase"]
+    actions = [
+        "approve",
+        "reject",
+        "resend_confirmation",
+        "mark_withdrawn",
+        "erase",
+        "suspend",
+        "reinstate",
+        "record_authorization",
+    ]
     inlines = []
     change_list_template = "admin/letters/signature/change_list.html"
 
@@ -360,6 +391,10 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
             name, details = signatory.display_name, ["organization", f"signed by {signature.signer_name}"]
         else:
             name, details = signatory.name, ["individual", signatory.title]
+            if not signatory.sort_name and (
+                doubt := sort_name_doubtful(signatory.name, signatory.family_name)
+            ):
+                details.append(f"sorts as “{signatory.effective_sort_name}”, check: {doubt}")
         if signatory.country:
             details.append(signatory.country.name)
         return format_html(
@@ -404,6 +439,11 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
             label += ", withdrawn"
         if signature.unnamed:
             label += ", unnamed"  # counted on the public list, never named there
+        if signature.suspended_at:
+            label += ", suspended"  # off every day's list while a dispute is looked into
+        if signature.organization_id:
+            # Who vouches for it (docs/design.md, "Who vouches for a name").
+            label += f", verified ({signature.verification})" if signature.verification else ", not verified"
         return label
 
     @admin.display(description="submitted", ordering="submitted_at")
@@ -560,6 +600,51 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
     def erase(self, request: HttpRequest, queryset):
         return self._confirmed_action(request, queryset, "erase")
 
+    @admin.action(
+        description="Suspend selected entries while a dispute is checked (off every day’s list)…",
+        permissions=["change"],
+        location=BOTH,
+    )
+    def suspend(self, request: HttpRequest, queryset):
+        return self._confirmed_action(request, queryset, "suspend")
+
+    @admin.action(description="Reinstate selected suspended entries", permissions=["change"], location=BOTH)
+    def reinstate(self, request: HttpRequest, queryset):
+        rows = list(queryset.filter(suspended_at__isnull=False))
+        for signature in rows:
+            lifecycle.signature_reinstate(signature=signature, user=request.user)
+        skipped = queryset.count() - len(rows)
+        self._report(request, lifecycle.Outcome(changed=len(rows), skipped=skipped), "reinstated")
+
+    @admin.action(
+        description="Record who authorized this signature (organizations)…",
+        permissions=["change"],
+        location=BOTH,
+    )
+    def record_authorization(self, request: HttpRequest, queryset):
+        form = AuthorizationForm(request.POST if "apply" in request.POST else None)
+        organizations = queryset.filter(organization__isnull=False)
+        if form.is_bound and form.is_valid():
+            rows = list(organizations)
+            for signature in rows:
+                lifecycle.signature_verify(signature=signature, user=request.user, **form.cleaned_data)
+            outcome = lifecycle.Outcome(changed=len(rows), skipped=queryset.count() - len(rows))
+            self._report(request, outcome, "verified by staff")
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Record who authorized the signature",
+            "opts": self.opts,
+            "form": form,
+            "signatures": organizations.select_related("organization", "letter")[:200],
+            "count": organizations.count(),
+            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+            "post_url": request.get_full_path(),
+            "action_field": self._action_field(request),
+        }
+        return TemplateResponse(request, "admin/letters/signature/authorization.html", context)
+
     def _confirmed_action(self, request: HttpRequest, queryset, action: str):
         """Ask for the reason (or the confirmation) on a page of its own, then act on the same selection."""
         form_class = ErasureForm if action == "erase" else ReasonForm
@@ -573,6 +658,14 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
                         signatures=queryset, user=request.user, reason=form.cleaned_data["reason"]
                     )
                     self._report(request, outcome, "rejected")
+                elif action == "suspend":
+                    rows = list(queryset.filter(suspended_at__isnull=True, erased_at__isnull=True))
+                    for signature in rows:
+                        lifecycle.signature_suspend(
+                            signature=signature, user=request.user, reason=form.cleaned_data["reason"]
+                        )
+                    outcome = lifecycle.Outcome(changed=len(rows), skipped=queryset.count() - len(rows))
+                    self._report(request, outcome, "suspended: off every day’s list until reinstated")
                 elif action == "mark_withdrawn":
                     outcome = lifecycle.signatures_withdraw(
                         signatures=queryset, user=request.user, reason=form.cleaned_data["reason"]
@@ -588,6 +681,7 @@ class SignatureAdmin(LetterZoneAdminMixin, SignatureImportExportMixin, BoundedSe
             "reject": "Reject signatures",
             "mark_withdrawn": "Mark signatures withdrawn",
             "erase": "Erase signatures",
+            "suspend": "Suspend entries",
         }
         context = {
             **self.admin_site.each_context(request),

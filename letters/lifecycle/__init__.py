@@ -21,7 +21,8 @@ The transitions are written by who asks, one module each: `entry` (the form,
 staff, an import), `signer` (confirm, withdraw, erase), `corrections`, `staff`
 (approve, reject, withdraw, erase a selection) and `merging` (duplicates), on
 the shared states and checks of `rules`. `moderation` sorts the queue and
-`retention` keeps the schedule of private data; what erasure and retention
+`retention` keeps the schedule of private data; `suspension` takes a
+disputed entry off every list and puts it back; what erasure and retention
 empty is letters/privacy.py. Callers use the names below.
 """
 
@@ -82,6 +83,12 @@ from letters.lifecycle.staff import (
     signatures_erase,
     signatures_reject,
     signatures_withdraw,
+)
+from letters.lifecycle.suspension import (
+    dispute_open,
+    signature_reinstate,
+    signature_suspend,
+    signature_verify,
 )
 from letters.lifecycle.versions import (
     diff_html,

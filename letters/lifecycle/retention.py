@@ -2,7 +2,8 @@
 How long signers' private data is kept (docs/design.md, "Retention"): until
 settings.RETENTION_DAYS after a letter closes. Then `personal_data_purge`
 deletes the e-mails, IP hashes, signers' names, notes, withdrawal reasons and
-contact consents of its signatures, and what the admin history quotes of them;
+contact consents of its signatures, the addresses and messages of readers'
+disputes, and what the admin history quotes of them;
 what is printed (names, titles, organizations, dates), the rosters of every day
 and the deliveries stay as they were. The name, title and country of a person
 no list ever printed (never confirmed or approved, rejected) go too.
@@ -22,11 +23,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from letters.lifecycle.signer import never_printed_forget
-from letters.models import Correction, Letter, Signature
+from letters.models import Correction, Dispute, Letter, Signature
 from letters.privacy import (
     INDIVIDUAL_PRIVATE_FIELDS,
     ORGANIZATION_PRIVATE_FIELDS,
     SIGNATURE_PRIVATE_FIELDS,
+    disputes_scrub,
     history_purge,
 )
 from signatories.models import Individual, Organization
@@ -71,6 +73,8 @@ class PurgeOutcome:
     organizations: int
     # People whose name no list ever printed, whose record was emptied (lifecycle.never_printed_forget).
     forgotten: int = 0
+    # Disputes whose reader's address and message were deleted.
+    disputes: int = 0
 
 
 def personal_data_purge(*, now: dt.datetime | None = None, dry_run: bool = False) -> PurgeOutcome:
@@ -120,9 +124,10 @@ def personal_data_purge(*, now: dt.datetime | None = None, dry_run: bool = False
         )
         n_individuals = purged_individuals.update(**INDIVIDUAL_PRIVATE_FIELDS, updated_at=now)
         n_organizations = purged_organizations.update(**ORGANIZATION_PRIVATE_FIELDS, updated_at=now)
+        n_disputes = disputes_scrub(Dispute.objects.filter(letter_id__in=expired_ids))
         # Entries proposed that never printed (anyone may type a signer's address into the form).
         Correction.objects.filter(signature__letter_id__in=expired_ids).exclude(
             status=Correction.Status.APPLIED
         ).delete()
     forgotten = never_printed_forget(letter_ids=expired_ids)
-    return PurgeOutcome(expired, purged_signatures, n_individuals, n_organizations, forgotten)
+    return PurgeOutcome(expired, purged_signatures, n_individuals, n_organizations, forgotten, n_disputes)

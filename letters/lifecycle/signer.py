@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from letters.lifecycle.corrections import correction_confirmed, corrections_end
-from letters.lifecycle.entry import speaks_for_signer, unverified_records
+from letters.lifecycle.entry import speaks_for_signer, unverified_records, vouched
 from letters.lifecycle.rules import (
     SigningClosed,
     clean_reason,
@@ -21,14 +21,18 @@ from letters.outputs import cache
 from letters.privacy import (
     NEVER_PRINTED_NAME,
     SIGNATURE_PRIVATE_FIELDS,
+    disputes_scrub,
     history_scrub_signer,
     individual_forget,
     notes_scrub,
     private_values,
     records_merged_into,
     signatory_erase,
+    signature_disputes,
 )
+from signatories import identity
 from signatories.models import Individual
+from signatories.normalize import canonical_email
 
 
 def signature_confirm(*, signature: Signature) -> Signature:
@@ -49,6 +53,8 @@ def signature_confirm(*, signature: Signature) -> Signature:
         if not signature.letter.is_accepting_signatures():
             raise SigningClosed("The letter closed to new signatures before this one was confirmed.")
         now = timezone.now()
+        # Read before the confirmation vouches for the record this signer may have made.
+        signature.verification = signature.verification or domain_verification(signature)
         signature.confirmed_at = now
         # A web signature is valid from the moment its owner confirms it.
         signature.signed_at = now
@@ -60,8 +66,29 @@ def signature_confirm(*, signature: Signature) -> Signature:
         corrections = signature.corrections.filter(with_signature=True, status=Correction.Status.PENDING)
         for correction in corrections:
             correction_confirmed(correction, signature, now)
-        save_fields(signature, ["status", "confirmed_at", "signed_at", "approved_at"])
+        save_fields(signature, ["status", "confirmed_at", "signed_at", "approved_at", "verification"])
     return signature
+
+
+def domain_verification(signature: Signature) -> str:
+    """
+    The one rule of `Signature.Verification.DOMAIN`: an organization's signature
+    confirmed from an address at the website domain on the organization's
+    record, where someone else stands behind that record: a signature of it
+    that speaks for it (`vouched`: imported, entered by staff, confirmed), or,
+    without other signatures, staff who made it. A website the signer typed
+    into the form themselves (the record their signup made) proves nothing.
+    """
+    organization = signature.organization
+    if organization is None or not signature.contact_email:
+        return ""
+    if identity.claim_address(signature.contact_email, organization.website) != identity.AT_WEBSITE:
+        return ""
+    others = Signature.objects.filter(organization=organization).exclude(pk=signature.pk)
+    if others.exists():
+        return Signature.Verification.DOMAIN if others.filter(vouched()).exists() else ""
+    made_by_signer = canonical_email(organization.contact_email) == signature.contact_mailbox
+    return "" if made_by_signer else Signature.Verification.DOMAIN
 
 
 def _on_own_record(signature: Signature) -> bool:
@@ -141,6 +168,8 @@ def signature_erase(*, signature: Signature, user=None) -> Signature:
                 names.add(correction.name)
                 texts.add(correction.title)
             each.corrections.all().delete()
+        # A dispute of the entry may be the signer's own words: gone with the rest.
+        disputes_scrub(signature_disputes(each.pk for each in group))
         if any(speaks_for_signer(each) for each in group):
             held_names, held_texts = signatory_erase(signature, names)
             merged_away = records_merged_into(signature.individual_id) if signature.individual_id else set()

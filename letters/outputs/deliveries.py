@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 
 from letters.models import Delivery, Letter, LetterVersion, Signature, merged_targets
 from letters.outputs.pdf import pdf_of_state
@@ -114,6 +114,17 @@ class FrozenRoster(Roster):
     @property
     def erased_count(self) -> int:
         return len(self._erased_ids)
+
+    @cached_property
+    def suspended_count(self) -> int:
+        """
+        Delivered entries staff have taken off the list since (suspended while a
+        dispute is looked into, or rejected): the frozen list keeps them, the
+        page says how many. Erasures are `erased_count`.
+        """
+        ids = self.delivery.signature_ids
+        taken_off = Q(suspended_at__isnull=False) | Q(status=Signature.Status.REJECTED)
+        return Signature.objects.filter(taken_off, pk__in=ids, erased_at__isnull=True).count()
 
     @property
     def section_types(self) -> list[str]:

@@ -123,8 +123,16 @@ class SignatureForm(PublicForm):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     public_consent = forms.BooleanField(
-        label=_("I agree that my name is published as a signatory of this letter."),
-        error_messages={"required": _("Your name can only be listed if you agree to its publication.")},
+        # True of both publication choices: an unnamed signer consents to be counted, not named.
+        label=_(
+            "I sign this letter, and agree that my signature is published as I chose above: my name on "
+            "the list, or only counted without my name."
+        ),
+        error_messages={
+            "required": _(
+                "Your signature can only be counted if you agree to its publication as you chose above."
+            )
+        },
     )
     contact_consent = forms.BooleanField(
         label=_("The organizers may write to me about this letter (optional)."), required=False
@@ -217,11 +225,14 @@ class OrganizationSignatureForm(SignatureForm):
 
     public_consent = forms.BooleanField(
         label=_(
-            "I may sign on behalf of this organization, and I agree that its name is published as a "
-            "signatory of this letter."
+            "I may sign on behalf of this organization, and I agree that its signature is published as I "
+            "chose above: its name on the list, or only counted without its name."
         ),
         error_messages={
-            "required": _("The organization can only be listed if you agree to its publication.")
+            "required": _(
+                "The organization’s signature can only be counted if you agree to its publication as you "
+                "chose above."
+            )
         },
     )
 
@@ -294,3 +305,45 @@ class ListingForm(PublicForm):
         if not signature.individual_id:
             del form.fields["family_name"]  # an organization sorts by its sort name, set by staff
         return form
+
+
+# -- "Is your name here without your consent?" (/letters/<slug>/dispute/) ------
+
+
+class DisputeForm(PublicForm):
+    """
+    A reader's word that an entry of the list was signed without its owner's
+    consent. `entry` offers the named entries of today's list only: an unnamed
+    signer has no name on it to dispute, and the choices must never reveal one.
+    """
+
+    entry = forms.TypedChoiceField(
+        label=_("Which entry"), coerce=int, help_text=_("The name as it is listed today.")
+    )
+    contact_email = forms.EmailField(
+        label=_("Your e-mail address"),
+        max_length=254,
+        help_text=_("The organizers write to you here. Never published."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    message = forms.CharField(
+        label=_("What happened"),
+        max_length=5000,
+        help_text=_("For example: “That is my name and I did not sign.” Seen only by the organizers."),
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    comment = SignatureForm.base_fields[HONEYPOT_FIELD]
+
+    def __init__(self, *args, entries: list[tuple[int, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["entry"].choices = [("", gettext("Choose the entry")), *entries]
+
+    def clean_message(self) -> str:
+        message = "".join(
+            char
+            for char in self.cleaned_data["message"]
+            if char in "\n\t" or unicodedata.category(char)[0] != "C"
+        ).strip()
+        if not message:
+            raise forms.ValidationError(gettext("Tell the organizers what happened."))
+        return message

@@ -40,6 +40,10 @@ from letters.outputs.cache import CACHE_ERRORS
 
 logger = logging.getLogger(__name__)
 
+# Disputes ("Is your name here without your consent?") per client and letter: a person
+# rarely has more than one or two to send; a script filling the organizers' inbox stops here.
+DISPUTE_RATE_LIMIT = "5/h"
+
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 RATE = re.compile(r"([0-9]+)/([0-9]*)([smhd])")
 

@@ -11,9 +11,11 @@ import logging
 import smtplib
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.db.models import Q
 from django.tasks import task
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -24,7 +26,7 @@ from django.utils.translation import ngettext
 
 from letters import lifecycle
 from letters.languages import LetterVersions, interface_language
-from letters.models import Correction, Letter, Signature
+from letters.models import Correction, Dispute, Letter, Signature
 from letters.signing.mailcaps import mail_allowed, mail_counted
 from letters.signing.tokens import make_confirm_token, make_correction_token, make_manage_token
 from signatories.normalize import canonical_email, clean_text
@@ -421,3 +423,43 @@ def send_text_change_email(*, signature_id: int, version: int, attempt: int = 0)
     if _send(message, what, again=send_text_change_email, arguments=arguments, attempt=attempt):
         mail_counted(to)
         logger.info("Sent the version %s e-mail for signature %s", version, signature_id)
+
+
+@task
+def send_dispute_notice(*, dispute_id: int, attempt: int = 0) -> int:
+    """
+    Tell the organizers at once that a reader disputes an entry of a list:
+    the letter and a link to the dispute in the staff panel, never the entry's
+    name, the reader's address or message (an e-mail leaves the staff panel).
+    Returns how many organizers it was sent to; a mail server that is down is
+    tried again later, as for signers' e-mails (`_send`).
+    """
+    dispute = Dispute.objects.select_related("letter").filter(pk=dispute_id).first()
+    if dispute is None:
+        return 0
+    recipients = organizer_addresses()
+    if not recipients:
+        logger.warning("Dispute %s: no organizer with an e-mail address to tell", dispute_id)
+        return 0
+    link = settings.SITE_URL + reverse("admin:letters_dispute_change", args=[dispute.pk])
+    context = {"dispute": dispute, "letter": dispute.letter, "link": link, "site_url": settings.SITE_URL}
+    message = EmailMultiAlternatives(
+        subject=f"A name disputed on “{Truncator(dispute.letter.title).chars(80)}”",
+        body=render_to_string("letters/email/dispute_notice.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=recipients,
+    )
+    what = f"the notice of dispute {dispute_id}"
+    if not _send(
+        message, what, again=send_dispute_notice, arguments={"dispute_id": dispute_id}, attempt=attempt
+    ):
+        return 0
+    logger.info("Dispute %s: told %s organizers", dispute_id, len(recipients))
+    return len(recipients)
+
+
+def organizer_addresses() -> list[str]:
+    """The addresses of active staff with the Organizer role (superusers too): who hears of a dispute."""
+    users = get_user_model().objects.filter(is_active=True, is_staff=True).exclude(email="")
+    users = users.filter(Q(groups__name="Organizer") | Q(is_superuser=True)).distinct()
+    return sorted(users.values_list("email", flat=True))

@@ -40,7 +40,7 @@ from letters.rosters import english_country_names
 from letters.spreadsheets import batches
 from signatories import identity
 from signatories.models import Individual, Organization
-from signatories.normalize import clean_text, name_key, tidy_text, xml_text
+from signatories.normalize import clean_text, name_key, sort_name_doubtful, tidy_text, xml_text
 
 PRESS_COLUMNS = ["type", "name", "title", "acronym", "country", "signed_on"]
 OPTIONAL_COLUMNS = ["email", "family_name", "sort_name", "website"]
@@ -293,7 +293,13 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
 
     def dehydrate_sorts_as(self, signature: Signature) -> str:
         signatory = signature.signatory
-        return signatory.effective_sort_name if signatory is not None else ""
+        if signatory is None:
+            return ""
+        # A derived sort name the name makes doubtful says why (signatories.normalize).
+        doubt = isinstance(signatory, Individual) and not signatory.sort_name
+        reason = doubt and sort_name_doubtful(signatory.name, signatory.family_name)
+        sort_name = signatory.effective_sort_name
+        return f"{sort_name} (check: {reason})" if reason else sort_name
 
     def dehydrate_record(self, signature: Signature) -> str:
         return getattr(signature, "_import_match", "")

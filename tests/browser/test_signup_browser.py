@@ -25,7 +25,7 @@ def test_an_individual_signs_confirms_and_is_listed(page, live_server, mailoutbo
     page.get_by_label("Title or affiliation (optional)").fill("Former UN Special Rapporteur")
     page.get_by_label("Country").select_option(label="Argentina")
     page.get_by_label("E-mail address").fill("tomas@example.org")
-    page.get_by_label("I agree that my name is published").check()
+    page.get_by_label("I sign this letter").check()
     screenshot(page, "sign-form")
     page.get_by_role("button", name="Sign the letter").click()
 
@@ -122,10 +122,10 @@ def test_the_form_works_with_the_keyboard_and_without_javascript(browser, live_s
         page.keyboard.press("Tab")  # country
         page.keyboard.press("Tab")  # e-mail
         page.keyboard.type("kim@example.org")
-        page.keyboard.press("Tab")  # publication consent
+        page.keyboard.press("Tab")  # how to publish: the chosen one of its radio buttons
+        page.keyboard.press("Tab")  # consent to publish as chosen
         page.keyboard.press("Space")
         page.keyboard.press("Tab")  # contact consent
-        page.keyboard.press("Tab")  # how to publish: the chosen one of its radio buttons
         page.keyboard.press("Tab")  # the button: the hidden honeypot is never reached
         expect(page.get_by_role("button", name="Sign the letter")).to_be_focused()
         page.keyboard.press("Enter")

@@ -34,6 +34,13 @@ def test_load_demo_makes_a_realistic_letter(tmp_path, settings, capsys):
     earlier = Roster(letter, dt.date.fromordinal(day_before))
     assert "Søren Kierkegaard Holm" in [entry.name for entry in earlier.entries()]
 
+    # Two who cannot be named, counted in every output and named in none.
+    assert (roster.counts["unnamed_individuals"], roster.counts["unnamed_organizations"]) == (1, 1)
+    assert "Nadia Haddad" not in names and "Veltrana Defenders Collective" not in names
+    # Organizations vouched for: by their website's domain, and by staff.
+    verified = signatures.exclude(verification="").values_list("organization__acronym", "verification")
+    assert sorted(verified) == [("APDH", "domain"), ("FLS", "staff")]
+
     output = capsys.readouterr().out
     assert "user admin, password " in output
 

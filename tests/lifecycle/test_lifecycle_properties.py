@@ -2,8 +2,9 @@
 The lifecycle as a property: random interleavings of what signers, staff, imports
 and merges do never list a name twice on any day, never list a web signature
 nobody confirmed, never print the name of a signer who asked not to be named,
-never change a recorded delivery, and never list a signer under a text whose
-meaning changed since they signed it without the mark "signed an earlier version".
+never list an entry staff suspended (on any day, until reinstated), never change
+a recorded delivery, and never list a signer under a text whose meaning changed
+since they signed it without the mark "signed an earlier version".
 """
 
 import contextlib
@@ -147,6 +148,16 @@ class Lifecycle(RuleBasedStateMachine):
                 signatures=Signature.objects.filter(pk=signature.pk), user=self.staff, reason="No"
             )
 
+    @rule(index=st.integers(0, 50))
+    def suspend_a_disputed_entry(self, index: int) -> None:
+        if signature := self.pick(index):
+            lifecycle.signature_suspend(signature=signature, user=self.staff, reason="Disputed")
+
+    @rule(index=st.integers(0, 50))
+    def reinstate(self, index: int) -> None:
+        if signature := self.pick(index):
+            lifecycle.signature_reinstate(signature=signature, user=self.staff)
+
     @rule(person=st.integers(0, 2), day=st.sampled_from(DAYS))
     def import_a_row_without_email(self, person: int, day: dt.date) -> None:
         dataset = tablib.Dataset(headers=["type", "name", "signed_on"])
@@ -258,6 +269,23 @@ class Lifecycle(RuleBasedStateMachine):
                     agreed.append(dt.datetime.fromisoformat(signature.earlier_text_versions[-1][1]))
                 saw_it = max(agreed) >= last_change.created_at
                 assert (signature.signatory.name in earlier) != saw_it, signature
+
+    def a_suspended_entry_is_on_no_days_list(self) -> None:
+        if not hasattr(self, "letter"):
+            return
+        suspended = Signature.objects.filter(letter=self.letter, suspended_at__isnull=False)
+        for day in [*DAYS, self.letter.today()]:
+            listed = Signature.objects.on_roster(self.letter, as_of=day)
+            assert not listed.filter(pk__in=suspended.values("pk")).exists(), day
+            # Nor its name, unless someone listed shares it.
+            shown = {
+                s.signatory.name
+                for s in listed.filter(unnamed=False).select_related("individual", "organization")
+            }
+            printed = b"".join(csv_chunks(Roster(self.letter, day))).decode()
+            for signature in suspended.select_related("individual", "organization"):
+                if signature.signatory.name not in shown:
+                    assert signature.signatory.name not in printed, (day, signature.signatory.name)
 
     @invariant()
     def recorded_deliveries_never_change(self) -> None:

@@ -494,7 +494,7 @@ def test_sign_form_labels_and_errors_are_translated(client, signed):
     assert "Votre nom" in html and "Adresse e-mail" in html
     assert "Ce champ est obligatoire." in html  # Django's own catalogue
     assert "Saisissez une adresse de courriel valide." in html
-    assert "Votre nom ne peut figurer sur la liste que si vous acceptez sa publication." in html
+    assert "Votre signature ne peut être comptée que si vous acceptez sa publication" in html
     assert "Corrigez les champs signalés ci-dessous." in html
     # Country names in the page's language too.
     assert ">Corée du Sud</option>" in html

@@ -50,6 +50,21 @@ def test_the_form_offers_both_choices_with_publish_checked(client, letter):
     assert 'value="named" id="id_publication_0" checked' in html
 
 
+def test_the_consent_is_true_of_both_choices_and_comes_after_them(client, letter):
+    html = client.get(URL).content.decode()
+    # It once read "I agree that my name is published", which an unnamed signer does not.
+    assert "I agree that my name is published" not in html
+    assert "or only counted without my name" in html
+    assert html.index('name="publication"') < html.index('name="public_consent"')
+
+
+def test_an_unnamed_signer_must_still_tick_the_consent(post, letter):
+    response = post(URL, individual_data(publication="unnamed", public_consent=""))
+    assert response.status_code == 400
+    assert "can only be counted if you agree to its publication as you chose" in response.content.decode()
+    assert not Signature.objects.exists()
+
+
 def test_it_stores_an_unnamed_individual_signature(post, letter):
     response = post(URL, individual_data(publication="unnamed"))
     assert response.status_code == 302

@@ -80,8 +80,8 @@ def test_its_queries_do_not_grow_with_the_letters(staff_client, letter, django_a
         response = staff_client.get("/admin/")
     assert len(response.context["dashboard"]["open"]) == 3
     # Session, user; letters, their week's activity, their deliveries; the digest switch; mail health;
-    # recent actions.
-    assert len(one) == 8
+    # the open disputes; recent actions.
+    assert len(one) == 9
 
 
 def test_a_moderator_sees_the_dashboard_without_the_import(moderator_client, letter):

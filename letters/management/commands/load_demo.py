@@ -336,6 +336,7 @@ class Command(BaseCommand):
             rejection_reason="Not a real person.",
             contact_email="mm@example.com",
         )
+        self.load_unnamed_and_verified(letter, moment)
         self.load_versions(letter, changed=opened + dt.timedelta(days=CHANGED_ON_DAY))
         self.load_closed(closed)
         self.load_circulating(now)
@@ -408,6 +409,32 @@ class Command(BaseCommand):
             signature.earlier_text_versions = [[1, on.isoformat()]]
             signature.text_version = 2
             signature.save(update_fields=["earlier_text_versions", "text_version", "updated_at"])
+
+    def load_unnamed_and_verified(self, letter: Letter, moment) -> None:
+        """
+        Two signers who cannot be named (counted, never listed), and who vouches
+        for two organizations: one confirmed from an address at its website's
+        domain, one whose director staff telephoned.
+        """
+        person = Individual.objects.create(
+            name="Nadia Haddad", title="Human rights defender", email="nh@example.org"
+        )
+        group = Organization.objects.create(
+            name="Veltrana Defenders Collective", contact_name="Demo contact", contact_email="vdc@example.org"
+        )
+        for i, signatory in enumerate([{"individual": person}, {"organization": group}]):
+            self._approved(
+                letter, moment(7 + i, 50 + i), unnamed=True, contact_email="u@example.org", **signatory
+            ).save()
+        Signature.objects.filter(letter=letter, organization__acronym="APDH").update(
+            verification=Signature.Verification.DOMAIN, contact_email="secretaria@apdh.example.org"
+        )
+        Signature.objects.filter(letter=letter, organization__acronym="FLS").update(
+            verification=Signature.Verification.STAFF,
+            authorized_by_name="Renée O'Sullivan",
+            authorized_by_role="Director of Programmes",
+            authorized_how="Telephone call to the office number on the website",
+        )
 
     def load_closed(self, letter: Letter) -> None:
         """The closed letter's signatories: approved while it was open, one withdrawn before it closed."""

@@ -88,6 +88,7 @@ from letters.lifecycle.suspension import (
     dispute_open,
     signature_reinstate,
     signature_suspend,
+    signature_verified_by_invitation,
     signature_verify,
 )
 from letters.lifecycle.versions import (

@@ -91,6 +91,25 @@ def signature_verify(*, signature: Signature, user, name: str, role: str, how: s
     return signature
 
 
+def signature_verified_by_invitation(*, signature: Signature) -> Signature:
+    """
+    An organization's signature made through an invitation to the contact
+    address staff chose for it (letters.signing.invitations) is vouched for by
+    that: `Signature.Verification.INVITATION`. A person signs for themselves,
+    and a signature verified already keeps how it was.
+    """
+    if not signature.organization_id or signature.verification:
+        return signature
+    with transaction.atomic():
+        signature = lock_one(signature)
+        if signature.verification:
+            return signature
+        signature.verification = Signature.Verification.INVITATION
+        signature.verified_at = timezone.now()
+        save_fields(signature, ["verification", "verified_at"])
+    return signature
+
+
 VERIFICATION_FIELDS = [
     "verification",
     "authorized_by_name",

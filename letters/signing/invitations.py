@@ -278,9 +278,10 @@ def invitation_sign(
 def signature_mark_invited(*, invitation: Invitation, signature: Signature) -> None:
     """
     The one place that records a signature as made through an invitation: the
-    invitation answers with it. `Signature.verification = "invitation"`
-    (docs/design.md, "Who vouches for a name") is to be set here too.
+    invitation answers with it, and an organization's signature is verified by
+    it (docs/design.md, "Who vouches for a name").
     """
+    lifecycle.signature_verified_by_invitation(signature=signature)
     invitation.signature = signature
     invitation.declined_at = None
     invitation.save(update_fields=["signature", "declined_at"])

@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from letters import lifecycle
 from letters.models import Invitation, Letter, Signature, Suppression
 from letters.signing.invitations import invitations_create, invitations_remind
 from tests.factories import make_individual, make_letter, make_organization, signature_row
@@ -74,6 +75,31 @@ def test_an_invited_organization_is_still_vetted_by_staff(invite, post):
     assert signature.organization == ngo
     assert signature.status == Signature.Status.CONFIRMED  # awaits approval, as every organization's
     assert len(mail.outbox) == 1
+
+
+def test_an_organization_signed_through_its_invitation_is_verified_by_it(invite, post):
+    # "made through an invitation to its known contact, is verified by that": the
+    # invitation flow left `verification` empty, so a letter requiring verified
+    # organizations never listed the partners it invited.
+    letter = circulating(requires_approval=False)
+    letter.requires_verified_organizations = True
+    letter.save()
+    ngo = make_organization("Civic Voices", acronym="CV", country="KR", contact_email="info@cv.example")
+    person = make_individual("Ana", email="ana@example.org")
+    invite(letter, ngo)
+    invite(letter, person)
+    organization_link, person_link = (link(message) for message in mail.outbox[:2])
+    post(
+        organization_link,
+        {"organization_name": "Civic Voices", "acronym": "CV", "name": "Kim", "public_consent": "on"},
+    )
+    post(person_link, {"name": "Ana", "public_consent": "on"})
+
+    organization = Signature.objects.get(letter=letter, organization=ngo)
+    assert organization.verification == Signature.Verification.INVITATION
+    assert Signature.objects.get(letter=letter, individual=person).verification == ""
+    lifecycle.signatures_approve(signatures=Signature.objects.filter(pk=organization.pk), user=None)
+    assert organization in Signature.objects.on_roster(letter)
 
 
 def test_the_address_is_the_invitations_whatever_is_posted(invite, post):

@@ -2,6 +2,7 @@
 
 import pytest
 import tablib
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -88,3 +89,60 @@ def test_rows_in_several_batches_keep_the_identity_rule_and_all_or_nothing():
     result = SignatureImportResource(letter=letter, batch_size=2).import_data(rows)
     assert result.totals == {**result.totals, "new": 5, "skip": 1}
     assert Signature.objects.filter(letter=letter, source=Signature.Source.IMPORT).count() == 5
+
+
+# -- the admin's preview and confirmation -------------------------------------------
+
+
+def admin_queries(client, letter, rows: int, batch: int, monkeypatch) -> tuple[int, int]:
+    """The queries of the admin's preview and of its confirmation, for `rows` new people."""
+    monkeypatch.setattr(SignatureImportResource._meta, "batch_size", batch)
+    lines = "".join(
+        f"individual,Person {n} of {rows},2023-09-01,p{n}.{rows}@example.org\n" for n in range(rows)
+    )
+    upload = SimpleUploadedFile("signatures.csv", f"type,name,signed_on,email\n{lines}".encode())
+    form = {"letter": letter.pk, "resource": "0", "format": "0", "import_file": upload}
+    with CaptureQueriesContext(connection) as preview:
+        response = client.post("/admin/letters/signature/import/", form)
+    assert response.status_code == 200 and response.context["confirm_form"] is not None
+    confirm_form = response.context["confirm_form"]
+    fields = {name: confirm_form.initial[name] for name in confirm_form.fields}
+    with CaptureQueriesContext(connection) as confirm:
+        response = client.post("/admin/letters/signature/process_import/", fields)
+    assert response.status_code == 302
+    assert Signature.objects.filter(letter=letter).count() == rows
+    return len(preview), len(confirm)
+
+
+def test_the_admins_preview_and_confirmation_cost_the_same_queries_for_twice_the_rows(
+    staff_client, monkeypatch
+):
+    admin_queries(staff_client, make_letter(), 1, 1, monkeypatch)  # what Django reads once (content types)
+    # Two batches either way: of 10 rows, then of 20.
+    assert admin_queries(staff_client, make_letter(), 20, 10, monkeypatch) == admin_queries(
+        staff_client, make_letter(), 40, 20, monkeypatch
+    )
+
+
+def test_the_admins_preview_and_confirmation_cost_a_few_queries_a_batch(staff_client, monkeypatch):
+    one_batch = admin_queries(staff_client, make_letter(), 40, 40, monkeypatch)
+    four_batches = admin_queries(staff_client, make_letter(), 40, 10, monkeypatch)
+    preview, confirm = (many - one for many, one in zip(four_batches, one_batch, strict=True))
+    # Three batches more: a look-up of who the rows are, then a savepoint, the people, their
+    # signatures, the letter's roster_version and the savepoint's release.
+    assert preview <= 3 * 8
+    assert confirm <= 3 * 8
+
+
+def test_an_import_leaves_the_options_of_the_next_as_they_were(letter):
+    """import_export's import_row set `store_instance` on the class's options: one import changed the next."""
+    rows = tablib.Dataset(headers=["type", "name", "signed_on"])
+    rows.append(["individual", "Ana Pérez", "2023-09-01"])
+    SignatureImportResource(letter=letter).import_data(rows, dry_run=True, retain_instance_in_row_result=True)
+
+    result = SignatureImportResource(letter=letter).import_data(rows, dry_run=True)
+
+    assert result.rows[0].instance is None  # not kept: the command's 20,000 rows need not stay in memory
+    assert (
+        SignatureImportResource._meta.store_instance is False and not SignatureImportResource._meta.skip_diff
+    )

@@ -34,6 +34,7 @@ from import_export.fields import Field
 from openpyxl.utils import get_column_letter
 
 from letters import lifecycle
+from letters.lifecycle.entry import entries_errors, signatures_enter
 from letters.models import Letter, Signature
 from letters.outputs.press import escape_formula, unescape_formula
 from letters.rosters import english_country_names
@@ -362,7 +363,7 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
     def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None) -> None:
         # A batch of new signatures, written as the lifecycle enters them (letters.spreadsheets.batches).
         try:
-            batches.signatures_enter(
+            signatures_enter(
                 letter=self.letter, signatures=self.create_instances, user=self._user, now=self.imported_at
             )
         except ValidationError as error:
@@ -422,7 +423,7 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
             return
         already = batches.signatures_on_letter(self.letter, kind, existing)
         claims = batches.unlisted_claims(self.letter, existing) if kind == ORGANIZATION else {}
-        listed = batches.listed_after(self.letter, kind, existing)
+        entering = []
         for planned in rows:
             pk = planned.signatory.pk
             if pk is None:
@@ -434,8 +435,12 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
             planned.note += "".join(
                 f"; claim #{claim.pk} ({_how(claim)}) stays as it is" for claim in claims.get(pk, [])
             )
-            signed_at = self.letter.start_of_day(planned.values.signed_on)
-            if errors := batches.entry_errors(self.letter, planned.signatory, signed_at, listed.get(pk, [])):
+            entering.append(planned)
+        entries = [(p.signatory, self.letter.start_of_day(p.values.signed_on)) for p in entering]
+        for planned, errors in zip(entering, entries_errors(self.letter, entries), strict=True):
+            if errors:
+                # The file's column: a day, where staff enter a moment.
+                errors = {("signed_on" if field == "signed_at" else field): e for field, e in errors.items()}
                 planned.error = ValidationError(_with_line(errors, planned.line))
 
 

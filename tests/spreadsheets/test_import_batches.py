@@ -1,11 +1,15 @@
 """An import reads and writes its rows a batch at a time: the same queries for a batch of any size."""
 
+import datetime as dt
+
 import pytest
 import tablib
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from letters.lifecycle.entry import entries_errors, entry_errors
 from letters.models import Signature
 from letters.spreadsheets.resources import IMPORT_COLUMNS, SignatureImportResource
 from signatories.models import Individual, Organization
@@ -146,3 +150,34 @@ def test_an_import_leaves_the_options_of_the_next_as_they_were(letter):
     assert (
         SignatureImportResource._meta.store_instance is False and not SignatureImportResource._meta.skip_diff
     )
+
+
+def test_a_batchs_entry_checks_say_what_entry_errors_says_of_each_row(django_assert_max_num_queries):
+    """One rule: `entries_errors` (an import's batch) and `entry_errors` (staff's one) agree."""
+    letter = make_letter()
+    sept = dt.datetime(2023, 9, 10, tzinfo=dt.UTC)
+    before, after = sept - dt.timedelta(days=5), sept + dt.timedelta(days=5)
+    entries = [(Individual(name="New Person"), sept), (make_individual("On File"), sept)]
+    erased = make_individual("Erased signatory #1")
+    erased.forgotten_at = sept
+    entries.append((erased, sept))
+    for status, withdrawn_at, source in [
+        (Signature.Status.APPROVED, None, Signature.Source.STAFF),
+        (Signature.Status.APPROVED, before, Signature.Source.STAFF),
+        (Signature.Status.APPROVED, after, Signature.Source.STAFF),
+        (Signature.Status.REJECTED, None, Signature.Source.STAFF),
+        (Signature.Status.PENDING, None, Signature.Source.FORM),
+    ]:
+        for make in (make_individual, make_organization):
+            signatory = make()
+            signed = sept - dt.timedelta(days=20) if status == Signature.Status.APPROVED else None
+            signature_row(letter, signatory, signed, status=status, withdrawn_at=withdrawn_at, source=source)
+            entries.append((signatory, sept))
+    entries.append((make_individual("Too Late"), timezone.now() + dt.timedelta(days=1)))
+
+    with django_assert_max_num_queries(2):  # the people's signatures, the organizations'
+        batch = entries_errors(letter, entries)
+
+    assert batch[0] == {}  # a new record: on no list yet
+    assert batch[1:] == [entry_errors(letter, signatory, signed_at) for signatory, signed_at in entries[1:]]
+    assert sum(bool(errors) for errors in batch) >= 6  # what the cases above refuse

@@ -361,7 +361,12 @@ class SignatureImportResource(SignatureColumnsMixin, EscapedExportMixin, resourc
             raise ValidationError(errors if line is None else _with_line(errors, line))
 
     def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None) -> None:
-        # A batch of new signatures, written as the lifecycle enters them (letters.spreadsheets.batches).
+        # A batch of new signatures, written as the lifecycle enters them (letters.lifecycle.entry).
+        if dry_run:
+            # A preview: what it would write is rolled back, and nothing it shows depends on it (the
+            # rows were read and matched before any was written, `_plan`). A third of its time.
+            self.create_instances.clear()
+            return
         try:
             signatures_enter(
                 letter=self.letter, signatures=self.create_instances, user=self._user, now=self.imported_at

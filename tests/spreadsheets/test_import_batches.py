@@ -181,3 +181,17 @@ def test_a_batchs_entry_checks_say_what_entry_errors_says_of_each_row(django_ass
     assert batch[0] == {}  # a new record: on no list yet
     assert batch[1:] == [entry_errors(letter, signatory, signed_at) for signatory, signed_at in entries[1:]]
     assert sum(bool(errors) for errors in batch) >= 6  # what the cases above refuse
+
+
+def test_the_preview_writes_nothing_it_would_only_roll_back(staff_client, letter):
+    lines = "".join(f"individual,Person {n},2023-09-01,p{n}@example.org\n" for n in range(30))
+    upload = SimpleUploadedFile("signatures.csv", f"type,name,signed_on,email\n{lines}".encode())
+    form = {"letter": letter.pk, "resource": "0", "format": "0", "import_file": upload}
+
+    with CaptureQueriesContext(connection) as queries:
+        response = staff_client.post("/admin/letters/signature/import/", form)
+
+    assert response.status_code == 200 and response.context["confirm_form"] is not None
+    assert "Person 29" in response.content.decode()
+    writes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith(("INSERT", "UPDATE"))]
+    assert not [sql for sql in writes if "letters_" in sql or "signatories_" in sql]

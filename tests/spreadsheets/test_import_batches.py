@@ -8,10 +8,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from import_export import resources
 
 from letters.lifecycle.entry import entries_errors, entry_errors
 from letters.models import Signature
-from letters.spreadsheets.resources import IMPORT_COLUMNS, SignatureImportResource
+from letters.spreadsheets.resources import IMPORT_COLUMNS, PreviewDiff, SignatureImportResource
 from signatories.models import Individual, Organization
 from tests.factories import make_individual, make_letter, make_organization, signature_row
 
@@ -195,3 +196,22 @@ def test_the_preview_writes_nothing_it_would_only_roll_back(staff_client, letter
     assert "Person 29" in response.content.decode()
     writes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith(("INSERT", "UPDATE"))]
     assert not [sql for sql in writes if "letters_" in sql or "signatories_" in sql]
+
+
+@pytest.mark.parametrize(
+    ("blank", "value"),
+    [
+        ("", ""),
+        ("", "Ana Pérez"),
+        ("individual", "individual"),
+        ("individual", "organization"),
+        ("", "A & <b>\nc"),
+    ],
+)
+def test_the_preview_shows_each_value_as_import_export_would(blank, value):
+    """PreviewDiff writes the HTML of a new row's value itself, as the library's diff_match_patch does."""
+    theirs, ours = object.__new__(resources.Diff), object.__new__(PreviewDiff)
+    for diff in (theirs, ours):
+        diff.left, diff.right, diff.new = [blank], [value], True
+
+    assert ours.as_html() == theirs.as_html()

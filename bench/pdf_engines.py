@@ -9,6 +9,11 @@ both made from, rendered cold in the same run.
 Each render runs in a fresh process (so that one engine's fonts and caches do
 not flatter the next) and reports its seconds and the process's peak resident
 memory. The ceiling is the issue's: a PDF within 20x its print page's time.
+Then one PDF of a list of --memory-entries (100,000) by the configured engine,
+in a fresh process too: its peak resident memory (the process's and its Typst
+child's, `resource.getrusage` ru_maxrss) beside the goal of 1 GB.
+
+    .venv/bin/python bench/pdf_engines.py --memory-entries 0   # without it
 """
 
 import argparse
@@ -44,6 +49,7 @@ from letters.models import Letter  # noqa: E402
 from letters.outputs import cache as pagecache  # noqa: E402
 
 CEILING = 20  # a PDF may take at most this many times its print page's cold render
+MEMORY_GOAL_MB = 1024  # the peak memory of one PDF of 100,000 entries
 
 
 def render_once(slug: str, engine: str) -> dict:
@@ -75,6 +81,39 @@ def render_once(slug: str, engine: str) -> dict:
     }
 
 
+def render_for_memory(slug: str) -> dict:
+    """In this (fresh) process: one PDF of `slug` by the configured engine; its seconds and peak memory."""
+    from letters.outputs import pdf
+    from letters.rosters import Roster
+
+    started = time.perf_counter()
+    body = pdf.render_pdf(Roster(Letter.objects.get(slug=slug)), "a4")
+    seconds = time.perf_counter() - started
+    # kB on Linux: this process (the list read, the page made) and the child Typst lays out in.
+    return {
+        "seconds": seconds,
+        "bytes": len(body),
+        "process_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "child_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    }
+
+
+def memory_of_a_long_pdf(n: int) -> None:
+    from django.conf import settings
+
+    letter = Letter.objects.filter(slug=f"bench-{n}").first() or populate(n)
+    child = [sys.executable, __file__, "--memory-child", letter.slug]
+    result = json.loads(subprocess.run(child, capture_output=True, text=True, check=True).stdout)
+    peak = max(result["process_mb"], result["child_mb"])
+    verdict = "met" if peak < MEMORY_GOAL_MB else "MISSED"
+    print(
+        f"{n:,} | PDF, {settings.PDF_ENGINE}, peak memory | {result['seconds']:.2f} s | | |"
+        f" {peak:.0f} MB (process {result['process_mb']:.0f} MB, layout {result['child_mb']:.0f} MB)"
+        f" | | {result['bytes'] / 1e6:.1f} MB | < {MEMORY_GOAL_MB} MB: {verdict}",
+        flush=True,
+    )
+
+
 def print_page_seconds(slug: str, repeat: int = 3) -> float:
     """The print page, rendered from the database each time (the page cache emptied), best of `repeat`."""
     client = Client()
@@ -94,10 +133,17 @@ def main() -> None:
     )
     parser.add_argument("--sizes", default="1000,11000", help="comma-separated numbers of entries")
     parser.add_argument("--engines", default="weasyprint,typst")
+    parser.add_argument(
+        "--memory-entries", type=int, default=100_000, help="entries of the PDF whose peak memory is measured"
+    )
     parser.add_argument("--child", nargs=2, metavar=("SLUG", "ENGINE"), help=argparse.SUPPRESS)
+    parser.add_argument("--memory-child", metavar="SLUG", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(render_once(*args.child)))
+        return
+    if args.memory_child:
+        print(json.dumps(render_for_memory(args.memory_child)))
         return
 
     call_command("migrate", verbosity=0)
@@ -119,6 +165,8 @@ def main() -> None:
                 f" | <= {CEILING}x: {verdict}",
                 flush=True,
             )
+    if args.memory_entries:
+        memory_of_a_long_pdf(args.memory_entries)
 
 
 if __name__ == "__main__":

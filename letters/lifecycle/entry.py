@@ -98,6 +98,18 @@ def entry_errors(
     public_consent: bool = True,
 ) -> dict:
     """Why staff may not enter this signature, by field (the change form shows them); {} when they may."""
+    if errors := _entry_rule_errors(letter, signatory, signed_at, public_consent=public_consent):
+        return errors
+    kind = "organization" if isinstance(signatory, Organization) else "individual"
+    if already := listed_signature(letter, signatory, since=signed_at):
+        return {kind: _listed_twice(already)}
+    return {}
+
+
+def _entry_rule_errors(
+    letter: Letter, signatory: Individual | Organization, signed_at: dt.datetime, *, public_consent: bool
+) -> dict:
+    """`entry_errors` but for a signature listed already: what needs no query."""
     kind = "organization" if isinstance(signatory, Organization) else "individual"
     if not public_consent:
         # Every listed name has it; a list has no way to leave a name out.
@@ -115,9 +127,110 @@ def entry_errors(
     accepts = letter.accepts_organizations if kind == "organization" else letter.accepts_individuals
     if not accepts:
         return {kind: f"This letter does not accept {kind} signatures."}
-    if already := listed_signature(letter, signatory, since=signed_at):
-        return {kind: f"Already on this letter (signature #{already.pk}); it cannot be listed twice."}
     return {}
+
+
+def _listed_twice(already: Signature) -> str:
+    return f"Already on this letter (signature #{already.pk}); it cannot be listed twice."
+
+
+def entries_errors(
+    letter: Letter, entries: list[tuple[Individual | Organization, dt.datetime]]
+) -> list[dict]:
+    """
+    `entry_errors` of many signatures at once (an import's batch): for each
+    (signatory, signed_at), why it may not be entered; one query for each
+    kind of signatory, whatever their number. The signatures of the
+    signatories on file are read at once and `listed_since` decides for each
+    moment as `listed_signature` does.
+    """
+    pks: dict[str, set[int]] = {"individual": set(), "organization": set()}
+    for signatory, _ in entries:
+        if signatory.pk is not None:
+            pks["organization" if isinstance(signatory, Organization) else "individual"].add(signatory.pk)
+    found: dict[tuple[str, int], list[Signature]] = {}
+    for kind, ids in pks.items():
+        if ids:
+            signatures = Signature.objects.filter(
+                letter=letter, erased_at__isnull=True, **{f"{kind}__in": ids}
+            )
+            for signature in signatures.order_by("pk"):
+                found.setdefault((kind, getattr(signature, f"{kind}_id")), []).append(signature)
+    errors = []
+    for signatory, signed_at in entries:
+        kind = "organization" if isinstance(signatory, Organization) else "individual"
+        error = _entry_rule_errors(letter, signatory, signed_at, public_consent=True)
+        if not error and (already := listed_since(found.get((kind, signatory.pk), []), kind, signed_at)):
+            error = {kind: _listed_twice(already)}
+        errors.append(error)
+    return errors
+
+
+def listed_since(signatures: list[Signature], kind: str, since: dt.datetime) -> Signature | None:
+    """
+    `listed_signature(letter, signatory, since=since)` over `signatures`, the
+    signatory's on the letter not erased, in order of pk (read at once for a
+    batch by `entries_errors`): the same rule, in Python.
+    """
+    for signature in signatures:
+        approved = signature.status == Signature.Status.APPROVED
+        later = signature.withdrawn_at is None or signature.withdrawn_at > since
+        if kind == "organization":
+            live = approved and later
+        else:
+            rejected = signature.status == Signature.Status.REJECTED
+            live = (signature.withdrawn_at is None and not rejected) or (approved and later)
+        if live:
+            return signature
+    return None
+
+
+def signatures_enter(*, letter: Letter, signatures: list[Signature], user, now: dt.datetime) -> None:
+    """
+    Store new approved signatures of `letter` (an import's batch: their
+    signatories, new ones too, and `signed_at` set; checked by
+    `entries_errors`), as `signature_enter` stores one, approved at `now` (one
+    moment for a whole file: the list of what it imported filters by it).
+    Four queries whatever their number: the new people, the new
+    organizations, the signatures, the letter's roster_version (and one for
+    each kind of record on file that the import filled in). The caller's
+    transaction holds them all, or none.
+    """
+    if not signatures:
+        return
+    for model in (Individual, Organization):
+        new = [s.signatory for s in signatures if isinstance(s.signatory, model) and s.signatory.pk is None]
+        model.objects.bulk_create(new)
+        changed = [
+            s.signatory
+            for s in signatures
+            if isinstance(s.signatory, model) and getattr(s.signatory, "_import_changed", False)
+        ]
+        for record in changed:
+            record.refresh_derived_fields()
+            record.updated_at = now
+            record._import_changed = False
+        if changed:
+            filled = ["title", "email", "family_name"] if model is Individual else ["acronym", "website"]
+            fields = [*filled, "country", "sort_name", "updated_at", *model.DERIVED_FIELDS]
+            model.objects.bulk_update(changed, fields)
+    for signature in signatures:
+        signatory = signature.signatory
+        setattr(signature, "organization" if isinstance(signatory, Organization) else "individual", signatory)
+        signature.letter = letter
+        signature.status = Signature.Status.APPROVED
+        signature.source = Signature.Source.IMPORT
+        signature.submitted_at = min(signature.signed_at, now)
+        signature.approved_at = now
+        signature.approved_by = user if getattr(user, "pk", None) else None
+        signature.public_consent = True
+    try:
+        Signature.objects.bulk_create(signatures)
+    except IntegrityError as error:  # a signature entered meanwhile: the constraint decides
+        raise ValidationError(
+            "Another signature of one of these signatories was entered meanwhile. Upload the file again."
+        ) from error
+    Letter.objects.filter(pk=letter.pk).roster_changed()
 
 
 def signature_on_letter(letter: Letter, signatory: Individual | Organization) -> Signature | None:

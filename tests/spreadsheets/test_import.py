@@ -677,5 +677,9 @@ def test_a_near_duplicate_inside_the_file_is_flagged_in_the_preview(letter):
     rows = tablib.Dataset(headers=["type", "name", "signed_on", "email"])
     rows.append(["individual", "Ana Pérez", "2023-09-01", "ana@example.org"])
     rows.append(["individual", "Ana Perez", "2023-09-01", "ana.perez@example.net"])
-    result = SignatureImportResource(letter=letter).import_data(rows, dry_run=True)
+    result = SignatureImportResource(letter=letter).import_data(
+        rows,
+        dry_run=True,
+        retain_instance_in_row_result=True,  # as the admin's preview asks
+    )
     assert "possibly the same as line 2 of this file" in result.rows[1].instance._import_match

@@ -242,12 +242,12 @@ class _Writer:
             return
         for section in roster.printed_sections:
             self.heading(str(section.heading), level=3)
-            self._append_xml([self.entry_xml(entry.display_name, entry.title) for entry in section.entries])
+            self._append_xml([self.entry_xml(entry) for entry in section.entries])
             if section.unnamed:
                 # Counted, never named (docs/design.md, "Signers who cannot be named").
                 self.paragraph(section.unnamed_text)
 
-    def entry_xml(self, name: str, title: str) -> str:
+    def entry_xml(self, entry) -> str:
         """
         An entry's paragraph as WordprocessingML, kept together, the name in
         bold and the title small below it: the markup python-docx writes for
@@ -257,7 +257,10 @@ class _Writer:
         version: in a right-to-left paragraph the ")" ending "The Elders (TE)"
         would move to the far side; a left-to-right one in a right-to-left page
         is set to the right, so that the column stays aligned, as in print.css.
+        A signer of an earlier text is marked below, in italics, as on paper
+        (`RosterEntry.earlier_version`, docs/design.md "What each signer signed").
         """
+        name, title = entry.display_name, entry.title
         rtl = text_direction(name) == "rtl"
         properties = "<w:keepLines/>" + ("<w:bidi/>" if rtl else "") + '<w:spacing w:after="80"/>'
         if self.page_rtl and not rtl:
@@ -265,6 +268,10 @@ class _Writer:
         runs = f"<w:r><w:rPr><w:b/></w:rPr>{_run_content(name)}</w:r>"
         if title:
             runs += f'<w:r><w:br/></w:r><w:r><w:rPr><w:sz w:val="18"/></w:rPr>{_run_content(title)}</w:r>'
+        if entry.earlier_version:
+            mark = gettext("signed an earlier version (version %(n)s)") % {"n": entry.earlier_version}
+            italic = '<w:rPr><w:i/><w:sz w:val="16"/></w:rPr>'
+            runs += f"<w:r><w:br/></w:r><w:r>{italic}{_run_content(mark)}</w:r>"
         return f"<w:p><w:pPr>{properties}</w:pPr>{runs}</w:p>"
 
     def _append_xml(self, paragraphs: list[str]) -> None:

@@ -74,6 +74,20 @@ def test_the_pdf_marks_them_with_either_engine(changed, settings, tmp_path, engi
     assert text.count("signed an earlier version") == 1
 
 
+def test_the_word_document_marks_them_too(client, changed):
+    # Word printed the earlier signer with no mark: the one output of the list
+    # a recipient edits into their own files said nothing of the version signed.
+    import docx
+
+    response = client.get("/letters/civic-space/letter.docx")
+    paragraphs = [p.text for p in docx.Document(io.BytesIO(response.content)).paragraphs]
+    [anna] = [text for text in paragraphs if text.startswith("Anna Early")]
+    assert anna.splitlines() == ["Anna Early", "Professor", MARK]
+    [ben] = [text for text in paragraphs if text.startswith("Ben Later")]
+    assert "earlier version" not in ben
+    assert sum("signed an earlier version" in text for text in paragraphs) == 1
+
+
 def test_a_letter_with_one_version_keeps_its_six_csv_columns(client, letter):
     signature_row(letter, make_individual("Anna Early"))
     rows = read_csv(client.get("/letters/civic-space/signatories.csv"))

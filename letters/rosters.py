@@ -168,11 +168,6 @@ class Section:
     unnamed: int = 0
 
     @property
-    def has_marks(self) -> bool:
-        """Whether an entry is marked "signed an earlier version" (the page prints the mark)."""
-        return any(entry.marked for entry in self.entries)
-
-    @property
     def unnamed_text(self) -> str:
         """ "and 12 other organizations that cannot be named for their safety", in the page's language."""
         n, count = self.unnamed, formats.number_format(self.unnamed, use_l10n=True, force_grouping=True)

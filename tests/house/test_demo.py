@@ -6,6 +6,7 @@ from django.core.management import call_command
 from letters import lifecycle
 from letters.models import Letter, Signature
 from letters.rosters import Roster
+from signatories.models import Individual
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +28,18 @@ def test_load_demo_makes_a_realistic_letter(tmp_path, settings, capsys):
     assert "Søren Kierkegaard Holm" not in names  # withdrew
     assert "Mickey Mouse" not in names and "Pat Pending" not in names
     assert names.index("Samuel Abebe") < names.index("Lee Yanghee") < names.index("Tomás Ojea-Quintana")
+    # The seed letter's signers gave their family names: the list sorts as an editor would,
+    # "Lee Yanghee" under L, "Nguyễn Thị Lan" under N, "Tomás Ojea-Quintana" under O.
+    people = Individual.objects.filter(signatures__letter=letter)
+    sort_names = {person.name: person.effective_sort_name for person in people}
+    # From the family names they gave, not from a sort name staff had to find on each record.
+    gave = {person.name: (person.family_name, person.sort_name) for person in people}
+    assert gave["Lee Yanghee"] == ("Lee", "") and gave["Tomás Ojea-Quintana"] == ("Ojea-Quintana", "")
+    assert sort_names["Lee Yanghee"].startswith("Lee")
+    assert sort_names["Nguyễn Thị Lan"].startswith("Nguyễn")
+    assert sort_names["Tomás Ojea-Quintana"].startswith("Ojea-Quintana")
+    assert sort_names["Chen Wei-ling"].startswith("Chen") and sort_names["Kim Min-jun"].startswith("Kim")
+    assert names.index("Chen Wei-ling") < names.index("Kim Min-jun") < names.index("Lee Yanghee")
 
     # Before he withdrew, the withdrawn signer was on the list.
     withdrawn = signatures.get(withdrawn_at__isnull=False)

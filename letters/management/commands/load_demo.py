@@ -56,9 +56,19 @@ CHANGE_NOTE = (
 )
 STILL_AT_VERSION_1 = "Lee Yanghee"
 
+# The seed letter's signers: (name, family name as they gave it on the form, title, country, days
+# after opening). The list sorts by the family name; an editor's sort name where the family name alone
+# is not how the list sorts (SORT_NAMES: Dutch particles go after the name, "III" after the given names).
+SORT_NAMES = {"Martin Luther King III": "King, Martin Luther, III", "Ilse van der Berg": "Berg, Ilse van der"}
 INDIVIDUALS = [
-    ("Tomás Ojea-Quintana", "", "Former UN Special Rapporteur on the situation of human rights", "AR", 0),
-    ("Lee Yanghee", "Lee Yanghee", "Professor of Child Psychology, Sungkyunkwan University", "KR", 0),
+    (
+        "Tomás Ojea-Quintana",
+        "Ojea-Quintana",
+        "Former UN Special Rapporteur on the situation of human rights",
+        "AR",
+        0,
+    ),
+    ("Lee Yanghee", "Lee", "Professor of Child Psychology, Sungkyunkwan University", "KR", 0),
     ("Åsa Lindqvist", "", "Member of the European Parliament", "SE", 1),
     (
         "Zoë Ferreira-Mbeki",
@@ -67,9 +77,15 @@ INDIVIDUALS = [
         "ZA",
         1,
     ),
-    ("Nguyễn Thị Lan", "Nguyễn Thị Lan", "Independent journalist", "VN", 1),
+    ("Nguyễn Thị Lan", "Nguyễn", "Independent journalist", "VN", 1),
     ("Jean-Baptiste Élie", "", "Avocat au barreau de Paris", "FR", 2),
-    ("María José Núñez", "", "Coordinadora, Red de Defensoras de Derechos Humanos de Centroamérica", "GT", 2),
+    (
+        "María José Núñez",
+        "Núñez",
+        "Coordinadora, Red de Defensoras de Derechos Humanos de Centroamérica",
+        "GT",
+        2,
+    ),
     (
         "Dr. Amara Okonkwo",
         "",
@@ -79,20 +95,20 @@ INDIVIDUALS = [
         2,
     ),
     ("Søren Kierkegaard Holm", "", "Former Ambassador of Denmark to the United Nations in Geneva", "DK", 3),
-    ("Martin Luther King III", "King, Martin Luther, III", "Human rights advocate", "US", 3),
+    ("Martin Luther King III", "King", "Human rights advocate", "US", 3),
     (
         "Ilse van der Berg",
-        "Berg, Ilse van der",
+        "van der Berg",
         "Emeritus Professor of Public Law, Leiden University",
         "NL",
         3,
     ),
     ("Kateryna Shevchenko", "", "Chair, Board of Trustees, Kyiv Civic Initiatives Foundation", "UA", 4),
     ("Rafael Ángel Muñoz", "", "Senador de la República", "CO", 4),
-    ("Chen Wei-ling", "Chen Wei-ling", "Research Fellow, Institute of Sociology, Academia Sinica", "TW", 5),
+    ("Chen Wei-ling", "Chen", "Research Fellow, Institute of Sociology, Academia Sinica", "TW", 5),
     (
         "Fatima Zahra El Idrissi",
-        "El Idrissi, Fatima Zahra",
+        "El Idrissi",
         "Présidente, Association marocaine pour l'égalité",
         "MA",
         5,
@@ -103,7 +119,7 @@ INDIVIDUALS = [
     ("Ayşe Yıldırım", "", "Lawyer, Istanbul Bar Association", "TR", 7),
     ("Władysław Nowak", "", "Former Judge of the Constitutional Tribunal", "PL", 7),
     ("Renée O'Sullivan", "", "Director of Programmes, Front Line Solidarity", "IE", 8),
-    ("Kim Min-jun", "Kim Min-jun", "Human rights lawyer", "KR", 8),
+    ("Kim Min-jun", "Kim", "Human rights lawyer", "KR", 8),
     ("Gabriel García", "", "Profesor de Derecho Internacional, Universidad de Chile", "CL", 9),
     ("Anna-Lena Müller", "", "Member of the Bundestag", "DE", 9),
     ("Siosaia Tupou", "", "Pacific Islands Civic Forum", "TO", 10),
@@ -154,12 +170,18 @@ ORGANIZATIONS = [
 ]
 
 
-# The closed letter's list: (name, sort name if not derived, title, country, days after opening).
+# The closed letter's list: (name, family name as given, title, country, days after opening).
 COURTS_INDIVIDUALS = [
     ("Helena Brandt", "", "Judge (retired), Federal Administrative Court", "DE", 0),
     ("Kwame Mensah", "", "Director, Open Courts Initiative Ghana", "GH", 0),
-    ("Lucía Fernández Ortega", "", "Profesora de Derecho Procesal, Universidad de Salamanca", "ES", 1),
-    ("Park Ji-woo", "Park Ji-woo", "Legal technologist, Seoul", "KR", 2),
+    (
+        "Lucía Fernández Ortega",
+        "Fernández Ortega",
+        "Profesora de Derecho Procesal, Universidad de Salamanca",
+        "ES",
+        1,
+    ),
+    ("Park Ji-woo", "Park", "Legal technologist, Seoul", "KR", 2),
     ("Aoife Gallagher", "", "Court reporter, The Irish Times", "IE", 3),
     ("Rahul Menon", "", "Advocate, High Court of Kerala", "IN", 5),
     ("Marta Kowalczyk", "", "Data journalist", "PL", 8),
@@ -261,10 +283,15 @@ class Command(BaseCommand):
             return opened + dt.timedelta(days=days, hours=minute % 9, minutes=minute * 7 % 60)
 
         signatures = []
-        for i, (name, sort_name, title, country, days) in enumerate(INDIVIDUALS):
+        for i, (name, family_name, title, country, days) in enumerate(INDIVIDUALS):
             email = f"signer{i}@example.org"
             person = Individual.objects.create(
-                name=name, sort_name=sort_name, title=title, country=country, email=email
+                name=name,
+                family_name=family_name,
+                sort_name=SORT_NAMES.get(name, ""),
+                title=title,
+                country=country,
+                email=email,
             )
             signatures.append(
                 Signature(
@@ -439,10 +466,14 @@ class Command(BaseCommand):
     def load_closed(self, letter: Letter) -> None:
         """The closed letter's signatories: approved while it was open, one withdrawn before it closed."""
         signatures = []
-        for i, (name, sort_name, title, country, days) in enumerate(COURTS_INDIVIDUALS):
+        for i, (name, family_name, title, country, days) in enumerate(COURTS_INDIVIDUALS):
             signed = letter.opens_at + dt.timedelta(days=days, hours=2 + i % 7, minutes=i * 11 % 60)
             person = Individual.objects.create(
-                name=name, sort_name=sort_name, title=title, country=country, email=f"courts{i}@example.org"
+                name=name,
+                family_name=family_name,
+                title=title,
+                country=country,
+                email=f"courts{i}@example.org",
             )
             signatures.append(self._approved(letter, signed, individual=person))
         for i, (name, acronym, country, days) in enumerate(COURTS_ORGANIZATIONS):

@@ -257,6 +257,7 @@ class BatchWorker(db_worker.Worker):
                         break  # the database is away: this task and the rest go back to the queue
                     done.append(row)
             left = batch[len(done) :]
+            away, self.database_away = self.database_away, None
             try:
                 record_results(done, left)
             except STORAGE_ERRORS:
@@ -267,10 +268,9 @@ class BatchWorker(db_worker.Worker):
         finally:
             self.running_task = bool(self.unrecorded)
         self.finished(done)
-        if self.database_away is not None:
+        if away is not None:
             # The tasks went back to the queue; wait before claiming them again.
-            error, self.database_away = self.database_away, None
-            raise error
+            raise away
 
     def finished(self, done: list[DBTaskResult]) -> None:
         for row in done:

@@ -170,3 +170,19 @@ def test_the_log_never_quotes_a_row_only_the_kind_of_a_database_error():
     )
     assert describe(leak) == "IntegrityError"
     assert describe(DISK_FULL) == "OperationalError: database or disk is full"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_that_meets_the_database_and_a_record_that_fails_after_it_lose_nothing(queue):
+    addresses = pending_signups(4)
+    allowed = failing(1, DISK_FULL, tasks.mail_allowed)
+    record = failing(2, DISK_FULL, worker.record_results)
+
+    with (
+        mock.patch.object(tasks, "mail_allowed", side_effect=allowed),
+        mock.patch.object(worker, "record_results", side_effect=record),
+    ):
+        run_worker()
+
+    assert sorted(message.to[0] for message in mail.outbox) == sorted(addresses)  # each once
+    assert queue.filter(status="SUCCESSFUL").count() == 4

@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -44,9 +45,12 @@ from tests.live import LiveServer
 
 LUA_POST = """
 local counter = 0
-local prefix = ""
+-- A global, not a local: thread:set() below sets the thread's global, which a local would hide
+-- (every run then signed -1@, -2@… again, and a repeated address queues no confirmation).
+prefix = ""
 setup = function(thread)
-  thread:set("prefix", "t" .. tostring(math.random(1, 1e9)))
+  -- RUN_ID tells runs apart: wrk's math.random repeats itself from one run to the next.
+  thread:set("prefix", (RUN_ID or "") .. "t" .. tostring(math.random(1, 1e9)))
 end
 request = function()
   counter = counter + 1
@@ -99,6 +103,11 @@ seconds = (span["last"] - span["first"]).total_seconds() if done else 0
 print(json.dumps({"sent": done, "seconds": seconds}))
 """
 
+SIGNATURES = """
+from letters.models import Signature
+print(Signature.objects.count())
+"""
+
 QUEUE_LEFT = """
 from django_tasks_db.models import DBTaskResult
 print(DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).count())
@@ -129,7 +138,9 @@ def percentile(values: list[float], share: float) -> float:
 
 def paced_script(script: Path, delay_ms: int) -> Path:
     paced = script.with_name("paced.lua")
-    paced.write_text(f"DELAY_MS = {max(1, delay_ms)}\n" + script.read_text() + LUA_DELAY)
+    # Each run signs new addresses: a repeated one is "already signed", with no confirmation to send.
+    run_id = secrets.token_hex(4)
+    paced.write_text(f'RUN_ID = "{run_id}"\nDELAY_MS = {max(1, delay_ms)}\n' + script.read_text() + LUA_DELAY)
     return paced
 
 
@@ -177,8 +188,10 @@ def mail_under_load(server: LiveServer, url: str, script: Path, rate: float, dur
         paced = paced_script(script, pacing(url, script, rate, connections))
         drained(60)
         server.python(clear)
+        before = int(server.python(SIGNATURES).strip())
         data = run_wrk_counting(url, paced, duration, connections)
         drained(60)
+        data["stored"] = int(server.python(SIGNATURES).strip()) - before
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait()
@@ -406,7 +419,8 @@ def main() -> None:
     print(
         f"{engine} | mail at {MAIL_LOAD:.0%} of signup capacity | signups/s {mail['rps']:.0f}"
         f" ({mail['rps'] / signup['rps']:.0%} of {signup['rps']:.0f})"
-        f" | e-mails/s {sent_per_second:.0f} | sent {len(delays)}, unsent {mail['unsent']}"
+        f" | e-mails/s {sent_per_second:.0f} | signups stored {mail['stored']}, e-mails sent {len(delays)},"
+        f" unsent {mail['unsent']}"
         f" | late p50 {p50:.1f} s | p99 {p99:.1f} s | ceiling {MAIL_DELAY_CEILING_SECONDS} s"
     )
     for what, data in [("", drain), (", one-INSERT requests at full speed meanwhile", drain_busy)]:

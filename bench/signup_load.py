@@ -153,8 +153,10 @@ def pacing(url: str, script: Path, rate: float, connections: int) -> int:
     """
     cycle_ms = connections * 1000 / rate
     delay_ms = int(cycle_ms / 2)
-    for _trial in range(2):
+    for _trial in range(4):  # until a trial lands within 10 % of the rate (a busy machine moves it)
         trial = run_wrk(url, paced_script(script, delay_ms), 3, connections)
+        if abs(trial["rps"] - rate) <= rate / 10:
+            break
         answer_ms = connections * 1000 / trial["rps"] - delay_ms if trial["rps"] else 0
         delay_ms = max(1, int(cycle_ms - answer_ms))
     return delay_ms
@@ -432,8 +434,11 @@ def main() -> None:
     checks.append(
         (
             f"e-mails at most {MAIL_DELAY_CEILING_SECONDS} s late (p99)"
-            f" at {MAIL_LOAD:.0%} of signup capacity",
-            p99 <= MAIL_DELAY_CEILING_SECONDS and mail["unsent"] == 0,
+            f" at {MAIL_LOAD:.0%} of signup capacity (the run reached {mail['rps'] / signup['rps']:.0%};"
+            f" below {MAIL_LOAD - 0.1:.0%} it does not count)",
+            p99 <= MAIL_DELAY_CEILING_SECONDS
+            and mail["unsent"] == 0
+            and mail["rps"] >= (MAIL_LOAD - 0.1) * signup["rps"],
         )
     )
     for name, ok in checks:

@@ -162,7 +162,9 @@ def pacing(url: str, script: Path, rate: float, connections: int) -> int:
     return delay_ms
 
 
-def mail_under_load(server: LiveServer, url: str, script: Path, rate: float, duration: int) -> dict:
+def mail_under_load(
+    server: LiveServer, url: str, script: Path, rate: float, duration: int, workers: int = 1
+) -> dict:
     """
     Signups at `rate` per second for `duration` seconds while one task worker
     sends their e-mails; then waits (up to a minute) for the queue to empty.
@@ -170,14 +172,17 @@ def mail_under_load(server: LiveServer, url: str, script: Path, rate: float, dur
     connections = 16
     clear = "from django_tasks_db.models import DBTaskResult\nDBTaskResult.objects.all().delete()\n"
     server.python(clear)
-    worker = subprocess.Popen(
-        [sys.executable, "manage.py", "task_worker", "--no-startup-delay", "--no-reload", "-v", "0"],
-        cwd=Path(__file__).resolve().parent.parent,
-        env=server.env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=open(server.work / "worker.log", "wb"),  # noqa: SIM115 - closed with the process
-    )
+    started = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "task_worker", "--no-startup-delay", "--no-reload", "-v", "0"],
+            cwd=Path(__file__).resolve().parent.parent,
+            env=server.env,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=open(server.work / f"worker{n}.log", "wb"),  # noqa: SIM115 - closed with the process
+        )
+        for n in range(workers)
+    ]
 
     def drained(seconds: float) -> None:
         deadline = time.monotonic() + seconds
@@ -195,8 +200,9 @@ def mail_under_load(server: LiveServer, url: str, script: Path, rate: float, dur
         drained(60)
         data["stored"] = int(server.python(SIGNATURES).strip()) - before
     finally:
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait()
+        for worker in started:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
     data.update(json.loads(server.python("import json\n" + MAIL_DELAYS).strip()))
     return data
 
@@ -298,6 +304,9 @@ def main() -> None:
     )
     parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--mail-workers", type=int, default=1, help="task workers sending during the mail run (default 1)"
+    )
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2 + 1)
     parser.add_argument(
         "--no-profile", dest="profile", action="store_false", help="skip where a signup's time goes"
@@ -377,6 +386,7 @@ def main() -> None:
             work / "signup.lua",
             MAIL_LOAD * results["signup"]["rps"],
             args.duration,
+            args.mail_workers,
         )
         drain = mail_drain(server)
         insert = (f"{server.url}/bench/one-insert", work / "insert.lua")
@@ -419,7 +429,8 @@ def main() -> None:
     p50, p99 = percentile(delays, 0.5), percentile(delays, 0.99)
     sent_per_second = len(delays) / mail["span"] if mail["span"] else 0.0
     print(
-        f"{engine} | mail at {MAIL_LOAD:.0%} of signup capacity | signups/s {mail['rps']:.0f}"
+        f"{engine} | mail at {MAIL_LOAD:.0%} of signup capacity, {args.mail_workers} task worker(s)"
+        f" | signups/s {mail['rps']:.0f}"
         f" ({mail['rps'] / signup['rps']:.0%} of {signup['rps']:.0f})"
         f" | e-mails/s {sent_per_second:.0f} | signups stored {mail['stored']}, e-mails sent {len(delays)},"
         f" unsent {mail['unsent']}"

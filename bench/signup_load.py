@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -44,9 +45,12 @@ from tests.live import LiveServer
 
 LUA_POST = """
 local counter = 0
-local prefix = ""
+-- A global, not a local: thread:set() below sets the thread's global, which a local would hide
+-- (every run then signed -1@, -2@… again, and a repeated address queues no confirmation).
+prefix = ""
 setup = function(thread)
-  thread:set("prefix", "t" .. tostring(math.random(1, 1e9)))
+  -- RUN_ID tells runs apart: wrk's math.random repeats itself from one run to the next.
+  thread:set("prefix", (RUN_ID or "") .. "t" .. tostring(math.random(1, 1e9)))
 end
 request = function()
   counter = counter + 1
@@ -99,6 +103,11 @@ seconds = (span["last"] - span["first"]).total_seconds() if done else 0
 print(json.dumps({"sent": done, "seconds": seconds}))
 """
 
+SIGNATURES = """
+from letters.models import Signature
+print(Signature.objects.count())
+"""
+
 QUEUE_LEFT = """
 from django_tasks_db.models import DBTaskResult
 print(DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).count())
@@ -127,32 +136,73 @@ def percentile(values: list[float], share: float) -> float:
     return values[min(len(values) - 1, int(share * len(values)))]
 
 
-def mail_under_load(server: LiveServer, url: str, script: Path, rate: float, duration: int) -> dict:
+def paced_script(script: Path, delay_ms: int) -> Path:
+    paced = script.with_name("paced.lua")
+    # Each run signs new addresses: a repeated one is "already signed", with no confirmation to send.
+    run_id = secrets.token_hex(4)
+    paced.write_text(f'RUN_ID = "{run_id}"\nDELAY_MS = {max(1, delay_ms)}\n' + script.read_text() + LUA_DELAY)
+    return paced
+
+
+def pacing(url: str, script: Path, rate: float, connections: int) -> int:
+    """
+    The pause (ms) after each answer that gives `rate` signups/s on `connections`
+    connections. wrk waits that long after each answer, so a connection's cycle is
+    the pause plus the answer's time: a 3-second trial run measures the answer's
+    time at about that load, and the pause is set so that the cycles add up to `rate`.
+    """
+    cycle_ms = connections * 1000 / rate
+    delay_ms = int(cycle_ms / 2)
+    for _trial in range(4):  # until a trial lands within 10 % of the rate (a busy machine moves it)
+        trial = run_wrk(url, paced_script(script, delay_ms), 3, connections)
+        if abs(trial["rps"] - rate) <= rate / 10:
+            break
+        answer_ms = connections * 1000 / trial["rps"] - delay_ms if trial["rps"] else 0
+        delay_ms = max(1, int(cycle_ms - answer_ms))
+    return delay_ms
+
+
+def mail_under_load(
+    server: LiveServer, url: str, script: Path, rate: float, duration: int, workers: int = 1
+) -> dict:
     """
     Signups at `rate` per second for `duration` seconds while one task worker
     sends their e-mails; then waits (up to a minute) for the queue to empty.
     """
-    connections = 8
-    delay_ms = max(1, int(connections * 1000 / rate))
-    paced = script.with_name("paced.lua")
-    paced.write_text(f"DELAY_MS = {delay_ms}\n" + script.read_text() + LUA_DELAY)
-    server.python("from django_tasks_db.models import DBTaskResult\nDBTaskResult.objects.all().delete()\n")
-    worker = subprocess.Popen(
-        [sys.executable, "manage.py", "task_worker", "--no-startup-delay", "--no-reload", "-v", "0"],
-        cwd=Path(__file__).resolve().parent.parent,
-        env=server.env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=open(server.work / "worker.log", "wb"),  # noqa: SIM115 - closed with the process
-    )
-    try:
-        data = run_wrk_counting(url, paced, duration, connections)
-        deadline = time.monotonic() + 60
+    connections = 16
+    clear = "from django_tasks_db.models import DBTaskResult\nDBTaskResult.objects.all().delete()\n"
+    server.python(clear)
+    started = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "task_worker", "--no-startup-delay", "--no-reload", "-v", "0"],
+            cwd=Path(__file__).resolve().parent.parent,
+            env=server.env,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=open(server.work / f"worker{n}.log", "wb"),  # noqa: SIM115 - closed with the process
+        )
+        for n in range(workers)
+    ]
+
+    def drained(seconds: float) -> None:
+        deadline = time.monotonic() + seconds
         while time.monotonic() < deadline and int(server.python(QUEUE_LEFT).strip()):
             time.sleep(1)
+
+    try:
+        # The pause is measured with the worker sending, as in the run; the trials' e-mails
+        # are sent, then forgotten.
+        paced = paced_script(script, pacing(url, script, rate, connections))
+        drained(60)
+        server.python(clear)
+        before = int(server.python(SIGNATURES).strip())
+        data = run_wrk_counting(url, paced, duration, connections)
+        drained(60)
+        data["stored"] = int(server.python(SIGNATURES).strip()) - before
     finally:
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait()
+        for worker in started:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
     data.update(json.loads(server.python("import json\n" + MAIL_DELAYS).strip()))
     return data
 
@@ -254,6 +304,9 @@ def main() -> None:
     )
     parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--mail-workers", type=int, default=1, help="task workers sending during the mail run (default 1)"
+    )
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2 + 1)
     parser.add_argument(
         "--no-profile", dest="profile", action="store_false", help="skip where a signup's time goes"
@@ -333,6 +386,7 @@ def main() -> None:
             work / "signup.lua",
             MAIL_LOAD * results["signup"]["rps"],
             args.duration,
+            args.mail_workers,
         )
         drain = mail_drain(server)
         insert = (f"{server.url}/bench/one-insert", work / "insert.lua")
@@ -375,8 +429,11 @@ def main() -> None:
     p50, p99 = percentile(delays, 0.5), percentile(delays, 0.99)
     sent_per_second = len(delays) / mail["span"] if mail["span"] else 0.0
     print(
-        f"{engine} | mail at {MAIL_LOAD:.0%} of signup capacity | signups/s {mail['rps']:.0f}"
-        f" | e-mails/s {sent_per_second:.0f} | sent {len(delays)}, unsent {mail['unsent']}"
+        f"{engine} | mail at {MAIL_LOAD:.0%} of signup capacity, {args.mail_workers} task worker(s)"
+        f" | signups/s {mail['rps']:.0f}"
+        f" ({mail['rps'] / signup['rps']:.0%} of {signup['rps']:.0f})"
+        f" | e-mails/s {sent_per_second:.0f} | signups stored {mail['stored']}, e-mails sent {len(delays)},"
+        f" unsent {mail['unsent']}"
         f" | late p50 {p50:.1f} s | p99 {p99:.1f} s | ceiling {MAIL_DELAY_CEILING_SECONDS} s"
     )
     for what, data in [("", drain), (", one-INSERT requests at full speed meanwhile", drain_busy)]:
@@ -388,8 +445,11 @@ def main() -> None:
     checks.append(
         (
             f"e-mails at most {MAIL_DELAY_CEILING_SECONDS} s late (p99)"
-            f" at {MAIL_LOAD:.0%} of signup capacity",
-            p99 <= MAIL_DELAY_CEILING_SECONDS and mail["unsent"] == 0,
+            f" at {MAIL_LOAD:.0%} of signup capacity (the run reached {mail['rps'] / signup['rps']:.0%};"
+            f" below {MAIL_LOAD - 0.1:.0%} it does not count)",
+            p99 <= MAIL_DELAY_CEILING_SECONDS
+            and mail["unsent"] == 0
+            and mail["rps"] >= (MAIL_LOAD - 0.1) * signup["rps"],
         )
     )
     for name, ok in checks:

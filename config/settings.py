@@ -273,6 +273,21 @@ TASKS = {
 # A task RUNNING for longer than this lost its worker (killed, out of memory):
 # `manage.py task_worker` queues it again (letters/signing/worker.py).
 TASK_RUNNING_TIMEOUT_SECONDS = env_int("TASK_RUNNING_TIMEOUT_SECONDS", 600)
+# When the database (or its disk) fails under `manage.py task_worker`, the
+# worker closes its connections and tries again after this many seconds,
+# twice as long each time it fails again, up to the ceiling
+# (letters/signing/worker.py): it never exits for a database error.
+TASK_WORKER_BACKOFF_FIRST_SECONDS = env_float("TASK_WORKER_BACKOFF_FIRST_SECONDS", 1.0)
+TASK_WORKER_BACKOFF_MAX_SECONDS = env_float("TASK_WORKER_BACKOFF_MAX_SECONDS", 30.0)
+# A message the mail server did not take (down, timing out, a 4xx answer) is
+# tried again after MAIL_RETRY_FIRST_SECONDS, then twice as long each time up
+# to an hour, and given up only after MAIL_RETRY_FOR_HOURS of trying
+# (letters/signing/tasks.py).
+MAIL_RETRY_FIRST_SECONDS = env_float("MAIL_RETRY_FIRST_SECONDS", 30.0)
+MAIL_RETRY_FOR_HOURS = env_float("MAIL_RETRY_FOR_HOURS", 26.0)
+for _name in ("TASK_WORKER_BACKOFF_FIRST_SECONDS", "MAIL_RETRY_FIRST_SECONDS", "MAIL_RETRY_FOR_HOURS"):
+    if globals()[_name] <= 0:
+        raise ImproperlyConfigured(f"{_name} must be more than 0")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

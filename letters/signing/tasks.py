@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.db import DatabaseError, InterfaceError
 from django.db.models import Q
 from django.tasks import task
 from django.template.loader import render_to_string
@@ -41,12 +42,11 @@ SUBJECTS = {
 }
 
 
-# A mail server that is down or says "later" is tried again after 30 s, then
-# twice as long each time up to an hour, for 26 hours in all: longer than a
+# A mail server that is down or says "later" is tried again after
+# settings.MAIL_RETRY_FIRST_SECONDS (30 s), then twice as long each time up to
+# an hour, for settings.MAIL_RETRY_FOR_HOURS (26 hours) in all: longer than a
 # night and a weekend morning without anyone on call.
-RETRY_FIRST_SECONDS = 30
 RETRY_MAX_SECONDS = 3600
-RETRY_FOR_SECONDS = 26 * 3600
 
 
 @task
@@ -162,9 +162,13 @@ def _send(message: EmailMultiAlternatives, what: str, *, again, arguments: dict,
         _drop_shared_connection()
         kind = type(error).__name__
         delay = retry_delay(attempt) if _transient(error) else None
-        if delay is not None and _send_later(again, arguments, attempt, delay):
+        try:
+            later = delay is not None and _send_later(again, arguments, attempt, delay)
+        except (DatabaseError, InterfaceError) as failure:
+            raise failure from None  # not chained to the mail server's error, which may quote the address
+        if later:
             logger.warning(
-                "Could not send %s: %s; trying again in %s s (try %s)", what, kind, delay, attempt + 2
+                "Could not send %s: %s; trying again in %g s (try %s)", what, kind, delay, attempt + 2
             )
             return False
         logger.error("Could not send %s: %s (after %s tries)", what, kind, attempt + 1)
@@ -175,11 +179,14 @@ def _send(message: EmailMultiAlternatives, what: str, *, again, arguments: dict,
 def retry_delay(attempt: int) -> int | None:
     """
     Seconds to wait before the try after `attempt` failed ones (0: the first
-    failed): 30 s, doubling up to an hour; None once the waits so far add up
-    to RETRY_FOR_SECONDS (give up).
+    failed): MAIL_RETRY_FIRST_SECONDS, doubling up to an hour (or to the first
+    wait, if longer); None once the waits so far add up to MAIL_RETRY_FOR_HOURS
+    (give up).
     """
-    delays = [min(RETRY_FIRST_SECONDS * 2**n, RETRY_MAX_SECONDS) for n in range(min(attempt, 100) + 1)]
-    if sum(delays[:-1]) >= RETRY_FOR_SECONDS:
+    first = settings.MAIL_RETRY_FIRST_SECONDS
+    ceiling = max(first, RETRY_MAX_SECONDS)
+    delays = [min(first * 2**n, ceiling) for n in range(min(attempt, 100) + 1)]
+    if sum(delays[:-1]) >= settings.MAIL_RETRY_FOR_HOURS * 3600:
         return None
     return delays[-1]
 
@@ -197,13 +204,22 @@ def _transient(error: Exception) -> bool:
     return isinstance(error, (smtplib.SMTPException, OSError))
 
 
-def _send_later(again, arguments: dict, attempt: int, delay: int) -> bool:
-    """Queues the task `again` to run in `delay` seconds; False if the queue cannot defer or be reached."""
+def _send_later(again, arguments: dict, attempt: int, delay: float) -> bool:
+    """
+    Queues the task `again` to run in `delay` seconds; False if the queue
+    cannot defer. A database error (the queue's database down, or its disk
+    full) is raised: the worker gives this very task back to the queue, to be
+    tried again once the database is back (letters/signing/worker.py), rather
+    than recording it as failed.
+    """
     if not again.get_backend().supports_defer:
         return False  # e.g. the immediate backend, which would try again at once
     try:
         run_after = timezone.now() + dt.timedelta(seconds=delay)
         again.using(run_after=run_after).enqueue(**arguments, attempt=attempt + 1)
+    except (DatabaseError, InterfaceError):
+        logger.warning("Could not queue the next try: the database failed; the task goes back to the queue")
+        raise
     except Exception:
         logger.exception("Could not queue the next try")
         return False

@@ -11,8 +11,17 @@ long PDF: under a minute), so a row RUNNING for ten minutes has lost its
 worker. A message goes twice only if the worker died between the mail
 server's acceptance and the record of it; a confirmation already used is not
 sent again (letters/signing/tasks.py checks the status).
+
+The worker never exits for a database or disk error (PostgreSQL restarting,
+a lost connection, SQLite's "disk I/O error" or "database or disk is full"):
+it closes its connections, waits TASK_WORKER_BACKOFF_FIRST_SECONDS, twice as
+long each time the database fails again up to TASK_WORKER_BACKOFF_MAX_SECONDS,
+and goes on. Results it could not record are kept in memory and recorded
+first once the database answers, so what was sent is not sent again; a task
+that met the failing database itself goes back to the queue, not to FAILED.
 """
 
+import contextlib
 import datetime as dt
 import logging
 import random
@@ -22,8 +31,8 @@ import traceback
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
-from django.db import close_old_connections, connection
-from django.db.utils import OperationalError
+from django.db import DatabaseError, close_old_connections, connection, connections
+from django.db.utils import InterfaceError, OperationalError
 from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.compat import TaskContext, normalize_json, task_finished, task_started
@@ -55,22 +64,40 @@ def reclaim_interval() -> float:
     return max(1.0, min(60.0, settings.TASK_RUNNING_TIMEOUT_SECONDS / 2))
 
 
-class Reclaimer(threading.Thread):
-    """Calls reclaim_stalled every reclaim_interval() seconds, on its own connection, until stopped."""
+# What the worker waits out rather than exits for: the database out of reach or
+# failing (DatabaseError; InterfaceError, a closed connection, is not one of
+# them), the disk under it failing or full (OSError from a file beside the database).
+STORAGE_ERRORS = (DatabaseError, InterfaceError, OSError)
 
-    def __init__(self) -> None:
+# What a task may meet that says the database is away, not that the task is wrong:
+# the task goes back to the queue rather than to FAILED.
+DATABASE_AWAY = (OperationalError, InterfaceError)
+
+
+class Reclaimer(threading.Thread):
+    """
+    Calls reclaim_stalled every reclaim_interval() seconds, on its own
+    connection, until stopped; not while `worker` holds results it could not
+    record yet (its own tasks, RUNNING in the table, would be queued again).
+    """
+
+    def __init__(self, worker: "BatchWorker | None" = None) -> None:
         super().__init__(name="reclaim-stalled-tasks", daemon=True)
         self.stopping = threading.Event()
+        self.worker = worker
 
     def run(self) -> None:
         while not self.stopping.wait(reclaim_interval()):
+            if self.worker is not None and self.worker.unrecorded:
+                continue
             try:
                 reclaim_stalled()
-            except Exception:
-                # The database out of reach: the worker's own loop meets it too, and exits.
-                logger.warning("Could not look for stalled tasks", exc_info=True)
+            except Exception as error:
+                # The database out of reach: the worker's own loop waits for it too.
+                logger.warning("Could not look for stalled tasks: %s", describe(error))
             finally:
-                connection.close()
+                with contextlib.suppress(Exception):
+                    connection.close()
 
     def stop(self) -> None:
         self.stopping.set()
@@ -103,6 +130,14 @@ class BatchWorker(db_worker.Worker):
     taking up its claimed tasks after batch_seconds() (or when asked to stop)
     and gives the rest back as READY in the transaction that records the others.
     """
+
+    def __init__(self, **options) -> None:
+        super().__init__(**options)
+        # Results of tasks run whose record failed (the database away): (done, left), recorded first.
+        self.unrecorded: tuple[list[DBTaskResult], list[DBTaskResult]] | None = None
+        # The error a task met when the database went away (its batch then stops), else None.
+        self.database_away: BaseException | None = None
+        self.backoff = Backoff()
 
     def ready_tasks(self):
         tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
@@ -143,10 +178,12 @@ class BatchWorker(db_worker.Worker):
         if self.startup_delay and self.interval:
             time.sleep(random.random())  # noqa: S311 (a thundering herd of workers, not a secret)
         while self.running:
-            close_old_connections()
-            batch = self.claim_batch()
-            if batch:
-                self.run_batch(batch)
+            try:
+                batch = self.step()
+            except STORAGE_ERRORS as error:
+                self.wait_for_database(error)
+                continue
+            self.backoff.reset()
             if self.batch and batch == []:
                 logger.info("No more tasks to run for worker_id=%s - exiting gracefully.", self.worker_id)
                 return
@@ -157,9 +194,50 @@ class BatchWorker(db_worker.Worker):
                     self.worker_id,
                 )
                 return
-            close_old_connections()
             if self.running and not batch:
                 time.sleep(self.interval)
+        if self.unrecorded:
+            # Asked to stop while the database was away: one last try, or the tasks stay
+            # RUNNING and are taken up again after TASK_RUNNING_TIMEOUT_SECONDS.
+            with contextlib.suppress(*STORAGE_ERRORS):
+                self.record_unrecorded()
+
+    def step(self) -> list[DBTaskResult] | None:
+        """Records what is left from a failed record, then claims and runs a batch; the batch."""
+        close_old_connections()
+        if self.unrecorded:
+            self.record_unrecorded()
+        batch = self.claim_batch()
+        if batch:
+            self.run_batch(batch)
+        close_old_connections()
+        return batch
+
+    def wait_for_database(self, error: BaseException) -> None:
+        """After a database or disk error: every connection closed, then a wait that grows while it lasts."""
+        delay = self.backoff.next()
+        logger.warning(
+            "The database failed (%s): the task worker tries again in %g s%s",
+            describe(error),
+            delay,
+            ", results of tasks run kept to record" if self.unrecorded else "",
+        )
+        for alias in connections:
+            with contextlib.suppress(Exception):
+                connections[alias].close()
+        # A stop asked meanwhile (SIGTERM) exits at once, unless results wait to be recorded.
+        self.running_task = bool(self.unrecorded)
+        deadline = time.monotonic() + delay
+        while self.running and time.monotonic() < deadline:
+            time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+
+    def record_unrecorded(self) -> None:
+        done, left = self.unrecorded
+        record_results(done, left, tries=1)
+        self.unrecorded = None
+        self.running_task = False
+        logger.info("Recorded the results of %s task(s) kept while the database was away", len(done))
+        self.finished(done)
 
     def run_batch(self, batch: list[DBTaskResult]) -> None:
         """Runs the claimed tasks in turn, then records their results and gives back those not run."""
@@ -175,11 +253,26 @@ class BatchWorker(db_worker.Worker):
                     over_count = self.max_tasks is not None and self._run_tasks >= self.max_tasks
                     if not self.running or over_time or over_count:
                         break
-                    self.run_one(row)
+                    if not self.run_one(row):
+                        break  # the database is away: this task and the rest go back to the queue
                     done.append(row)
-            record_results(done, batch[len(done) :])
+            left = batch[len(done) :]
+            away, self.database_away = self.database_away, None
+            try:
+                record_results(done, left)
+            except STORAGE_ERRORS:
+                # Kept, and recorded before anything else once the database is back: what
+                # was sent is not sent again (the rows stay RUNNING meanwhile).
+                self.unrecorded = (done, left)
+                raise
         finally:
-            self.running_task = False
+            self.running_task = bool(self.unrecorded)
+        self.finished(done)
+        if away is not None:
+            # The tasks went back to the queue; wait before claiming them again.
+            raise away
+
+    def finished(self, done: list[DBTaskResult]) -> None:
         for row in done:
             try:
                 sender = type(row.task.get_backend())
@@ -187,8 +280,12 @@ class BatchWorker(db_worker.Worker):
             except (ImportError, SuspiciousOperation):
                 logger.exception("Task id=%s failed unexpectedly", row.id)
 
-    def run_one(self, row: DBTaskResult) -> None:
-        """Runs one claimed task, its outcome kept on `row` (not saved: record_results does)."""
+    def run_one(self, row: DBTaskResult) -> bool:
+        """
+        Runs one claimed task, its outcome kept on `row` (not saved: record_results
+        does); False if the task met the database away (OperationalError, InterfaceError):
+        it is not recorded as failed but given back to the queue.
+        """
         try:
             task = row.task
             task_result = row.task_result
@@ -203,14 +300,18 @@ class BatchWorker(db_worker.Worker):
             row.status = TaskResultStatus.SUCCESSFUL
             row.exception_class_path = ""
             row.traceback = ""
+        except DATABASE_AWAY as error:
+            logger.warning("Task id=%s met the database failing (%s): queued again", row.id, describe(error))
+            self.database_away = error
+            return False
         except BaseException as error:
             row.status = TaskResultStatus.FAILED
             row.exception_class_path = f"{type(error).__module__}.{type(error).__qualname__}"
             row.traceback = "".join(traceback.format_exception(error))
             row.return_value = None
-        finally:
-            row.finished_at = timezone.now()
-            self._run_tasks += 1
+        row.finished_at = timezone.now()
+        self._run_tasks += 1
+        return True
 
 
 RESULT_FIELDS = ["status", "return_value", "finished_at", "exception_class_path", "traceback"]
@@ -232,3 +333,32 @@ def record_results(done: list[DBTaskResult], left: list[DBTaskResult], *, tries:
             if attempt == tries:
                 raise
             time.sleep(0.1)
+
+
+def describe(error: BaseException) -> str:
+    """
+    An error for the log: its kind, and the message of the kinds that never
+    quote stored values (a connection refused, "database or disk is full");
+    never an IntegrityError's or DataError's, which can quote a row.
+    """
+    kind = type(error).__name__
+    if isinstance(error, (*DATABASE_AWAY, OSError)):
+        message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        return f"{kind}: {message[:200]}" if message else kind
+    return kind
+
+
+class Backoff:
+    """TASK_WORKER_BACKOFF_FIRST_SECONDS, twice as long each time, up to TASK_WORKER_BACKOFF_MAX_SECONDS."""
+
+    def __init__(self) -> None:
+        self.delay: float | None = None
+
+    def next(self) -> float:
+        first = settings.TASK_WORKER_BACKOFF_FIRST_SECONDS
+        ceiling = max(first, settings.TASK_WORKER_BACKOFF_MAX_SECONDS)
+        self.delay = first if self.delay is None else min(self.delay * 2, ceiling)
+        return self.delay
+
+    def reset(self) -> None:
+        self.delay = None

@@ -116,3 +116,13 @@ def test_an_address_the_server_refuses_for_good_is_not_tried_again(queue, pendin
         tasks.send_signature_email.call(signature_id=pending.pk, kind="confirm")
     assert not queue.exists()
     assert charged(SIGNER) == 0
+
+
+def test_the_first_wait_and_how_long_mail_is_tried_are_settings(settings):
+    settings.MAIL_RETRY_FIRST_SECONDS = 5
+    settings.MAIL_RETRY_FOR_HOURS = 1
+    delays = []
+    while (delay := tasks.retry_delay(len(delays))) is not None:
+        delays.append(delay)
+    assert delays[:3] == [5, 10, 20]
+    assert 3600 <= sum(delays) <= 2 * 3600  # given up after about an hour, not 26

@@ -3,15 +3,21 @@
 first queues again the tasks a dead worker left RUNNING, and keeps doing so
 while it runs (letters/signing/worker.py, TASK_RUNNING_TIMEOUT_SECONDS), and
 claims e-mail tasks several at a time (BatchWorker).
+
+A database or disk error never ends it: it waits, longer each time, and goes
+on (TASK_WORKER_BACKOFF_FIRST_SECONDS, TASK_WORKER_BACKOFF_MAX_SECONDS).
 """
 
+import logging
 import os
 
 from django.core.management.base import CommandError
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
 from django_tasks_db.management.commands import db_worker
 
-from letters.signing.worker import BatchWorker, Reclaimer, reclaim_stalled
+from letters.signing.worker import STORAGE_ERRORS, BatchWorker, Reclaimer, describe, reclaim_stalled
+
+logger = logging.getLogger("letters.signing.worker")
 
 
 class Command(db_worker.Command):
@@ -21,19 +27,15 @@ class Command(db_worker.Command):
     )
 
     def handle(self, *args, **options) -> None:
-        reclaim_stalled()
-        if options.get("batch"):
-            self.run_worker(**options)
-            return
-        reclaimer = Reclaimer()
-        reclaimer.start()
         try:
-            self.run_worker(**options)
-        finally:
-            reclaimer.stop()
+            reclaim_stalled()
+        except STORAGE_ERRORS as error:
+            # The database is away: the worker's loop waits for it, and the reclaimer looks again.
+            logger.warning("Could not look for stalled tasks at start: %s", describe(error))
+        self.run_worker(**options)
 
     def run_worker(self, *, verbosity, queue_name, exclude_queues, batch, reload, **options) -> None:
-        """db_worker's handle, with BatchWorker for its Worker."""
+        """db_worker's handle, with BatchWorker for its Worker and, unless --batch, a Reclaimer beside it."""
         self.configure_logging(verbosity)
         if reload and batch:
             reload = False
@@ -51,10 +53,17 @@ class Command(db_worker.Command):
             worker_id=options["worker_id"],
             excluded_queue_names=excluded_queue_names,
         )
-        if reload:
-            if os.environ.get(DJANGO_AUTORELOAD_ENV) == "true":
+        reclaimer = None if batch else Reclaimer(worker)
+        if reclaimer is not None:
+            reclaimer.start()
+        try:
+            if reload:
+                if os.environ.get(DJANGO_AUTORELOAD_ENV) == "true":
+                    worker.configure_signals()
+                run_with_reloader(worker.run)
+            else:
                 worker.configure_signals()
-            run_with_reloader(worker.run)
-        else:
-            worker.configure_signals()
-            worker.run()
+                worker.run()
+        finally:
+            if reclaimer is not None:
+                reclaimer.stop()

@@ -104,8 +104,15 @@ class Reclaimer(threading.Thread):
 
 
 # Tasks short enough to be claimed several at once: one message each, EMAIL_TIMEOUT at most per try.
+# Invitations to a hundred partners and the e-mails after a material change of a text come in
+# such numbers too.
 BATCHED_TASKS = frozenset(
-    {"letters.signing.tasks.send_signature_email", "letters.signing.tasks.send_links_email"}
+    {
+        "letters.signing.tasks.send_signature_email",
+        "letters.signing.tasks.send_links_email",
+        "letters.signing.tasks.send_text_change_email",
+        "letters.signing.invitations.send_invitation",
+    }
 )
 BATCH_SIZE = 25
 

@@ -178,6 +178,34 @@ def test_the_messages_of_a_batch_share_one_smtp_connection_and_a_refusal_fails_o
 
 
 @pytest.mark.django_db(transaction=True)
+def test_invitations_to_many_partners_are_claimed_in_batches_over_one_smtp_connection(
+    queue, settings, monkeypatch
+):
+    # Invitations went one task, one claim and one connection to the mail server each.
+    from letters.models import Invitation
+    from letters.signing.invitations import send_invitation
+    from tests.factories import make_organization
+
+    settings.MAILERS = {"default": {"BACKEND": SMTP, "OPTIONS": {"host": "127.0.0.1", "port": 2525}}}
+    monkeypatch.setattr(smtplib, "SMTP", FakeSmtp)
+    monkeypatch.setattr(FakeSmtp, "sent", [])
+    monkeypatch.setattr(FakeSmtp, "opened", 0)
+    letter = make_letter(slug="civic-space", status="circulating")
+    addresses = [f"partner{n}@example.org" for n in range(5)]
+    for n, address in enumerate(addresses):
+        organization = make_organization(f"Partner {n}", contact_email=address)
+        invitation = Invitation.objects.create(letter=letter, organization=organization, email=address)
+        send_invitation.enqueue(invitation_id=invitation.pk)
+
+    assert len(worker().claim_batch()) == 5
+    queue.update(status="READY", worker_ids=[])
+    run_worker()
+
+    assert sorted(FakeSmtp.sent) == addresses
+    assert FakeSmtp.opened == 1
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_worker_asked_to_stop_mid_batch_records_what_it_sent_and_gives_back_the_rest(queue):
     pending_signups(4)
     runner = worker()

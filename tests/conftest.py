@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache, caches
 
 from letters.outputs import cache as pagecache
-from letters.signing import ratelimits
+from letters.signing import mailcaps, ratelimits
 from tests.factories import make_letter
 
 
@@ -35,6 +35,7 @@ def _empty_cache():
     cache.clear()
     caches["pdfs"].clear()
     ratelimits.clear()
+    mailcaps.clear()
     pagecache.clear()
 
 

@@ -314,29 +314,16 @@ class SmtpSession(socketserver.StreamRequestHandler):
             self.wfile.write(line.encode() + b"\r\n")
 
 
-# `manage.py task_worker` with the mail retries' first wait shortened (tasks.RETRY_FIRST_SECONDS, a
-# constant of the code, not a setting): a test sees the second, third… tries within seconds.
-FAST_RETRIES = (
-    "import os, sys, django\n"
-    "django.setup()\n"
-    "from letters.signing import tasks\n"
-    "tasks.RETRY_FIRST_SECONDS = float(os.environ['LIVE_RETRY_FIRST_SECONDS'])\n"
-    "from django.core.management import execute_from_command_line\n"
-    "execute_from_command_line(['manage.py', *sys.argv[1:]])\n"
-)
-
-
-def task_worker(server: LiveServer, *, retry_first_seconds: float | None = None) -> subprocess.Popen:
-    """A task worker on `server`'s database, in its own process group (os.killpg kills it)."""
+def task_worker(server: LiveServer) -> subprocess.Popen:
+    """
+    A task worker on `server`'s database, in its own process group (os.killpg kills it).
+    Its mail retries wait as `server`'s environment says (MAIL_RETRY_FIRST_SECONDS).
+    """
     command = ["manage.py", "task_worker", "--no-startup-delay", "--no-reload", "--interval", "0.2"]
-    env = server.env
-    if retry_first_seconds is not None:
-        command[0:1] = ["-c", FAST_RETRIES]
-        env = env | {"LIVE_RETRY_FIRST_SECONDS": str(retry_first_seconds)}
     return subprocess.Popen(
         [sys.executable, *command],
         cwd=ROOT,
-        env=env,
+        env=server.env,
         start_new_session=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -346,13 +346,18 @@ class SignatureQuerySet(models.QuerySet):
         objs = list(objs)
         for signature in objs:
             signature.refresh_derived_fields()
-        unstamped = {signature.letter_id for signature in objs if signature.text_version is None}
-        if unstamped:
+        # The letter as the caller holds it (an import's batches: no query each), else as stored.
+        unstamped = [signature for signature in objs if signature.text_version is None]
+        for signature in unstamped:
+            if Signature.letter.is_cached(signature):
+                signature.text_version = signature.letter.text_version or None
+        unread = {signature.letter_id for signature in unstamped if not Signature.letter.is_cached(signature)}
+        if unread:
             versions = dict(
-                Letter.objects.filter(pk__in=unstamped, text_version__gt=0).values_list("pk", "text_version")
+                Letter.objects.filter(pk__in=unread, text_version__gt=0).values_list("pk", "text_version")
             )
-            for signature in objs:
-                if signature.text_version is None:
+            for signature in unstamped:
+                if signature.letter_id in unread:
                     signature.text_version = versions.get(signature.letter_id)
         return super().bulk_create(objs, *args, **kwargs)
 

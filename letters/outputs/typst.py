@@ -116,7 +116,7 @@ def roster_row(li: list) -> list[str]:
     A list's entry as the template lays it out: [name, its direction, title,
     its direction, "signed an earlier version" or ""], five strings rather than
     a tree of spans. 100,000 entries drawn from such rows by one loop take
-    Typst a third of the memory the same entries took as trees (bench/pdf_engines.py).
+    Typst less than half the memory they took as trees (bench/pdf_engines.py).
     """
     row = ["", "", "", "", ""]
     for span in li[2]:

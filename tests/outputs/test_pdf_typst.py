@@ -255,3 +255,43 @@ def test_a_typst_error_in_the_new_process_is_raised_in_the_parent():
     inputs = {"body": "[]", "title": "", "date": "2023-09-21", "lang": "en", "dir": "ltr", "paper": "a4"}
     with another_thread_running(), pytest.raises(TypstError, match="PDF/UA-1 error"):
         typst_pdf.in_a_new_process(inputs, made)
+
+
+def test_a_list_reaches_typst_as_rows_of_strings_not_as_trees(letter):
+    # A tree of spans per entry, rendered generically and then thrown away,
+    # took Typst 27 kB an entry: 2.7 GB for 100,000 (bench/pdf_engines.py).
+    from letters.outputs.printing import main_version, print_html
+
+    signature_row(letter, make_individual("Anna Early", title="Professor"))
+    signature_row(letter, make_organization("Front Line Defenders"))
+    roster = Roster(letter)
+    tree = typst_pdf.page_tree(print_html(roster, "a4", main_version(letter)))
+    lists = []
+
+    def find(node):
+        if isinstance(node, list) and len(node) == 3 and isinstance(node[1], dict):
+            if "roster-list" in node[1].get("class", ""):
+                lists.append(node[2])
+            for child in node[2]:
+                find(child)
+
+    for node in tree:
+        find(node)
+    assert sorted(lists) == [
+        [["Anna Early", "ltr", "Professor", "ltr", ""]],
+        [["Front Line Defenders", "ltr", "", "", ""]],
+    ]
+
+
+def test_a_name_and_a_title_of_different_directions_both_print(letter, tmp_path, typst_engine):
+    # One paragraph an entry when its lines read the same way; a paragraph a line otherwise.
+    signature_row(letter, make_individual("Lina Haddad", title="أستاذة القانون الدولي"))
+    signature_row(letter, make_individual("فاطمة الزهراء العلوي", title="Professor of Law"))
+    signature_row(letter, make_individual("Anna Early", title="Professor"))
+    text = pdf_text(exports.render_pdf(Roster(letter), "a4"), tmp_path)
+    for words in ["Lina Haddad", "Professor of Law", "Anna Early", "Professor"]:
+        assert words in text
+    for word in ["أستاذة", "القانون", "الدولي", "فاطمة", "الزهراء", "العلوي"]:
+        assert word in text
+    assert text.index("Lina Haddad") < text.index("أستاذة")  # each title under its name
+    assert text.index("العلوي") < text.index("Professor of Law")

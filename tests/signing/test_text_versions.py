@@ -102,7 +102,7 @@ def test_the_signers_page_shows_the_change_and_keeps_the_name_under_the_new_text
     change(signed.letter)
     url = f"/manage/{make_manage_token(signed.pk)}/"
     html = client.get(url).content.decode()
-    assert "The text you signed has changed" in html
+    assert "Le texte que vous avez signé a changé" in html  # in the language she signed in
     assert 'name="action" value="reconsent"' in html
     assert "<ins>" in html
     response = client.post(url, {"action": "reconsent"})

@@ -44,6 +44,18 @@ def default_timezone() -> str:
     return settings.TIME_ZONE
 
 
+def individual_xor_organization(model: str, message: str) -> models.CheckConstraint:
+    """A signature or an invitation is of one individual or one organization: never both, never neither."""
+    return models.CheckConstraint(
+        condition=(
+            Q(individual__isnull=False, organization__isnull=True)
+            | Q(individual__isnull=True, organization__isnull=False)
+        ),
+        name=f"{model}_individual_xor_organization",
+        violation_error_message=message,
+    )
+
+
 def new_private_key() -> str:
     """A circulating letter's private key: 192 random bits, in a URL as they are."""
     return secrets.token_urlsafe(24)
@@ -533,13 +545,8 @@ class Signature(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(
-                condition=(
-                    Q(individual__isnull=False, organization__isnull=True)
-                    | Q(individual__isnull=True, organization__isnull=False)
-                ),
-                name="signature_individual_xor_organization",
-                violation_error_message="A signature is by an individual or by an organization, not both.",
+            individual_xor_organization(
+                "signature", "A signature is by an individual or by an organization, not both."
             ),
             # A person has one live signature on a letter: signing again is
             # possible once the last one was rejected, withdrawn or erased.
@@ -1189,13 +1196,8 @@ class Invitation(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(
-                condition=(
-                    Q(individual__isnull=False, organization__isnull=True)
-                    | Q(individual__isnull=True, organization__isnull=False)
-                ),
-                name="invitation_individual_xor_organization",
-                violation_error_message="An invitation is to an individual or to an organization, not both.",
+            individual_xor_organization(
+                "invitation", "An invitation is to an individual or to an organization, not both."
             ),
             models.UniqueConstraint(
                 fields=["letter", "mailbox"],

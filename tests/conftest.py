@@ -79,3 +79,12 @@ def moderator(django_user_model):
 def moderator_client(client, moderator):
     client.force_login(moderator)
     return client
+
+
+@pytest.fixture
+def queue(settings):
+    """Tasks wait in the database queue, as in production (the tests otherwise run them at once)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects

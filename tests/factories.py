@@ -114,3 +114,20 @@ def export(staff_client, file_format: int) -> bytes:
     response = staff_client.post("/admin/letters/signature/export/?queue=all", data)
     assert response.status_code == 200
     return response.content
+
+
+def pending_signups(count: int) -> list[str]:
+    """`count` pending signatures, their confirmation e-mails queued; their addresses."""
+    from letters.signing import tasks
+
+    letter = make_letter(slug="civic-space")
+    addresses = [f"signer{n}@example.org" for n in range(count)]
+    for address in addresses:
+        signature = signature_row(
+            letter,
+            make_individual(f"Signer {address}", email=address),
+            status="pending",
+            contact_email=address,
+        )
+        tasks.send_signature_email.enqueue(signature_id=signature.pk, kind="confirm")
+    return addresses

@@ -23,15 +23,6 @@ SEND = "django.core.mail.backends.locmem.EmailBackend.send_messages"
 
 
 @pytest.fixture
-def queue(settings):
-    """Tasks wait in the database queue, as in production (the tests otherwise run them at once)."""
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    from django_tasks_db.models import DBTaskResult
-
-    return DBTaskResult.objects
-
-
-@pytest.fixture
 def pending(letter):
     return signature_row(
         letter, make_individual("Signer", email=SIGNER), status="pending", contact_email=SIGNER

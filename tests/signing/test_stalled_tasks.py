@@ -18,15 +18,6 @@ from tests.factories import make_individual, make_letter, signature_row
 SIGNER = "signer@example.org"
 
 
-@pytest.fixture
-def queue(settings):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    settings.TASK_RUNNING_TIMEOUT_SECONDS = 600
-    from django_tasks_db.models import DBTaskResult
-
-    return DBTaskResult.objects
-
-
 def claimed(queue, signature, *, minutes_ago: float):
     """The confirmation task of `signature` as a worker left it when it was killed `minutes_ago`."""
     tasks.send_signature_email.enqueue(signature_id=signature.pk, kind="confirm")

@@ -15,35 +15,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tasks_db.compat import task_started
 
-from letters.signing import tasks
 from letters.signing.worker import BATCH_SIZE, BatchWorker, record_results
-from tests.factories import make_individual, make_letter, signature_row
+from tests.factories import make_letter, pending_signups
 
 SMTP = "django.core.mail.backends.smtp.EmailBackend"
-
-
-@pytest.fixture
-def queue(settings):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    settings.TASK_RUNNING_TIMEOUT_SECONDS = 600
-    from django_tasks_db.models import DBTaskResult
-
-    return DBTaskResult.objects
-
-
-def pending_signups(count: int) -> list[str]:
-    """`count` pending signatures, their confirmation e-mails queued; their addresses."""
-    letter = make_letter(slug="civic-space")
-    addresses = [f"signer{n}@example.org" for n in range(count)]
-    for address in addresses:
-        signature = signature_row(
-            letter,
-            make_individual(f"Signer {address}", email=address),
-            status="pending",
-            contact_email=address,
-        )
-        tasks.send_signature_email.enqueue(signature_id=signature.pk, kind="confirm")
-    return addresses
 
 
 def worker(**options) -> BatchWorker:

@@ -17,35 +17,15 @@ from django_tasks_db.backend import DatabaseBackend
 
 from letters.signing import tasks, worker
 from letters.signing.worker import Backoff, BatchWorker, describe
-from tests.factories import make_individual, make_letter, signature_row
+from tests.factories import pending_signups
 
 SEND = "django.core.mail.backends.locmem.EmailBackend.send_messages"
 
 
-@pytest.fixture
-def queue(settings):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    settings.TASK_RUNNING_TIMEOUT_SECONDS = 600
+@pytest.fixture(autouse=True)
+def short_backoff(settings):
     settings.TASK_WORKER_BACKOFF_FIRST_SECONDS = 0.01
     settings.TASK_WORKER_BACKOFF_MAX_SECONDS = 0.04
-    from django_tasks_db.models import DBTaskResult
-
-    return DBTaskResult.objects
-
-
-def pending_signups(count: int) -> list[str]:
-    """`count` pending signatures, their confirmation e-mails queued; their addresses."""
-    letter = make_letter(slug="civic-space")
-    addresses = [f"signer{n}@example.org" for n in range(count)]
-    for address in addresses:
-        signature = signature_row(
-            letter,
-            make_individual(f"Signer {address}", email=address),
-            status="pending",
-            contact_email=address,
-        )
-        tasks.send_signature_email.enqueue(signature_id=signature.pk, kind="confirm")
-    return addresses
 
 
 def run_worker() -> None:

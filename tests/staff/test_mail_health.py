@@ -14,14 +14,6 @@ from letters.signing import tasks
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def queue(settings):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    from django_tasks_db.models import DBTaskResult
-
-    return DBTaskResult.objects
-
-
 def queued(queue, *, minutes_ago: float = 0, **fields):
     result = tasks.send_signature_email.enqueue(signature_id=1, kind="confirm")
     row = queue.filter(pk=result.id)

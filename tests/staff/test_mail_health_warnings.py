@@ -18,16 +18,6 @@ from letters.signing import tasks
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def queue(settings):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    settings.TASK_RUNNING_TIMEOUT_SECONDS = 600
-    settings.MAIL_RETRY_FIRST_SECONDS = 30
-    from django_tasks_db.models import DBTaskResult
-
-    return DBTaskResult.objects
-
-
 def queued(queue, *, attempt: int = 0, **fields):
     result = tasks.send_signature_email.enqueue(signature_id=1, kind="confirm", attempt=attempt)
     queue.filter(pk=result.id).update(**fields)

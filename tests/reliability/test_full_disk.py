@@ -30,6 +30,10 @@ CREATE_LETTER = (
     "from letters.models import Letter\n"
     "Letter.objects.create(slug='live', title='Live', body='Text.', status='open', requires_approval=False)\n"
 )
+RECORDED = (
+    "from django_tasks_db.models import DBTaskResult\n"
+    "print(DBTaskResult.objects.filter(status='SUCCESSFUL').count())\n"
+)
 STORED = (
     "from letters.models import Signature\nfrom signatories.models import Individual\n"
     "emails = Signature.objects.filter(letter__slug='live').values_list('individual__email', flat=True)\n"
@@ -129,11 +133,16 @@ def test_a_full_disk_refuses_signups_with_503_and_once_freed_every_accepted_sign
                 first = [f"first{n}@example.org" for n in range(5)]
                 assert [signup(browser, token, address) for address in first] == [302] * 5
                 wait_for(lambda: len(sink.recipients()) >= 5, 15, "the first e-mails sent")
+                # Sent, and recorded: a worker stopped while it records its batch would hold the
+                # database's write lock, which no real signup waits behind for long.
+                wait_for(lambda: int(server.python(RECORDED)) >= 5, 30, "the first e-mails recorded")
+                time.sleep(0.5)
 
                 # Signups whose e-mails wait: the worker held still (SIGSTOP) while they come in.
                 os.kill(worker.pid, signal.SIGSTOP)
                 waiting = [f"waiting{n}@example.org" for n in range(5)]
-                assert [signup(browser, token, address) for address in waiting] == [302] * 5
+                answers = [signup(browser, token, address) for address in waiting]
+                assert answers == [302] * 5, server.log()[-4000:]  # the server's traceback, if any
 
                 filler = fill(server.work)
                 os.kill(worker.pid, signal.SIGCONT)  # it claims their tasks on the full disk

@@ -145,7 +145,7 @@ bench: install sysdeps-test
 	$(PY) bench/import_load.py
 	bin/with-postgres $(PY) bench/import_load.py
 	$(PY) bench/pdf_engines.py
-	bin/with-postgres $(PY) bench/pdf_engines.py --engines typst --memory-entries 0
+	bin/with-postgres $(PY) bench/pdf_engines.py --engines typst
 
 clean:
 	rm -rf $(VENV) var test-artifacts staticfiles node_modules

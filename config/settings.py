@@ -462,6 +462,8 @@ LOGGING = {
         "weasyprint.progress": {"level": "WARNING"},
         # django-axes announces itself at every start; lock-outs are warnings.
         "axes": {"level": "WARNING"},
+        # pikepdf (joining a long list's PDF parts) announces its logger at every start.
+        "pikepdf": {"level": "WARNING"},
         # runserver's request lines (`make run`) through the same redacting handler.
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },

@@ -93,6 +93,7 @@ RENDERING_LIBRARIES = [
     "Django",
     "weasyprint",
     "typst",
+    "pikepdf",
     "python-docx",
     "Markdown",
     "nh3",

@@ -30,8 +30,9 @@ from typst import TypstError
 __all__ = ["TypstError", "render_pdf_typst"]
 
 from letters.languages import LetterVersions
+from letters.outputs.pdfparts import join_parts, page_count
 from letters.outputs.printing import main_version, print_html
-from letters.outputs.typst_process import compile_pdf
+from letters.outputs.typst_process import compile_pdf, measure_layout
 from letters.rosters import Roster
 
 # Debian's fonts-noto-core and fonts-noto-cjk: Latin, Arabic, Korean, Chinese, Japanese.
@@ -39,6 +40,12 @@ FONT_FOLDERS = ["/usr/share/fonts/truetype/noto", "/usr/share/fonts/opentype/not
 
 # A PDF of 100,000 names takes Typst about 20 s; a child still at work after this is ended.
 CHILD_MAX_SECONDS = 300
+
+# A longer list is laid out in parts of at most this many entries, each in a
+# child of its own, and the parts joined into one PDF (letters/outputs/pdfparts.py):
+# Typst holds about 10 kB an entry until its PDF is written, so 100,000 entries
+# laid out at once took 1.4 GB. A part ends at the foot of a page.
+PART_ENTRIES = 20_000
 
 # What the print version's body is made of; anything else is drawn as its content.
 VOID_TAGS = {"br", "hr", "img", "meta", "link", "input", "wbr"}
@@ -165,8 +172,8 @@ def fonts() -> typst.Fonts:
 
 def render_pdf_typst(roster: Roster, paper: str, versions: LetterVersions | None = None) -> bytes:
     versions = versions or main_version(roster.letter)
+    tree = page_tree(print_html(roster, paper, versions))
     inputs = {
-        "body": json.dumps(page_tree(print_html(roster, paper, versions)), ensure_ascii=False),
         "title": versions.text.title,
         "date": roster.as_of.isoformat(),
         "lang": typst_language(versions.language),
@@ -174,15 +181,117 @@ def render_pdf_typst(roster: Roster, paper: str, versions: LetterVersions | None
         "paper": paper,
     }
     made = dt.datetime.combine(roster.as_of, dt.time(), tzinfo=dt.UTC)
-    if threading.active_count() > 1:
-        return in_a_new_process(inputs, made)
-    fonts()  # read here, once, for every child to come
-    return in_a_child(lambda: compile_pdf(template(), inputs, made, fonts()))
+    entries = count_entries(tree)
+    if entries <= PART_ENTRIES:
+        return lay_out(tree, inputs, made)
+    return in_parts(tree, entries, inputs, made)
 
 
-def in_a_new_process(inputs: dict[str, str], made: dt.datetime) -> bytes:
+def lay_out(
+    tree: list, inputs: dict[str, str], made: dt.datetime, measure: bool = False, whole: bool = True
+) -> bytes:
     """
-    The PDF from a Python process of its own (letters/outputs/typst_process.py):
+    The PDF of `tree` (or, measuring, where it ends), from a child process;
+    `whole` is False for a part after the first (typst_process.compile_pdf).
+    """
+    job = {**inputs, "body": json.dumps(tree, ensure_ascii=False)}
+    if measure:
+        job["measure"] = "1"
+    if threading.active_count() > 1:
+        return in_a_new_process(job, made, whole)
+    fonts()  # read here, once, for every child to come
+    if measure:
+        return in_a_child(lambda: measure_layout(template(), job, fonts()))
+    return in_a_child(lambda: compile_pdf(template(), job, made, fonts(), whole))
+
+
+def in_parts(tree: list, entries: int, inputs: dict[str, str], made: dt.datetime) -> bytes:
+    """
+    A list of more than PART_ENTRIES entries, laid out a part at a time so
+    that no child holds more than one part. Each part but the last is first
+    measured: the entries on its last page are left to the next part, which
+    starts on a new page, so every page but the last is as full as in one
+    piece. The last part, laid out as it is, tells the whole PDF's pages,
+    which every footer prints ("12 / 1,650"); then the other parts are laid
+    out with their page numbers, and all are joined, tags and outline included.
+    """
+    parts = []  # (first entry, entry after the last, first page number)
+    start, pages = 0, 0
+    while entries - start > PART_ENTRIES:
+        end = start + PART_ENTRIES
+        candidate = part_of(tree, start, end, last=False)
+        measured = json.loads(
+            lay_out(candidate, {**inputs, "first-page": str(pages + 1)}, made, measure=True)
+        )
+        if 0 < measured["last"] < end - start:
+            cut, part_pages = end - measured["last"], measured["pages"] - 1
+        else:  # a last page holding the whole part, or none of it: the part is kept whole
+            cut, part_pages = end, measured["pages"]
+        parts.append((start, cut, pages + 1))
+        start, pages = cut, pages + part_pages
+    last = lay_out(
+        part_of(tree, start, entries, last=True), {**inputs, "first-page": str(pages + 1)}, made, whole=False
+    )
+    total = str(pages + page_count(last))
+    laid_out = [
+        lay_out(
+            part_of(tree, first, end, last=False),
+            {**inputs, "first-page": str(page), "total-pages": total},
+            made,
+            whole=first == 0,
+        )
+        for first, end, page in parts
+    ]
+    return join_parts([*laid_out, last])
+
+
+def is_entry(node: list | str) -> bool:
+    """A list's entry as roster_row makes it: five strings, where an element has a dict second."""
+    return isinstance(node, list) and not isinstance(node[1], dict)
+
+
+def holds_entries(node: list | str) -> bool:
+    return isinstance(node, list) and any(is_entry(child) or holds_entries(child) for child in node[2])
+
+
+def count_entries(nodes: list) -> int:
+    return sum(
+        1 if is_entry(node) else count_entries(node[2]) if holds_entries(node) else 0 for node in nodes
+    )
+
+
+def part_of(nodes: list, start: int, end: int, last: bool) -> list:
+    """
+    The page's tree with the list's entries start to end (counted across its
+    sections) and what goes with them: whatever stands before the first
+    entry goes with the first part (the letter, the list's heading and
+    counts), a section's heading with the section's first entry, and what
+    follows the last entry with the last part.
+    """
+    seen = 0
+
+    def keep(nodes: list) -> list:
+        nonlocal seen
+        kept = []
+        for node in nodes:
+            if is_entry(node):
+                if start <= seen < end:
+                    kept.append(node)
+                seen += 1
+            elif holds_entries(node):
+                children = keep(node[2])
+                if children:
+                    kept.append([node[0], node[1], children])
+            elif start <= seen and (seen < end or last):
+                kept.append(node)
+        return kept
+
+    return keep(nodes)
+
+
+def in_a_new_process(inputs: dict[str, str], made: dt.datetime, whole: bool = True) -> bytes:
+    """
+    The PDF (or a part's measure) from a Python process of its own (letters/outputs/typst_process.py):
     in a process with threads, a forked child could inherit a lock another
     thread held and wait for it for ever. Costs the child reading its fonts.
     """
@@ -190,6 +299,7 @@ def in_a_new_process(inputs: dict[str, str], made: dt.datetime) -> bytes:
         "template": template().decode(),
         "inputs": inputs,
         "made": made.isoformat(),
+        "whole": whole,
         "font_folders": font_folders(),
     }
     command = [sys.executable, "-m", "letters.outputs.typst_process"]

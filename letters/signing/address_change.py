@@ -101,7 +101,7 @@ def send_address_email(*, signature_id: int, attempt: int = 0) -> None:
         message = address_email(signature, language)
     what = f"the address link for signature {signature_id}"
     arguments = {"signature_id": signature_id}
-    if tasks._send(message, what, again=send_address_email, arguments=arguments, attempt=attempt):
+    if tasks.send_message(message, what, again=send_address_email, arguments=arguments, attempt=attempt):
         mail_counted(to)
         logger.info("Sent %s", what)
 

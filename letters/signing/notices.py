@@ -18,7 +18,14 @@ from django.utils.translation import gettext as _
 
 from letters.models import Signature
 from letters.signing.mailcaps import mail_allowed, mail_counted
-from letters.signing.tasks import _address, _link, _send, _subject_title, letter_title, signer_language
+from letters.signing.tasks import (
+    letter_title,
+    send_message,
+    signer_address,
+    signer_language,
+    signer_link,
+    subject_title,
+)
 from letters.signing.tokens import make_manage_token
 
 logger = logging.getLogger(__name__)
@@ -32,7 +39,7 @@ def approval_notice_enqueue(signature_ids: list[int]) -> None:
 
 def has_address(signature: Signature) -> bool:
     try:
-        return bool(_address(signature))
+        return bool(signer_address(signature))
     except ValueError:
         return False
 
@@ -67,7 +74,7 @@ def send_approval_notice(*, signature_id: int, attempt: int = 0) -> None:
         return
     what = f"the approval notice of signature {signature_id}"
     arguments = {"signature_id": signature_id}
-    if _send(message, what, again=send_approval_notice, arguments=arguments, attempt=attempt):
+    if send_message(message, what, again=send_approval_notice, arguments=arguments, attempt=attempt):
         mail_counted(message.to[0])
         logger.info("Sent the approval notice of signature %s", signature_id)
 
@@ -83,13 +90,13 @@ def approval_notice(signature: Signature) -> EmailMultiAlternatives:
             "letter": letter,
             "letter_title": title,
             "letter_url": f"{settings.SITE_URL}{letter.get_absolute_url()}?lang={language}",
-            "manage_url": _link("letters:manage", make_manage_token(signature.pk), language),
+            "manage_url": signer_link("letters:manage", make_manage_token(signature.pk), language),
         }
         message = EmailMultiAlternatives(
-            subject=_("You are on the list: {title}").format(title=_subject_title(title)),
+            subject=_("You are on the list: {title}").format(title=subject_title(title)),
             body=render_to_string("letters/email/approved.txt", context),
             from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[_address(signature)],
+            to=[signer_address(signature)],
         )
         message.attach_alternative(render_to_string("letters/email/approved.html", context), "text/html")
     return message

@@ -88,7 +88,7 @@ def send_signature_email(
     if correction_id:
         arguments["correction_id"] = correction_id
     what = f"the {kind} e-mail for signature {signature_id}"
-    if _send(message, what, again=send_signature_email, arguments=arguments, attempt=attempt):
+    if send_message(message, what, again=send_signature_email, arguments=arguments, attempt=attempt):
         mail_counted(message.to[0])
         logger.info("Sent the %s e-mail for signature %s", kind, signature_id)
 
@@ -141,7 +141,7 @@ class MailNotSent(Exception):
     """A message was not sent. Says which and why, never to whom."""
 
 
-def _send(message: EmailMultiAlternatives, what: str, *, again, arguments: dict, attempt: int) -> bool:
+def send_message(message: EmailMultiAlternatives, what: str, *, again, arguments: dict, attempt: int) -> bool:
     """
     Send `message`: True once the mail server accepted it. If the server is
     down or says "later", the task `again` is queued with `arguments` to run
@@ -247,7 +247,7 @@ def letter_title(letter: Letter, language: str) -> str:
     return LetterVersions(letter, language).text.title
 
 
-def _subject_title(title: str) -> str:
+def subject_title(title: str) -> str:
     """A subject is one line: whatever the letter's title holds, never a newline."""
     return Truncator(clean_text(title)).chars(120)
 
@@ -257,7 +257,7 @@ def _signature_email(
 ) -> EmailMultiAlternatives:
     letter = signature.letter
     title = letter_title(letter, language)
-    address = _address(signature)
+    address = signer_address(signature)
     # Someone else naming an organization that has signed learns no more than
     # that, and never gets the link that would withdraw its signature.
     own_signature = not to or canonical_email(to) == canonical_email(address)
@@ -272,15 +272,15 @@ def _signature_email(
             lifecycle.correction_needs_approval if kind == "correction" else lifecycle.needs_approval
         )(signature),
         "letter_url": f"{settings.SITE_URL}{letter.get_absolute_url()}?lang={language}",
-        "confirm_url": _link("letters:confirm", make_confirm_token(signature.pk), language)
+        "confirm_url": signer_link("letters:confirm", make_confirm_token(signature.pk), language)
         if own_signature
         else "",
-        "manage_url": _link("letters:manage", make_manage_token(signature.pk), language)
+        "manage_url": signer_link("letters:manage", make_manage_token(signature.pk), language)
         if own_signature
         else "",
         "correction": _correction(signature, kind, correction_id),
         "correction_url": (
-            _link("letters:confirm_correction", make_correction_token(correction_id), language)
+            signer_link("letters:confirm_correction", make_correction_token(correction_id), language)
             if correction_id
             else ""
         ),
@@ -288,7 +288,7 @@ def _signature_email(
     }
     subject = SUBJECTS[kind] if own_signature else _("Already on file: {title}")
     message = EmailMultiAlternatives(
-        subject=str(subject).format(title=_subject_title(title)),
+        subject=str(subject).format(title=subject_title(title)),
         body=render_to_string(f"letters/email/{kind}.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to or address],
@@ -313,7 +313,7 @@ def send_links_email(*, letter_id: int, signature_ids: list[int], attempt: int =
     if letter is None or not signatures:
         logger.info("No pending signature left; no new links sent for letter %s", letter_id)
         return
-    to = _address(signatures[0])
+    to = signer_address(signatures[0])
     if not mail_allowed(to):
         logger.warning("Mail cap of the address reached; new links for letter %s were not sent", letter_id)
         return
@@ -322,7 +322,7 @@ def send_links_email(*, letter_id: int, signature_ids: list[int], attempt: int =
         message = _links_email(letter, signatures, to=to, language=language)
     arguments = {"letter_id": letter_id, "signature_ids": signature_ids}
     what = f"new links for letter {letter_id}"
-    if _send(message, what, again=send_links_email, arguments=arguments, attempt=attempt):
+    if send_message(message, what, again=send_links_email, arguments=arguments, attempt=attempt):
         mail_counted(to)
         logger.info("Sent %s new links for letter %s", len(signatures), letter_id)
 
@@ -338,15 +338,15 @@ def _links_email(letter, signatures: list[Signature], *, to: str, language: str)
             {
                 "signature": signature,
                 "signatory": signature.signatory,
-                "confirm_url": _link("letters:confirm", make_confirm_token(signature.pk), language),
-                "manage_url": _link("letters:manage", make_manage_token(signature.pk), language),
+                "confirm_url": signer_link("letters:confirm", make_confirm_token(signature.pk), language),
+                "manage_url": signer_link("letters:manage", make_manage_token(signature.pk), language),
             }
             for signature in signatures
         ],
     }
     subject = ngettext("Your confirmation link: {title}", "Your confirmation links: {title}", len(signatures))
     message = EmailMultiAlternatives(
-        subject=subject.format(title=_subject_title(title)),
+        subject=subject.format(title=subject_title(title)),
         body=render_to_string("letters/email/links.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],
@@ -364,12 +364,12 @@ def _correction(signature: Signature, kind: str, correction_id: int | None) -> C
     return None
 
 
-def _link(name: str, token: str, language: str) -> str:
+def signer_link(name: str, token: str, language: str) -> str:
     """A link to the signer's pages, which open in the language of their e-mail."""
     return f"{settings.SITE_URL}{reverse(name, args=[token])}?lang={language}"
 
 
-def _address(signature: Signature) -> str:
+def signer_address(signature: Signature) -> str:
     if signature.contact_email:
         return signature.contact_email
     if signature.individual and signature.individual.email:
@@ -377,11 +377,6 @@ def _address(signature: Signature) -> str:
     if signature.organization and signature.organization.contact_email:
         return signature.organization.contact_email
     raise ValueError(f"Signature {signature.pk} has no e-mail address")
-
-
-# For the invitations (letters/signing/invitations.py): the same sending, retries and subjects.
-send_message = _send
-subject_title = _subject_title
 
 
 @task
@@ -404,7 +399,7 @@ def send_text_change_email(*, signature_id: int, version: int, attempt: int = 0)
     new = lifecycle.letter_version(letter, version)
     if signed is None or new is None:
         return
-    to = _address(signature)
+    to = signer_address(signature)
     if not mail_allowed(to):
         logger.warning(
             "Mail cap of the address reached; no text change e-mail for signature %s", signature_id
@@ -424,9 +419,9 @@ def send_text_change_email(*, signature_id: int, version: int, attempt: int = 0)
             "diff_html": lifecycle.diff_html(signed, new),
             "letter_url": f"{settings.SITE_URL}{letter.get_absolute_url()}?lang={language}",
             "versions_url": f"{settings.SITE_URL}{new.get_absolute_url()}",
-            "manage_url": _link("letters:manage", make_manage_token(signature.pk), language),
+            "manage_url": signer_link("letters:manage", make_manage_token(signature.pk), language),
         }
-        subject = _("The text you signed has changed: {title}").format(title=_subject_title(title))
+        subject = _("The text you signed has changed: {title}").format(title=subject_title(title))
         message = EmailMultiAlternatives(
             subject=subject,
             body=render_to_string("letters/email/text-changed.txt", context),
@@ -436,7 +431,7 @@ def send_text_change_email(*, signature_id: int, version: int, attempt: int = 0)
         message.attach_alternative(render_to_string("letters/email/text-changed.html", context), "text/html")
     arguments = {"signature_id": signature_id, "version": version}
     what = f"the text change e-mail for signature {signature_id}"
-    if _send(message, what, again=send_text_change_email, arguments=arguments, attempt=attempt):
+    if send_message(message, what, again=send_text_change_email, arguments=arguments, attempt=attempt):
         mail_counted(to)
         logger.info("Sent the version %s e-mail for signature %s", version, signature_id)
 
@@ -466,7 +461,7 @@ def send_dispute_notice(*, dispute_id: int, attempt: int = 0) -> int:
         to=recipients,
     )
     what = f"the notice of dispute {dispute_id}"
-    if not _send(
+    if not send_message(
         message, what, again=send_dispute_notice, arguments={"dispute_id": dispute_id}, attempt=attempt
     ):
         return 0

@@ -19,6 +19,9 @@ long each time the database fails again up to TASK_WORKER_BACKOFF_MAX_SECONDS,
 and goes on. Results it could not record are kept in memory and recorded
 first once the database answers, so what was sent is not sent again; a task
 that met the failing database itself goes back to the queue, not to FAILED.
+Unless the database answers all along and only that task's queries fail
+(a column a migration removed, say): after OWN_ERROR_TRIES such tries in a
+row it is recorded as FAILED, rather than holding every task behind it.
 """
 
 import contextlib
@@ -72,6 +75,25 @@ STORAGE_ERRORS = (DatabaseError, InterfaceError, OSError)
 # What a task may meet that says the database is away, not that the task is wrong:
 # the task goes back to the queue rather than to FAILED.
 DATABASE_AWAY = (OperationalError, InterfaceError)
+
+# A task meeting such an error this many times in a row while the database answers
+# (own_error) is recorded as FAILED: the error is its own.
+OWN_ERROR_TRIES = 3
+# SQLite's words for its storage failing while it still answers a read: waited out, never counted.
+STORAGE_FAILING = ("locked", "busy", "disk", "full", "i/o", "unable to open", "readonly", "read-only")
+
+
+def database_answers() -> bool:
+    """Whether a fresh connection to the database answers a query now."""
+    for alias in connections:
+        with contextlib.suppress(Exception):
+            connections[alias].close()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:
+        return False
+    return True
 
 
 class Reclaimer(threading.Thread):
@@ -145,6 +167,8 @@ class BatchWorker(db_worker.Worker):
         # The error a task met when the database went away (its batch then stops), else None.
         self.database_away: BaseException | None = None
         self.backoff = Backoff()
+        # Tasks that met a database error of their own, and how many times in a row (own_error).
+        self.own_errors: dict[str, int] = {}
 
     def ready_tasks(self):
         tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
@@ -308,17 +332,51 @@ class BatchWorker(db_worker.Worker):
             row.exception_class_path = ""
             row.traceback = ""
         except DATABASE_AWAY as error:
-            logger.warning("Task id=%s met the database failing (%s): queued again", row.id, describe(error))
-            self.database_away = error
-            return False
+            if not self.own_error(row, error):
+                logger.warning(
+                    "Task id=%s met the database failing (%s): queued again", row.id, describe(error)
+                )
+                self.database_away = error
+                return False
+            logger.error(
+                "Task id=%s met a database error %s times in a row while the database answered (%s):"
+                " recorded as failed",
+                row.id,
+                OWN_ERROR_TRIES,
+                describe(error),
+            )
+            failed(row, error)
         except BaseException as error:
-            row.status = TaskResultStatus.FAILED
-            row.exception_class_path = f"{type(error).__module__}.{type(error).__qualname__}"
-            row.traceback = "".join(traceback.format_exception(error))
-            row.return_value = None
+            failed(row, error)
         row.finished_at = timezone.now()
         self._run_tasks += 1
         return True
+
+    def own_error(self, row: DBTaskResult, error: BaseException) -> bool:
+        """
+        Whether a database error is the task's own rather than the database
+        away: the database answers a fresh connection, the error is not
+        SQLite's storage failing, and the task met it OWN_ERROR_TRIES times in
+        a row. One such task would otherwise go back to the head of the queue
+        for ever, and every message behind it with it.
+        """
+        message = str(error).lower()
+        if any(word in message for word in STORAGE_FAILING) or not database_answers():
+            self.own_errors.pop(str(row.pk), None)
+            return False
+        tries = self.own_errors[str(row.pk)] = self.own_errors.get(str(row.pk), 0) + 1
+        if tries < OWN_ERROR_TRIES:
+            return False
+        del self.own_errors[str(row.pk)]
+        return True
+
+
+def failed(row: DBTaskResult, error: BaseException) -> None:
+    """The task's outcome kept on `row`: FAILED, with the error's kind and traceback."""
+    row.status = TaskResultStatus.FAILED
+    row.exception_class_path = f"{type(error).__module__}.{type(error).__qualname__}"
+    row.traceback = "".join(traceback.format_exception(error))
+    row.return_value = None
 
 
 RESULT_FIELDS = ["status", "return_value", "finished_at", "exception_class_path", "traceback"]

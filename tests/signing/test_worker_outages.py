@@ -166,3 +166,61 @@ def test_a_task_that_meets_the_database_and_a_record_that_fails_after_it_lose_no
 
     assert sorted(message.to[0] for message in mail.outbox) == sorted(addresses)  # each once
     assert queue.filter(status="SUCCESSFUL").count() == 4
+
+
+REFUSED = OperationalError("no such column: letters_signature.removed_field")
+
+
+def refusing(address: str, error: Exception, original):
+    """mail_allowed, raising `error` for `address` alone: at most 10 times, then a RuntimeError."""
+    calls = []
+
+    def call(to):
+        if to != address:
+            return original(to)
+        calls.append(to)
+        if len(calls) > 10:
+            raise RuntimeError("queued again and again")  # before: for ever, every e-mail behind it
+        raise error
+
+    return call, calls
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_whose_own_query_fails_while_the_database_answers_fails_after_three_tries_alone(queue, caplog):
+    poisoned, *others = pending_signups(3)
+    allowed, calls = refusing(poisoned, REFUSED, tasks.mail_allowed)
+    with mock.patch.object(tasks, "mail_allowed", side_effect=allowed):
+        run_worker()
+
+    assert len(calls) == worker.OWN_ERROR_TRIES == 3
+    failed = queue.get(status="FAILED")
+    assert failed.exception_class_path == "django.db.utils.OperationalError"
+    assert sorted(message.to[0] for message in mail.outbox) == sorted(others)  # held up by nothing
+    assert queue.filter(status="SUCCESSFUL").count() == 2
+    assert "recorded as failed" in caplog.text
+    assert poisoned not in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_full_disk_met_again_and_again_is_waited_out_never_failed(queue):
+    # Reads still answer on a full disk: it must not count as the task's own error.
+    addresses = pending_signups(2)
+    allowed = failing(6, DISK_FULL, tasks.mail_allowed)
+    with mock.patch.object(tasks, "mail_allowed", side_effect=allowed):
+        run_worker()
+    assert not queue.filter(status="FAILED").exists()
+    assert sorted(message.to[0] for message in mail.outbox) == sorted(addresses)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_any_database_error_is_waited_out_while_the_database_does_not_answer(queue):
+    [address] = pending_signups(1)
+    answers = iter([False] * 5 + [True] * 10)
+    with (
+        mock.patch.object(tasks, "mail_allowed", side_effect=failing(5, REFUSED, tasks.mail_allowed)),
+        mock.patch.object(worker, "database_answers", side_effect=lambda: next(answers)),
+    ):
+        run_worker()
+    assert not queue.filter(status="FAILED").exists()
+    assert [message.to[0] for message in mail.outbox] == [address]

@@ -169,6 +169,8 @@ class BatchWorker(db_worker.Worker):
         self.backoff = Backoff()
         # Tasks that met a database error of their own, and how many times in a row (own_error).
         self.own_errors: dict[str, int] = {}
+        # Whether the last claim found nothing ready (claim_batch then reads before it writes).
+        self.idle = False
 
     def ready_tasks(self):
         tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
@@ -181,6 +183,10 @@ class BatchWorker(db_worker.Worker):
     def claim_batch(self) -> list[DBTaskResult] | None:
         """The tasks claimed, in the queue's order ([] if none is ready); None if the database was locked."""
         tasks = self.ready_tasks()
+        # An idle worker only reads until a task is ready: on SQLite a claim takes the single
+        # writer's lock, which five claims a second of nothing would take from the signups.
+        if self.idle and not tasks.exists():
+            return []
         with exclusive_transaction(tasks.db):
             try:
                 rows = list(tasks.select_for_update(skip_locked=True)[:BATCH_SIZE])
@@ -202,6 +208,7 @@ class BatchWorker(db_worker.Worker):
                 if is_locked_database_exception(error):
                     return None
                 raise
+        self.idle = not batch
         return batch
 
     def run(self) -> None:

@@ -259,6 +259,40 @@ def test_signups_wait_for_another_process_holding_the_sqlite_write_lock(server):
         assert check.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+def test_a_signup_behind_a_writer_that_never_lets_go_answers_503_and_the_next_goes_through():
+    # A task worker stopped (SIGSTOP) or stuck inside its write transaction held the writers'
+    # queue (config/sqlite/base.py): every signup waited in flock() for ever, until gunicorn
+    # killed its worker (the 500s tests/reliability/test_full_disk.py once met).
+    with live_server(SQLITE_BUSY_TIMEOUT="2") as server:
+        server.python(CREATE_LETTER)
+        browser = Browser(server)
+        token = browser.csrf(SIGN)
+        holder = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import fcntl, os, sys, time\n"
+                f"fd = os.open({str(server.work / 'db.sqlite3.writelock')!r}, os.O_RDWR | os.O_CREAT)\n"
+                "fcntl.flock(fd, fcntl.LOCK_EX)\nprint('held', flush=True)\nsys.stdin.read()\n",
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert holder.stdout.readline().strip() == "held"
+            started = time.monotonic()
+            typed = {"kind": "individual", "name": "Held Up", "email": "held@example.org"}
+            status, page = browser.post(SIGN, typed | {"public_consent": "on"}, token)
+            assert status == 503, server.log()[-3000:]
+            assert time.monotonic() - started < 15  # SQLITE_BUSY_TIMEOUT, not gunicorn's 30 s
+            assert "Held Up" in page  # what was typed, ready to send again
+        finally:
+            holder.communicate("", timeout=10)  # lets go
+        assert signup(browser, token, "after@example.org") == 302
+        assert counts(server) == (1, 1)
+
+
 def test_a_mail_server_refusing_connections_loses_nothing_and_resend_works_later(server):
     # The same server and database, restarted with its mail pointed at a port nobody listens on.
     file_mail = {key: server.env[key] for key in ("EMAIL_BACKEND", "EMAIL_FILE_PATH")}

@@ -57,6 +57,21 @@ def test_a_batch_of_email_tasks_is_claimed_in_one_select_and_one_update(queue):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_an_idle_worker_looks_for_tasks_without_taking_the_writers_lock(queue):
+    # Five claims a second, each a write transaction: on SQLite each took the single writer's
+    # lock from the signups, and a worker stopped inside one held up every signup behind it.
+    runner = worker()
+    assert runner.claim_batch() == []
+    with CaptureQueriesContext(connection) as queries:
+        assert runner.claim_batch() == []
+    assert writes(queries) == []
+    assert not any("BEGIN" in query["sql"].upper() for query in queries)
+
+    pending_signups(2)
+    assert len(runner.claim_batch()) == 2  # a ready task is claimed at the next look
+
+
+@pytest.mark.django_db(transaction=True)
 def test_the_results_of_a_batch_are_recorded_in_one_update(queue):
     pending_signups(10)
     runner = worker()

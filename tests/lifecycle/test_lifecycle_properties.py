@@ -17,6 +17,7 @@ from unittest import mock
 import pytest
 import tablib
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
@@ -53,6 +54,8 @@ class Lifecycle(RuleBasedStateMachine):
 
         self.staff, _ = get_user_model().objects.get_or_create(username="property-staff", is_staff=True)
         self.deliveries: dict[int, tuple] = {}
+        # When staff entered each imported signature: under the text as it stood then.
+        self.entered: dict[int, dt.datetime] = {}
 
     # -- helpers -------------------------------------------------------------
 
@@ -162,7 +165,11 @@ class Lifecycle(RuleBasedStateMachine):
     def import_a_row_without_email(self, person: int, day: dt.date) -> None:
         dataset = tablib.Dataset(headers=["type", "name", "signed_on"])
         dataset.append(["individual", PEOPLE[person].upper(), day.isoformat()])
+        before = set(self.signatures().values_list("pk", flat=True))
         SignatureImportResource(letter=self.letter).import_data(dataset, dry_run=False, user=self.staff)
+        now = timezone.now()
+        for pk in self.signatures().exclude(pk__in=before).values_list("pk", flat=True):
+            self.entered[pk] = now
 
     @rule(first=st.integers(0, 50), second=st.integers(0, 50))
     def merge_two_records_of_one_person(self, first: int, second: int) -> None:
@@ -264,7 +271,9 @@ class Lifecycle(RuleBasedStateMachine):
             for signature in listed:
                 agreed = [signature.submitted_at]
                 if signature.source != Signature.Source.FORM:
-                    agreed.append(signature.approved_at)  # entered under the text as it stood
+                    # Entered under the text as it stood; approved again after a rejection, the
+                    # entry is still what the person signed then (approved_at moves, the text not).
+                    agreed.append(self.entered[signature.pk])
                 if signature.earlier_text_versions:
                     agreed.append(dt.datetime.fromisoformat(signature.earlier_text_versions[-1][1]))
                 saw_it = max(agreed) >= last_change.created_at

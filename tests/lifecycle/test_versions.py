@@ -199,3 +199,20 @@ def test_the_migration_takes_version_1_for_letters_signed_before_versions(letter
     assert not LetterVersion.objects.filter(letter=unsigned).exists()
     migration.first_versions(apps, None)  # run again: nothing more
     assert LetterVersion.objects.filter(letter=letter).count() == 1
+
+
+def test_an_import_rejected_then_approved_after_a_change_still_signed_the_earlier_version(letter):
+    # Hypothesis found it (test_lifecycle_properties): approving again moves approved_at past
+    # the change, but what the person signed is what stood when staff entered their row.
+    entered = lifecycle.signature_enter(
+        letter=letter,
+        signatory=make_individual("Paper Signer"),
+        signed_at=timezone.now() - dt.timedelta(days=1),
+        source=Signature.Source.IMPORT,
+        user=None,
+    )
+    row = Signature.objects.filter(pk=entered.pk)
+    lifecycle.signatures_reject(signatures=row, user=None, reason="Unsure")
+    lifecycle.letter_text_change(letter=letter, user=None, material=True, note="Stronger.", body=NEW_BODY)
+    lifecycle.signatures_approve(signatures=row, user=None)
+    assert marks(letter) == {"Paper Signer": 1}

@@ -236,6 +236,17 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+def mailing_to(port: int, **env: str) -> dict[str, str]:
+    """A live server's environment: e-mails queued in the database and sent over SMTP to 127.0.0.1:`port`."""
+    return {
+        "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(port),
+        "EMAIL_TIMEOUT": "5",
+    } | env
+
+
 class SmtpSink(socketserver.ThreadingTCPServer):
     """
     Just enough of an SMTP server for Django's SMTP backend, keeping what it

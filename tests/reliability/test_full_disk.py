@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import ROOT, Browser, LiveServer, SmtpSink, wait_for
+from tests.live import ROOT, Browser, LiveServer, SmtpSink, mailing_to, wait_for
 
 pytestmark = [pytest.mark.slow]
 
@@ -128,15 +128,9 @@ def test_a_full_disk_refuses_signups_with_503_and_once_freed_every_accepted_sign
     sink = SmtpSink().serve()
     server = LiveServer(
         workers=2,
-        env={
-            "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
-            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "EMAIL_HOST": "127.0.0.1",
-            "EMAIL_PORT": str(sink.port),
-            "EMAIL_TIMEOUT": "5",
-            "TASK_WORKER_BACKOFF_FIRST_SECONDS": "0.5",
-            "TASK_WORKER_BACKOFF_MAX_SECONDS": "2",
-        },
+        env=mailing_to(
+            sink.port, TASK_WORKER_BACKOFF_FIRST_SECONDS="0.5", TASK_WORKER_BACKOFF_MAX_SECONDS="2"
+        ),
     )
     server.env["SITE_URL"] = server.url
     log = tmp_path / "worker.log"

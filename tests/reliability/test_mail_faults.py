@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.live import Browser, LiveServer, SmtpSink, task_worker, wait_for
+from tests.live import Browser, LiveServer, SmtpSink, mailing_to, task_worker, wait_for
 
 pytestmark = [pytest.mark.slow]
 
@@ -38,14 +38,7 @@ def sink():
 def test_a_worker_killed_while_the_mail_server_hangs_loses_no_email_and_sends_none_twice(sink):
     server = LiveServer(
         workers=2,
-        env={
-            "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
-            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "EMAIL_HOST": "127.0.0.1",
-            "EMAIL_PORT": str(sink.port),
-            "EMAIL_TIMEOUT": "60",
-            "TASK_RUNNING_TIMEOUT_SECONDS": "2",
-        },
+        env=mailing_to(sink.port, EMAIL_TIMEOUT="60", TASK_RUNNING_TIMEOUT_SECONDS="2"),
     )
     server.env["SITE_URL"] = server.url
     with server:
@@ -100,15 +93,8 @@ def test_a_mail_server_stopped_during_signups_gets_every_email_once_when_it_is_b
     sink.close()  # stopped: its port refuses connections
     server = LiveServer(
         workers=2,
-        env={
-            "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
-            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "EMAIL_HOST": "127.0.0.1",
-            "EMAIL_PORT": str(port),
-            "EMAIL_TIMEOUT": "5",
-            # Tried again after 0.5 s, 1 s, 2 s… rather than 30 s, 60 s…
-            "MAIL_RETRY_FIRST_SECONDS": "0.5",
-        },
+        # Tried again after 0.5 s, 1 s, 2 s… rather than 30 s, 60 s…
+        env=mailing_to(port, MAIL_RETRY_FIRST_SECONDS="0.5"),
     )
     server.env["SITE_URL"] = server.url
     with server:

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from django.db import connections
 
-from tests.live import Browser, LiveServer, SmtpSink, task_worker, wait_for
+from tests.live import Browser, LiveServer, SmtpSink, mailing_to, task_worker, wait_for
 
 pytestmark = [pytest.mark.slow]
 
@@ -62,14 +62,7 @@ def live_with_mail(**env: str) -> Iterator[tuple[LiveServer, SmtpSink, Browser, 
     sink = SmtpSink().serve()
     server = LiveServer(
         workers=2,
-        env={
-            "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
-            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "EMAIL_HOST": "127.0.0.1",
-            "EMAIL_PORT": str(sink.port),
-            "EMAIL_TIMEOUT": "5",
-        }
-        | env,
+        env=mailing_to(sink.port, **env),
     )
     server.env["SITE_URL"] = server.url
     try:

@@ -146,14 +146,19 @@ class FakeSmtp:
         pass
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_messages_of_a_batch_share_one_smtp_connection_and_a_refusal_fails_only_its_task(
-    queue, settings, monkeypatch
-):
+@pytest.fixture
+def fake_smtp(settings, monkeypatch):
+    """The SMTP backend talking to FakeSmtp, which starts with nothing sent and no connection opened."""
     settings.MAILERS = {"default": {"BACKEND": SMTP, "OPTIONS": {"host": "127.0.0.1", "port": 2525}}}
     monkeypatch.setattr(smtplib, "SMTP", FakeSmtp)
     monkeypatch.setattr(FakeSmtp, "sent", [])
     monkeypatch.setattr(FakeSmtp, "opened", 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_messages_of_a_batch_share_one_smtp_connection_and_a_refusal_fails_only_its_task(
+    queue, fake_smtp
+):
     addresses = pending_signups(6)
 
     run_worker()
@@ -168,18 +173,12 @@ def test_the_messages_of_a_batch_share_one_smtp_connection_and_a_refusal_fails_o
 
 
 @pytest.mark.django_db(transaction=True)
-def test_invitations_to_many_partners_are_claimed_in_batches_over_one_smtp_connection(
-    queue, settings, monkeypatch
-):
+def test_invitations_to_many_partners_are_claimed_in_batches_over_one_smtp_connection(queue, fake_smtp):
     # Invitations went one task, one claim and one connection to the mail server each.
     from letters.models import Invitation
     from letters.signing.invitations import send_invitation
     from tests.factories import make_organization
 
-    settings.MAILERS = {"default": {"BACKEND": SMTP, "OPTIONS": {"host": "127.0.0.1", "port": 2525}}}
-    monkeypatch.setattr(smtplib, "SMTP", FakeSmtp)
-    monkeypatch.setattr(FakeSmtp, "sent", [])
-    monkeypatch.setattr(FakeSmtp, "opened", 0)
     letter = make_letter(slug="civic-space", status="circulating")
     addresses = [f"partner{n}@example.org" for n in range(5)]
     for n, address in enumerate(addresses):
